@@ -1,0 +1,732 @@
+/* memlens.c: the command-line tool.
+ *
+ *   memlens run [OPTIONS] [--] PROG [ARGS...]
+ *   memlens help | --help
+ *   memlens --version
+ *
+ * `run` puts libmemlens.so first in LD_PRELOAD, exports the MEMLENS_*
+ * variables that its options stand for, then forks and execs PROG and exits
+ * with PROG's status (128+N when PROG died of signal N).  The runtime itself
+ * reads the variables (src/options.c); the CLI only validates and exports
+ * them, so setting a variable by hand has the same effect as the option.
+ *
+ * Exit statuses of memlens itself: 2 usage error, 125 internal failure
+ * (fork, pipe), 126 PROG found but not executable, 127 PROG or the runtime
+ * library not found. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MEMLENS_VERSION_STR
+#define MEMLENS_VERSION_STR "unknown"
+#endif
+
+#define EXIT_USAGE 2
+#define EXIT_INTERNAL 125
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+
+static const char usage_text[] =
+"Usage: memlens run [OPTIONS] [--] PROG [ARGS...]\n"
+"       memlens help | --help\n"
+"       memlens --version\n"
+"\n"
+"memlens tracks every malloc-family allocation of an unmodified program by\n"
+"preloading its runtime library, libmemlens.so, into it.\n"
+"\n"
+"Subcommands:\n"
+"  run        run PROG with the runtime preloaded (put first in LD_PRELOAD,\n"
+"             before any existing entries); processes PROG forks and execs\n"
+"             are tracked too.  memlens exits with PROG's exit status, or\n"
+"             128+N if PROG was killed by signal N.  The `--' is needed only\n"
+"             when PROG starts with `-'.\n"
+"  help       print this help (also: memlens --help, memlens run --help)\n"
+"\n"
+"Options of run (each one only sets an environment variable for PROG, so\n"
+"setting the variable yourself has the same effect):\n"
+"  --stats           MEMLENS_STATS=1       print heap statistics at exit\n"
+"  --stats=FILE      MEMLENS_STATS=FILE    ... and write them to FILE\n"
+"  --on-error=MODE   MEMLENS_ON_ERROR=MODE what to do on an invalid or double\n"
+"                                          free/realloc: warn, abort or ignore\n"
+"  --verbose         MEMLENS_VERBOSE=1     print the effective options at start-up\n"
+"  --log=FILE        MEMLENS_LOG=FILE      write memlens's diagnostics to FILE\n"
+"                                          instead of stderr\n"
+"  -h, --help                              print this help\n"
+"  A relative FILE is made absolute against the current directory;\n"
+"  --stats=0/1/yes/no/true/false/on/off are taken as off/on, not as files.\n"
+"  --on-error MODE and --log FILE (with a space) work too.\n"
+"\n"
+"Environment:\n"
+"  MEMLENS_STATS     1/0, or a file path: print heap statistics at exit\n"
+"                    (to that file if a path is given). Default 0.\n"
+"  MEMLENS_ON_ERROR  warn|abort|ignore, default warn: what happens on an\n"
+"                    invalid or double free/realloc. warn reports it, ignore\n"
+"                    stays silent; under both the bad call is not passed to\n"
+"                    the real free. abort reports it and aborts the process.\n"
+"  MEMLENS_VERBOSE   1/0: print the effective options at start-up. Default 0.\n"
+"  MEMLENS_LOG       file for memlens's diagnostics instead of stderr.\n"
+"  MEMLENS_LIB       (memlens run only) the runtime library to preload.\n"
+"                    Default: <dir of memlens>/../lib/libmemlens.so\n"
+"\n"
+"Exit status of memlens run: PROG's status; 128+N if PROG died of signal N;\n"
+"127 if PROG or the runtime library was not found; 126 if PROG could not be\n"
+"executed; 125 if memlens itself failed; 2 on a usage error.\n";
+
+static const char run_options_summary[] =
+	"--stats, --stats=FILE, --on-error=warn|abort|ignore, --verbose, --log=FILE, --help";
+
+/* ---- messages ---------------------------------------------------------- */
+
+static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("memlens: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("memlens: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(see `memlens --help')\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p) {
+		msg("out of memory");
+		exit(EXIT_INTERNAL);
+	}
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
+/* Concatenate up to three strings into fresh memory. */
+static char *cat3(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *r = xmalloc(la + lb + lc + 1);
+	memcpy(r, a, la);
+	memcpy(r + la, b, lb);
+	memcpy(r + la + lb, c, lc + 1);
+	return r;
+}
+
+/* PATH made absolute against the current directory (not canonicalised: the
+ * file need not exist yet). */
+static char *absolute_path(const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	char *cwd = getcwd(NULL, 0);
+	if (!cwd) {
+		msg("cannot make %s absolute: getcwd: %s", path, strerror(errno));
+		exit(EXIT_INTERNAL);
+	}
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	char *r = cat3(cwd, strcmp(cwd, "/") ? "/" : "", path);
+	free(cwd);
+	return r;
+}
+
+/* ---- finding the runtime library ---------------------------------------- */
+
+/* The directory memlens's own executable is in, or NULL. */
+static char *own_dir(const char *argv0)
+{
+	char buf[PATH_MAX];
+	char *exe = NULL;
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		exe = xstrdup(buf);
+	} else if (argv0 && strchr(argv0, '/')) {
+		/* no /proc: fall back on argv[0] when it is a path */
+		exe = realpath(argv0, NULL);
+	}
+	if (!exe)
+		return NULL;
+	char *slash = strrchr(exe, '/');
+	if (!slash) {
+		free(exe);
+		return NULL;
+	}
+	if (slash == exe)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return exe;
+}
+
+/* Absolute, canonical path of the library to preload; exits 127 if missing. */
+static char *find_runtime_lib(const char *argv0)
+{
+	const char *override = getenv("MEMLENS_LIB");
+	char *want;
+	if (override && *override) {
+		want = xstrdup(override);
+	} else {
+		char *dir = own_dir(argv0);
+		if (!dir) {
+			msg("cannot find the runtime library: cannot locate the memlens executable "
+			    "(/proc/self/exe unreadable); set MEMLENS_LIB to the path of libmemlens.so");
+			exit(EXIT_NOT_FOUND);
+		}
+		/* <exe_dir>/../lib/libmemlens.so; exe_dir is canonical, so strip
+		 * its last component rather than leaving a ".." in the path */
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = '\0';
+		else
+			dir[1] = '\0';
+		want = cat3(dir, strcmp(dir, "/") ? "/" : "", "lib/libmemlens.so");
+		free(dir);
+	}
+	char *abs = realpath(want, NULL);
+	struct stat st;
+	if (!abs || stat(abs, &st) != 0 || !S_ISREG(st.st_mode) || access(abs, R_OK) != 0) {
+		int e = errno;
+		if (abs && e == 0)
+			e = EINVAL;
+		msg("cannot find the runtime library %s: %s%s", want,
+		    abs && stat(abs, &st) == 0 && !S_ISREG(st.st_mode) ? "not a regular file" : strerror(e),
+		    override && *override ? " (from MEMLENS_LIB)"
+		                          : " (build it with `make', or set MEMLENS_LIB to its path)");
+		exit(EXIT_NOT_FOUND);
+	}
+	if (strpbrk(abs, ": \t\n")) {
+		msg("the runtime library path %s contains a colon or white space, which LD_PRELOAD "
+		    "cannot hold; move it or set MEMLENS_LIB to a path without them", abs);
+		exit(EXIT_NOT_FOUND);
+	}
+	free(want);
+	return abs;
+}
+
+/* LD_PRELOAD with LIB first, then the existing entries (minus copies of LIB). */
+static char *build_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	size_t cap = strlen(lib) + (old ? strlen(old) : 0) + 2;
+	char *out = xmalloc(cap);
+	size_t len = strlen(lib);
+	memcpy(out, lib, len + 1);
+	if (!old)
+		return out;
+	/* ld.so splits LD_PRELOAD on colons and white space */
+	const char *p = old;
+	while (*p) {
+		size_t skip = strspn(p, ": \t\n");
+		p += skip;
+		size_t n = strcspn(p, ": \t\n");
+		if (n == 0)
+			break;
+		if (!(n == strlen(lib) && !memcmp(p, lib, n))) {
+			out[len++] = ':';
+			memcpy(out + len, p, n);
+			len += n;
+			out[len] = '\0';
+		}
+		p += n;
+	}
+	return out;
+}
+
+/* ---- looking at PROG before running it --------------------------------- */
+
+/* Where execvp would find PROG: PROG itself if it contains a slash, else the
+ * first executable regular file along PATH.  NULL if none. */
+static char *resolve_prog(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return xstrdup(prog);
+	if (!*prog)
+		return NULL;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin"; /* glibc's execvp default */
+	for (const char *p = path;; ) {
+		size_t n = strcspn(p, ":");
+		char *dir = xmalloc(n + 1);
+		memcpy(dir, p, n);
+		dir[n] = '\0';
+		char *cand = cat3(n ? dir : ".", "/", prog);
+		free(dir);
+		struct stat st;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	return NULL;
+}
+
+struct elf_facts {
+	int is_elf;      /* ELF header parsed */
+	int cls;         /* ELFCLASS32 / ELFCLASS64 */
+	int machine;     /* e_machine */
+	int has_interp;  /* a PT_INTERP program header: dynamically linked */
+	int is_script;   /* starts with #! */
+	char interp[PATH_MAX]; /* the #! interpreter */
+};
+
+static int read_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/* Fill F from the file at PATH; 0 if it could be read at all. */
+static int inspect_file(const char *path, struct elf_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	unsigned char head[256];
+	ssize_t got;
+	do
+		got = pread(fd, head, sizeof head, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		close(fd);
+		return -1;
+	}
+	if (got >= 2 && head[0] == '#' && head[1] == '!') {
+		size_t i = 2, n = (size_t)got;
+		while (i < n && (head[i] == ' ' || head[i] == '\t'))
+			i++;
+		size_t start = i;
+		while (i < n && head[i] != ' ' && head[i] != '\t' && head[i] != '\n' && head[i] != '\0')
+			i++;
+		if (i > start && i < n && i - start < sizeof f->interp) {
+			f->is_script = 1;
+			memcpy(f->interp, head + start, i - start);
+			f->interp[i - start] = '\0';
+		}
+		close(fd);
+		return 0;
+	}
+	if (got < EI_NIDENT || memcmp(head, ELFMAG, SELFMAG) != 0
+	    || head[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB)) {
+		close(fd);
+		return 0;
+	}
+	if (head[EI_CLASS] == ELFCLASS64 && (size_t)got >= sizeof(Elf64_Ehdr)) {
+		Elf64_Ehdr eh;
+		memcpy(&eh, head, sizeof eh);
+		f->is_elf = 1;
+		f->cls = ELFCLASS64;
+		f->machine = eh.e_machine;
+		if (eh.e_phentsize == sizeof(Elf64_Phdr))
+			for (unsigned i = 0; i < eh.e_phnum && i < 4096; i++) {
+				Elf64_Phdr ph;
+				if (read_full(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof ph)))
+					break;
+				if (ph.p_type == PT_INTERP)
+					f->has_interp = 1;
+			}
+	} else if (head[EI_CLASS] == ELFCLASS32 && (size_t)got >= sizeof(Elf32_Ehdr)) {
+		Elf32_Ehdr eh;
+		memcpy(&eh, head, sizeof eh);
+		f->is_elf = 1;
+		f->cls = ELFCLASS32;
+		f->machine = eh.e_machine;
+		if (eh.e_phentsize == sizeof(Elf32_Phdr))
+			for (unsigned i = 0; i < eh.e_phnum && i < 4096; i++) {
+				Elf32_Phdr ph;
+				if (read_full(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf32_Off)i * sizeof ph)))
+					break;
+				if (ph.p_type == PT_INTERP)
+					f->has_interp = 1;
+			}
+	}
+	close(fd);
+	return 0;
+}
+
+static void warn_untracked(const char *prog, const char *via, const char *why)
+{
+	if (via)
+		msg("warning: %s is run by %s, which %s; the preload cannot apply (running it untracked)",
+		    prog, via, why);
+	else
+		msg("warning: %s %s; the preload cannot apply (running it untracked)", prog, why);
+}
+
+/* Warn when the preload cannot reach PROG: a static binary (directly or as a
+ * script's interpreter), another ELF class or machine, or a set-ID program. */
+static void check_prog(const char *prog, const char *lib)
+{
+	char *path = resolve_prog(prog);
+	struct stat st;
+	if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
+		free(path);
+		return; /* execvp will report it */
+	}
+	struct elf_facts libf;
+	int have_lib = inspect_file(lib, &libf) == 0 && libf.is_elf;
+
+	/* a set-ID program runs in secure mode, where ld.so ignores preloads
+	 * given with a slash (unless the mount is nosuid) */
+	int suid = (st.st_mode & S_ISUID) && st.st_uid != getuid();
+	int sgid = (st.st_mode & S_ISGID) && st.st_gid != getgid();
+	struct statvfs vfs;
+	if ((suid || sgid) && !(statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))) {
+		warn_untracked(prog, NULL, suid ? "is set-user-ID, so the loader ignores LD_PRELOAD"
+		                                : "is set-group-ID, so the loader ignores LD_PRELOAD");
+		free(path);
+		return;
+	}
+
+	/* follow #! interpreters as the kernel does (it allows a few levels) */
+	char *cur = path;
+	char *via = NULL;
+	struct elf_facts f;
+	for (int depth = 0; depth < 5; depth++) {
+		if (inspect_file(cur, &f) != 0)
+			break;
+		if (f.is_script) {
+			free(via);
+			via = xstrdup(f.interp);
+			if (cur != path)
+				free(cur);
+			cur = xstrdup(f.interp);
+			continue;
+		}
+		if (!f.is_elf)
+			break;
+		if (!f.has_interp) {
+			warn_untracked(prog, via, "is statically linked");
+		} else if (have_lib && f.cls != libf.cls) {
+			char why[128];
+			snprintf(why, sizeof why, "is a %d-bit program and the runtime library is %d-bit",
+			         f.cls == ELFCLASS32 ? 32 : 64, libf.cls == ELFCLASS32 ? 32 : 64);
+			warn_untracked(prog, via, why);
+		} else if (have_lib && f.machine != libf.machine) {
+			char why[128];
+			snprintf(why, sizeof why,
+			         "is built for another machine (e_machine %d) than the runtime library (%d)",
+			         f.machine, libf.machine);
+			warn_untracked(prog, via, why);
+		}
+		break;
+	}
+	if (cur != path)
+		free(cur);
+	free(via);
+	free(path);
+}
+
+/* ---- running PROG ------------------------------------------------------- */
+
+static volatile pid_t child_pid;
+
+static void forward_signal(int sig)
+{
+	int saved = errno;
+	if (child_pid > 0)
+		kill(child_pid, sig);
+	errno = saved;
+}
+
+static const int ignored_signals[] = { SIGINT, SIGQUIT };
+static const int forwarded_signals[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static int run_prog(char **argv)
+{
+	const char *prog = argv[0];
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		msg("pipe: %s", strerror(errno));
+		return EXIT_INTERNAL;
+	}
+
+	/* Block the signals we handle across fork so that neither process
+	 * sees one before its dispositions are settled. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	for (size_t i = 0; i < NELEMS(ignored_signals); i++)
+		sigaddset(&block, ignored_signals[i]);
+	for (size_t i = 0; i < NELEMS(forwarded_signals); i++)
+		sigaddset(&block, forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		msg("fork: %s", strerror(e));
+		return EXIT_INTERNAL;
+	}
+	if (pid == 0) {
+		/* child: the caller's dispositions and mask are already intact
+		 * (we changed nothing before fork but the mask) */
+		close(pfd[0]);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		execvp(prog, argv);
+		int e = errno;
+		ssize_t w;
+		do
+			w = write(pfd[1], &e, sizeof e);
+		while (w < 0 && errno == EINTR);
+		_exit(EXIT_NOT_FOUND);
+	}
+
+	/* parent */
+	child_pid = pid;
+	close(pfd[1]);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = SIG_IGN;
+	for (size_t i = 0; i < NELEMS(ignored_signals); i++)
+		sigaction(ignored_signals[i], &sa, NULL);
+	sa.sa_handler = forward_signal;
+	for (size_t i = 0; i < NELEMS(forwarded_signals); i++)
+		sigaction(forwarded_signals[i], &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	int exec_errno = 0;
+	ssize_t r;
+	do
+		r = read(pfd[0], &exec_errno, sizeof exec_errno);
+	while (r < 0 && errno == EINTR);
+	close(pfd[0]);
+
+	int status;
+	pid_t w;
+	do
+		w = waitpid(pid, &status, 0);
+	while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		msg("waitpid: %s", strerror(errno));
+		return EXIT_INTERNAL;
+	}
+
+	if (r == (ssize_t)sizeof exec_errno) {
+		/* execvp failed in the child */
+		char *path = resolve_prog(prog);
+		struct stat st;
+		int exists = path && stat(path, &st) == 0;
+		if (exec_errno == ENOENT && !exists) {
+			msg("%s: command not found", prog);
+			free(path);
+			return EXIT_NOT_FOUND;
+		}
+		if (exec_errno == ENOENT) {
+			msg("%s: cannot execute: its interpreter (ELF loader or #! line) was not found", prog);
+			free(path);
+			return EXIT_NOT_FOUND;
+		}
+		if (exec_errno == EACCES && exists && S_ISDIR(st.st_mode))
+			exec_errno = EISDIR;
+		msg("%s: %s", prog, strerror(exec_errno));
+		free(path);
+		return EXIT_CANNOT_EXEC;
+	}
+
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_INTERNAL;
+}
+
+/* ---- option parsing ----------------------------------------------------- */
+
+static int is_bool_word(const char *v)
+{
+	static const char *const words[] = { "0", "1", "yes", "no", "true", "false", "on", "off" };
+	for (size_t i = 0; i < NELEMS(words); i++)
+		if (!strcmp(v, words[i]))
+			return 1;
+	return 0;
+}
+
+static int env_true(const char *name)
+{
+	const char *v = getenv(name);
+	return v && (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"));
+}
+
+static void set_env(const char *name, const char *value)
+{
+	if (setenv(name, value, 1) != 0) {
+		msg("cannot set %s: %s", name, strerror(errno));
+		exit(EXIT_INTERNAL);
+	}
+}
+
+/* If ARG is "--NAME" or "--NAME=VALUE", return 1 and set *value (NULL when
+ * there is no '='). */
+static int match_opt(const char *arg, const char *name, const char **value)
+{
+	size_t n = strlen(name);
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == '\0') {
+		*value = NULL;
+		return 1;
+	}
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv, const char *argv0)
+{
+	int i = 0;
+	int verbose_cli = 0;
+	const char *stats = NULL, *on_error = NULL, *log = NULL;
+	int stats_given = 0;
+	const char *v;
+
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break; /* PROG ("-" alone is a program name, oddly) */
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage_text, stdout);
+			exit(0);
+		} else if (match_opt(a, "--stats", &v)) {
+			if (v && !*v)
+				usage_error("--stats= needs a file name (or use --stats alone)");
+			stats = v;
+			stats_given = 1;
+		} else if (match_opt(a, "--on-error", &v)) {
+			if (!v) {
+				if (i + 1 >= argc)
+					usage_error("--on-error needs a value: warn, abort or ignore");
+				v = argv[++i];
+			}
+			if (strcmp(v, "warn") && strcmp(v, "abort") && strcmp(v, "ignore"))
+				usage_error("--on-error=%s: unknown mode; allowed: warn, abort, ignore", v);
+			on_error = v;
+		} else if (match_opt(a, "--verbose", &v)) {
+			if (v)
+				usage_error("--verbose takes no value (got --verbose=%s)", v);
+			verbose_cli = 1;
+		} else if (match_opt(a, "--log", &v)) {
+			if (!v) {
+				if (i + 1 >= argc)
+					usage_error("--log needs a file name: --log=FILE");
+				v = argv[++i];
+			}
+			if (!*v)
+				usage_error("--log needs a file name: --log=FILE");
+			log = v;
+		} else {
+			usage_error("run: unknown option `%s'; allowed: %s", a, run_options_summary);
+		}
+	}
+	if (i >= argc)
+		usage_error("run: no program given; usage: memlens run [OPTIONS] [--] PROG [ARGS...]");
+	char **prog_argv = argv + i;
+	const char *prog = prog_argv[0];
+
+	char *lib = find_runtime_lib(argv0);
+
+	if (stats_given) {
+		if (!stats)
+			set_env("MEMLENS_STATS", "1");
+		else if (is_bool_word(stats))
+			set_env("MEMLENS_STATS", stats);
+		else {
+			char *abs = absolute_path(stats);
+			set_env("MEMLENS_STATS", abs);
+			free(abs);
+		}
+	}
+	if (on_error)
+		set_env("MEMLENS_ON_ERROR", on_error);
+	if (verbose_cli)
+		set_env("MEMLENS_VERBOSE", "1");
+	if (log) {
+		char *abs = absolute_path(log);
+		set_env("MEMLENS_LOG", abs);
+		free(abs);
+	}
+
+	char *preload = build_preload(lib);
+	set_env("LD_PRELOAD", preload);
+
+	if (env_true("MEMLENS_VERBOSE"))
+		msg("running %s with LD_PRELOAD=%s", prog, preload);
+
+	check_prog(prog, lib);
+	free(preload);
+	free(lib);
+
+	return run_prog(prog_argv);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("memlens %s\n", MEMLENS_VERSION_STR);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 2, argv + 2, argv[0]);
+
+	fprintf(stderr, "memlens: unknown subcommand `%s'\n\n", cmd);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
