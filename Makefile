@@ -1,0 +1,81 @@
+# memlens top-level build.  One set of objects feeds the shared library, the
+# CLI and the tests.  `make help` lists the targets.
+CC      ?= gcc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+OPT     ?= -O2
+SAN     ?=
+CFLAGS_COMMON = -std=gnu11 $(OPT) -g -Wall -Wextra -Iinclude -Isrc $(SAN)
+RT_CFLAGS = $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
+            -ftls-model=initial-exec -fno-stack-protector -D_GNU_SOURCE
+RT_LDLIBS = -ldl -lpthread -lgcc_s
+
+RT_SRCS = src/prim.c src/diag.c src/options.c src/arena.c src/thread.c \
+          src/chunkindex.c src/bootstrap.c src/site.c src/interpose_malloc.c \
+          src/stats.c src/query.c src/describe.c src/allocators/malloc.c src/init.c
+RT_OBJS = $(RT_SRCS:%.c=$(BUILD)/obj/%.o)
+
+LIB = $(BUILD)/lib/libmemlens.so
+CLI = $(BUILD)/bin/memlens
+VERSION = 0.1.0
+
+.PHONY: all deps check demo install bench soak clean help asan-check
+all: $(LIB) $(CLI) $(BUILD)/lib/pkgconfig/memlens.pc
+
+help:
+	@echo "make            build lib/libmemlens.so and bin/memlens into $(BUILD)/"
+	@echo "make deps       install the Debian packages the build and tests need"
+	@echo "make check      run all tests (last line: N passed, N failed)"
+	@echo "make demo       show memlens on a small program and on python3"
+	@echo "make install PREFIX=DIR"
+	@echo "make bench      run the benchmarks (ratios against plain runs)"
+	@echo "make asan-check unit tests with memlens built under ASan/UBSan"
+
+$(BUILD)/obj/%.o: %.c $(wildcard src/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+$(LIB): $(RT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libmemlens.so -Wl,-z,nodelete -o $@ $(RT_OBJS) $(RT_LDLIBS) $(SAN)
+
+$(CLI): src/cli/memlens.c $(wildcard src/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -DMEMLENS_VERSION_STR='"$(VERSION)"' -o $@ src/cli/memlens.c
+
+$(BUILD)/lib/pkgconfig/memlens.pc: memlens.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+deps:
+	@scripts/deps.sh install
+
+# make check and make demo install missing packages first.
+deps-if-missing:
+	@scripts/deps.sh check || scripts/deps.sh install
+
+check: deps-if-missing all
+	@BUILD=$(BUILD) tests/run_tests.sh
+
+asan-check:
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+	@BUILD=build-asan MEMLENS_TEST_ASAN=1 tests/run_tests.sh unit
+
+demo: deps-if-missing all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+soak: all
+	@BUILD=$(BUILD) MEMLENS_SOAK=1 tests/run_tests.sh
+
+bench: all
+	@BUILD=$(BUILD) bench/run.sh
+
+install: all
+	install -d $(PREFIX)/bin $(PREFIX)/lib/pkgconfig $(PREFIX)/include
+	install -m 755 $(CLI) $(PREFIX)/bin/memlens
+	install -m 755 $(LIB) $(PREFIX)/lib/libmemlens.so
+	install -m 644 include/memlens.h include/allocs.h $(PREFIX)/include/
+	sed -e 's|@VERSION@|$(VERSION)|' memlens.pc.in > $(PREFIX)/lib/pkgconfig/memlens.pc
+
+clean:
+	rm -rf build build-asan

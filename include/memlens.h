@@ -1,0 +1,137 @@
+/* memlens.h: what is at an address, who allocated it, and heap statistics.
+ *
+ * memlens is a run-time library, preloaded (`memlens run -- PROG`) or linked
+ * (`pkg-config --libs memlens`), that tracks every malloc-family chunk out of
+ * band and answers queries about any address.
+ *
+ * Error convention: queries on an address memlens knows nothing about return
+ * NULL, 0 or -1 and never crash.  Every query is lock-free and safe to call
+ * from a signal handler (a query that interrupts this thread's own index
+ * update answers "unknown" rather than wait).  Nothing here allocates.
+ *
+ * Structs that memlens fills for the caller may grow in later versions: the
+ * getters take the caller's sizeof and fill at most that many bytes.
+ */
+#ifndef MEMLENS_H
+#define MEMLENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MEMLENS_VERSION_MAJOR 0
+#define MEMLENS_VERSION_MINOR 1
+#define MEMLENS_VERSION_PATCH 0
+#define MEMLENS_VERSION_HEX ((MEMLENS_VERSION_MAJOR << 16) | \
+                             (MEMLENS_VERSION_MINOR << 8) | MEMLENS_VERSION_PATCH)
+
+/* The version of the library actually loaded, as "MAJOR.MINOR.PATCH". */
+const char *memlens_version(void);
+
+/* ---- Allocators ------------------------------------------------------ */
+
+/* An allocator: one level of the allocation hierarchy.  `name` is stable
+ * ("malloc" for heap chunks; "mmap", "static", "stack", "stackframe", "auxv",
+ * "brk" or a custom allocator's name come with the hierarchy).  Allocators
+ * live as long as the process; compare them by pointer or by name. */
+struct allocator {
+	const char *name;
+};
+
+/* liballocs-compatible type handle (filled in by the types work; until then
+ * every query answers NULL). */
+struct uniqtype;
+
+/* The liballocs-convention name of type t ("int$32", "__PTR_signed_char$8"),
+ * or "(no type)" when t is NULL. */
+const char *memlens_uniqtype_name(const struct uniqtype *t);
+#define UNIQTYPE_NAME(t) (memlens_uniqtype_name(t))
+
+/* ---- Queries ---------------------------------------------------------- */
+
+/* The allocator of the innermost allocation containing p, or NULL when
+ * memlens knows nothing about p. */
+const struct allocator *alloc_get_allocator(const void *p);
+
+/* The start of the innermost allocation containing p, or NULL. */
+void *alloc_get_base(const void *p);
+
+/* The size the program asked for, of the innermost allocation containing p;
+ * 0 when unknown (or for a live malloc(0) chunk: check alloc_get_base). */
+size_t alloc_get_size(const void *p);
+
+/* The allocation site: the return address into the first caller outside the
+ * allocator and known wrappers (strdup, asprintf, operator new, ...); NULL
+ * when unknown. */
+const void *alloc_get_site(const void *p);
+
+/* The type of the allocation containing p; NULL while unknown. */
+const struct uniqtype *alloc_get_type(const void *p);
+
+/* Everything memlens knows of one allocation. */
+struct alloc_info {
+	void *base;                        /* first byte */
+	size_t size;                       /* bytes requested */
+	size_t usable_size;                /* bytes the allocator made usable */
+	const struct allocator *allocator; /* who made it */
+	const void *site;                  /* allocation site (see alloc_get_site) */
+	pid_t tid;                         /* thread that allocated it */
+	uint64_t seq;                      /* unique, increasing per thread, and
+	                                      ordered across threads to within a
+	                                      batch of 4096 allocations */
+	const struct uniqtype *type;       /* NULL while unknown */
+	int level;                         /* 0 = outermost level of the chain */
+};
+
+/* Fills *out for the innermost allocation containing p.  Returns 0, or -1
+ * (out untouched) when p is unknown. */
+int alloc_get_info(const void *p, struct alloc_info *out);
+
+/* Writes one readable line about p into buf (always NUL-terminated when
+ * len > 0), e.g. "0x5581.. is 8 bytes into a 168-byte malloc chunk allocated
+ * at main (demo.c:7) by thread 4711".  Returns the length the whole line
+ * needs, as snprintf does, or -1 only when nothing at all can be said.
+ * Symbolizes lazily (dladdr, DWARF lines where available): not for use in a
+ * signal handler. */
+int alloc_describe(const void *p, char *buf, size_t len);
+
+/* ---- Statistics -------------------------------------------------------- */
+
+#define MEMLENS_SIZE_CLASSES 32
+
+/* Heap statistics since the process started.  Counts and live bytes are
+ * exact when read while no other thread is allocating.  Peaks are exact to
+ * within MEMLENS_PEAK_SLACK bytes per thread that has allocated (threads
+ * publish their live-byte deltas in batches, so no cache line is shared on
+ * the allocation path). */
+#define MEMLENS_PEAK_SLACK (64 * 1024)
+struct memlens_stats {
+	uint64_t n_allocs;              /* chunks made (realloc(NULL, n) counts) */
+	uint64_t n_frees;               /* chunks freed (realloc(p, 0) counts) */
+	uint64_t n_reallocs;            /* realloc(p, n), p and n non-zero, that succeeded */
+	uint64_t bytes_requested_live;  /* sum of requested sizes of live chunks */
+	uint64_t bytes_usable_live;     /* sum of usable sizes of live chunks */
+	uint64_t bytes_requested_peak;
+	uint64_t bytes_usable_peak;
+	uint64_t bytes_requested_total; /* every allocation's and realloc's request */
+	uint64_t n_bad_frees;           /* invalid or double frees/reallocs seen */
+	uint64_t n_untracked;           /* chunks memlens could not index */
+	/* size_class[i]: allocations whose requested size n has
+	 * i == 0 for n == 0, else i == 1 + floor(log2(n)) (capped at 31). */
+	uint64_t size_class[MEMLENS_SIZE_CLASSES];
+};
+
+/* Fills at most out_size bytes of *out.  Returns 0, or -1 when out is NULL. */
+int memlens_get_stats(struct memlens_stats *out, size_t out_size);
+
+/* Writes the statistics as text to fd (what MEMLENS_STATS prints at exit). */
+void memlens_print_stats(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMLENS_H */

@@ -1,0 +1,474 @@
+/* chunkindex.c: the out-of-band index of live chunks (see chunkindex.h for
+ * what it maps, its size bound and its locking rule). */
+#include "chunkindex.h"
+#include "arena.h"
+#include "prim.h"
+#include "thread.h"
+#include <emmintrin.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#define PAGE_SHIFT 12
+#define ZONE_SHIFT 30
+#define ADDR_BITS 48
+#define PAGES_PER_ZONE (1u << (ZONE_SHIFT - PAGE_SHIFT))
+#define NZONES (1u << (ADDR_BITS - ZONE_SHIFT))
+#define EMPTY_OFF 0x7fff /* larger than any offset in a page */
+
+struct zone {
+	uintptr_t dir[PAGES_PER_ZONE];   /* struct block * | lock bit */
+	uintptr_t cover[PAGES_PER_ZONE]; /* base of a chunk covering the page start */
+};
+static struct zone *top[NZONES];
+
+/* A record, packed to 24 bytes; the base is implied by page + offset. */
+struct rec {
+	uint64_t size_slack; /* size:48 | (usable - size):16, 0xffff = unknown */
+	const void *site;
+	uint64_t tid_seq;    /* tid:24 | seq:40 */
+};
+#define SLACK_UNKNOWN 0xffffu
+
+struct block {
+	void *arena_link;  /* the arena's free-list link while recycled */
+	uint32_t version;  /* seqlock: odd while being written */
+	uint16_t count;
+	uint8_t cls;
+	uint8_t pad;
+	uint16_t off[];    /* offsets in the page, unsorted; EMPTY_OFF beyond count,
+	                      padded to a multiple of 8; then the records */
+};
+#define HDR 16
+#define NCLS 17
+static const uint16_t class_bytes[NCLS] = { 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536,
+                                            2048, 3072, 4096, 6144, 8192, 12288, 16384 };
+static uint16_t class_cap[NCLS];
+
+static inline unsigned round8(unsigned n) { return (n + 7) & ~7u; }
+
+static void init_caps(void)
+{
+	for (unsigned c = 0; c < NCLS; c++) {
+		unsigned cap = 1;
+		while (HDR + 2 * round8(cap + 1) + sizeof(struct rec) * (cap + 1) <= class_bytes[c])
+			cap++;
+		class_cap[c] = (uint16_t)cap;
+	}
+}
+
+static inline unsigned cap_of(const struct block *b) { return class_cap[b->cls < NCLS ? b->cls : 0]; }
+static inline struct rec *recs(struct block *b)
+{
+	return (struct rec *)((char *)b + HDR + 2 * round8(cap_of(b)));
+}
+
+/* ---- address -> slots ---- */
+
+static struct zone *zone_get(uintptr_t pgno, int create)
+{
+	uintptr_t zi = pgno >> (ZONE_SHIFT - PAGE_SHIFT);
+	struct zone *z, *expected = NULL;
+	if (zi >= NZONES)
+		return NULL;
+	z = __atomic_load_n(&top[zi], __ATOMIC_ACQUIRE);
+	if (z || !create)
+		return z;
+	z = memlens__map(sizeof(struct zone), 1);
+	if (!z)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&top[zi], &expected, z, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		memlens__unmap(z, sizeof(struct zone));
+		z = expected;
+	}
+	return z;
+}
+
+static inline uintptr_t *dir_slot(uintptr_t pgno, int create)
+{
+	struct zone *z = zone_get(pgno, create);
+	return z ? &z->dir[pgno & (PAGES_PER_ZONE - 1)] : NULL;
+}
+
+static inline uintptr_t *cover_slot(uintptr_t pgno, int create)
+{
+	struct zone *z = zone_get(pgno, create);
+	return z ? &z->cover[pgno & (PAGES_PER_ZONE - 1)] : NULL;
+}
+
+/* ---- records ---- */
+
+static inline void pack(struct rec *r, const struct ml_chunk *c)
+{
+	size_t slack = c->usable >= c->size ? c->usable - c->size : SLACK_UNKNOWN;
+	if (slack >= SLACK_UNKNOWN)
+		slack = SLACK_UNKNOWN;
+	r->size_slack = ((uint64_t)c->size & ((1ull << 48) - 1)) | ((uint64_t)slack << 48);
+	r->site = c->site;
+	r->tid_seq = ((uint64_t)(c->tid & 0xffffff) << 40) | (c->seq & ((1ull << 40) - 1));
+}
+
+static inline void unpack(struct ml_chunk *c, const struct rec *r, uintptr_t base)
+{
+	uint64_t slack = r->size_slack >> 48;
+	c->base = base;
+	c->size = r->size_slack & ((1ull << 48) - 1);
+	c->usable = slack == SLACK_UNKNOWN ? 0 : c->size + slack;
+	c->site = r->site;
+	c->tid = (pid_t)(r->tid_seq >> 40);
+	c->seq = r->tid_seq & ((1ull << 40) - 1);
+}
+
+/* ---- offset search (SSE2, 8 offsets at a time) ---- */
+
+static inline int find_exact(const uint16_t *off, unsigned n, unsigned key)
+{
+	__m128i k = _mm_set1_epi16((short)key);
+	for (unsigned i = 0; i < n; i += 8) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(off + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, k));
+		if (m) {
+			unsigned j = i + ((unsigned)__builtin_ctz(m) >> 1);
+			return j < n ? (int)j : -1;
+		}
+	}
+	return -1;
+}
+
+/* Index of the largest offset <= key, or -1. */
+static inline int find_pred(const uint16_t *off, unsigned n, unsigned key)
+{
+	__m128i k = _mm_set1_epi16((short)key), best = _mm_set1_epi16(-1);
+	int16_t lanes[8];
+	int bv = -1;
+	for (unsigned i = 0; i < n; i += 8) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(off + i));
+		__m128i gt = _mm_cmpgt_epi16(v, k);
+		best = _mm_max_epi16(best, _mm_or_si128(_mm_andnot_si128(gt, v), gt));
+	}
+	_mm_storeu_si128((__m128i *)lanes, best);
+	for (int i = 0; i < 8; i++)
+		if (lanes[i] > bv)
+			bv = lanes[i];
+	return bv < 0 ? -1 : find_exact(off, n, (unsigned)bv);
+}
+
+/* ---- writers ---- */
+
+static inline void seq_begin(struct block *b)
+{
+	__atomic_store_n(&b->version, b->version + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+static inline void seq_end(struct block *b)
+{
+	__atomic_store_n(&b->version, b->version + 1, __ATOMIC_RELEASE);
+}
+
+/* Takes the page's lock bit; returns the block pointer it guarded.  The
+ * thread publishes the lock in its record first, and backs off while a fork
+ * is waiting for writers to drain (thread.c). */
+static uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
+{
+	for (;;) {
+		if (t)
+			__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
+		uintptr_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
+		if (!(e & 1) && __atomic_compare_exchange_n(slot, &e, e | 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			if (__builtin_expect(!__atomic_load_n(&memlens__forking, __ATOMIC_SEQ_CST), 1))
+				return e;
+			__atomic_store_n(slot, e, __ATOMIC_RELEASE);
+		}
+		if (t)
+			__atomic_store_n(&t->in_index, 0, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&memlens__forking, __ATOMIC_RELAXED) || (__atomic_load_n(slot, __ATOMIC_RELAXED) & 1))
+			memlens__pause();
+	}
+}
+
+static inline void unlock_slot(struct mlthread *t, uintptr_t *slot, struct block *b)
+{
+	__atomic_store_n(slot, (uintptr_t)b, __ATOMIC_RELEASE);
+	if (t)
+		__atomic_store_n(&t->in_index, 0, __ATOMIC_RELEASE);
+}
+
+static struct block *block_new(unsigned cls)
+{
+	struct block *b = memlens__arena_alloc(class_bytes[cls]);
+	if (!b)
+		return NULL;
+	seq_begin(b);
+	b->cls = (uint8_t)cls;
+	b->count = 0;
+	for (unsigned i = 0; i < round8(class_cap[cls]); i++)
+		b->off[i] = EMPTY_OFF;
+	seq_end(b);
+	return b;
+}
+
+/* Replaces b by a block of class cls holding the same records; the caller
+ * publishes the result.  Stale readers of b see its version move. */
+static struct block *block_resize(struct block *b, unsigned cls)
+{
+	struct block *nb = block_new(cls);
+	if (!nb)
+		return NULL;
+	memcpy(nb->off, b->off, b->count * sizeof(uint16_t));
+	memcpy(recs(nb), recs(b), b->count * sizeof(struct rec));
+	nb->count = b->count;
+	seq_begin(b);
+	seq_end(b);
+	memlens__arena_free(b, class_bytes[b->cls]);
+	return nb;
+}
+
+/* Big chunks name themselves in the cover slot of every page that starts two
+ * or more pages after their base (nearer pages are found without it). */
+static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t *last)
+{
+	*first = (base >> PAGE_SHIFT) + 2;
+	*last = (base + (size ? size : 1) - 1) >> PAGE_SHIFT;
+}
+
+static void cover_set(uintptr_t base, size_t size)
+{
+	uintptr_t pg, last;
+	for (cover_pages(base, size, &pg, &last); pg <= last; pg++) {
+		uintptr_t *cs = cover_slot(pg, 1);
+		if (cs)
+			__atomic_store_n(cs, base, __ATOMIC_RELEASE);
+	}
+}
+
+static void cover_clear(uintptr_t base, size_t size)
+{
+	uintptr_t pg, last;
+	for (cover_pages(base, size, &pg, &last); pg <= last; pg++) {
+		uintptr_t *cs = cover_slot(pg, 0);
+		if (cs && __atomic_load_n(cs, __ATOMIC_RELAXED) == base)
+			__atomic_store_n(cs, 0, __ATOMIC_RELEASE);
+	}
+}
+
+static void remove_at(struct block *b, int i)
+{
+	unsigned last = b->count - 1u;
+	seq_begin(b);
+	b->off[i] = b->off[last];
+	recs(b)[i] = recs(b)[last];
+	b->off[last] = EMPTY_OFF;
+	b->count = (uint16_t)last;
+	seq_end(b);
+}
+
+static int inited;
+
+int memlens__index_insert(const struct ml_chunk *c)
+{
+	uintptr_t pgno = c->base >> PAGE_SHIFT;
+	unsigned off = c->base & ((1u << PAGE_SHIFT) - 1);
+	uintptr_t *slot;
+	struct mlthread *self = memlens__tls.self;
+	struct block *b;
+	int i;
+
+	if (__builtin_expect(!inited, 0)) {
+		init_caps();
+		inited = 1;
+	}
+	slot = dir_slot(pgno, 1);
+	if (!slot)
+		return -1;
+	b = (struct block *)lock_slot(self, slot);
+	if (!b) {
+		b = block_new(0);
+		if (!b) {
+			unlock_slot(self, slot, NULL);
+			return -1;
+		}
+	}
+	/* A base already present means its free went past memlens: replace. */
+	i = find_exact(b->off, b->count, off);
+	if (i >= 0)
+		remove_at(b, i);
+	if (b->count == cap_of(b)) {
+		struct block *nb = b->cls + 1 < NCLS ? block_resize(b, b->cls + 1u) : NULL;
+		if (!nb) {
+			unlock_slot(self, slot, b);
+			return -1;
+		}
+		b = nb;
+		__atomic_store_n(slot, (uintptr_t)b | 1, __ATOMIC_RELEASE);
+	}
+	seq_begin(b);
+	i = b->count;
+	b->off[i] = (uint16_t)off;
+	pack(&recs(b)[i], c);
+	b->count = (uint16_t)(i + 1);
+	seq_end(b);
+	unlock_slot(self, slot, b);
+	if (((c->base + c->size) >> PAGE_SHIFT) >= pgno + 2)
+		cover_set(c->base, c->size);
+	return 0;
+}
+
+int memlens__index_remove(uintptr_t base, struct ml_chunk *out)
+{
+	uintptr_t pgno = base >> PAGE_SHIFT;
+	unsigned off = base & ((1u << PAGE_SHIFT) - 1);
+	uintptr_t *slot = dir_slot(pgno, 0);
+	struct mlthread *self = memlens__tls.self;
+	struct block *b;
+	int i;
+
+	if (!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED))
+		return 0;
+	b = (struct block *)lock_slot(self, slot);
+	i = b ? find_exact(b->off, b->count, off) : -1;
+	if (i < 0) {
+		unlock_slot(self, slot, b);
+		return 0;
+	}
+	unpack(out, &recs(b)[i], base);
+	remove_at(b, i);
+	/* Shrink a block that fell to a quarter full (never below 4 records). */
+	if (b->cls > 2 && b->count * 4u <= cap_of(b)) {
+		struct block *nb = block_resize(b, b->cls - 2u);
+		if (nb)
+			b = nb;
+	}
+	unlock_slot(self, slot, b);
+	if (((base + out->size) >> PAGE_SHIFT) >= pgno + 2)
+		cover_clear(base, out->size);
+	return 1;
+}
+
+/* ---- lock-free readers ---- */
+
+enum { FIND_EXACT, FIND_PRED, FIND_LAST };
+
+static int read_page(uintptr_t pgno, int mode, unsigned key, struct ml_chunk *out)
+{
+	uintptr_t *slot = dir_slot(pgno, 0);
+	struct mlthread *self = memlens__tls.self;
+	if (!slot)
+		return 0;
+	for (;;) {
+		uintptr_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+		struct block *b = (struct block *)(e & ~(uintptr_t)1);
+		if (!b)
+			return 0;
+		uint32_t v = __atomic_load_n(&b->version, __ATOMIC_ACQUIRE);
+		if (!(v & 1)) {
+			unsigned n = b->count, cap = cap_of(b);
+			int i;
+			struct rec r;
+			if (n > cap)
+				n = cap;
+			i = mode == FIND_EXACT ? find_exact(b->off, n, key)
+			                       : find_pred(b->off, n, mode == FIND_LAST ? 4095 : key);
+			if (i >= 0) {
+				key = b->off[i];
+				r = recs(b)[i];
+			}
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&b->version, __ATOMIC_RELAXED) == v &&
+			    (__atomic_load_n(slot, __ATOMIC_RELAXED) & ~(uintptr_t)1) == (uintptr_t)b) {
+				if (i < 0)
+					return 0;
+				unpack(out, &r, (pgno << PAGE_SHIFT) | key);
+				return 1;
+			}
+		}
+		/* An update is in progress.  If it is this thread's own (we are a
+		 * signal handler that interrupted it), waiting would never end. */
+		if (self && __atomic_load_n(&self->in_index, __ATOMIC_RELAXED) == (uintptr_t)slot)
+			return 0;
+		memlens__pause();
+	}
+}
+
+static inline int contains(const struct ml_chunk *c, uintptr_t a)
+{
+	return a == c->base || a - c->base < c->size;
+}
+
+int memlens__index_lookup(uintptr_t a, struct ml_chunk *out)
+{
+	uintptr_t pgno = a >> PAGE_SHIFT;
+	unsigned off = a & ((1u << PAGE_SHIFT) - 1);
+	struct ml_chunk c;
+	if (read_page(pgno, FIND_PRED, off, &c))
+		goto check;
+	if (pgno && read_page(pgno - 1, FIND_LAST, 0, &c) && contains(&c, a))
+		goto found;
+	{
+		uintptr_t *cs = cover_slot(pgno, 0);
+		uintptr_t base = cs ? __atomic_load_n(cs, __ATOMIC_ACQUIRE) : 0;
+		if (!base || !read_page(base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c))
+			return 0;
+	}
+check:
+	if (!contains(&c, a))
+		return 0;
+found:
+	*out = c;
+	return 1;
+}
+
+/* ---- whole-index walks (not on any fast path) ---- */
+
+void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx)
+{
+	struct mlthread *self = memlens__tls.self;
+	for (uintptr_t zi = 0; zi < NZONES; zi++) {
+		struct zone *z = __atomic_load_n(&top[zi], __ATOMIC_ACQUIRE);
+		if (!z)
+			continue;
+		for (uintptr_t i = 0; i < PAGES_PER_ZONE; i++) {
+			if (!__atomic_load_n(&z->dir[i], __ATOMIC_RELAXED))
+				continue;
+			uintptr_t pgno = (zi << (ZONE_SHIFT - PAGE_SHIFT)) | i;
+			struct block *b = (struct block *)lock_slot(self, &z->dir[i]);
+			for (unsigned j = 0; b && j < b->count; j++) {
+				struct ml_chunk c;
+				unpack(&c, &recs(b)[j], (pgno << PAGE_SHIFT) | b->off[j]);
+				fn(&c, ctx);
+			}
+			unlock_slot(self, &z->dir[i], b);
+		}
+	}
+}
+
+static void count_one(const struct ml_chunk *c, void *ctx)
+{
+	(void)c;
+	(*(uint64_t *)ctx)++;
+}
+
+uint64_t memlens__index_count(void)
+{
+	uint64_t n = 0;
+	memlens__index_foreach(count_one, &n);
+	return n;
+}
+
+size_t memlens__index_metadata_bytes(void)
+{
+	size_t bytes = memlens__arena_in_use();
+	unsigned char vec[1024];
+	for (uintptr_t zi = 0; zi < NZONES; zi++) {
+		struct zone *z = __atomic_load_n(&top[zi], __ATOMIC_ACQUIRE);
+		if (!z)
+			continue;
+		for (size_t at = 0; at < sizeof(struct zone); at += sizeof vec * 4096) {
+			size_t len = sizeof(struct zone) - at < sizeof vec * 4096 ? sizeof(struct zone) - at : sizeof vec * 4096;
+			if (ML_SYS(SYS_mincore, (char *)z + at, len, vec, 0, 0, 0) != 0)
+				continue;
+			for (size_t k = 0; k < len / 4096; k++)
+				bytes += (vec[k] & 1) ? 4096 : 0;
+		}
+	}
+	return bytes;
+}

@@ -1,0 +1,49 @@
+/* chunkindex.h: maps every address to the live malloc chunk containing it.
+ *
+ * What it maps: chunk base -> record (size, usable size, site, tid, seq),
+ * and any interior address -> its chunk.
+ * Granularity: 4 KiB index pages.  top[addr >> 30] -> zone (1 GiB);
+ *   zone->dir[page]   -> block holding the records of the chunks whose base
+ *                        lies in that page (low bit = writer lock);
+ *   zone->cover[page] -> base of a chunk that started two or more pages
+ *                        earlier and covers this page's first byte.
+ *   An interior address is found in its own page's block (largest base <=
+ *   it), else as the last chunk of the previous page, else through cover.
+ * Size bound: 24 bytes of record + 2 bytes of offset per live chunk in
+ *   blocks kept between 1/4 and full (size classes 1.5x apart), plus 16
+ *   bytes per 4 KiB page touched (0.4% of heap).
+ * Locking: a writer locks one page (one atomic RMW on its dir entry) per
+ *   insert or remove.  Readers take no lock: they validate a copy with the
+ *   block's version (a seqlock) and retry; a reader that interrupted its own
+ *   thread's update (a signal handler) answers "unknown" instead of waiting.
+ *   Blocks are never unmapped (arena.h), so stale readers stay safe.
+ */
+#ifndef MEMLENS_CHUNKINDEX_H
+#define MEMLENS_CHUNKINDEX_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ml_chunk {
+	uintptr_t base;
+	size_t size;      /* requested */
+	size_t usable;    /* 0 when the allocator's answer did not fit the record */
+	const void *site;
+	pid_t tid;
+	uint64_t seq;
+};
+
+/* Records a chunk; 0, or -1 when memlens is out of metadata memory. */
+int memlens__index_insert(const struct ml_chunk *c);
+/* Removes the chunk based exactly at base into *out; 1 if it was there. */
+int memlens__index_remove(uintptr_t base, struct ml_chunk *out);
+/* Lock-free: the live chunk containing addr (base <= addr < base+size, or
+ * addr == base for a 0-byte chunk); 1 if found. */
+int memlens__index_lookup(uintptr_t addr, struct ml_chunk *out);
+/* Calls fn for every live chunk (each page locked while it is visited). */
+void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);
+/* Bytes of index metadata in use (blocks + touched directory pages). */
+size_t memlens__index_metadata_bytes(void);
+/* Number of live records (debug/tests). */
+uint64_t memlens__index_count(void);
+#endif

@@ -1,0 +1,33 @@
+/* diag.h: messages that never allocate.  A struct mlbuf formats into a
+ * caller's stack buffer; memlens__diag writes one line to stderr with the
+ * "memlens: " prefix using write(2). */
+#ifndef MEMLENS_DIAG_H
+#define MEMLENS_DIAG_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+struct mlbuf {
+	char *p;
+	size_t cap, len; /* len counts what would have been written */
+};
+#define MLBUF(arr) ((struct mlbuf){ (arr), sizeof(arr), 0 })
+
+void memlens__bputs(struct mlbuf *b, const char *s);
+void memlens__bputc(struct mlbuf *b, char c);
+void memlens__bdec(struct mlbuf *b, uint64_t v);
+void memlens__bsdec(struct mlbuf *b, int64_t v);
+void memlens__bhex(struct mlbuf *b, uint64_t v); /* 0x-prefixed */
+/* A tiny printf: %s %d %u %lu %llu %zu %ld %x %p %c %%; no allocation. */
+void memlens__bvfmt(struct mlbuf *b, const char *fmt, va_list ap);
+void memlens__bfmt(struct mlbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Terminates the buffer (truncating if full) and returns the length needed. */
+size_t memlens__bend(struct mlbuf *b);
+
+/* "memlens: " + formatted text + "\n" on fd 2 (or the MEMLENS_LOG fd). */
+void memlens__diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void memlens__warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like memlens__warn but only the first time for a given flag. */
+#define memlens__warn_once(flag, ...) do { static int flag; \
+	if (!__atomic_exchange_n(&flag, 1, __ATOMIC_RELAXED)) memlens__warn(__VA_ARGS__); } while (0)
+#endif

@@ -1,0 +1,76 @@
+/* internal.h: declarations shared between the runtime's files.  Everything
+ * here is hidden (-fvisibility=hidden); the exported names are the public API
+ * in include/memlens.h and the interposed libc functions. */
+#ifndef MEMLENS_INTERNAL_H
+#define MEMLENS_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "memlens.h"
+#include "diag.h"
+
+#define ML_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ML_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* The malloc family memlens forwards to (glibc, or jemalloc/tcmalloc when
+ * they come after memlens in the lookup order). */
+struct ml_real {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*memalign)(size_t, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+};
+extern struct ml_real memlens__real;
+/* Finds the real functions (once); 0 when they are ready.  A thread that is
+ * inside memlens's own libc calls gets -1 and must use the bootstrap arena. */
+int memlens__resolve(void);
+
+/* bootstrap.c: a static arena for allocations made before the real
+ * functions are known (dlsym may calloc). */
+void *memlens__boot_alloc(size_t n, size_t align);
+int memlens__boot_owns(const void *p);
+size_t memlens__boot_size(const void *p);
+
+/* site.c: the allocation site for a call whose return address is ra: ra
+ * itself, or the first caller outside the allocator, libc/libstdc++ wrappers
+ * (strdup, asprintf, operator new, ...) and memlens. */
+void memlens__site_init(void);
+const void *memlens__site_slow(const void *ra);
+extern uintptr_t memlens__wrap_lo[4], memlens__wrap_hi[4];
+static inline const void *memlens__site(const void *ra)
+{
+	uintptr_t a = (uintptr_t)ra;
+	for (int i = 0; i < 4; i++)
+		if (ML_UNLIKELY(a - memlens__wrap_lo[i] < memlens__wrap_hi[i] - memlens__wrap_lo[i]))
+			return memlens__site_slow(ra);
+	return ra;
+}
+
+/* describe.c: "symbol+0x1a (object)" for a code address; never allocates
+ * through the tracked path.  Returns 1 if a symbol or object was found. */
+int memlens__symbolize(const void *addr, struct mlbuf *b);
+
+/* allocators: the internal side of struct allocator. */
+struct alloc_info;
+struct ml_allocator {
+	struct allocator pub;  /* first: the public view */
+	int (*get_info)(const void *p, struct alloc_info *out);
+};
+extern const struct ml_allocator memlens__malloc_allocator;
+
+/* stats.c */
+void memlens__stats_at_exit(void);
+extern int memlens__forked_child;
+
+/* Set when some chunk could not be indexed: a free memlens does not
+ * recognise may then be legitimate and is passed on, not reported. */
+extern int memlens__index_incomplete;
+extern uint64_t memlens__untracked_global;
+
+#define ML_API_EXPORT __attribute__((visibility("default")))
+#endif

@@ -1,0 +1,599 @@
+/* interpose_malloc.c: the malloc family.  Each entry point forwards to the
+ * next definition (memlens__real) and records the result in the chunk index.
+ *
+ * Re-entry: a per-thread guard (initial-exec TLS) says why this thread is in
+ * memlens.  A call that arrives while a hook is running on the same thread
+ * (a signal handler that allocates) is forwarded at once and its bookkeeping
+ * deferred to the end of the interrupted hook, so memlens never re-enters its
+ * own locks; a call made by memlens's own libc use passes straight through.
+ *
+ * Order (RELIABILITY #8): free removes the index entry before the real free,
+ * so the address cannot be handed out and indexed again meanwhile; realloc
+ * removes the old entry first and restores it if the real realloc fails. */
+#include "internal.h"
+#include "chunkindex.h"
+#include "options.h"
+#include "prim.h"
+#include "thread.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+
+#define ML_EXPORT __attribute__((visibility("default")))
+#define RA __builtin_return_address(0)
+
+struct ml_real memlens__real;
+int memlens__index_incomplete;
+uint64_t memlens__untracked_global;
+static int resolve_state; /* 0: not yet, 1: resolving, 2: ready */
+
+static void *fallback_memalign(size_t align, size_t n);
+
+int memlens__resolve(void)
+{
+	int expected = 0;
+	if (ML_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2))
+		return 0;
+	if (memlens__tls.guard == ML_GUARD_INTERNAL)
+		return -1;
+	if (__atomic_compare_exchange_n(&resolve_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		struct ml_real r;
+		int g = memlens__tls.guard;
+		memlens__tls.guard = ML_GUARD_INTERNAL;
+		r.malloc = dlsym(RTLD_NEXT, "malloc");
+		r.free = dlsym(RTLD_NEXT, "free");
+		r.calloc = dlsym(RTLD_NEXT, "calloc");
+		r.realloc = dlsym(RTLD_NEXT, "realloc");
+		r.memalign = dlsym(RTLD_NEXT, "memalign");
+		r.posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+		r.aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+		r.valloc = dlsym(RTLD_NEXT, "valloc");
+		r.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+		r.malloc_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
+		memlens__tls.guard = g;
+		if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
+			static const char msg[] = "memlens: error: no malloc/free/calloc/realloc after memlens in the lookup order\n";
+			memlens__write_all(2, msg, sizeof msg - 1);
+			memlens__abort();
+		}
+		if (!r.memalign)
+			r.memalign = fallback_memalign;
+		memlens__real = r;
+		__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
+		return 0;
+	}
+	while (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != 2)
+		memlens__pause();
+	return 0;
+}
+
+/* An allocator without memalign (rare): over-allocate and never free the
+ * slack; only used if the next malloc lacks it. */
+static void *fallback_memalign(size_t align, size_t n)
+{
+	void *p;
+	if (memlens__real.posix_memalign)
+		return memlens__real.posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, n) ? NULL : p;
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* ---- bookkeeping ---- */
+
+static inline unsigned size_class(size_t n)
+{
+	unsigned c = n ? 64u - (unsigned)__builtin_clzll(n) : 0;
+	return c < MEMLENS_SIZE_CLASSES ? c : MEMLENS_SIZE_CLASSES - 1;
+}
+
+static inline size_t usable_of(void *p)
+{
+	return memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size(p) : 0;
+}
+
+static void note_untracked(struct mlthread *t)
+{
+	__atomic_store_n(&memlens__index_incomplete, 1, __ATOMIC_RELAXED);
+	if (t)
+		ML_ADD(t->n_untracked, 1);
+	else
+		__atomic_add_fetch(&memlens__untracked_global, 1, __ATOMIC_RELAXED);
+}
+
+/* Records a new chunk (site already resolved). */
+static inline void track_new(void *p, size_t n, const void *site)
+{
+	struct mlthread *t = memlens__self();
+	struct ml_chunk c;
+	if (ML_UNLIKELY(!t)) {
+		note_untracked(NULL);
+		return;
+	}
+	c.base = (uintptr_t)p;
+	c.size = n;
+	c.usable = usable_of(p);
+	c.site = site;
+	c.tid = t->tid;
+	c.seq = memlens__next_seq(t);
+	if (ML_UNLIKELY(memlens__index_insert(&c) < 0)) {
+		note_untracked(t);
+		return;
+	}
+	ML_ADD(t->n_allocs, 1);
+	ML_ADD(t->req_total, n);
+	ML_ADD(t->hist[size_class(n)], 1);
+	memlens__account_live(t, (int64_t)n, (int64_t)c.usable);
+}
+
+/* Accounts a chunk just removed from the index (before its real free). */
+static inline void account_free(struct mlthread *t, struct ml_chunk *c, const void *free_site)
+{
+	struct ml_freed *f;
+	if (!c->usable)
+		c->usable = usable_of((void *)c->base);
+	ML_ADD(t->n_frees, 1);
+	memlens__account_live(t, -(int64_t)c->size, -(int64_t)c->usable);
+	f = &t->ring[t->ring_pos++ % ML_RING];
+	f->base = c->base;
+	f->size = c->size;
+	f->alloc_site = c->site;
+	f->free_site = free_site;
+	f->alloc_tid_seq = ((uint64_t)(c->tid & 0xffffff) << 40) | (c->seq & ((1ull << 40) - 1));
+}
+
+/* ---- bad frees ---- */
+
+struct recent { uintptr_t p; int found; struct ml_freed f; pid_t tid; };
+
+static void find_recent(struct mlthread *t, void *arg)
+{
+	struct recent *r = arg;
+	for (int i = 0; i < ML_RING; i++) {
+		const struct ml_freed *f = &t->ring[i];
+		if (f->base == r->p && f->free_site &&
+		    (!r->found || (f->alloc_tid_seq & ((1ull << 40) - 1)) > (r->f.alloc_tid_seq & ((1ull << 40) - 1)))) {
+			r->f = *f;
+			r->tid = t->tid;
+			r->found = 1;
+		}
+	}
+}
+
+static void site_line(const char *what, const void *site, pid_t tid)
+{
+	char buf[512];
+	struct mlbuf b = MLBUF(buf);
+	memlens__bfmt(&b, "  %s %p ", what, site);
+	if (!memlens__symbolize(site, &b))
+		memlens__bputs(&b, "(unknown)");
+	if (tid)
+		memlens__bfmt(&b, " by thread %d", (int)tid);
+	memlens__bend(&b);
+	memlens__diag("%s", buf);
+}
+
+enum { BAD_SKIP, BAD_FORWARD };
+
+/* p was passed to free/realloc but is not the base of a live chunk.  Says
+ * what it is, and whether the call goes on to the real allocator. */
+static int bad_call(void *p, const void *site, int is_realloc)
+{
+	struct mlthread *t = memlens__self();
+	const char *call = is_realloc ? "realloc" : "free";
+	struct ml_chunk c;
+	struct recent r = { (uintptr_t)p, 0, { 0, 0, 0, 0, 0 }, 0 };
+	int saved_errno = errno, interior;
+
+	interior = memlens__index_lookup((uintptr_t)p, &c);
+	if (!interior)
+		memlens__thread_foreach(find_recent, &r);
+	/* Some chunk escaped the index: an unknown pointer may be one of them. */
+	if (!interior && !r.found && __atomic_load_n(&memlens__index_incomplete, __ATOMIC_RELAXED))
+		return BAD_FORWARD;
+	if (t)
+		ML_ADD(t->n_bad, 1);
+	if (memlens__opt.on_error != ML_ON_ERROR_IGNORE) {
+		if (interior) {
+			memlens__diag("error: invalid %s of %p: %zu bytes into a %zu-byte malloc chunk at %p", call, p,
+			              (size_t)((uintptr_t)p - c.base), c.size, (void *)c.base);
+			site_line("at", site, 0);
+			site_line("chunk allocated at", c.site, c.tid);
+		} else if (r.found) {
+			if (is_realloc)
+				memlens__diag("error: invalid realloc of %p: already freed (%zu-byte chunk)", p, (size_t)r.f.size);
+			else
+				memlens__diag("error: double free of %p (%zu-byte chunk)", p, (size_t)r.f.size);
+			site_line("at", site, 0);
+			site_line("allocated at", r.f.alloc_site, (pid_t)(r.f.alloc_tid_seq >> 40));
+			site_line("first freed at", r.f.free_site, r.tid);
+		} else {
+			memlens__diag("error: invalid %s of %p: not a heap chunk memlens tracks", call, p);
+			site_line("at", site, 0);
+		}
+	}
+	if (memlens__opt.on_error == ML_ON_ERROR_ABORT) {
+		memlens__diag("aborting (MEMLENS_ON_ERROR=abort)");
+		memlens__abort();
+	}
+	errno = saved_errno;
+	return BAD_SKIP;
+}
+
+/* ---- deferred events (signal handlers that allocate inside a hook) ---- */
+
+static int defer(struct mlthread *t, int kind, void *p, size_t n, const void *site)
+{
+	unsigned i;
+	if (!t)
+		return 0;
+	i = __atomic_fetch_add(&t->npending, 1, __ATOMIC_RELAXED);
+	if (i >= ML_PENDING) {
+		__atomic_fetch_sub(&t->npending, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	t->pending[i].kind = kind;
+	t->pending[i].p = p;
+	t->pending[i].n = n;
+	t->pending[i].site = site;
+	return 1;
+}
+
+static void free_tracked(struct mlthread *t, void *p, const void *site);
+
+static void __attribute__((noinline)) drain(struct mltls *tl, struct mlthread *t)
+{
+	unsigned i = 0;
+	tl->guard = ML_GUARD_HOOK;
+	for (;;) {
+		unsigned n = __atomic_load_n(&t->npending, __ATOMIC_RELAXED);
+		for (; i < n; i++) {
+			struct ml_event ev = t->pending[i];
+			if (ev.kind == ML_EV_ALLOC)
+				track_new(ev.p, ev.n, ev.site);
+			else
+				free_tracked(t, ev.p, ev.site);
+		}
+		if (__atomic_compare_exchange_n(&t->npending, &n, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
+	tl->guard = ML_GUARD_NONE;
+}
+
+static inline void enter(struct mltls *tl) { tl->guard = ML_GUARD_HOOK; }
+static inline void leave(struct mltls *tl)
+{
+	tl->guard = ML_GUARD_NONE;
+	if (ML_UNLIKELY(tl->self && tl->self->npending))
+		drain(tl, tl->self);
+}
+
+static inline int unusual(struct mltls *tl)
+{
+	return ML_UNLIKELY(tl->guard != ML_GUARD_NONE || __atomic_load_n(&resolve_state, __ATOMIC_RELAXED) != 2);
+}
+
+/* ---- allocation entry points ---- */
+
+enum kind { K_MALLOC, K_CALLOC, K_MEMALIGN, K_ALIGNED, K_VALLOC, K_PVALLOC };
+
+static inline void *real_alloc(enum kind k, size_t a, size_t b)
+{
+	switch (k) {
+	case K_MALLOC: return memlens__real.malloc(a);
+	case K_CALLOC: return memlens__real.calloc(a, b);
+	case K_MEMALIGN: return memlens__real.memalign(a, b);
+	case K_ALIGNED: return memlens__real.aligned_alloc ? memlens__real.aligned_alloc(a, b) : memlens__real.memalign(a, b);
+	case K_VALLOC: return memlens__real.valloc ? memlens__real.valloc(a) : memlens__real.memalign(4096, a);
+	case K_PVALLOC:
+		return memlens__real.pvalloc ? memlens__real.pvalloc(a) : memlens__real.memalign(4096, (a + 4095) & ~(size_t)4095);
+	}
+	return NULL;
+}
+
+static inline size_t request_of(enum kind k, size_t a, size_t b)
+{
+	switch (k) {
+	case K_MALLOC: case K_VALLOC: case K_PVALLOC: return a;
+	case K_CALLOC: return a * b;
+	default: return b;
+	}
+}
+
+/* Guard set, or the real functions not yet known. */
+static void *__attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size_t b, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
+	void *p;
+	if (memlens__resolve() < 0) {
+		size_t n = request_of(k, a, b), align = 16;
+		if (k == K_CALLOC && b && a > (size_t)-1 / b) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		if (k == K_MEMALIGN || k == K_ALIGNED)
+			align = a;
+		else if (k == K_VALLOC || k == K_PVALLOC)
+			align = 4096;
+		return memlens__boot_alloc(n, align);
+	}
+	if (tl->guard == ML_GUARD_NONE) { /* just resolved: the ordinary path */
+		enter(tl);
+		p = real_alloc(k, a, b);
+		if (p)
+			track_new(p, request_of(k, a, b), memlens__site(ra));
+		leave(tl);
+		return p;
+	}
+	p = real_alloc(k, a, b);
+	if (p && tl->guard == ML_GUARD_HOOK &&
+	    !defer(tl->self, ML_EV_ALLOC, p, request_of(k, a, b), memlens__site(ra)))
+		note_untracked(tl->self);
+	return p;
+}
+
+#define ALLOC_HOOK(kind, a, b)                                      \
+	struct mltls *tl = &memlens__tls;                           \
+	void *p;                                                    \
+	if (unusual(tl))                                            \
+		return alloc_unusual(kind, a, b, RA);               \
+	enter(tl);                                                  \
+	p = real_alloc(kind, a, b);                                 \
+	if (ML_LIKELY(p != NULL))                                   \
+		track_new(p, request_of(kind, a, b), memlens__site(RA)); \
+	leave(tl);                                                  \
+	return p
+
+ML_EXPORT void *malloc(size_t n) { ALLOC_HOOK(K_MALLOC, n, 0); }
+ML_EXPORT void *calloc(size_t n, size_t m) { ALLOC_HOOK(K_CALLOC, n, m); }
+ML_EXPORT void *memalign(size_t align, size_t n) { ALLOC_HOOK(K_MEMALIGN, align, n); }
+ML_EXPORT void *aligned_alloc(size_t align, size_t n) { ALLOC_HOOK(K_ALIGNED, align, n); }
+ML_EXPORT void *valloc(size_t n) { ALLOC_HOOK(K_VALLOC, n, 0); }
+ML_EXPORT void *pvalloc(size_t n) { ALLOC_HOOK(K_PVALLOC, n, 0); }
+
+ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	struct mltls *tl = &memlens__tls;
+	int ret;
+	if (unusual(tl) && (memlens__resolve() < 0 || tl->guard != ML_GUARD_NONE)) {
+		void *p;
+		if (align < sizeof(void *) || (align & (align - 1)))
+			return EINVAL;
+		p = alloc_unusual(K_MEMALIGN, align, n, RA);
+		if (!p)
+			return ENOMEM;
+		*out = p;
+		return 0;
+	}
+	if (!memlens__real.posix_memalign) {
+		void *p;
+		if (align < sizeof(void *) || (align & (align - 1)))
+			return EINVAL;
+		p = memalign(align, n);
+		if (!p)
+			return ENOMEM;
+		*out = p;
+		return 0;
+	}
+	enter(tl);
+	ret = memlens__real.posix_memalign(out, align, n);
+	if (ret == 0)
+		track_new(*out, n, memlens__site(RA));
+	leave(tl);
+	return ret;
+}
+
+/* ---- free ---- */
+
+static void free_tracked(struct mlthread *t, void *p, const void *site)
+{
+	struct ml_chunk c;
+	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, &c))) {
+		account_free(t, &c, site);
+		memlens__real.free(p);
+	} else if (bad_call(p, site, 0) == BAD_FORWARD)
+		memlens__real.free(p);
+}
+
+static void __attribute__((noinline)) free_unusual(void *p, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
+	if (memlens__resolve() < 0)
+		return; /* still bootstrapping: p can only be a bootstrap pointer */
+	if (tl->guard == ML_GUARD_NONE) {
+		struct mlthread *t = memlens__self();
+		enter(tl);
+		if (t)
+			free_tracked(t, p, memlens__site(ra));
+		else
+			memlens__real.free(p);
+		leave(tl);
+	} else if (tl->guard == ML_GUARD_INTERNAL) {
+		memlens__real.free(p);
+	} else if (!defer(tl->self, ML_EV_FREE, p, 0, memlens__site(ra))) {
+		/* Too many nested frees to defer: free now, leave a stale entry
+		 * that the next allocation at this address replaces. */
+		note_untracked(tl->self);
+		memlens__real.free(p);
+	}
+}
+
+ML_EXPORT void free(void *p)
+{
+	struct mltls *tl = &memlens__tls;
+	struct mlthread *t;
+	if (ML_UNLIKELY(!p || memlens__boot_owns(p)))
+		return;
+	if (unusual(tl) || ML_UNLIKELY(!(t = tl->self))) {
+		free_unusual(p, RA);
+		return;
+	}
+	enter(tl);
+	free_tracked(t, p, memlens__site(RA));
+	leave(tl);
+}
+
+ML_EXPORT void cfree(void *p) { free(p); }
+
+/* ---- realloc ---- */
+
+static void *realloc_boot(void *p, size_t n)
+{
+	size_t old = memlens__boot_size(p);
+	void *q;
+	if (n == 0)
+		return NULL; /* glibc: realloc(p, 0) frees p */
+	q = malloc(n);
+	if (q)
+		memcpy(q, p, old < n ? old : n);
+	return q;
+}
+
+static void *realloc_tracked(void *p, size_t n, const void *ra)
+{
+	struct mlthread *t = memlens__self();
+	struct ml_chunk old, c;
+	void *q;
+	if (!t) {
+		note_untracked(NULL);
+		return memlens__real.realloc(p, n);
+	}
+	if (!memlens__index_remove((uintptr_t)p, &old)) {
+		if (bad_call(p, ra, 1) == BAD_SKIP) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		q = memlens__real.realloc(p, n);
+		if (q)
+			track_new(q, n, memlens__site(ra));
+		return q;
+	}
+	if (!old.usable)
+		old.usable = usable_of(p);
+	q = memlens__real.realloc(p, n);
+	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
+		account_free(t, &old, memlens__site(ra));
+		if (q)
+			track_new(q, 0, memlens__site(ra));
+		return q;
+	}
+	if (!q) { /* p is still valid: restore its entry */
+		if (memlens__index_insert(&old) < 0)
+			note_untracked(t);
+		return NULL;
+	}
+	c.base = (uintptr_t)q;
+	c.size = n;
+	c.usable = usable_of(q);
+	c.site = memlens__site(ra);
+	c.tid = t->tid;
+	c.seq = memlens__next_seq(t);
+	if (memlens__index_insert(&c) < 0) {
+		note_untracked(t);
+		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
+		return q;
+	}
+	ML_ADD(t->n_reallocs, 1);
+	ML_ADD(t->req_total, n);
+	ML_ADD(t->hist[size_class(n)], 1);
+	memlens__account_live(t, (int64_t)n - (int64_t)old.size, (int64_t)c.usable - (int64_t)old.usable);
+	return q;
+}
+
+static void *__attribute__((noinline)) realloc_unusual(void *p, size_t n, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
+	void *q;
+	if (memlens__resolve() < 0) {
+		void *q2 = memlens__boot_alloc(n, 16);
+		if (q2 && p)
+			memcpy(q2, p, memlens__boot_size(p) < n ? memlens__boot_size(p) : n);
+		return q2;
+	}
+	if (tl->guard == ML_GUARD_NONE) {
+		enter(tl);
+		q = p ? realloc_tracked(p, n, ra) : NULL;
+		if (!p && (q = memlens__real.realloc(NULL, n)))
+			track_new(q, n, memlens__site(ra));
+		leave(tl);
+		return q;
+	}
+	if (tl->guard == ML_GUARD_INTERNAL)
+		return memlens__real.realloc(p, n);
+	/* Nested in a hook: only a fresh allocation can be deferred safely. */
+	if (p) {
+		note_untracked(tl->self);
+		return memlens__real.realloc(p, n);
+	}
+	q = memlens__real.realloc(NULL, n);
+	if (q && !defer(tl->self, ML_EV_ALLOC, q, n, memlens__site(ra)))
+		note_untracked(tl->self);
+	return q;
+}
+
+ML_EXPORT void *realloc(void *p, size_t n)
+{
+	struct mltls *tl = &memlens__tls;
+	void *q;
+	if (ML_UNLIKELY(p && memlens__boot_owns(p)))
+		return realloc_boot(p, n);
+	if (unusual(tl))
+		return realloc_unusual(p, n, RA);
+	enter(tl);
+	if (p)
+		q = realloc_tracked(p, n, RA);
+	else if ((q = memlens__real.realloc(NULL, n)))
+		track_new(q, n, memlens__site(RA));
+	leave(tl);
+	return q;
+}
+
+ML_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+	struct mltls *tl = &memlens__tls;
+	size_t n;
+	void *q;
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Not forwarded to the real reallocarray: glibc's calls the interposed
+	 * realloc, which would count it twice. */
+	if (ML_UNLIKELY(p && memlens__boot_owns(p)))
+		return realloc_boot(p, n);
+	if (unusual(tl))
+		return realloc_unusual(p, n, RA);
+	enter(tl);
+	if (p)
+		q = realloc_tracked(p, n, RA);
+	else if ((q = memlens__real.realloc(NULL, n)))
+		track_new(q, n, memlens__site(RA));
+	leave(tl);
+	return q;
+}
+
+ML_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (memlens__boot_owns(p))
+		return memlens__boot_size(p);
+	if (memlens__resolve() < 0 || !memlens__real.malloc_usable_size)
+		return 0;
+	return memlens__real.malloc_usable_size(p);
+}
+
+/* glibc's internal names, which some programs call directly.  (The aliases
+ * need not repeat malloc's optimisation attributes.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+#endif
+ML_EXPORT void *__libc_malloc(size_t n) __attribute__((alias("malloc")));
+ML_EXPORT void __libc_free(void *p) __attribute__((alias("free")));
+ML_EXPORT void *__libc_calloc(size_t n, size_t m) __attribute__((alias("calloc")));
+ML_EXPORT void *__libc_realloc(void *p, size_t n) __attribute__((alias("realloc")));
+ML_EXPORT void *__libc_memalign(size_t a, size_t n) __attribute__((alias("memalign")));
+ML_EXPORT void *__libc_valloc(size_t n) __attribute__((alias("valloc")));
+ML_EXPORT void *__libc_pvalloc(size_t n) __attribute__((alias("pvalloc")));
+
+/* Our own malloc's address, for the "is interposition active" check. */
+extern __typeof(malloc) memlens__malloc_self __attribute__((alias("malloc"), visibility("hidden")));

@@ -1,0 +1,65 @@
+/* options.c: the one table of MEMLENS_* options.  Read from the environment
+ * directly (prim.c) so it works before libc is fully up; never allocates.
+ * The CLI (`memlens run --help`) and README list the same options. */
+#include "options.h"
+#include "diag.h"
+#include "prim.h"
+#include <string.h>
+
+struct memlens_options memlens__opt = {
+	.stats = 0, .stats_path = NULL, .on_error = ML_ON_ERROR_WARN, .verbose = 0, .log_fd = 2,
+};
+
+static int parse_bool(const char *name, const char *v, int dflt)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
+		return 1;
+	if (!strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !*v)
+		return 0;
+	memlens__warn("%s=%s is not a boolean (use 1 or 0); using %d", name, v, dflt);
+	return dflt;
+}
+
+void memlens__options_init(void)
+{
+	const char *v;
+
+	if ((v = memlens__getenv("MEMLENS_LOG")) && *v) {
+		int fd = memlens__open_out(v);
+		if (fd >= 0)
+			memlens__opt.log_fd = fd;
+		else
+			memlens__warn("MEMLENS_LOG=%s: cannot open for writing; logging to stderr", v);
+	}
+	if ((v = memlens__getenv("MEMLENS_VERBOSE")))
+		memlens__opt.verbose = parse_bool("MEMLENS_VERBOSE", v, 0);
+	if ((v = memlens__getenv("MEMLENS_STATS"))) {
+		/* a boolean word, or else the path of a file to write them to */
+		static const char *const words[] = { "0", "1", "yes", "no", "true", "false", "on", "off", "" };
+		int is_word = 0;
+		for (unsigned i = 0; i < sizeof words / sizeof *words; i++)
+			is_word |= !strcmp(v, words[i]);
+		if (is_word)
+			memlens__opt.stats = parse_bool("MEMLENS_STATS", v, 0);
+		else {
+			memlens__opt.stats = 1;
+			memlens__opt.stats_path = v;
+		}
+	}
+	if ((v = memlens__getenv("MEMLENS_ON_ERROR"))) {
+		if (!strcmp(v, "warn"))
+			memlens__opt.on_error = ML_ON_ERROR_WARN;
+		else if (!strcmp(v, "abort"))
+			memlens__opt.on_error = ML_ON_ERROR_ABORT;
+		else if (!strcmp(v, "ignore"))
+			memlens__opt.on_error = ML_ON_ERROR_IGNORE;
+		else
+			memlens__warn("MEMLENS_ON_ERROR=%s is not one of warn, abort, ignore; using warn", v);
+	}
+	if (memlens__opt.verbose) {
+		static const char *const onerr[] = { "warn", "abort", "ignore" };
+		memlens__diag("options: MEMLENS_STATS=%s MEMLENS_ON_ERROR=%s MEMLENS_VERBOSE=1",
+		              memlens__opt.stats_path ? memlens__opt.stats_path : memlens__opt.stats ? "1" : "0",
+		              onerr[memlens__opt.on_error]);
+	}
+}

@@ -1,0 +1,19 @@
+/* options.h: every MEMLENS_* setting, read once at start-up (options.c). */
+#ifndef MEMLENS_OPTIONS_H
+#define MEMLENS_OPTIONS_H
+
+enum memlens_on_error { ML_ON_ERROR_WARN, ML_ON_ERROR_ABORT, ML_ON_ERROR_IGNORE };
+
+struct memlens_options {
+	int stats;              /* MEMLENS_STATS: print statistics at exit */
+	const char *stats_path; /* ... to this file instead of stderr */
+	int on_error;           /* MEMLENS_ON_ERROR */
+	int verbose;            /* MEMLENS_VERBOSE */
+	int log_fd;             /* where diagnostics go (MEMLENS_LOG) */
+};
+extern struct memlens_options memlens__opt;
+
+/* Reads the environment; safe to call more than once (later calls re-read).
+ * Bad values warn and keep the default. */
+void memlens__options_init(void);
+#endif

@@ -1,0 +1,28 @@
+/* prim.h: the thin OS layer.  Every system call memlens makes goes through
+ * here, as a raw syscall that neither allocates nor touches errno, so the
+ * rest of the runtime reads as pure logic and is safe inside malloc. */
+#ifndef MEMLENS_PRIM_H
+#define MEMLENS_PRIM_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+long memlens__syscall6(long n, long a, long b, long c, long d, long e, long f);
+#define ML_SYS(n, a, b, c, d, e, f) memlens__syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* Anonymous private memory; NULL on failure. reserve_only maps NORESERVE. */
+void *memlens__map(size_t len, int reserve_only);
+void memlens__unmap(void *p, size_t len);
+/* write(2) all of buf, retrying short writes and EINTR; -1 on error. */
+long memlens__write_all(int fd, const void *buf, size_t len);
+pid_t memlens__gettid(void);
+pid_t memlens__getpid(void);
+/* getenv that works before libc has initialised (reads the stack's envp). */
+const char *memlens__getenv(const char *name);
+/* Open for writing (O_CLOEXEC), moved above fd 100; -1 on failure. */
+int memlens__open_out(const char *path);
+void memlens__close(int fd);
+void memlens__abort(void) __attribute__((noreturn));
+
+static inline void memlens__pause(void) { __builtin_ia32_pause(); }
+#endif

@@ -1,0 +1,62 @@
+/* query.c: the public query API.  Each allocator answers for the addresses
+ * it owns; the first that knows p gives the innermost allocation. */
+#include "internal.h"
+
+static const struct ml_allocator *const allocators[] = {
+	&memlens__malloc_allocator,
+};
+
+ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
+{
+	struct alloc_info tmp;
+	if (!out)
+		return -1;
+	for (unsigned i = 0; i < sizeof allocators / sizeof *allocators; i++)
+		if (allocators[i]->get_info(p, &tmp) == 0) {
+			*out = tmp;
+			return 0;
+		}
+	return -1;
+}
+
+ML_API_EXPORT const struct allocator *alloc_get_allocator(const void *p)
+{
+	struct alloc_info ai;
+	return alloc_get_info(p, &ai) == 0 ? ai.allocator : NULL;
+}
+
+ML_API_EXPORT void *alloc_get_base(const void *p)
+{
+	struct alloc_info ai;
+	return alloc_get_info(p, &ai) == 0 ? ai.base : NULL;
+}
+
+ML_API_EXPORT size_t alloc_get_size(const void *p)
+{
+	struct alloc_info ai;
+	return alloc_get_info(p, &ai) == 0 ? ai.size : 0;
+}
+
+ML_API_EXPORT const void *alloc_get_site(const void *p)
+{
+	struct alloc_info ai;
+	return alloc_get_info(p, &ai) == 0 ? ai.site : NULL;
+}
+
+ML_API_EXPORT const struct uniqtype *alloc_get_type(const void *p)
+{
+	struct alloc_info ai;
+	return alloc_get_info(p, &ai) == 0 ? ai.type : NULL;
+}
+
+ML_API_EXPORT const char *memlens_uniqtype_name(const struct uniqtype *t)
+{
+	/* No uniqtype can exist before the types are read from DWARF. */
+	(void)t;
+	return "(no type)";
+}
+
+ML_API_EXPORT const char *memlens_version(void)
+{
+	return "0.1.0";
+}

@@ -1,0 +1,88 @@
+/* stats.c: memlens_get_stats and the statistics printed at exit. */
+#include "internal.h"
+#include "options.h"
+#include "prim.h"
+#include "thread.h"
+#include <string.h>
+#include <sys/syscall.h>
+
+int memlens__forked_child;
+
+ML_API_EXPORT int memlens_get_stats(struct memlens_stats *out, size_t out_size)
+{
+	struct memlens_stats s;
+	struct mlthread *t = memlens__tls.self;
+	if (!out)
+		return -1;
+	/* Publish our own pending delta so a single-threaded program's peak is
+	 * exact; not from inside a hook (a signal handler), whose update of
+	 * the pending fields we would race with. */
+	if (t && memlens__tls.guard == ML_GUARD_NONE)
+		memlens__thread_flush_peak(t);
+	memlens__thread_sum(&s);
+	s.n_untracked += __atomic_load_n(&memlens__untracked_global, __ATOMIC_RELAXED);
+	memcpy(out, &s, out_size < sizeof s ? out_size : sizeof s);
+	return 0;
+}
+
+ML_API_EXPORT void memlens_print_stats(int fd)
+{
+	struct memlens_stats s;
+	char buf[2048], exe[512];
+	struct mlbuf b = MLBUF(buf);
+	long n = ML_SYS(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1, 0, 0, 0);
+	exe[n > 0 ? n : 0] = '\0';
+	memlens_get_stats(&s, sizeof s);
+	memlens__bfmt(&b, "memlens: stats pid=%d exe=%s\n", (int)memlens__getpid(), exe);
+	memlens__bfmt(&b, "memlens: n_allocs=%lu n_frees=%lu n_reallocs=%lu n_bad_frees=%lu n_untracked=%lu\n",
+	              (unsigned long)s.n_allocs, (unsigned long)s.n_frees, (unsigned long)s.n_reallocs,
+	              (unsigned long)s.n_bad_frees, (unsigned long)s.n_untracked);
+	memlens__bfmt(&b, "memlens: bytes_requested live=%lu peak=%lu total=%lu\n",
+	              (unsigned long)s.bytes_requested_live, (unsigned long)s.bytes_requested_peak,
+	              (unsigned long)s.bytes_requested_total);
+	memlens__bfmt(&b, "memlens: bytes_usable live=%lu peak=%lu\n", (unsigned long)s.bytes_usable_live,
+	              (unsigned long)s.bytes_usable_peak);
+	memlens__bputs(&b, "memlens: size_classes");
+	for (int i = 0; i < MEMLENS_SIZE_CLASSES; i++)
+		if (s.size_class[i])
+			memlens__bfmt(&b, " %d:%lu", i, (unsigned long)s.size_class[i]);
+	memlens__bputc(&b, '\n');
+	memlens__write_all(fd, buf, b.len < sizeof buf ? b.len : sizeof buf);
+}
+
+/* MEMLENS_STATS=path: the process memlens run started (MEMLENS_ROOT_PID),
+ * or any process not made by fork when that is unset, writes path; other
+ * processes write path.<pid> so that they do not clobber it. */
+void memlens__stats_at_exit(void)
+{
+	char path[4096];
+	struct mlbuf b = MLBUF(path);
+	const char *root;
+	pid_t pid = memlens__getpid();
+	int fd, own_file;
+	if (!memlens__opt.stats)
+		return;
+	if (!memlens__opt.stats_path) {
+		memlens_print_stats(memlens__opt.log_fd);
+		return;
+	}
+	root = memlens__getenv("MEMLENS_ROOT_PID");
+	own_file = root && *root ? 0 : memlens__forked_child;
+	if (root && *root) {
+		long r = 0;
+		for (const char *c = root; *c >= '0' && *c <= '9'; c++)
+			r = r * 10 + (*c - '0');
+		own_file = r != pid;
+	}
+	memlens__bputs(&b, memlens__opt.stats_path);
+	if (own_file)
+		memlens__bfmt(&b, ".%d", (int)pid);
+	memlens__bend(&b);
+	fd = memlens__open_out(path);
+	if (fd < 0) {
+		memlens__warn("cannot write statistics to %s", path);
+		return;
+	}
+	memlens_print_stats(fd);
+	memlens__close(fd);
+}

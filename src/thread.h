@@ -1,0 +1,98 @@
+/* thread.h: per-thread state.  Each thread that allocates gets a record in a
+ * registry that memlens owns (never malloc'd).  Its counters have a single
+ * writer, the thread itself, and are summed when statistics are read, so no
+ * cache line is shared on the allocation path.  The only TLS is two words of
+ * initial-exec TLS with no destructor, so memlens keeps working while a
+ * thread exits and its TLS destructors run.  A record whose thread has gone
+ * is recycled by the next new thread, its counts folded into a total. */
+#ifndef MEMLENS_THREAD_H
+#define MEMLENS_THREAD_H
+#include <stdint.h>
+#include <sys/types.h>
+#include "memlens.h"
+
+#define ML_RING 32     /* recent frees remembered per thread */
+#define ML_PENDING 16  /* events deferred while this thread updates the index */
+
+struct ml_freed {      /* one recent free, for double-free reports */
+	uintptr_t base;
+	uint64_t size;
+	const void *alloc_site, *free_site;
+	uint64_t alloc_tid_seq; /* tid:24 | seq:40, as in the index */
+};
+
+enum { ML_EV_ALLOC = 1, ML_EV_FREE };
+struct ml_event {
+	int kind;
+	void *p;
+	size_t n;
+	const void *site;
+};
+
+struct mlthread {
+	struct mlthread *next;  /* registry list; records are never unlinked */
+	pid_t tid;
+	int reserved;
+	uintptr_t in_index;     /* address of the index lock held, or 0 */
+	uint64_t seq_next, seq_end;
+	/* statistics: written only by this thread */
+	uint64_t n_allocs, n_frees, n_reallocs, req_total, n_bad, n_untracked;
+	int64_t req_live, usable_live;   /* this thread's net contribution */
+	int64_t pend_req, pend_usable;   /* not yet published to the peak */
+	uint64_t hist[MEMLENS_SIZE_CLASSES];
+	unsigned ring_pos;
+	struct ml_freed ring[ML_RING];
+	unsigned npending;
+	struct ml_event pending[ML_PENDING];
+};
+
+struct mltls {
+	struct mlthread *self;
+	int guard;  /* ML_GUARD_*: why this thread is inside memlens */
+};
+enum { ML_GUARD_NONE = 0, ML_GUARD_HOOK = 1, ML_GUARD_INTERNAL = 2 };
+
+extern __thread struct mltls memlens__tls __attribute__((tls_model("initial-exec")));
+extern int memlens__forking; /* set while fork() waits for index writers */
+
+struct mlthread *memlens__thread_attach(void);
+static inline struct mlthread *memlens__self(void)
+{
+	struct mlthread *t = memlens__tls.self;
+	return __builtin_expect(t != NULL, 1) ? t : memlens__thread_attach();
+}
+
+/* Relaxed single-writer update, so concurrent readers see whole values. */
+#define ML_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define ML_ADD(field, v) ML_SET(field, (field) + (v))
+
+/* Publishes this thread's pending live-byte deltas to the global peak. */
+void memlens__thread_flush_peak(struct mlthread *t);
+#define ML_PEAK_BATCH MEMLENS_PEAK_SLACK
+static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_t usable)
+{
+	ML_ADD(t->req_live, req);
+	ML_ADD(t->usable_live, usable);
+	t->pend_req += req;
+	t->pend_usable += usable;
+	if (__builtin_expect(t->pend_usable > ML_PEAK_BATCH || t->pend_usable < -ML_PEAK_BATCH, 0))
+		memlens__thread_flush_peak(t);
+}
+
+/* A fresh sequence number: unique, increasing per thread; threads take
+ * batches of ML_SEQ_BATCH from one global counter. */
+#define ML_SEQ_BATCH 4096
+uint64_t memlens__seq_refill(struct mlthread *t);
+static inline uint64_t memlens__next_seq(struct mlthread *t)
+{
+	if (__builtin_expect(t->seq_next == t->seq_end, 0))
+		return memlens__seq_refill(t);
+	return t->seq_next++;
+}
+
+/* Sums every record (and the folded records of dead threads) into *out. */
+void memlens__thread_sum(struct memlens_stats *out);
+/* Calls fn for every record, under the registry lock. */
+void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx);
+void memlens__thread_atfork_install(void);
+#endif
