@@ -1,0 +1,100 @@
+/* bench_pair.c: cost of one free+malloc pair, and of realloc growth.
+ *
+ *   bench_pair [TEST...]     TEST: a size in bytes (pair test) or "realloc"
+ *                            (default: 16 64 256 1024 4096 realloc)
+ *
+ * Pair test: a ring of 4096 slots filled with chunks of one size; each step
+ * frees the oldest chunk and mallocs a new one in its slot, writing one byte
+ * into it.  Prints "pairSIZE NS" (nanoseconds per free+malloc pair).
+ *
+ * Realloc test: a buffer grows from 16 bytes to 1 MiB by steps of 64 bytes
+ * (one realloc per step, one byte written at the new end), is freed, and the
+ * cycle repeats.  Prints "realloc NS" (nanoseconds per realloc).
+ *
+ * BENCH_PAIR_OPS (default 20000000) sets the number of pairs per size and,
+ * roughly, the number of reallocs.  Built plain; run.sh runs the same binary
+ * with and without LD_PRELOAD=libmemlens.so.
+ */
+#include "bench_common.h"
+
+#define RING 4096
+#define REALLOC_MAX (1u << 20)
+#define REALLOC_STEP 64
+
+static char *ring[RING];
+
+static double pair_test(size_t size, long ops)
+{
+	for (int i = 0; i < RING; i++) {
+		ring[i] = malloc(size);
+		ring[i][0] = (char)i;
+	}
+	/* Warm-up: one pass round the ring. */
+	for (int i = 0; i < RING; i++) {
+		free(ring[i]);
+		ring[i] = malloc(size);
+		ring[i][0] = (char)i;
+	}
+	uint64_t t0 = bench_now_ns();
+	for (long i = 0; i < ops; i++) {
+		unsigned k = (unsigned)i & (RING - 1);
+		free(ring[k]);
+		char *p = malloc(size);
+		p[0] = (char)i;
+		ring[k] = p;
+	}
+	uint64_t t1 = bench_now_ns();
+	for (int i = 0; i < RING; i++)
+		free(ring[i]);
+	return (double)(t1 - t0) / (double)ops;
+}
+
+static double realloc_test(long ops)
+{
+	long per_cycle = (REALLOC_MAX - 16) / REALLOC_STEP;
+	long cycles = ops / per_cycle;
+	if (cycles < 1)
+		cycles = 1;
+	long n_reallocs = 0;
+	uint64_t t0 = bench_now_ns();
+	for (long c = 0; c < cycles; c++) {
+		char *p = malloc(16);
+		p[0] = 1;
+		for (size_t n = 16 + REALLOC_STEP; n <= REALLOC_MAX; n += REALLOC_STEP) {
+			p = realloc(p, n);
+			p[n - 1] = (char)n;
+			n_reallocs++;
+		}
+		bench_escape(p);
+		free(p);
+	}
+	uint64_t t1 = bench_now_ns();
+	return (double)(t1 - t0) / (double)n_reallocs;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *defaults[] = {"16", "64", "256", "1024", "4096", "realloc"};
+	long ops = bench_env_long("BENCH_PAIR_OPS", 20000000);
+	const char **tests = (const char **)argv + 1;
+	int ntests = argc - 1;
+	if (ntests == 0) {
+		tests = defaults;
+		ntests = (int)(sizeof defaults / sizeof defaults[0]);
+	}
+	for (int i = 0; i < ntests; i++) {
+		if (strcmp(tests[i], "realloc") == 0) {
+			printf("realloc %.3f\n", realloc_test(ops / 2));
+		} else {
+			long size = strtol(tests[i], NULL, 10);
+			if (size <= 0) {
+				fprintf(stderr, "bench_pair: bad test '%s'\n", tests[i]);
+				return 2;
+			}
+			printf("pair%ld %.3f\n", size, pair_test((size_t)size, ops));
+		}
+		fflush(stdout);
+	}
+	bench_report_memlens();
+	return 0;
+}

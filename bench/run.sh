@@ -1,0 +1,420 @@
+#!/bin/bash
+# bench/run.sh: the memlens benchmark suite (run by `make bench`).
+#
+#   BUILD=build bench/run.sh [pair|query|larson|real|all]
+#
+# Every figure is a ratio or a difference against a plain run measured in
+# this same invocation: plain and tracked runs alternate (plain, tracked,
+# plain, tracked, ...) and each figure is the median over BENCH_RUNS runs
+# (default 5).  Prints one table (benchmark, plain, tracked, ratio, diff,
+# target, met?) and notes; a benchmark that cannot run is reported with the
+# reason and the others still run.  The table is also written to
+# $BUILD/bench/results.txt.  See bench/README.md.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+RUNS=${BENCH_RUNS:-5}
+ONLY=${1:-all}
+CC=${CC:-gcc}
+TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds, per single run
+
+case "$ONLY" in
+pair|query|larson|real|all) ;;
+*) echo "usage: bench/run.sh [pair|query|larson|real|all]" >&2; exit 2 ;;
+esac
+case "$RUNS" in
+''|*[!0-9]*|0) echo "bench: BENCH_RUNS='$RUNS' is not a positive integer; using 5" >&2; RUNS=5 ;;
+esac
+
+mkdir -p "$BUILD/bench" || exit 1
+BUILD_ABS=$(cd "$BUILD" && pwd)
+OUT=$BUILD_ABS/bench
+LIB=$BUILD_ABS/lib/libmemlens.so
+CLI=$BUILD_ABS/bin/memlens
+D=$OUT/data
+rm -rf "$D"
+mkdir -p "$D"
+TABLE=$D/table
+NOTES=$D/notes
+: > "$TABLE"
+: > "$NOTES"
+unset LD_PRELOAD MEMLENS_STATS MEMLENS_PROFILE
+export LC_ALL=C
+
+CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -D_GNU_SOURCE"
+
+log()  { echo "bench: $*" >&2; }
+note() { echo "$*" >> "$NOTES"; }
+
+# ---- table rows ----------------------------------------------------------
+
+# row NAME PLAIN TRACKED UNIT KIND LIMIT
+#   KIND: diff (tracked - plain <= LIMIT), ratio (tracked / plain <= LIMIT),
+#         abs (tracked <= LIMIT), none (no target of its own)
+row() {
+	awk -v n="$1" -v p="$2" -v t="$3" -v u="$4" -v k="$5" -v l="$6" 'BEGIN {
+		r = (p > 0) ? t / p : 0; d = t - p
+		if (k == "diff")       { tg = sprintf("<= +%g%s", l, u); m = (d <= l) }
+		else if (k == "ratio") { tg = sprintf("<= %.2fx", l);    m = (r <= l) }
+		else if (k == "abs")   { tg = sprintf("<= %g%s", l, u);  m = (t <= l) }
+		else                   { tg = "-"; m = -1 }
+		printf "%s\t%.1f%s\t%.1f%s\t%.2fx\t%+.1f%s\t%s\t%s\n", n, p, u, t, u, r, d, u, tg,
+		       (m < 0) ? "-" : (m ? "yes" : "NO")
+	}' >> "$TABLE"
+}
+
+# rowraw NAME PLAIN TRACKED RATIO DIFF TARGET MET  (preformatted)
+rowraw() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$TABLE"; }
+
+skip() { # skip NAME REASON
+	rowraw "$1" - - - - - "skipped"
+	note "$1: not run: $2"
+	log "$1: not run: $2"
+}
+
+# ---- measurements --------------------------------------------------------
+
+# med FILE KEY: the median of KEY's values in FILE ("KEY VALUE" lines).
+med() {
+	awk -v k="$2" '$1 == k { v[n++] = $2 } END {
+		if (n == 0) { print "nan"; exit }
+		for (i = 1; i < n; i++) { x = v[i]; j = i - 1
+			while (j >= 0 && v[j] > x) { v[j + 1] = v[j]; j-- } v[j + 1] = x }
+		if (n % 2) print v[int(n / 2)]; else print (v[n / 2 - 1] + v[n / 2]) / 2
+	}' "$1"
+}
+
+# num X: true when X is a number (not "nan", not empty).
+num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
+
+# run1 NAME MODE CMD...: one run; appends stdout to $D/NAME.MODE.
+# Returns non-zero and records why in FAIL when the run did not succeed.
+FAIL=
+run1() {
+	local name=$1 mode=$2; shift 2
+	local err=$D/$name.$mode.err st
+	timeout -k 5 "$TIMEOUT" "$@" >> "$D/$name.$mode" 2> "$err"
+	st=$?
+	if [ $st -eq 124 ] || [ $st -eq 137 ]; then
+		FAIL="$mode run timed out after ${TIMEOUT}s"
+		return 1
+	elif [ $st -ne 0 ]; then
+		FAIL="$mode run failed with status $st: $(tail -n 2 "$err" | tr '\n' ' ')"
+		return 1
+	fi
+	return 0
+}
+
+# ab NAME: runs PLAIN_CMD and TRACK_CMD (arrays) alternately RUNS times.
+# Plain runs must report "memlens_loaded 0" and tracked "memlens_loaded 1"
+# when CHECK_LOADED=1 (the bench programs print it; walltime does not).
+PLAIN_CMD=()
+TRACK_CMD=()
+CHECK_LOADED=1
+ab() {
+	local name=$1 r
+	: > "$D/$name.plain"
+	: > "$D/$name.tracked"
+	for ((r = 1; r <= RUNS; r++)); do
+		log "$name: run $r/$RUNS"
+		run1 "$name" plain "${PLAIN_CMD[@]}" || return 1
+		run1 "$name" tracked "${TRACK_CMD[@]}" || return 1
+	done
+	if [ "$CHECK_LOADED" = 1 ]; then
+		if [ "$(med "$D/$name.tracked" memlens_loaded)" != 1 ]; then
+			FAIL="memlens was not loaded in the tracked runs (LD_PRELOAD=$LIB)"
+			return 1
+		fi
+		if [ "$(med "$D/$name.plain" memlens_loaded)" != 0 ]; then
+			FAIL="memlens was loaded in the plain runs"
+			return 1
+		fi
+	fi
+	return 0
+}
+
+preload_cmds() { # preload_cmds CMD...: plain = CMD, tracked = CMD preloaded
+	PLAIN_CMD=("$@")
+	TRACK_CMD=(env "LD_PRELOAD=$LIB" "$@")
+	CHECK_LOADED=1
+}
+
+# compile NAME [EXTRA...]: bench/NAME.c -> $OUT/NAME; FAIL says why not.
+compile() {
+	local name=$1; shift
+	if ! $CC $CFLAGS -o "$OUT/$name" "bench/$name.c" "$@" -ldl -lpthread \
+		> "$D/cc.$name.log" 2>&1; then
+		FAIL="compiling bench/$name.c failed: $(grep -m1 -i error "$D/cc.$name.log")"
+		return 1
+	fi
+	return 0
+}
+
+have_lib() {
+	if [ ! -f "$LIB" ]; then
+		FAIL="$LIB does not exist (run make)"
+		return 1
+	fi
+	return 0
+}
+
+declare -A RATIO   # ratios that feed the stress geomean
+
+ratio_of() { awk -v p="$1" -v t="$2" 'BEGIN { if (p > 0) printf "%.6f", t / p; else print "nan" }'; }
+
+# ---- 1. pair -------------------------------------------------------------
+
+bench_pair() {
+	have_lib || { skip "pair" "$FAIL"; return; }
+	compile bench_pair || { skip "pair" "$FAIL"; return; }
+	preload_cmds "$OUT/bench_pair"
+	ab pair || { skip "pair" "$FAIL"; return; }
+	local s p t
+	for s in 16 64 256 1024 4096; do
+		p=$(med "$D/pair.plain" "pair$s"); t=$(med "$D/pair.tracked" "pair$s")
+		row "pair ${s}B (ns/pair)" "$p" "$t" ns diff 15
+	done
+	p=$(med "$D/pair.plain" realloc); t=$(med "$D/pair.tracked" realloc)
+	row "realloc growth (ns/realloc)" "$p" "$t" ns none 0
+	RATIO[realloc]=$(ratio_of "$p" "$t")
+}
+
+# ---- 2. query ------------------------------------------------------------
+
+query_rows() { # query_rows TAG LABEL
+	local f=$D/query.linked tag=$1 lab=$2 read read_dep k v known
+	read=$(med "$f" "${tag}_read"); read_dep=$(med "$f" "${tag}_read_dep")
+	if [ "$tag" = q1k ]; then
+		row "query $lab interior, info" "$read" "$(med "$f" ${tag}_interior)" ns abs 20
+		row "query $lab interior, base only" "$read" "$(med "$f" ${tag}_ibase)" ns abs 20
+		row "query $lab chunk base, info" "$read" "$(med "$f" ${tag}_base)" ns none 0
+		row "query $lab interior, dependent" "$read_dep" "$(med "$f" ${tag}_interior_dep)" ns none 0
+	else
+		row "query $lab interior, info" "$read" "$(med "$f" ${tag}_interior)" ns ratio 2
+		row "query $lab interior, base only" "$read" "$(med "$f" ${tag}_ibase)" ns ratio 2
+		row "query $lab chunk base, info" "$read" "$(med "$f" ${tag}_base)" ns ratio 2
+		row "query $lab interior, dependent" "$read_dep" "$(med "$f" ${tag}_interior_dep)" ns ratio 2
+	fi
+	row "query $lab static address" "$read" "$(med "$f" ${tag}_static)" ns abs 50
+	row "query $lab stack address" "$read" "$(med "$f" ${tag}_stack)" ns abs 2000
+	for k in static stack; do
+		known=$(med "$f" "${tag}_${k}_known")
+		note "query $lab: memlens answered $(awk -v x="$known" 'BEGIN{printf "%.0f", x*100}')% of the $k addresses"
+	done
+	v=$(med "$f" "${tag}_wrong")
+	if [ "$v" != 0 ]; then
+		note "query $lab: WRONG ANSWERS: $v of 10000 sampled interior addresses got a wrong base, size or allocator: the query figures above mean little"
+		rowraw "query $lab: correct answers" - "$v wrong" - - "0 wrong" NO
+	fi
+	note "query $lab: memlens_get_stats counted $(med "$f" ${tag}_live) live chunks"
+}
+
+bench_query() {
+	local r
+	FAIL=
+	if have_lib && compile bench_query -Iinclude -L"$BUILD_ABS/lib" \
+		-Wl,-rpath,"$BUILD_ABS/lib" -lmemlens; then
+		: > "$D/query.linked"
+		for ((r = 1; r <= RUNS; r++)); do
+			log "query: run $r/$RUNS"
+			run1 query linked "$OUT/bench_query" || break
+		done
+		if [ -n "$FAIL" ]; then
+			skip "query" "$FAIL"
+		else
+			query_rows q1k "1K"
+			query_rows q1m "1M"
+		fi
+	else
+		skip "query" "$FAIL"
+	fi
+	FAIL=
+
+	# Metadata: the same 1M-chunk heap, plain and preloaded.
+	have_lib || { skip "metadata" "$FAIL"; return; }
+	compile bench_meta || { skip "metadata" "$FAIL"; return; }
+	preload_cmds "$OUT/bench_meta"
+	ab meta || { skip "metadata" "$FAIL"; return; }
+	local pf=$D/meta.plain tf=$D/meta.tracked
+	local prss trss heap chunks live named
+	prss=$(med "$pf" meta_rss_kb); trss=$(med "$tf" meta_rss_kb)
+	heap=$(med "$pf" meta_heap_bytes); chunks=$(med "$pf" meta_chunks)
+	live=$(med "$tf" memlens_live); named=$(med "$tf" meta_named_kb)
+	awk -v p="$prss" -v t="$trss" -v h="$heap" -v c="$chunks" 'BEGIN {
+		d = (t - p) * 1024; b = 32 * c + 0.01 * h
+		printf "metadata RSS, %dK live chunks\t%.1fMiB\t%.1fMiB\t%.2fx\t%+.1fMiB\t<= +%.1fMiB\t%s\n",
+		       c / 1000, p / 1024, t / 1024, t / p, d / 1048576, b / 1048576, (d <= b) ? "yes" : "NO"
+		printf "metadata per live chunk\t-\t%.1fB\t-\t%.2f%% of heap\t<= 32B + 1%% heap\t%s\n",
+		       d / c, 100 * d / h, (d <= b) ? "yes" : "NO"
+	}' >> "$TABLE"
+	note "metadata: heap (mallinfo2 arena+mmap) $(awk -v h="$heap" 'BEGIN{printf "%.1f", h/1048576}') MiB for $chunks chunks; memlens_get_stats counted $live live chunks; the RSS difference includes memlens's fixed cost"
+	if num "$named" && [ "${named%.*}" -gt 0 ]; then
+		note "metadata: memlens's own named mappings hold $named kB resident ($(awk -v k="$named" -v c="$chunks" 'BEGIN{printf "%.1f", k*1024/c}') B per chunk)"
+	fi
+}
+
+# ---- 3. larson-like stress -----------------------------------------------
+
+bench_larson() {
+	have_lib || { skip "stress" "$FAIL"; return; }
+	compile bench_stress || { skip "stress" "$FAIL"; return; }
+	local mode p t label kind
+	for mode in larson simple simple2 xthread; do
+		case $mode in
+		larson)  label="larson-like, 2 threads (ms)"; kind=ratio ;;
+		simple)  label="simple malloc64/free, 1 thread (ms)"; kind=none ;;
+		simple2) label="simple malloc64/free, 2 threads (ms)"; kind=ratio ;;
+		xthread) label="cross-thread free (ms)"; kind=none ;;
+		esac
+		FAIL=
+		preload_cmds "$OUT/bench_stress" "$mode"
+		if ab "stress_$mode"; then
+			p=$(med "$D/stress_$mode.plain" "${mode}_ms")
+			t=$(med "$D/stress_$mode.tracked" "${mode}_ms")
+			row "$label" "$p" "$t" ms $kind 1.5
+			RATIO[$mode]=$(ratio_of "$p" "$t")
+		else
+			skip "$label" "$FAIL"
+		fi
+	done
+	if [ -z "${RATIO[realloc]:-}" ]; then
+		FAIL=
+		if compile bench_pair; then
+			preload_cmds "$OUT/bench_pair" realloc
+			if ab stress_realloc; then
+				p=$(med "$D/stress_realloc.plain" realloc)
+				t=$(med "$D/stress_realloc.tracked" realloc)
+				row "realloc growth (ns/realloc)" "$p" "$t" ns none 0
+				RATIO[realloc]=$(ratio_of "$p" "$t")
+			else
+				skip "realloc growth" "$FAIL"
+			fi
+		else
+			skip "realloc growth" "$FAIL"
+		fi
+	fi
+	local list="" n=0 k
+	for k in larson simple xthread realloc; do
+		if num "${RATIO[$k]:-}"; then list="$list ${RATIO[$k]}"; n=$((n + 1)); fi
+	done
+	if [ $n -eq 4 ]; then
+		awk -v l="$list" 'BEGIN { n = split(l, a, " "); s = 0
+			for (i = 1; i <= n; i++) s += log(a[i]); g = exp(s / n)
+			printf "stress geomean (larson, simple, xthread, realloc)\t-\t-\t%.2fx\t-\t<= 1.10x\t%s\n",
+			       g, (g <= 1.10) ? "yes" : "NO" }' >> "$TABLE"
+	else
+		skip "stress geomean" "only $n of the 4 ratios were measured"
+	fi
+}
+
+# ---- 4. real programs ----------------------------------------------------
+
+bench_real() {
+	have_lib || { skip "real programs" "$FAIL"; return; }
+	compile walltime || { skip "real programs" "$FAIL"; return; }
+	compile gensrc || { skip "real programs" "$FAIL"; return; }
+	local py=/usr/bin/python3 how p t
+	[ -x "$py" ] || py=$(command -v python3 2>/dev/null)
+	# A pyenv-style shim is a script: time the interpreter itself.
+	if [ -n "$py" ]; then
+		py=$("$py" -c 'import sys; print(sys.executable)' 2>/dev/null)
+	fi
+
+	# Tracked runs go through `memlens run` when the CLI works, else LD_PRELOAD.
+	local -a track_prefix
+	if [ -x "$CLI" ] && [ -n "$py" ] && timeout 30 "$CLI" run -- "$py" -c \
+		'import ctypes; ctypes.CDLL(None).memlens_version' > "$D/cli.log" 2>&1; then
+		track_prefix=("$CLI" run --)
+		how="memlens run --"
+	else
+		track_prefix=()
+		how="LD_PRELOAD"
+		if [ -x "$CLI" ]; then
+			note "real: '$CLI run -- ...' did not work ($(tail -n 1 "$D/cli.log")); used LD_PRELOAD"
+		else
+			note "real: $CLI does not exist; used LD_PRELOAD"
+		fi
+	fi
+	note "real: tracked runs use $how; figures are whole-process wall times"
+	CHECK_LOADED=0
+
+	# python3, every object through malloc
+	if [ -z "$py" ]; then
+		skip "python3 alloc-heavy (ms)" "python3 not found"
+	else
+		PLAIN_CMD=(env PYTHONMALLOC=malloc "$OUT/walltime" "$D/python.log" "$py" bench/alloc_heavy.py 200)
+		if [ "$how" = LD_PRELOAD ]; then
+			TRACK_CMD=(env PYTHONMALLOC=malloc "$OUT/walltime" -p "$LIB" "$D/python.log" "$py" bench/alloc_heavy.py 200)
+		else
+			TRACK_CMD=(env PYTHONMALLOC=malloc "$OUT/walltime" "$D/python.log" "${track_prefix[@]}" "$py" bench/alloc_heavy.py 200)
+		fi
+		FAIL=
+		if ab python; then
+			p=$(med "$D/python.plain" wall_ms); t=$(med "$D/python.tracked" wall_ms)
+			row "python3 alloc-heavy, PYTHONMALLOC=malloc (ms)" "$p" "$t" ms ratio 1.05
+		else
+			skip "python3 alloc-heavy (ms)" "$FAIL"
+		fi
+	fi
+
+	# gcc -O2 on a generated ~3000-line C file
+	"$OUT/gensrc" 3000 > "$OUT/gen3000.c"
+	local gcc
+	gcc=$(command -v gcc)
+	PLAIN_CMD=("$OUT/walltime" "$D/gcc.log" "$gcc" -O2 -c -o "$OUT/gen3000.o" "$OUT/gen3000.c")
+	if [ "$how" = LD_PRELOAD ]; then
+		TRACK_CMD=("$OUT/walltime" -p "$LIB" "$D/gcc.log" "$gcc" -O2 -c -o "$OUT/gen3000.o" "$OUT/gen3000.c")
+	else
+		TRACK_CMD=("$OUT/walltime" "$D/gcc.log" "${track_prefix[@]}" "$gcc" -O2 -c -o "$OUT/gen3000.o" "$OUT/gen3000.c")
+	fi
+	FAIL=
+	if ab gcc; then
+		p=$(med "$D/gcc.plain" wall_ms); t=$(med "$D/gcc.tracked" wall_ms)
+		row "gcc -O2, $(wc -l < "$OUT/gen3000.c")-line C file (ms)" "$p" "$t" ms ratio 1.05
+	else
+		skip "gcc -O2 (ms)" "$FAIL"
+	fi
+}
+
+# ---- main ----------------------------------------------------------------
+
+machine() {
+	echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(ldd --version 2>&1 | head -n 1 | sed 's/^ldd //')"
+}
+
+START=$(date +%s)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+log "runs per figure: $RUNS; library: $LIB"
+
+case "$ONLY" in
+pair)   bench_pair ;;
+query)  bench_query ;;
+larson) bench_larson ;;
+real)   bench_real ;;
+all)    bench_pair; FAIL=; bench_query; FAIL=; bench_larson; FAIL=; bench_real ;;
+esac
+
+{
+	echo "memlens benchmarks ($ONLY), median of $RUNS runs, plain and tracked alternating"
+	machine
+	echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg); took $(( $(date +%s) - START ))s"
+	echo "query rows: plain = one random 8-byte read from a 32 MiB array, tracked = one query, same loop shape"
+	echo
+	awk -F'\t' '
+		{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } nf = NF > nf ? NF : nf }
+		END {
+			split("benchmark plain tracked ratio diff target met?", h, " ")
+			for (i = 1; i <= 7; i++) if (length(h[i]) > w[i]) w[i] = length(h[i])
+			for (i = 1; i <= 7; i++) printf (i == 1 ? "%-*s" : "  %*s"), w[i], h[i]; printf "\n"
+			for (r = 1; r <= NR; r++) {
+				for (i = 1; i <= 7; i++) printf (i == 1 ? "%-*s" : "  %*s"), w[i], c[r, i]; printf "\n"
+			}
+		}' "$TABLE"
+	if [ -s "$NOTES" ]; then
+		echo
+		echo "notes:"
+		sed 's/^/  /' "$NOTES"
+	fi
+} | tee "$OUT/results.txt"
+exit 0
