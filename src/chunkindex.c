@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "prim.h"
 #include "thread.h"
+#include "internal.h"
 #include <emmintrin.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -35,7 +36,7 @@ struct block {
 	uint32_t version;  /* seqlock: odd while being written */
 	uint16_t count;
 	uint8_t cls;
-	uint8_t pad;
+	uint8_t rec_at;    /* records start at rec_at * 8 bytes */
 	uint16_t off[];    /* offsets in the page, unsorted; EMPTY_OFF beyond count,
 	                      padded to a multiple of 8; then the records */
 };
@@ -43,38 +44,18 @@ struct block {
 #define NCLS 17
 static const uint16_t class_bytes[NCLS] = { 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536,
                                             2048, 3072, 4096, 6144, 8192, 12288, 16384 };
-static uint16_t class_cap[NCLS];
+/* The most records that fit: HDR + 2 * round8(cap) + 24 * cap <= bytes. */
+static const uint16_t class_cap[NCLS] = { 1, 2, 4, 6, 8, 14, 18, 28, 38, 58, 78, 117, 156, 235, 314, 472, 629 };
 
 static inline unsigned round8(unsigned n) { return (n + 7) & ~7u; }
-
-static void init_caps(void)
-{
-	for (unsigned c = 0; c < NCLS; c++) {
-		unsigned cap = 1;
-		while (HDR + 2 * round8(cap + 1) + sizeof(struct rec) * (cap + 1) <= class_bytes[c])
-			cap++;
-		class_cap[c] = (uint16_t)cap;
-	}
-}
-
 static inline unsigned cap_of(const struct block *b) { return class_cap[b->cls < NCLS ? b->cls : 0]; }
-static inline struct rec *recs(struct block *b)
-{
-	return (struct rec *)((char *)b + HDR + 2 * round8(cap_of(b)));
-}
+static inline struct rec *recs(struct block *b) { return (struct rec *)((char *)b + b->rec_at * 8u); }
 
 /* ---- address -> slots ---- */
 
-static struct zone *zone_get(uintptr_t pgno, int create)
+static struct zone *__attribute__((noinline)) zone_create(uintptr_t zi)
 {
-	uintptr_t zi = pgno >> (ZONE_SHIFT - PAGE_SHIFT);
-	struct zone *z, *expected = NULL;
-	if (zi >= NZONES)
-		return NULL;
-	z = __atomic_load_n(&top[zi], __ATOMIC_ACQUIRE);
-	if (z || !create)
-		return z;
-	z = memlens__map(sizeof(struct zone), 1);
+	struct zone *z = memlens__map(sizeof(struct zone), 1), *expected = NULL;
 	if (!z)
 		return NULL;
 	if (!__atomic_compare_exchange_n(&top[zi], &expected, z, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -82,6 +63,16 @@ static struct zone *zone_get(uintptr_t pgno, int create)
 		z = expected;
 	}
 	return z;
+}
+
+static inline struct zone *zone_get(uintptr_t pgno, int create)
+{
+	uintptr_t zi = pgno >> (ZONE_SHIFT - PAGE_SHIFT);
+	struct zone *z;
+	if (ML_UNLIKELY(zi >= NZONES))
+		return NULL;
+	z = __atomic_load_n(&top[zi], __ATOMIC_ACQUIRE);
+	return ML_LIKELY(z != NULL) || !create ? z : zone_create(zi);
 }
 
 static inline uintptr_t *dir_slot(uintptr_t pgno, int create)
@@ -200,6 +191,7 @@ static struct block *block_new(unsigned cls)
 		return NULL;
 	seq_begin(b);
 	b->cls = (uint8_t)cls;
+	b->rec_at = (uint8_t)((HDR + 2 * round8(class_cap[cls])) / 8);
 	b->count = 0;
 	for (unsigned i = 0; i < round8(class_cap[cls]); i++)
 		b->off[i] = EMPTY_OFF;
@@ -262,8 +254,6 @@ static void remove_at(struct block *b, int i)
 	seq_end(b);
 }
 
-static int inited;
-
 int memlens__index_insert(const struct ml_chunk *c)
 {
 	uintptr_t pgno = c->base >> PAGE_SHIFT;
@@ -273,10 +263,6 @@ int memlens__index_insert(const struct ml_chunk *c)
 	struct block *b;
 	int i;
 
-	if (__builtin_expect(!inited, 0)) {
-		init_caps();
-		inited = 1;
-	}
 	slot = dir_slot(pgno, 1);
 	if (!slot)
 		return -1;
@@ -288,10 +274,10 @@ int memlens__index_insert(const struct ml_chunk *c)
 			return -1;
 		}
 	}
-	/* A base already present means its free went past memlens: replace. */
-	i = find_exact(b->off, b->count, off);
-	if (i >= 0)
-		remove_at(b, i);
+	/* No check for the base being present already: that would need a free
+	 * memlens never saw, and costs a scan on every insert.  Should it
+	 * happen, lookups answer one of the two records and the stale one is
+	 * harmless. */
 	if (b->count == cap_of(b)) {
 		struct block *nb = b->cls + 1 < NCLS ? block_resize(b, b->cls + 1u) : NULL;
 		if (!nb) {

@@ -41,14 +41,25 @@ size_t memlens__boot_size(const void *p);
  * (strdup, asprintf, operator new, ...) and memlens. */
 void memlens__site_init(void);
 const void *memlens__site_slow(const void *ra);
-extern uintptr_t memlens__wrap_lo[4], memlens__wrap_hi[4];
+extern uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
 static inline const void *memlens__site(const void *ra)
 {
 	uintptr_t a = (uintptr_t)ra;
-	for (int i = 0; i < 4; i++)
-		if (ML_UNLIKELY(a - memlens__wrap_lo[i] < memlens__wrap_hi[i] - memlens__wrap_lo[i]))
-			return memlens__site_slow(ra);
+	if (ML_UNLIKELY(a - memlens__wrap_lo[0] < memlens__wrap_len[0] || a - memlens__wrap_lo[1] < memlens__wrap_len[1]))
+		return memlens__site_slow(ra);
 	return ra;
+}
+
+/* The real allocator's usable size of p.  glibc's is read from the chunk
+ * header directly (what its malloc_usable_size does, without the call). */
+extern int memlens__real_is_glibc;
+static inline size_t memlens__usable(void *p)
+{
+	if (ML_LIKELY(memlens__real_is_glibc)) {
+		size_t hdr = ((size_t *)p)[-1];
+		return (hdr & ~(size_t)7) - ((hdr & 2) ? 16 : 8); /* 2: IS_MMAPPED */
+	}
+	return memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size(p) : 0;
 }
 
 /* describe.c: "symbol+0x1a (object)" for a code address; never allocates

@@ -29,6 +29,19 @@ static int resolve_state; /* 0: not yet, 1: resolving, 2: ready */
 
 static void *fallback_memalign(size_t align, size_t n);
 
+/* Is the next malloc glibc's own (so its chunk header layout is known)? */
+static int next_is_glibc(void *m)
+{
+	Dl_info di;
+	const char *base, *s;
+	if (!dladdr(m, &di) || !di.dli_fname)
+		return 0;
+	for (base = s = di.dli_fname; *s; s++)
+		if (*s == '/')
+			base = s + 1;
+	return !strncmp(base, "libc.so", 7) && dlsym(RTLD_NEXT, "gnu_get_libc_version") != NULL;
+}
+
 int memlens__resolve(void)
 {
 	int expected = 0;
@@ -58,6 +71,7 @@ int memlens__resolve(void)
 		}
 		if (!r.memalign)
 			r.memalign = fallback_memalign;
+		memlens__real_is_glibc = next_is_glibc(r.malloc);
 		memlens__real = r;
 		__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
 		return 0;
@@ -86,10 +100,8 @@ static inline unsigned size_class(size_t n)
 	return c < MEMLENS_SIZE_CLASSES ? c : MEMLENS_SIZE_CLASSES - 1;
 }
 
-static inline size_t usable_of(void *p)
-{
-	return memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size(p) : 0;
-}
+#define usable_of memlens__usable
+int memlens__real_is_glibc;
 
 static void note_untracked(struct mlthread *t)
 {
@@ -403,13 +415,13 @@ static void __attribute__((noinline)) free_unusual(void *p, const void *ra)
 		struct mlthread *t = memlens__self();
 		enter(tl);
 		if (t)
-			free_tracked(t, p, memlens__site(ra));
+			free_tracked(t, p, ra);
 		else
 			memlens__real.free(p);
 		leave(tl);
 	} else if (tl->guard == ML_GUARD_INTERNAL) {
 		memlens__real.free(p);
-	} else if (!defer(tl->self, ML_EV_FREE, p, 0, memlens__site(ra))) {
+	} else if (!defer(tl->self, ML_EV_FREE, p, 0, ra)) {
 		/* Too many nested frees to defer: free now, leave a stale entry
 		 * that the next allocation at this address replaces. */
 		note_untracked(tl->self);
@@ -428,7 +440,7 @@ ML_EXPORT void free(void *p)
 		return;
 	}
 	enter(tl);
-	free_tracked(t, p, memlens__site(RA));
+	free_tracked(t, p, RA); /* the free's own call site: no unwinding here */
 	leave(tl);
 }
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unwind.h>
 
-uintptr_t memlens__wrap_lo[4], memlens__wrap_hi[4];
+uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
 static uintptr_t self_lo, self_hi;
 
 struct seg_query { uintptr_t base; uintptr_t lo, hi; };
@@ -59,11 +59,11 @@ void memlens__site_init(void)
 {
 	static const char *const probes[] = { "strdup", "_Znwm", NULL };
 	int n = 0;
-	for (int i = 0; probes[i] && n < 4; i++) {
+	for (int i = 0; probes[i] && n < 2; i++) {
 		uintptr_t lo, hi;
 		if (text_of(dlsym(RTLD_DEFAULT, probes[i]), &lo, &hi)) {
 			memlens__wrap_lo[n] = lo;
-			memlens__wrap_hi[n] = hi;
+			memlens__wrap_len[n] = hi - lo;
 			n++;
 		}
 	}
@@ -74,8 +74,8 @@ static int skip_frame(uintptr_t ip)
 {
 	if (ip - self_lo < self_hi - self_lo)
 		return 1;
-	for (int i = 0; i < 4; i++)
-		if (ip - memlens__wrap_lo[i] < memlens__wrap_hi[i] - memlens__wrap_lo[i])
+	for (int i = 0; i < 2; i++)
+		if (ip - memlens__wrap_lo[i] < memlens__wrap_len[i])
 			return 1;
 	return 0;
 }
