@@ -1,0 +1,140 @@
+# lib.sh: helpers for the shell tests (sourced; run_tests.sh sets ROOT, BUILD,
+# TB, MEMLENS, LIB and T, the test's own temp dir and working directory).
+#
+# A test fails with `fail MESSAGE` (prints "TESTFAIL: MESSAGE", exit 1) and
+# skips with `skip WHY` (exit 77).  Programs run with a clean environment
+# (`cleanenv`): env -i PATH=/usr/bin:/bin LANG=C HOME=$T.
+set -u
+: "${ROOT:?run me from tests/run_tests.sh}" "${T:=$(mktemp -d)}"
+cd "$T" || exit 1
+
+fail() { echo "TESTFAIL: $*" >&2; exit 1; }
+skip() { echo "TESTSKIP: $*" >&2; exit 77; }
+note() { echo "# $*" >&2; }
+
+# show FILE [N]: prints the last N (20) lines of FILE, indented, on stderr.
+show() { echo "--- ${1##*/}:" >&2; tail -n "${2:-20}" "$1" 2>/dev/null | sed 's/^/  /' >&2; }
+
+CLEANENV=(env -i PATH=/usr/bin:/bin LANG=C HOME="$T")
+
+# need_prog NAME...: the test programs (from tests/preload/*.c) must exist.
+need_prog() {
+	local p
+	for p in "$@"; do
+		[ -x "$TB/preload/$p" ] || fail "test program $p did not build (see $TB/logs/preload-build-$p.log)"
+	done
+}
+need_lib() {
+	[ -e "$LIB" ] || fail "$LIB missing (make failed?)"
+	[ -x "$MEMLENS" ] || fail "$MEMLENS missing (make failed?)"
+}
+
+# run OUTPREFIX CMD...: runs CMD; stdout -> OUTPREFIX.out, stderr ->
+# OUTPREFIX.err, exit status -> $rc (and OUTPREFIX.rc).
+run() {
+	local o=$1; shift
+	"$@" > "$o.out" 2> "$o.err" < /dev/null
+	rc=$?
+	echo "$rc" > "$o.rc"
+	return 0
+}
+
+# mlrun MODE OUTPREFIX [VAR=VALUE...] PROG [ARGS...]: runs the test program
+# PROG (tests/preload/PROG.c) with memlens, in a clean environment plus the
+# given variables.  MODE=preload: the plain build under `memlens run --`;
+# MODE=linked: the build linked with `pkg-config --libs memlens`, run directly;
+# MODE=plain: the plain build without memlens.
+mlrun() {
+	local mode=$1 o=$2; shift 2
+	local vars=()
+	while [ $# -gt 0 ] && [ "${1#*=}" != "$1" ]; do vars+=("$1"); shift; done
+	local prog=$1; shift
+	case $mode in
+	preload) run "$o" "${CLEANENV[@]}" "${vars[@]}" "$MEMLENS" run -- "$TB/preload/$prog" "$@" ;;
+	linked)  [ -x "$TB/preload/$prog.linked" ] || fail "test program $prog.linked did not build"
+	         run "$o" "${CLEANENV[@]}" "${vars[@]}" "$TB/preload/$prog.linked" "$@" ;;
+	plain)   run "$o" "${CLEANENV[@]}" "${vars[@]}" "$TB/preload/$prog" "$@" ;;
+	*) fail "mlrun: bad mode $mode" ;;
+	esac
+}
+
+# expect_rc OUTPREFIX N [WHAT]: exit status of the last run must be N.
+expect_rc() {
+	local got
+	got=$(cat "$1.rc")
+	if [ "$got" != "$2" ]; then
+		show "$1.out"; show "$1.err"
+		fail "${3:-$1}: exit status $got, expected $2"
+	fi
+}
+
+# no_memlens_lines FILE [WHAT]: FILE (a stderr capture) has no "memlens:" line.
+no_memlens_lines() {
+	if grep -q '^memlens:' "$1"; then
+		show "$1"
+		fail "${2:-$1}: unexpected memlens output: $(grep -m1 '^memlens:' "$1")"
+	fi
+}
+
+# stats_kv FILE: the memlens statistics in FILE (lines "memlens: ...", other
+# lines ignored) as KEY=VALUE lines: pid exe n_allocs n_frees n_reallocs
+# n_bad_frees n_untracked req_live req_peak req_total usable_live usable_peak
+# and sc<I> for each size class.  Fails unless the five lines are there, in
+# order, in the documented format.
+stats_kv() {
+	local f=$1
+	[ -s "$f" ] || fail "no statistics in $f"
+	grep '^memlens: ' "$f" | grep -E '^memlens: (stats |n_allocs=|bytes_requested |bytes_usable |size_classes)' > "$f.lines"
+	local re1='^memlens: stats pid=[0-9]+ exe=.+$'
+	local re2='^memlens: n_allocs=[0-9]+ n_frees=[0-9]+ n_reallocs=[0-9]+ n_bad_frees=[0-9]+ n_untracked=[0-9]+$'
+	local re3='^memlens: bytes_requested live=[0-9]+ peak=[0-9]+ total=[0-9]+$'
+	local re4='^memlens: bytes_usable live=[0-9]+ peak=[0-9]+$'
+	local re5='^memlens: size_classes( [0-9]+:[0-9]+)*$'
+	local i=0 re line
+	for re in "$re1" "$re2" "$re3" "$re4" "$re5"; do
+		i=$((i + 1))
+		line=$(sed -n "${i}p" "$f.lines")
+		if ! [[ $line =~ $re ]]; then
+			show "$f"
+			fail "statistics line $i in ${f##*/} is \"$line\", expected /$re/"
+		fi
+	done
+	[ "$(wc -l < "$f.lines")" = 5 ] || { show "$f"; fail "${f##*/} holds $(wc -l < "$f.lines") statistics lines, expected 5 (one process)"; }
+	awk '
+	$2 == "stats" { for (i = 3; i <= NF; i++) print $i; next }
+	$2 ~ /^n_allocs=/ { for (i = 2; i <= NF; i++) print $i; next }
+	$2 == "bytes_requested" { for (i = 3; i <= NF; i++) print "req_" $i; next }
+	$2 == "bytes_usable" { for (i = 3; i <= NF; i++) print "usable_" $i; next }
+	$2 == "size_classes" { for (i = 3; i <= NF; i++) { split($i, a, ":"); print "sc" a[1] "=" a[2] } }
+	' "$f.lines"
+}
+
+# sv KVFILE KEY: one value from stats_kv output (0 for an absent size class).
+sv() {
+	local v
+	v=$(sed -n "s/^$2=//p" "$1" | head -n 1)
+	if [ -z "$v" ]; then
+		case $2 in sc*) v=0 ;; *) fail "no $2 in statistics ${1##*/}" ;; esac
+	fi
+	echo "$v"
+}
+
+# expect_stat KVFILE KEY VALUE: exact statistics value.
+expect_stat() {
+	local v
+	v=$(sv "$1" "$2")
+	[ "$v" = "$3" ] || { cat "$1" >&2; fail "${1##*/}: $2=$v, expected $3"; }
+}
+
+# norm FILE: replaces hex addresses by 0xADDR and numbers after "thread "/"pid=" by N.
+norm() {
+	sed -E -e 's/0x[0-9a-fA-F]+/0xADDR/g' -e 's/thread [0-9]+/thread N/g' -e 's/pid=[0-9]+/pid=N/g' "$1"
+}
+
+# same_files A B WHAT: byte-identical or fail with a diff.
+same_files() {
+	if ! cmp -s "$1" "$2"; then
+		diff -u "$1" "$2" | head -n 30 >&2
+		fail "$3: $1 and $2 differ"
+	fi
+}

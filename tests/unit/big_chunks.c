@@ -1,0 +1,68 @@
+/* big_chunks: 1 MiB, 10 MiB and 100 MiB chunks (glibc mmaps these) answer
+ * for interior pointers deep inside, calloc'd big chunks too, and they are
+ * unknown after free. */
+#include "ut.h"
+
+static void deep(char *p, size_t n)
+{
+	UT_CHECK_CHUNK(p, n);
+	for (size_t o = 0; o < n; o += 4093)
+		CHECKF(alloc_get_base(p + o) == p && alloc_get_size(p + o) == n,
+		       "%zu-byte chunk %p, offset %zu: base %p size %zu", n, (void *)p, o,
+		       alloc_get_base(p + o), alloc_get_size(p + o));
+	CHECK_PTR(alloc_get_base(p + n - 1), p);
+	CHECK(alloc_get_base(p + n) != p);
+}
+
+int main(void)
+{
+	static const size_t sizes[] = { 1u << 20, 10u << 20, 100u << 20, (1u << 20) + 1, 3 * 4096 + 17 };
+	struct memlens_stats s0 = ut_stats();
+	char *ps[5];
+	for (int i = 0; i < 5; i++) {
+		ps[i] = malloc(sizes[i]);
+		CHECK(ps[i] != NULL);
+		deep(ps[i], sizes[i]);
+	}
+	struct memlens_stats s1 = ut_stats();
+	uint64_t sum = 0;
+	for (int i = 0; i < 5; i++)
+		sum += sizes[i];
+	CHECK_EQ(s1.bytes_requested_live - s0.bytes_requested_live, sum);
+	CHECK_EQ(s1.size_class[21] - s0.size_class[21], 2); /* 1 MiB and 1 MiB + 1 */
+	CHECK_EQ(s1.size_class[24] - s0.size_class[24], 1); /* 10 MiB */
+	CHECK_EQ(s1.size_class[27] - s0.size_class[27], 1); /* 100 MiB */
+	CHECK(s1.bytes_requested_peak + MEMLENS_PEAK_SLACK >= s1.bytes_requested_live);
+	for (int i = 0; i < 5; i++) {
+		free(ps[i]);
+		UT_CHECK_NOT_CHUNK(ps[i]);
+		UT_CHECK_NOT_CHUNK(ps[i] + sizes[i] / 2);
+	}
+	char *c = calloc(1, 10u << 20);
+	CHECK(c != NULL);
+	for (size_t o = 0; o < (10u << 20); o += 65536)
+		CHECK_EQ(c[o], 0);
+	deep(c, 10u << 20);
+	/* grow a big chunk by realloc (glibc uses mremap) */
+	char *c2 = realloc(c, 40u << 20);
+	CHECK(c2 != NULL);
+	deep(c2, 40u << 20);
+	if (c2 != c)
+		UT_CHECK_NOT_CHUNK(c + 100);
+	free(c2);
+	/* many big chunks alive at once */
+	char *many[64];
+	for (int i = 0; i < 64; i++) {
+		many[i] = malloc((size_t)(i + 1) * 200000);
+		many[i][0] = 1;
+	}
+	for (int i = 0; i < 64; i++)
+		deep(many[i], (size_t)(i + 1) * 200000);
+	for (int i = 0; i < 64; i++)
+		free(many[i]);
+	struct memlens_stats s2 = ut_stats();
+	CHECK_EQ(s2.bytes_requested_live, s0.bytes_requested_live);
+	CHECK_EQ(s2.n_allocs - s2.n_frees, s0.n_allocs - s0.n_frees);
+	CHECK(s2.bytes_requested_peak + MEMLENS_PEAK_SLACK >= s0.bytes_requested_live + (40u << 20));
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* ut.h: helpers shared by the unit tests (linked with -lmemlens). */
+#ifndef MEMLENS_UT_H
+#define MEMLENS_UT_H
+#include "harness.h"
+#include <malloc.h>
+#include <memlens.h>
+#include <stdint.h>
+
+static inline struct memlens_stats ut_stats(void)
+{
+	struct memlens_stats s;
+	memset(&s, 0, sizeof s);
+	CHECK_EQ(memlens_get_stats(&s, sizeof s), 0);
+	return s;
+}
+
+static inline int ut_is_malloc(const void *p)
+{
+	const struct allocator *a = alloc_get_allocator(p);
+	return a && a->name && !strcmp(a->name, "malloc");
+}
+
+/* p is a heap chunk of `size` requested bytes starting at base: check the
+ * base, a few interior bytes and the last byte. */
+#define UT_CHECK_CHUNK(base_, size_) do { \
+	char *b_ = (char *)(base_); size_t s_ = (size_); \
+	size_t offs_[] = { 0, 1, s_ / 3, s_ / 2, s_ ? s_ - 1 : 0 }; \
+	for (unsigned i_ = 0; i_ < sizeof offs_ / sizeof offs_[0]; i_++) { \
+		size_t o_ = offs_[i_]; \
+		if (s_ && o_ >= s_) continue; \
+		CHECKF(alloc_get_base(b_ + o_) == b_, "base of %p+%zu is %p, want %p (size %zu)", \
+		       (void *)b_, o_, alloc_get_base(b_ + o_), (void *)b_, s_); \
+		CHECKF(alloc_get_size(b_ + o_) == s_, "size at %p+%zu is %zu, want %zu", \
+		       (void *)b_, o_, alloc_get_size(b_ + o_), s_); \
+		CHECKF(ut_is_malloc(b_ + o_), "allocator of %p+%zu is not \"malloc\"", (void *)b_, o_); \
+	} } while (0)
+
+/* Nothing about p is known as a malloc chunk.  An address memlens's other
+ * allocators (stack, static, mmap, ...) describe must not claim to be one. */
+#define UT_CHECK_NOT_CHUNK(p_) do { const void *q_ = (p_); \
+	const struct allocator *a_ = alloc_get_allocator(q_); \
+	CHECKF(!a_ || !a_->name || strcmp(a_->name, "malloc"), \
+	       "%p answers allocator \"malloc\" (base %p size %zu)", q_, alloc_get_base(q_), alloc_get_size(q_)); \
+	if (!a_) { \
+		struct alloc_info i_; memset(&i_, 0x5a, sizeof i_); \
+		CHECKF(alloc_get_base(q_) == NULL, "%p: base %p, want NULL", q_, alloc_get_base(q_)); \
+		CHECKF(alloc_get_size(q_) == 0, "%p: size %zu, want 0", q_, alloc_get_size(q_)); \
+		CHECKF(alloc_get_site(q_) == NULL, "%p: site %p, want NULL", q_, alloc_get_site(q_)); \
+		CHECKF(alloc_get_info(q_, &i_) == -1, "%p: alloc_get_info succeeded", q_); \
+		unsigned char z_[sizeof i_]; memset(z_, 0x5a, sizeof z_); \
+		CHECKF(!memcmp(&i_, z_, sizeof i_), "%p: alloc_get_info touched out on failure", q_); \
+	} else { \
+		char *b_ = alloc_get_base(q_); \
+		CHECKF(b_ && (const char *)q_ >= b_ && (const char *)q_ < b_ + alloc_get_size(q_), \
+		       "%p: allocator %s gives base %p size %zu, not containing it", q_, a_->name, \
+		       (void *)b_, alloc_get_size(q_)); \
+	} } while (0)
+
+/* xorshift64: a cheap deterministic PRNG (seed must be non-zero). */
+static inline uint64_t ut_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+#endif
