@@ -8,9 +8,11 @@ need_lib
 src=$ROOT/tests/preload/semantics_probe.c
 san=
 envv=()
+arg=
 if [ "$MEMLENS_TEST_ASAN" != 0 ]; then
 	san="-fsanitize=address,undefined"
 	envv=(ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1)
+	arg=asan
 fi
 # shellcheck disable=SC2086
 gcc $TCFLAGS $san -Wno-alloc-size-larger-than -Wno-use-after-free -o plain "$src" || fail "plain build failed"
@@ -18,12 +20,12 @@ gcc $TCFLAGS $san -Wno-alloc-size-larger-than -Wno-use-after-free -o plain "$src
 gcc $TCFLAGS $san -Wno-alloc-size-larger-than -Wno-use-after-free -o linked "$src" -L"$BUILD/lib" -Wl,-rpath,"$BUILD/lib" -lmemlens \
 	|| fail "linked build failed"
 readelf -d linked | grep -q 'NEEDED.*libmemlens' || fail "linked probe does not need libmemlens.so"
-run p "${CLEANENV[@]}" "${envv[@]}" ./plain
+run p "${CLEANENV[@]}" "${envv[@]}" ./plain $arg
 expect_rc p 0 "plain probe"
 if [ -n "$san" ]; then
-	run l "${CLEANENV[@]}" "${envv[@]}" LD_PRELOAD="$LIB" ./linked
+	run l "${CLEANENV[@]}" "${envv[@]}" LD_PRELOAD="$LIB" ./linked $arg
 else
-	run l "${CLEANENV[@]}" ./linked
+	run l "${CLEANENV[@]}" ./linked $arg
 fi
 expect_rc l 0 "linked probe"
 [ "$(wc -l < p.out)" -gt 50 ] || fail "probe printed too little"
@@ -31,9 +33,9 @@ same_files p.out l.out "probe output plain vs linked"
 no_memlens_lines l.err "linked probe"
 # and memlens really was tracking the linked run
 if [ -n "$san" ]; then
-	run l2 "${CLEANENV[@]}" "${envv[@]}" LD_PRELOAD="$LIB" MEMLENS_STATS="$T/stats" ./linked
+	run l2 "${CLEANENV[@]}" "${envv[@]}" LD_PRELOAD="$LIB" MEMLENS_STATS="$T/stats" ./linked $arg
 else
-	run l2 "${CLEANENV[@]}" MEMLENS_STATS="$T/stats" ./linked
+	run l2 "${CLEANENV[@]}" MEMLENS_STATS="$T/stats" ./linked $arg
 fi
 expect_rc l2 0 "linked probe with MEMLENS_STATS"
 same_files p.out l2.out "probe output plain vs linked with MEMLENS_STATS"
