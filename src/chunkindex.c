@@ -199,17 +199,20 @@ static struct block *block_new(unsigned cls)
 	return b;
 }
 
-/* Replaces b by a block of class cls holding the same records; the caller
- * publishes the result.  Stale readers of b see its version move. */
-static struct block *block_resize(struct block *b, unsigned cls)
+/* Moves the records of the block b (locked at slot) to a new block of class
+ * cls and publishes it, still locked; then retires b.  The order matters: b
+ * may be reused by another page as soon as it is freed, so no reader may
+ * still reach it through slot by then.  Returns the block now in use. */
+static struct block *block_resize(uintptr_t *slot, struct block *b, unsigned cls)
 {
 	struct block *nb = block_new(cls);
 	if (!nb)
-		return NULL;
+		return b;
 	memcpy(nb->off, b->off, b->count * sizeof(uint16_t));
 	memcpy(recs(nb), recs(b), b->count * sizeof(struct rec));
 	nb->count = b->count;
-	seq_begin(b);
+	__atomic_store_n(slot, (uintptr_t)nb | 1, __ATOMIC_RELEASE);
+	seq_begin(b); /* readers that loaded b before the store retry */
 	seq_end(b);
 	memlens__arena_free(b, class_bytes[b->cls]);
 	return nb;
@@ -279,13 +282,12 @@ int memlens__index_insert(const struct ml_chunk *c)
 	 * happen, lookups answer one of the two records and the stale one is
 	 * harmless. */
 	if (b->count == cap_of(b)) {
-		struct block *nb = b->cls + 1 < NCLS ? block_resize(b, b->cls + 1u) : NULL;
-		if (!nb) {
+		if (b->cls + 1 < NCLS)
+			b = block_resize(slot, b, b->cls + 1u);
+		if (b->count == cap_of(b)) {
 			unlock_slot(self, slot, b);
 			return -1;
 		}
-		b = nb;
-		__atomic_store_n(slot, (uintptr_t)b | 1, __ATOMIC_RELEASE);
 	}
 	seq_begin(b);
 	i = b->count;
@@ -299,7 +301,7 @@ int memlens__index_insert(const struct ml_chunk *c)
 	return 0;
 }
 
-int memlens__index_remove(uintptr_t base, struct ml_chunk *out)
+int memlens__index_remove(uintptr_t base, uint64_t want_seq, struct ml_chunk *out)
 {
 	uintptr_t pgno = base >> PAGE_SHIFT;
 	unsigned off = base & ((1u << PAGE_SHIFT) - 1);
@@ -312,6 +314,8 @@ int memlens__index_remove(uintptr_t base, struct ml_chunk *out)
 		return 0;
 	b = (struct block *)lock_slot(self, slot);
 	i = b ? find_exact(b->off, b->count, off) : -1;
+	if (i >= 0 && want_seq && (recs(b)[i].tid_seq & ((1ull << 40) - 1)) != (want_seq & ((1ull << 40) - 1)))
+		i = -1;
 	if (i < 0) {
 		unlock_slot(self, slot, b);
 		return 0;
@@ -319,11 +323,8 @@ int memlens__index_remove(uintptr_t base, struct ml_chunk *out)
 	unpack(out, &recs(b)[i], base);
 	remove_at(b, i);
 	/* Shrink a block that fell to a quarter full (never below 4 records). */
-	if (b->cls > 2 && b->count * 4u <= cap_of(b)) {
-		struct block *nb = block_resize(b, b->cls - 2u);
-		if (nb)
-			b = nb;
-	}
+	if (b->cls > 2 && b->count * 4u <= cap_of(b))
+		b = block_resize(slot, b, b->cls - 2u);
 	unlock_slot(self, slot, b);
 	if (((base + out->size) >> PAGE_SHIFT) >= pgno + 2)
 		cover_clear(base, out->size);

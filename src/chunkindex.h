@@ -35,8 +35,9 @@ struct ml_chunk {
 
 /* Records a chunk; 0, or -1 when memlens is out of metadata memory. */
 int memlens__index_insert(const struct ml_chunk *c);
-/* Removes the chunk based exactly at base into *out; 1 if it was there. */
-int memlens__index_remove(uintptr_t base, struct ml_chunk *out);
+/* Removes the chunk based exactly at base into *out; 1 if it was there.
+ * With want_seq non-zero, only a chunk with that sequence number. */
+int memlens__index_remove(uintptr_t base, uint64_t want_seq, struct ml_chunk *out);
 /* Lock-free: the live chunk containing addr (base <= addr < base+size, or
  * addr == base for a 0-byte chunk); 1 if found. */
 int memlens__index_lookup(uintptr_t addr, struct ml_chunk *out);

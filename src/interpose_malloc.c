@@ -2,10 +2,14 @@
  * next definition (memlens__real) and records the result in the chunk index.
  *
  * Re-entry: a per-thread guard (initial-exec TLS) says why this thread is in
- * memlens.  A call that arrives while a hook is running on the same thread
- * (a signal handler that allocates) is forwarded at once and its bookkeeping
- * deferred to the end of the interrupted hook, so memlens never re-enters its
- * own locks; a call made by memlens's own libc use passes straight through.
+ * memlens.  A call made by memlens's own libc use passes straight through.
+ * A call that arrives while a hook runs on the same thread (a signal handler
+ * that allocates) does its real operation at once, exactly as it would
+ * without memlens (glibc's tcache survives a handler's malloc+free pair
+ * only if both happen then), and its bookkeeping too, since counters are
+ * updated with single instructions; only if the interrupted hook holds a
+ * memlens lock does the index update wait, in the thread's pending list,
+ * until that hook leaves.
  *
  * Order (RELIABILITY #8): free removes the index entry before the real free,
  * so the address cannot be handed out and indexed again meanwhile; realloc
@@ -233,7 +237,7 @@ static int bad_call(void *p, const void *site, int is_realloc)
 
 /* ---- deferred events (signal handlers that allocate inside a hook) ---- */
 
-static int defer(struct mlthread *t, int kind, void *p, size_t n, const void *site)
+static int defer(struct mlthread *t, int kind, void *p, size_t n, const void *site, uint64_t seq)
 {
 	unsigned i;
 	if (!t)
@@ -247,10 +251,32 @@ static int defer(struct mlthread *t, int kind, void *p, size_t n, const void *si
 	t->pending[i].p = p;
 	t->pending[i].n = n;
 	t->pending[i].site = site;
+	t->pending[i].seq = seq;
 	return 1;
 }
 
-static void free_tracked(struct mlthread *t, void *p, const void *site);
+/* A nested free or realloc of a chunk whose insertion is still pending. */
+static struct ml_event *pending_alloc_of(struct mlthread *t, void *p)
+{
+	unsigned n = __atomic_load_n(&t->npending, __ATOMIC_RELAXED);
+	for (unsigned i = n < ML_PENDING ? n : ML_PENDING; i-- > 0;)
+		if (t->pending[i].kind == ML_EV_ALLOC && t->pending[i].p == p)
+			return &t->pending[i];
+	return NULL;
+}
+
+/* Can a nested call do its own bookkeeping now? */
+static inline int nested_can_track(struct mltls *tl)
+{
+	return tl->self && !__atomic_load_n(&tl->self->in_index, __ATOMIC_RELAXED);
+}
+
+/* The seq of the live chunk at p, or 0 (lock-free). */
+static uint64_t seq_of(void *p)
+{
+	struct ml_chunk c;
+	return memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p ? c.seq : 0;
+}
 
 static void __attribute__((noinline)) drain(struct mltls *tl, struct mlthread *t)
 {
@@ -260,10 +286,11 @@ static void __attribute__((noinline)) drain(struct mltls *tl, struct mlthread *t
 		unsigned n = __atomic_load_n(&t->npending, __ATOMIC_RELAXED);
 		for (; i < n; i++) {
 			struct ml_event ev = t->pending[i];
+			struct ml_chunk c;
 			if (ev.kind == ML_EV_ALLOC)
 				track_new(ev.p, ev.n, ev.site);
-			else
-				free_tracked(t, ev.p, ev.site);
+			else if (ev.kind == ML_EV_FREE && memlens__index_remove((uintptr_t)ev.p, ev.seq, &c))
+				account_free(t, &c, ev.site); /* its real free is done */
 		}
 		if (__atomic_compare_exchange_n(&t->npending, &n, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
@@ -337,8 +364,11 @@ static void *__attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size
 		return p;
 	}
 	p = real_alloc(k, a, b);
-	if (p && tl->guard == ML_GUARD_HOOK &&
-	    !defer(tl->self, ML_EV_ALLOC, p, request_of(k, a, b), memlens__site(ra)))
+	if (!p || tl->guard != ML_GUARD_HOOK)
+		return p;
+	if (nested_can_track(tl))
+		track_new(p, request_of(k, a, b), memlens__site(ra));
+	else if (!defer(tl->self, ML_EV_ALLOC, p, request_of(k, a, b), memlens__site(ra), 0))
 		note_untracked(tl->self);
 	return p;
 }
@@ -399,7 +429,7 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 static void free_tracked(struct mlthread *t, void *p, const void *site)
 {
 	struct ml_chunk c;
-	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, &c))) {
+	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, 0, &c))) {
 		account_free(t, &c, site);
 		memlens__real.free(p);
 	} else if (bad_call(p, site, 0) == BAD_FORWARD)
@@ -421,10 +451,16 @@ static void __attribute__((noinline)) free_unusual(void *p, const void *ra)
 		leave(tl);
 	} else if (tl->guard == ML_GUARD_INTERNAL) {
 		memlens__real.free(p);
-	} else if (!defer(tl->self, ML_EV_FREE, p, 0, ra)) {
-		/* Too many nested frees to defer: free now, leave a stale entry
-		 * that the next allocation at this address replaces. */
-		note_untracked(tl->self);
+	} else if (nested_can_track(tl)) {
+		free_tracked(tl->self, p, ra);
+	} else {
+		/* The interrupted hook holds a lock: free now, unindex later
+		 * (only the chunk with this seq, should p be reused meanwhile). */
+		struct ml_event *ev = tl->self ? pending_alloc_of(tl->self, p) : NULL;
+		if (ev)
+			ev->kind = 0;
+		else if (!defer(tl->self, ML_EV_FREE, p, 0, ra, seq_of(p)))
+			note_untracked(tl->self);
 		memlens__real.free(p);
 	}
 }
@@ -469,7 +505,7 @@ static void *realloc_tracked(void *p, size_t n, const void *ra)
 		note_untracked(NULL);
 		return memlens__real.realloc(p, n);
 	}
-	if (!memlens__index_remove((uintptr_t)p, &old)) {
+	if (!memlens__index_remove((uintptr_t)p, 0, &old)) {
 		if (bad_call(p, ra, 1) == BAD_SKIP) {
 			errno = ENOMEM;
 			return NULL;
@@ -531,14 +567,28 @@ static void *__attribute__((noinline)) realloc_unusual(void *p, size_t n, const 
 	}
 	if (tl->guard == ML_GUARD_INTERNAL)
 		return memlens__real.realloc(p, n);
-	/* Nested in a hook: only a fresh allocation can be deferred safely. */
-	if (p) {
-		note_untracked(tl->self);
-		return memlens__real.realloc(p, n);
+	if (nested_can_track(tl)) {
+		if (p)
+			return realloc_tracked(p, n, ra);
+		if ((q = memlens__real.realloc(NULL, n)))
+			track_new(q, n, memlens__site(ra));
+		return q;
 	}
-	q = memlens__real.realloc(NULL, n);
-	if (q && !defer(tl->self, ML_EV_ALLOC, q, n, memlens__site(ra)))
-		note_untracked(tl->self);
+	/* Nested while the interrupted hook holds a lock: a free of p (when
+	 * the real realloc frees it) and an allocation of q, both deferred. */
+	{
+		struct ml_event *ev = p && tl->self ? pending_alloc_of(tl->self, p) : NULL;
+		uint64_t seq = p && !ev ? seq_of(p) : 0;
+		q = memlens__real.realloc(p, n);
+		if (p && (q || n == 0)) {
+			if (ev)
+				ev->kind = 0;
+			else if (!defer(tl->self, ML_EV_FREE, p, 0, ra, seq))
+				note_untracked(tl->self);
+		}
+		if (q && !defer(tl->self, ML_EV_ALLOC, q, n, memlens__site(ra), 0))
+			note_untracked(tl->self);
+	}
 	return q;
 }
 

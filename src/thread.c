@@ -117,9 +117,10 @@ void memlens__thread_flush_peak(struct mlthread *t)
 
 uint64_t memlens__seq_refill(struct mlthread *t)
 {
-	t->seq_next = __atomic_fetch_add(&g_seq, ML_SEQ_BATCH, __ATOMIC_RELAXED);
-	t->seq_end = t->seq_next + ML_SEQ_BATCH;
-	return t->seq_next++;
+	uint64_t s = __atomic_fetch_add(&g_seq, ML_SEQ_BATCH, __ATOMIC_RELAXED);
+	t->seq_end = s + ML_SEQ_BATCH;
+	t->seq_next = s + 1;
+	return s;
 }
 
 void memlens__thread_sum(struct memlens_stats *out)
@@ -152,10 +153,16 @@ void memlens__thread_sum(struct memlens_stats *out)
 
 void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx)
 {
+	struct mlthread *self = memlens__tls.self;
+	uintptr_t held = self ? self->in_index : 0;
+	if (self) /* a signal handler that allocates now must not wait for us */
+		__atomic_store_n(&self->in_index, 1, __ATOMIC_RELAXED);
 	registry_lock();
 	for (struct mlthread *t = registry; t; t = t->next)
 		fn(t, ctx);
 	registry_unlock();
+	if (self)
+		__atomic_store_n(&self->in_index, held, __ATOMIC_RELAXED);
 }
 
 /* fork: no index lock may be held by a thread that will not exist in the

@@ -22,18 +22,20 @@ struct ml_freed {      /* one recent free, for double-free reports */
 };
 
 enum { ML_EV_ALLOC = 1, ML_EV_FREE };
-struct ml_event {
-	int kind;
+struct ml_event {      /* an index update deferred by a nested call */
+	int kind;         /* 0 once cancelled */
 	void *p;
-	size_t n;
-	const void *site;
+	size_t n;         /* ALLOC: requested size */
+	const void *site; /* ALLOC: allocation site; FREE: free site */
+	uint64_t seq;     /* FREE: seq of the chunk freed, 0 if unknown */
 };
 
 struct mlthread {
 	struct mlthread *next;  /* registry list; records are never unlinked */
 	pid_t tid;
 	int reserved;
-	uintptr_t in_index;     /* address of the index lock held, or 0 */
+	uintptr_t in_index;     /* address of the index lock held, 1 for another
+	                           memlens lock, or 0 */
 	uint64_t seq_next, seq_end;
 	/* statistics: written only by this thread */
 	uint64_t n_allocs, n_frees, n_reallocs, req_total, n_bad, n_untracked;
@@ -62,9 +64,12 @@ static inline struct mlthread *memlens__self(void)
 	return __builtin_expect(t != NULL, 1) ? t : memlens__thread_attach();
 }
 
-/* Relaxed single-writer update, so concurrent readers see whole values. */
+/* Single-writer updates.  ML_ADD is one unlocked add instruction: other
+ * threads reading it see whole values, and a signal handler on this thread
+ * that allocates (and so updates the same counter) cannot interleave with
+ * it, at no more cost than a plain increment. */
 #define ML_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
-#define ML_ADD(field, v) ML_SET(field, (field) + (v))
+#define ML_ADD(field, v) __asm__ volatile("add %1, %0" : "+m"(field) : "er"((__typeof__(field))(v)))
 
 /* Publishes this thread's pending live-byte deltas to the global peak. */
 void memlens__thread_flush_peak(struct mlthread *t);
@@ -73,8 +78,8 @@ static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_
 {
 	ML_ADD(t->req_live, req);
 	ML_ADD(t->usable_live, usable);
-	t->pend_req += req;
-	t->pend_usable += usable;
+	ML_ADD(t->pend_req, req);
+	ML_ADD(t->pend_usable, usable);
 	if (__builtin_expect(t->pend_usable > ML_PEAK_BATCH || t->pend_usable < -ML_PEAK_BATCH, 0))
 		memlens__thread_flush_peak(t);
 }
@@ -85,9 +90,11 @@ static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_
 uint64_t memlens__seq_refill(struct mlthread *t);
 static inline uint64_t memlens__next_seq(struct mlthread *t)
 {
-	if (__builtin_expect(t->seq_next == t->seq_end, 0))
+	uint64_t s = 1;
+	__asm__ volatile("xadd %0, %1" : "+r"(s), "+m"(t->seq_next)); /* signal-atomic */
+	if (__builtin_expect(s >= t->seq_end, 0))
 		return memlens__seq_refill(t);
-	return t->seq_next++;
+	return s;
 }
 
 /* Sums every record (and the folded records of dead threads) into *out. */
