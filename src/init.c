@@ -23,6 +23,7 @@ __attribute__((constructor(101))) static void memlens_init(void)
 	int g, depth = 0;
 	void *m;
 	memlens__options_init();
+	memlens__exit_set_owner();
 	memlens__resolve();
 	g = memlens__tls.guard;
 	memlens__tls.guard = ML_GUARD_INTERNAL;
@@ -43,5 +44,5 @@ __attribute__((constructor(101))) static void memlens_init(void)
 
 __attribute__((destructor)) static void memlens_fini(void)
 {
-	memlens__stats_at_exit();
+	memlens__report_at_exit();
 }

@@ -74,8 +74,11 @@ struct ml_allocator {
 };
 extern const struct ml_allocator memlens__malloc_allocator;
 
-/* stats.c */
+/* stats.c, interpose_exit.c: statistics at exit, written once per process */
 void memlens__stats_at_exit(void);
+void memlens__report_at_exit(void);
+void memlens__exit_set_owner(void);
+void memlens__exit_after_fork(void);
 extern int memlens__forked_child;
 
 /* Set when some chunk could not be indexed: a free memlens does not

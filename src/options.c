@@ -25,7 +25,7 @@ void memlens__options_init(void)
 	const char *v;
 
 	if ((v = memlens__getenv("MEMLENS_LOG")) && *v) {
-		int fd = memlens__open_out(v);
+		int fd = memlens__open_out(v, 1); /* shared by every process of a run */
 		if (fd >= 0)
 			memlens__opt.log_fd = fd;
 		else

@@ -67,9 +67,9 @@ const char *memlens__getenv(const char *name)
 	return NULL;
 }
 
-int memlens__open_out(const char *path)
+int memlens__open_out(const char *path, int append)
 {
-	long fd = ML_SYS(SYS_open, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644, 0, 0, 0);
+	long fd = ML_SYS(SYS_open, path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644, 0, 0, 0);
 	if (fd < 0)
 		return -1;
 	long hi = ML_SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 100, 0, 0, 0);

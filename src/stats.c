@@ -78,7 +78,7 @@ void memlens__stats_at_exit(void)
 	if (own_file)
 		memlens__bfmt(&b, ".%d", (int)pid);
 	memlens__bend(&b);
-	fd = memlens__open_out(path);
+	fd = memlens__open_out(path, 0);
 	if (fd < 0) {
 		memlens__warn("cannot write statistics to %s", path);
 		return;

@@ -197,6 +197,7 @@ static void after_fork_child(void)
 		memlens__tls.self->tid = memlens__gettid();
 	recycle_cursor = NULL;
 	memlens__forked_child = 1;
+	memlens__exit_after_fork();
 }
 
 void memlens__thread_atfork_install(void)

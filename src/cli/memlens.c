@@ -504,6 +504,11 @@ static int run_prog(char **argv)
 		 * (we changed nothing before fork but the mask) */
 		close(pfd[0]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* The runtime writes MEMLENS_STATS=FILE from this process and
+		 * FILE.<pid> from its descendants (see src/stats.c). */
+		char pidbuf[24];
+		snprintf(pidbuf, sizeof pidbuf, "%ld", (long)getpid());
+		setenv("MEMLENS_ROOT_PID", pidbuf, 1);
 		execvp(prog, argv);
 		int e = errno;
 		ssize_t w;
@@ -691,6 +696,14 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		set_env("MEMLENS_VERBOSE", "1");
 	if (log) {
 		char *abs = absolute_path(log);
+		/* Truncate once here; every process of the run appends to it. */
+		int fd = open(abs, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			msg("--log=%s: %s", log, strerror(errno));
+			free(abs);
+			return EXIT_USAGE;
+		}
+		close(fd);
 		set_env("MEMLENS_LOG", abs);
 		free(abs);
 	}
