@@ -1,0 +1,39 @@
+/* bad_free MODE: one bad free or realloc, then return 0.  MODE: double24,
+ * double1m, stack, interior, realloc_freed, realloc_interior. */
+#include "mlweak.h"
+
+int main(int argc, char **argv)
+{
+	volatile int stackvar = 1;
+	const char *m = argc > 1 ? argv[1] : "";
+	if (!strcmp(m, "double24")) {
+		char *p = malloc(24);
+		free(p);
+		free(p);
+	} else if (!strcmp(m, "double1m")) {
+		char *p = malloc(1 << 20);
+		free(p);
+		free(p);
+	} else if (!strcmp(m, "stack")) {
+		free((void *)&stackvar);
+	} else if (!strcmp(m, "interior")) {
+		char *p = malloc(64);
+		free(p + 16);
+		p[0] = 1; /* still ours under warn and ignore */
+		free(p);
+	} else if (!strcmp(m, "realloc_freed")) {
+		char *p = malloc(40);
+		free(p);
+		char *volatile q = realloc(p, 80);
+		(void)q;
+	} else if (!strcmp(m, "realloc_interior")) {
+		char *p = malloc(64);
+		char *volatile q = realloc(p + 16, 100);
+		(void)q;
+		free(p);
+	} else {
+		return 2;
+	}
+	say("survived %s\n", m);
+	return 0;
+}

@@ -1,0 +1,2 @@
+/* empty_main: makes no heap calls at all (RELIABILITY #1). */
+int main(void) { return 0; }
