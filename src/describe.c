@@ -3,22 +3,96 @@
  * the types work). */
 #include "internal.h"
 #include "thread.h"
+#include "prim.h"
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+/* Looks addr up in the full symbol table (.symtab) of the object file, for
+ * the functions dladdr cannot name (not exported: main, static functions).
+ * Maps the file with raw syscalls; no allocation.  Returns 1 if found. */
+static int symtab_lookup(const char *file, uintptr_t bias, uintptr_t addr, struct mlbuf *b)
+{
+	struct stat st;
+	long fd = ML_SYS(SYS_open, file, O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+	const unsigned char *m;
+	int found = 0;
+	if (fd < 0)
+		return 0;
+	if (ML_SYS(SYS_fstat, fd, &st, 0, 0, 0, 0) != 0 || st.st_size < (off_t)sizeof(ElfW(Ehdr))) {
+		memlens__close((int)fd);
+		return 0;
+	}
+	m = (const unsigned char *)ML_SYS(SYS_mmap, 0, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	memlens__close((int)fd);
+	if ((uintptr_t)m > (uintptr_t)-4096)
+		return 0;
+	const ElfW(Ehdr) *eh = (const void *)m;
+	size_t size = (size_t)st.st_size;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_shoff == 0 || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
+	    eh->e_shoff + (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) > size)
+		goto out;
+	const ElfW(Shdr) *sh = (const void *)(m + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum && !found; i++) {
+		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+			continue;
+		const ElfW(Shdr) *strs = &sh[sh[i].sh_link];
+		if (sh[i].sh_offset + sh[i].sh_size > size || strs->sh_offset + strs->sh_size > size)
+			continue;
+		const ElfW(Sym) *sym = (const void *)(m + sh[i].sh_offset);
+		size_t n = sh[i].sh_size / sizeof(ElfW(Sym));
+		uintptr_t rel = addr - bias;
+		for (size_t k = 0; k < n; k++) {
+			if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || !sym[k].st_value)
+				continue;
+			if (rel - sym[k].st_value < (sym[k].st_size ? sym[k].st_size : 1) && sym[k].st_name < strs->sh_size) {
+				const char *name = (const char *)m + strs->sh_offset + sym[k].st_name;
+				if (memchr(name, 0, strs->sh_size - sym[k].st_name)) {
+					memlens__bfmt(b, "%s+0x%lx ", name, (unsigned long)(rel - sym[k].st_value));
+					found = 1;
+					break;
+				}
+			}
+		}
+	}
+out:
+	ML_SYS(SYS_munmap, m, st.st_size, 0, 0, 0, 0);
+	return found;
+}
 
 int memlens__symbolize(const void *addr, struct mlbuf *b)
 {
 	Dl_info di;
+	struct link_map *lm = NULL;
 	int ok, g = memlens__tls.guard, saved = errno;
+	const char *file;
 	memlens__tls.guard = ML_GUARD_INTERNAL;
-	ok = addr && dladdr(addr, &di);
+	ok = addr && dladdr1(addr, &di, (void **)&lm, RTLD_DL_LINKMAP);
 	memlens__tls.guard = g;
 	errno = saved;
 	if (!ok)
 		return 0;
+	file = di.dli_fname && *di.dli_fname ? di.dli_fname : NULL;
+	/* The main program's name may be empty or relative; /proc knows it. */
+	char exe[512];
+	if (lm && lm->l_name && !*lm->l_name) {
+		long n = ML_SYS(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1, 0, 0, 0);
+		if (n > 0) {
+			exe[n] = '\0';
+			file = exe;
+		}
+	}
 	if (di.dli_sname && di.dli_saddr)
 		memlens__bfmt(b, "%s+0x%lx ", di.dli_sname, (unsigned long)((uintptr_t)addr - (uintptr_t)di.dli_saddr));
-	memlens__bfmt(b, "(%s)", di.dli_fname && *di.dli_fname ? di.dli_fname : "?");
+	else if (file && lm)
+		symtab_lookup(file, lm->l_addr, (uintptr_t)addr, b);
+	memlens__bfmt(b, "(%s)", file ? file : "?");
 	return 1;
 }
 
