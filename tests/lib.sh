@@ -33,7 +33,7 @@ need_lib() {
 # OUTPREFIX.err, exit status -> $rc (and OUTPREFIX.rc).
 run() {
 	local o=$1; shift
-	"$@" > "$o.out" 2> "$o.err" < /dev/null
+	{ "$@" > "$o.out" 2> "$o.err" < /dev/null; } 2> /dev/null # (no "Segmentation fault" notices)
 	rc=$?
 	echo "$rc" > "$o.rc"
 	return 0
@@ -84,7 +84,8 @@ no_memlens_lines() {
 stats_kv() {
 	local f=$1
 	[ -s "$f" ] || fail "no statistics in $f"
-	grep '^memlens: ' "$f" | grep -E '^memlens: (stats |n_allocs=|bytes_requested |bytes_usable |size_classes)' > "$f.lines"
+	local lines=$T/.stats_lines.$$
+	grep '^memlens: ' "$f" | grep -E '^memlens: (stats |n_allocs=|bytes_requested |bytes_usable |size_classes)' > "$lines"
 	local re1='^memlens: stats pid=[0-9]+ exe=.+$'
 	local re2='^memlens: n_allocs=[0-9]+ n_frees=[0-9]+ n_reallocs=[0-9]+ n_bad_frees=[0-9]+ n_untracked=[0-9]+$'
 	local re3='^memlens: bytes_requested live=[0-9]+ peak=[0-9]+ total=[0-9]+$'
@@ -93,20 +94,21 @@ stats_kv() {
 	local i=0 re line
 	for re in "$re1" "$re2" "$re3" "$re4" "$re5"; do
 		i=$((i + 1))
-		line=$(sed -n "${i}p" "$f.lines")
+		line=$(sed -n "${i}p" "$lines")
 		if ! [[ $line =~ $re ]]; then
 			show "$f"
 			fail "statistics line $i in ${f##*/} is \"$line\", expected /$re/"
 		fi
 	done
-	[ "$(wc -l < "$f.lines")" = 5 ] || { show "$f"; fail "${f##*/} holds $(wc -l < "$f.lines") statistics lines, expected 5 (one process)"; }
+	[ "$(wc -l < "$lines")" = 5 ] || { show "$f"; fail "${f##*/} holds $(wc -l < "$lines") statistics lines, expected 5 (one process)"; }
 	awk '
 	$2 == "stats" { for (i = 3; i <= NF; i++) print $i; next }
 	$2 ~ /^n_allocs=/ { for (i = 2; i <= NF; i++) print $i; next }
 	$2 == "bytes_requested" { for (i = 3; i <= NF; i++) print "req_" $i; next }
 	$2 == "bytes_usable" { for (i = 3; i <= NF; i++) print "usable_" $i; next }
 	$2 == "size_classes" { for (i = 3; i <= NF; i++) { split($i, a, ":"); print "sc" a[1] "=" a[2] } }
-	' "$f.lines"
+	' "$lines"
+	rm -f "$lines"
 }
 
 # sv KVFILE KEY: one value from stats_kv output (0 for an absent size class).
