@@ -126,22 +126,33 @@ static inline int find_exact(const uint16_t *off, unsigned n, unsigned key)
 	return -1;
 }
 
-/* Index of the largest offset <= key, or -1. */
+/* Index of the largest offset <= key, or -1: one pass that keeps, per lane,
+ * the best offset and where it was. */
 static inline int find_pred(const uint16_t *off, unsigned n, unsigned key)
 {
-	__m128i k = _mm_set1_epi16((short)key), best = _mm_set1_epi16(-1);
-	int16_t lanes[8];
-	int bv = -1;
+	__m128i k = _mm_set1_epi16((short)key), best = _mm_set1_epi16(-1), where = _mm_setzero_si128();
+	__m128i pos = _mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7), step = _mm_set1_epi16(8);
+	int16_t bi[8];
+	int v, at;
 	for (unsigned i = 0; i < n; i += 8) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(off + i));
-		__m128i gt = _mm_cmpgt_epi16(v, k);
-		best = _mm_max_epi16(best, _mm_or_si128(_mm_andnot_si128(gt, v), gt));
+		__m128i x = _mm_loadu_si128((const __m128i *)(off + i));
+		__m128i gt = _mm_cmpgt_epi16(x, k);
+		x = _mm_or_si128(_mm_andnot_si128(gt, x), gt); /* > key becomes -1 */
+		__m128i better = _mm_cmpgt_epi16(x, best);
+		best = _mm_max_epi16(best, x);
+		where = _mm_or_si128(_mm_and_si128(better, pos), _mm_andnot_si128(better, where));
+		pos = _mm_add_epi16(pos, step);
 	}
-	_mm_storeu_si128((__m128i *)lanes, best);
-	for (int i = 0; i < 8; i++)
-		if (lanes[i] > bv)
-			bv = lanes[i];
-	return bv < 0 ? -1 : find_exact(off, n, (unsigned)bv);
+	/* Horizontal max without branches, then the first lane holding it. */
+	__m128i m = _mm_max_epi16(best, _mm_shuffle_epi32(best, _MM_SHUFFLE(1, 0, 3, 2)));
+	m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+	m = _mm_max_epi16(m, _mm_shufflehi_epi16(_mm_shufflelo_epi16(m, _MM_SHUFFLE(2, 3, 0, 1)), _MM_SHUFFLE(2, 3, 0, 1)));
+	v = (int16_t)_mm_extract_epi16(m, 0);
+	if (v < 0)
+		return -1;
+	_mm_storeu_si128((__m128i *)bi, where);
+	at = bi[(unsigned)__builtin_ctz((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(best, m))) >> 1];
+	return at >= (int)n ? -1 : at;
 }
 
 /* ---- writers ---- */
@@ -350,7 +361,7 @@ static int read_page(uintptr_t pgno, int mode, unsigned key, struct ml_chunk *ou
 		if (!(v & 1)) {
 			unsigned n = b->count, cap = cap_of(b);
 			int i;
-			struct rec r;
+			struct rec r = { 0, 0, 0 };
 			if (n > cap)
 				n = cap;
 			i = mode == FIND_EXACT ? find_exact(b->off, n, key)
