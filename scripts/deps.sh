@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh check|install: the Debian packages memlens's build and tests need.
 # check exits 1 when one is missing; install apt-gets them (sudo when not root).
-PKGS="gcc make pkg-config libc6-dev binutils libglib2.0-dev python3 perl sqlite3 git
+PKGS="gcc g++ make pkg-config libc6-dev binutils libglib2.0-dev python3 perl sqlite3 git
       bash coreutils util-linux libjemalloc2 libtcmalloc-minimal4 procps"
 missing=""
 for p in $PKGS; do
