@@ -17,8 +17,16 @@
 #define NZONES (1u << (ADDR_BITS - ZONE_SHIFT))
 #define EMPTY_OFF 0x7fff /* larger than any offset in a page */
 
+/* A directory entry is the page's block pointer, a lock bit (bit 0) and a
+ * 16-bit version (bits 48-63) that every unlock advances: the seqlock that
+ * readers validate against, kept where they look first. */
+#define E_LOCK ((uintptr_t)1)
+#define E_PTR_MASK ((uintptr_t)0x0000fffffffffffeull)
+static inline struct block *e_block(uintptr_t e) { return (struct block *)(e & E_PTR_MASK); }
+static inline uintptr_t e_next(uintptr_t e, struct block *b) { return (uintptr_t)b | (((e >> 48) + 1) << 48); }
+
 struct zone {
-	uintptr_t dir[PAGES_PER_ZONE];   /* struct block * | lock bit */
+	uintptr_t dir[PAGES_PER_ZONE];   /* see e_block */
 	uintptr_t cover[PAGES_PER_ZONE]; /* base of a chunk covering the page start */
 };
 static struct zone *top[NZONES];
@@ -33,10 +41,10 @@ struct rec {
 
 struct block {
 	void *arena_link;  /* the arena's free-list link while recycled */
-	uint32_t version;  /* seqlock: odd while being written */
 	uint16_t count;
 	uint8_t cls;
 	uint8_t rec_at;    /* records start at rec_at * 8 bytes */
+	uint32_t pad;
 	uint16_t off[];    /* offsets in the page, unsorted; EMPTY_OFF beyond count,
 	                      padded to a multiple of 8; then the records */
 };
@@ -157,40 +165,32 @@ static inline int find_pred(const uint16_t *off, unsigned n, unsigned key)
 
 /* ---- writers ---- */
 
-static inline void seq_begin(struct block *b)
-{
-	__atomic_store_n(&b->version, b->version + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
-static inline void seq_end(struct block *b)
-{
-	__atomic_store_n(&b->version, b->version + 1, __ATOMIC_RELEASE);
-}
-
-/* Takes the page's lock bit; returns the block pointer it guarded.  The
- * thread publishes the lock in its record first, and backs off while a fork
- * is waiting for writers to drain (thread.c). */
-static uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
+/* Takes the page's lock bit; returns the entry as it was.  The thread
+ * publishes the lock in its record first, and backs off while a fork is
+ * waiting for writers to drain (thread.c). */
+static inline uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
 {
 	for (;;) {
 		if (t)
 			__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
 		uintptr_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
-		if (!(e & 1) && __atomic_compare_exchange_n(slot, &e, e | 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-			if (__builtin_expect(!__atomic_load_n(&memlens__forking, __ATOMIC_SEQ_CST), 1))
+		if (ML_LIKELY(!(e & E_LOCK)) &&
+		    __atomic_compare_exchange_n(slot, &e, e | E_LOCK, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			if (ML_LIKELY(!__atomic_load_n(&memlens__forking, __ATOMIC_SEQ_CST)))
 				return e;
 			__atomic_store_n(slot, e, __ATOMIC_RELEASE);
 		}
 		if (t)
 			__atomic_store_n(&t->in_index, 0, __ATOMIC_RELEASE);
-		while (__atomic_load_n(&memlens__forking, __ATOMIC_RELAXED) || (__atomic_load_n(slot, __ATOMIC_RELAXED) & 1))
+		while (__atomic_load_n(&memlens__forking, __ATOMIC_RELAXED) || (__atomic_load_n(slot, __ATOMIC_RELAXED) & E_LOCK))
 			memlens__pause();
 	}
 }
 
-static inline void unlock_slot(struct mlthread *t, uintptr_t *slot, struct block *b)
+/* Publishes b (unlocked, next version) in place of the entry e. */
+static inline void unlock_slot(struct mlthread *t, uintptr_t *slot, uintptr_t e, struct block *b)
 {
-	__atomic_store_n(slot, (uintptr_t)b, __ATOMIC_RELEASE);
+	__atomic_store_n(slot, e_next(e, b), __ATOMIC_RELEASE);
 	if (t)
 		__atomic_store_n(&t->in_index, 0, __ATOMIC_RELEASE);
 }
@@ -200,21 +200,18 @@ static struct block *block_new(unsigned cls)
 	struct block *b = memlens__arena_alloc(class_bytes[cls]);
 	if (!b)
 		return NULL;
-	seq_begin(b);
 	b->cls = (uint8_t)cls;
 	b->rec_at = (uint8_t)((HDR + 2 * round8(class_cap[cls])) / 8);
 	b->count = 0;
 	for (unsigned i = 0; i < round8(class_cap[cls]); i++)
 		b->off[i] = EMPTY_OFF;
-	seq_end(b);
 	return b;
 }
 
-/* Moves the records of the block b (locked at slot) to a new block of class
- * cls and publishes it, still locked; then retires b.  The order matters: b
- * may be reused by another page as soon as it is freed, so no reader may
- * still reach it through slot by then.  Returns the block now in use. */
-static struct block *block_resize(uintptr_t *slot, struct block *b, unsigned cls)
+/* Moves the records of b, whose page is locked, to a new block of class cls
+ * and retires b.  No reader can be using b: the lock bit in the entry makes
+ * any read that overlaps this one retry.  Returns the block now in use. */
+static struct block *block_resize(struct block *b, unsigned cls)
 {
 	struct block *nb = block_new(cls);
 	if (!nb)
@@ -222,9 +219,6 @@ static struct block *block_resize(uintptr_t *slot, struct block *b, unsigned cls
 	memcpy(nb->off, b->off, b->count * sizeof(uint16_t));
 	memcpy(recs(nb), recs(b), b->count * sizeof(struct rec));
 	nb->count = b->count;
-	__atomic_store_n(slot, (uintptr_t)nb | 1, __ATOMIC_RELEASE);
-	seq_begin(b); /* readers that loaded b before the store retry */
-	seq_end(b);
 	memlens__arena_free(b, class_bytes[b->cls]);
 	return nb;
 }
@@ -257,34 +251,33 @@ static void cover_clear(uintptr_t base, size_t size)
 	}
 }
 
-static void remove_at(struct block *b, int i)
+static inline void remove_at(struct block *b, int i)
 {
 	unsigned last = b->count - 1u;
-	seq_begin(b);
 	b->off[i] = b->off[last];
 	recs(b)[i] = recs(b)[last];
 	b->off[last] = EMPTY_OFF;
 	b->count = (uint16_t)last;
-	seq_end(b);
 }
 
 int memlens__index_insert(const struct ml_chunk *c)
 {
-	uintptr_t pgno = c->base >> PAGE_SHIFT;
+	uintptr_t pgno = c->base >> PAGE_SHIFT, e;
 	unsigned off = c->base & ((1u << PAGE_SHIFT) - 1);
 	uintptr_t *slot;
 	struct mlthread *self = memlens__tls.self;
 	struct block *b;
-	int i;
+	unsigned i;
 
 	slot = dir_slot(pgno, 1);
-	if (!slot)
+	if (ML_UNLIKELY(!slot))
 		return -1;
-	b = (struct block *)lock_slot(self, slot);
-	if (!b) {
+	e = lock_slot(self, slot);
+	b = e_block(e);
+	if (ML_UNLIKELY(!b)) {
 		b = block_new(0);
 		if (!b) {
-			unlock_slot(self, slot, NULL);
+			unlock_slot(self, slot, e, NULL);
 			return -1;
 		}
 	}
@@ -292,52 +285,52 @@ int memlens__index_insert(const struct ml_chunk *c)
 	 * memlens never saw, and costs a scan on every insert.  Should it
 	 * happen, lookups answer one of the two records and the stale one is
 	 * harmless. */
-	if (b->count == cap_of(b)) {
+	if (ML_UNLIKELY(b->count == cap_of(b))) {
 		if (b->cls + 1 < NCLS)
-			b = block_resize(slot, b, b->cls + 1u);
+			b = block_resize(b, b->cls + 1u);
 		if (b->count == cap_of(b)) {
-			unlock_slot(self, slot, b);
+			unlock_slot(self, slot, e, b);
 			return -1;
 		}
 	}
-	seq_begin(b);
 	i = b->count;
 	b->off[i] = (uint16_t)off;
 	pack(&recs(b)[i], c);
 	b->count = (uint16_t)(i + 1);
-	seq_end(b);
-	unlock_slot(self, slot, b);
-	if (((c->base + c->size) >> PAGE_SHIFT) >= pgno + 2)
+	unlock_slot(self, slot, e, b);
+	if (ML_UNLIKELY(((c->base + c->size) >> PAGE_SHIFT) >= pgno + 2))
 		cover_set(c->base, c->size);
 	return 0;
 }
 
 int memlens__index_remove(uintptr_t base, uint64_t want_seq, struct ml_chunk *out)
 {
-	uintptr_t pgno = base >> PAGE_SHIFT;
+	uintptr_t pgno = base >> PAGE_SHIFT, e;
 	unsigned off = base & ((1u << PAGE_SHIFT) - 1);
 	uintptr_t *slot = dir_slot(pgno, 0);
 	struct mlthread *self = memlens__tls.self;
 	struct block *b;
 	int i;
 
-	if (!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED))
+	if (ML_UNLIKELY(!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED)))
 		return 0;
-	b = (struct block *)lock_slot(self, slot);
+	e = lock_slot(self, slot);
+	b = e_block(e);
 	i = b ? find_exact(b->off, b->count, off) : -1;
-	if (i >= 0 && want_seq && (recs(b)[i].tid_seq & ((1ull << 40) - 1)) != (want_seq & ((1ull << 40) - 1)))
+	if (ML_UNLIKELY(i >= 0 && want_seq) &&
+	    (recs(b)[i].tid_seq & ((1ull << 40) - 1)) != (want_seq & ((1ull << 40) - 1)))
 		i = -1;
-	if (i < 0) {
-		unlock_slot(self, slot, b);
+	if (ML_UNLIKELY(i < 0)) {
+		unlock_slot(self, slot, e, b);
 		return 0;
 	}
 	unpack(out, &recs(b)[i], base);
 	remove_at(b, i);
 	/* Shrink a block that fell to a quarter full (never below 4 records). */
-	if (b->cls > 2 && b->count * 4u <= cap_of(b))
-		b = block_resize(slot, b, b->cls - 2u);
-	unlock_slot(self, slot, b);
-	if (((base + out->size) >> PAGE_SHIFT) >= pgno + 2)
+	if (ML_UNLIKELY(b->cls > 2 && b->count * 4u <= cap_of(b)))
+		b = block_resize(b, b->cls - 2u);
+	unlock_slot(self, slot, e, b);
+	if (ML_UNLIKELY(((base + out->size) >> PAGE_SHIFT) >= pgno + 2))
 		cover_clear(base, out->size);
 	return 1;
 }
@@ -354,14 +347,15 @@ static int read_page(uintptr_t pgno, int mode, unsigned key, struct ml_chunk *ou
 		return 0;
 	for (;;) {
 		uintptr_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-		struct block *b = (struct block *)(e & ~(uintptr_t)1);
-		if (!b)
-			return 0;
-		uint32_t v = __atomic_load_n(&b->version, __ATOMIC_ACQUIRE);
-		if (!(v & 1)) {
-			unsigned n = b->count, cap = cap_of(b);
+		struct block *b = e_block(e);
+		if (ML_LIKELY(!(e & E_LOCK))) {
+			unsigned n, cap;
 			int i;
 			struct rec r = { 0, 0, 0 };
+			if (!b)
+				return 0;
+			n = b->count;
+			cap = cap_of(b);
 			if (n > cap)
 				n = cap;
 			i = mode == FIND_EXACT ? find_exact(b->off, n, key)
@@ -371,18 +365,17 @@ static int read_page(uintptr_t pgno, int mode, unsigned key, struct ml_chunk *ou
 				r = recs(b)[i];
 			}
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (__atomic_load_n(&b->version, __ATOMIC_RELAXED) == v &&
-			    (__atomic_load_n(slot, __ATOMIC_RELAXED) & ~(uintptr_t)1) == (uintptr_t)b) {
+			if (__atomic_load_n(slot, __ATOMIC_RELAXED) == e) {
 				if (i < 0)
 					return 0;
 				unpack(out, &r, (pgno << PAGE_SHIFT) | key);
 				return 1;
 			}
-		}
-		/* An update is in progress.  If it is this thread's own (we are a
-		 * signal handler that interrupted it), waiting would never end. */
-		if (self && __atomic_load_n(&self->in_index, __ATOMIC_RELAXED) == (uintptr_t)slot)
+		} else if (self && __atomic_load_n(&self->in_index, __ATOMIC_RELAXED) == (uintptr_t)slot) {
+			/* The update in progress is this thread's own (we are a signal
+			 * handler that interrupted it): waiting would never end. */
 			return 0;
+		}
 		memlens__pause();
 	}
 }
@@ -428,13 +421,14 @@ void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *c
 			if (!__atomic_load_n(&z->dir[i], __ATOMIC_RELAXED))
 				continue;
 			uintptr_t pgno = (zi << (ZONE_SHIFT - PAGE_SHIFT)) | i;
-			struct block *b = (struct block *)lock_slot(self, &z->dir[i]);
+			uintptr_t e = lock_slot(self, &z->dir[i]);
+			struct block *b = e_block(e);
 			for (unsigned j = 0; b && j < b->count; j++) {
 				struct ml_chunk c;
 				unpack(&c, &recs(b)[j], (pgno << PAGE_SHIFT) | b->off[j]);
 				fn(&c, ctx);
 			}
-			unlock_slot(self, &z->dir[i], b);
+			unlock_slot(self, &z->dir[i], e, b);
 		}
 	}
 }

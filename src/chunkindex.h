@@ -13,9 +13,10 @@
  *   blocks kept between 1/4 and full (size classes 1.5x apart), plus 16
  *   bytes per 4 KiB page touched (0.4% of heap).
  * Locking: a writer locks one page (one atomic RMW on its dir entry) per
- *   insert or remove.  Readers take no lock: they validate a copy with the
- *   block's version (a seqlock) and retry; a reader that interrupted its own
- *   thread's update (a signal handler) answers "unknown" instead of waiting.
+ *   insert or remove.  Readers take no lock: they validate a copy against
+ *   the dir entry, whose version every unlock advances (a seqlock), and
+ *   retry; a reader that interrupted its own thread's update (a signal
+ *   handler) answers "unknown" instead of waiting.
  *   Blocks are never unmapped (arena.h), so stale readers stay safe.
  */
 #ifndef MEMLENS_CHUNKINDEX_H
