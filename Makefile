@@ -20,7 +20,13 @@ CLI = $(BUILD)/bin/memlens
 VERSION = 0.1.0
 
 .PHONY: all deps check demo install bench soak clean help asan-check
-all: $(LIB) $(CLI) $(BUILD)/lib/pkgconfig/memlens.pc
+HDRS = $(BUILD)/include/memlens.h $(BUILD)/include/allocs.h
+all: $(LIB) $(CLI) $(BUILD)/lib/pkgconfig/memlens.pc $(HDRS)
+
+# The build tree mirrors the install layout, so its memlens.pc works too.
+$(BUILD)/include/%.h: include/%.h
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 help:
 	@echo "make            build lib/libmemlens.so and bin/memlens into $(BUILD)/"

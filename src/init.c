@@ -7,6 +7,7 @@
 #include "options.h"
 #include "thread.h"
 #include <dlfcn.h>
+#include <link.h>
 #include <unwind.h>
 
 #include <stdlib.h>
@@ -16,6 +17,40 @@ static _Unwind_Reason_Code warm_cb(struct _Unwind_Context *ctx, void *arg)
 {
 	(void)ctx;
 	return ++*(int *)arg > 2 ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+struct objects { int n; const char *name[64]; uintptr_t base[64]; };
+
+static int collect(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct objects *o = arg;
+	(void)size;
+	if (o->n < 64 && info->dlpi_name && *info->dlpi_name) {
+		o->name[o->n] = info->dlpi_name;
+		o->base[o->n++] = info->dlpi_addr;
+	}
+	return 0;
+}
+
+/* The first shared object, in load order (the global lookup order for the
+ * objects loaded at start-up), that defines name itself. */
+static void *first_definition(const char *name)
+{
+	static struct objects o;
+	o.n = 0;
+	dl_iterate_phdr(collect, &o);
+	for (int i = 0; i < o.n; i++) {
+		void *h = dlopen(o.name[i], RTLD_LAZY | RTLD_NOLOAD), *s;
+		struct link_map *lm = NULL;
+		Dl_info di;
+		if (!h)
+			continue;
+		s = dlsym(h, name);
+		dlclose(h);
+		if (s && dladdr1(s, &di, (void **)&lm, RTLD_DL_LINKMAP) && lm && lm->l_addr == o.base[i])
+			return s;
+	}
+	return NULL;
 }
 
 __attribute__((constructor(101))) static void memlens_init(void)
@@ -31,6 +66,15 @@ __attribute__((constructor(101))) static void memlens_init(void)
 	memlens__thread_atfork_install();
 	_Unwind_Backtrace(warm_cb, &depth); /* first use may load and cache */
 	m = dlsym(RTLD_DEFAULT, "malloc");
+	/* A non-PIE executable that takes malloc's address exports its PLT
+	 * stub as malloc's canonical address (an undefined symbol): the malloc
+	 * it calls is then the first definition in load order. */
+	if (m && m != (void *)memlens__malloc_self) {
+		Dl_info di;
+		const ElfW(Sym) *sym = NULL;
+		if (dladdr1(m, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_shndx == SHN_UNDEF)
+			m = first_definition("malloc");
+	}
 	memlens__tls.guard = g;
 	if (m && m != (void *)memlens__malloc_self) {
 		char where[512];
