@@ -30,11 +30,20 @@ esac
 mkdir -p "$BUILD/bench" || exit 1
 BUILD_ABS=$(cd "$BUILD" && pwd)
 OUT=$BUILD_ABS/bench
-LIB=$BUILD_ABS/lib/libmemlens.so
-CLI=$BUILD_ABS/bin/memlens
 D=$OUT/data
 rm -rf "$D"
 mkdir -p "$D"
+# Benchmark a snapshot of the library and CLI taken now, so that a rebuild
+# of the build tree during the run (others may be running make) cannot mix
+# two builds into one figure.  The CLI preloads <its dir>/../lib/libmemlens.so.
+BUILD_LIB=$BUILD_ABS/lib/libmemlens.so
+SNAP=$OUT/snap
+rm -rf "$SNAP"
+mkdir -p "$SNAP/lib" "$SNAP/bin"
+[ -f "$BUILD_LIB" ] && cp -p "$BUILD_LIB" "$SNAP/lib/libmemlens.so"
+[ -x "$BUILD_ABS/bin/memlens" ] && cp -p "$BUILD_ABS/bin/memlens" "$SNAP/bin/memlens"
+LIB=$SNAP/lib/libmemlens.so
+CLI=$SNAP/bin/memlens
 TABLE=$D/table
 NOTES=$D/notes
 : > "$TABLE"
@@ -153,7 +162,7 @@ compile() {
 
 have_lib() {
 	if [ ! -f "$LIB" ]; then
-		FAIL="$LIB does not exist (run make)"
+		FAIL="$BUILD_LIB does not exist (run make)"
 		return 1
 	fi
 	return 0
@@ -213,8 +222,8 @@ query_rows() { # query_rows TAG LABEL
 bench_query() {
 	local r
 	FAIL=
-	if have_lib && compile bench_query -Iinclude -L"$BUILD_ABS/lib" \
-		-Wl,-rpath,"$BUILD_ABS/lib" -lmemlens; then
+	if have_lib && compile bench_query -Iinclude -L"$SNAP/lib" \
+		-Wl,-rpath,"$SNAP/lib" -lmemlens; then
 		: > "$D/query.linked"
 		for ((r = 1; r <= RUNS; r++)); do
 			log "query: run $r/$RUNS"
@@ -380,11 +389,30 @@ bench_real() {
 # ---- main ----------------------------------------------------------------
 
 machine() {
-	echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), kernel $(uname -r), $(ldd --version 2>&1 | head -n 1 | sed 's/^ldd //')"
+	local cpu fam mod virt=""
+	cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+	fam=$(grep -m1 'cpu family' /proc/cpuinfo | sed 's/.*: //')
+	mod=$(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | sed 's/.*: //')
+	grep -qw hypervisor /proc/cpuinfo && virt=", virtual machine"
+	echo "machine: $(nproc) cores, $cpu (family $fam model $mod$virt), kernel $(uname -r), $(ldd --version 2>&1 | head -n 1 | sed 's/^ldd //')"
+}
+
+# Which library was measured (md5 prefix and build time).
+lib_id() {
+	if [ -f "$1" ]; then
+		echo "$(md5sum < "$1" | cut -c1-12), built $(date -r "$1" '+%F %T')"
+	else
+		echo "missing"
+	fi
 }
 
 START=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+LIBID0=$(lib_id "$LIB")
+COMMIT=$(git log -1 --format=%h 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- src include 2>/dev/null)" ]; then
+	COMMIT="$COMMIT + uncommitted changes in src/ or include/"
+fi
 log "runs per figure: $RUNS; library: $LIB"
 
 case "$ONLY" in
@@ -395,11 +423,18 @@ real)   bench_real ;;
 all)    bench_pair; FAIL=; bench_query; FAIL=; bench_larson; FAIL=; bench_real ;;
 esac
 
+if [ "$(lib_id "$BUILD_LIB")" != "$LIBID0" ]; then
+	note "$BUILD_LIB was rebuilt during this run; the figures are for the copy taken at the start ($LIBID0)"
+fi
+
 {
 	echo "memlens benchmarks ($ONLY), median of $RUNS runs, plain and tracked alternating"
 	machine
+	echo "memlens: commit $COMMIT; libmemlens.so $LIBID0"
 	echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg); took $(( $(date +%s) - START ))s"
-	echo "query rows: plain = one random 8-byte read from a 32 MiB array, tracked = one query, same loop shape"
+	case "$ONLY" in query|all)
+	echo "query rows: plain = one random 8-byte read from a 32 MiB array, tracked = one query, same loop shape" ;;
+	esac
 	echo
 	awk -F'\t' '
 		{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } nf = NF > nf ? NF : nf }
