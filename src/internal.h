@@ -40,15 +40,21 @@ size_t memlens__boot_size(const void *p);
  * itself, or the first caller outside the allocator, libc/libstdc++ wrappers
  * (strdup, asprintf, operator new, ...) and memlens. */
 void memlens__site_init(void);
-const void *memlens__site_slow(const void *ra);
+/* cfa: the canonical frame address of the hook that received ra (its
+ * __builtin_dwarf_cfa()), or 0 when unknown (then it unwinds fully). */
+const void *memlens__site_slow(const void *ra, uintptr_t cfa);
 extern uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
-static inline const void *memlens__site(const void *ra)
+static inline const void *memlens__site_at(const void *ra, uintptr_t cfa)
 {
 	uintptr_t a = (uintptr_t)ra;
 	if (ML_UNLIKELY(a - memlens__wrap_lo[0] < memlens__wrap_len[0] || a - memlens__wrap_lo[1] < memlens__wrap_len[1]))
-		return memlens__site_slow(ra);
+		return memlens__site_slow(ra, cfa);
 	return ra;
 }
+/* In a hook, for its own return address. */
+#define memlens__site_here() memlens__site_at(__builtin_return_address(0), (uintptr_t)__builtin_dwarf_cfa())
+/* Elsewhere (the hook's frame is not ours): a full unwind if needed. */
+#define memlens__site(ra) memlens__site_at((ra), 0)
 
 /* The real allocator's usable size of p.  glibc's is read from the chunk
  * header directly (what its malloc_usable_size does, without the call). */

@@ -381,7 +381,7 @@ static void *__attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size
 	enter(tl);                                                  \
 	p = real_alloc(kind, a, b);                                 \
 	if (ML_LIKELY(p != NULL))                                   \
-		track_new(p, request_of(kind, a, b), memlens__site(RA)); \
+		track_new(p, request_of(kind, a, b), memlens__site_here()); \
 	leave(tl);                                                  \
 	return p
 
@@ -419,7 +419,7 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	enter(tl);
 	ret = memlens__real.posix_memalign(out, align, n);
 	if (ret == 0)
-		track_new(*out, n, memlens__site(RA));
+		track_new(*out, n, memlens__site_here());
 	leave(tl);
 	return ret;
 }
@@ -496,7 +496,7 @@ static void *realloc_boot(void *p, size_t n)
 	return q;
 }
 
-static void *realloc_tracked(void *p, size_t n, const void *ra)
+static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site)
 {
 	struct mlthread *t = memlens__self();
 	struct ml_chunk old, c;
@@ -512,16 +512,16 @@ static void *realloc_tracked(void *p, size_t n, const void *ra)
 		}
 		q = memlens__real.realloc(p, n);
 		if (q)
-			track_new(q, n, memlens__site(ra));
+			track_new(q, n, site);
 		return q;
 	}
 	if (!old.usable)
 		old.usable = usable_of(p);
 	q = memlens__real.realloc(p, n);
 	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
-		account_free(t, &old, memlens__site(ra));
+		account_free(t, &old, ra);
 		if (q)
-			track_new(q, 0, memlens__site(ra));
+			track_new(q, 0, site);
 		return q;
 	}
 	if (!q) { /* p is still valid: restore its entry */
@@ -532,7 +532,7 @@ static void *realloc_tracked(void *p, size_t n, const void *ra)
 	c.base = (uintptr_t)q;
 	c.size = n;
 	c.usable = usable_of(q);
-	c.site = memlens__site(ra);
+	c.site = site;
 	c.tid = t->tid;
 	c.seq = memlens__next_seq(t);
 	if (memlens__index_insert(&c) < 0) {
@@ -559,7 +559,7 @@ static void *__attribute__((noinline)) realloc_unusual(void *p, size_t n, const 
 	}
 	if (tl->guard == ML_GUARD_NONE) {
 		enter(tl);
-		q = p ? realloc_tracked(p, n, ra) : NULL;
+		q = p ? realloc_tracked(p, n, ra, memlens__site(ra)) : NULL;
 		if (!p && (q = memlens__real.realloc(NULL, n)))
 			track_new(q, n, memlens__site(ra));
 		leave(tl);
@@ -569,7 +569,7 @@ static void *__attribute__((noinline)) realloc_unusual(void *p, size_t n, const 
 		return memlens__real.realloc(p, n);
 	if (nested_can_track(tl)) {
 		if (p)
-			return realloc_tracked(p, n, ra);
+			return realloc_tracked(p, n, ra, memlens__site(ra));
 		if ((q = memlens__real.realloc(NULL, n)))
 			track_new(q, n, memlens__site(ra));
 		return q;
@@ -602,9 +602,9 @@ ML_EXPORT void *realloc(void *p, size_t n)
 		return realloc_unusual(p, n, RA);
 	enter(tl);
 	if (p)
-		q = realloc_tracked(p, n, RA);
+		q = realloc_tracked(p, n, RA, memlens__site_here());
 	else if ((q = memlens__real.realloc(NULL, n)))
-		track_new(q, n, memlens__site(RA));
+		track_new(q, n, memlens__site_here());
 	leave(tl);
 	return q;
 }
@@ -626,9 +626,9 @@ ML_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 		return realloc_unusual(p, n, RA);
 	enter(tl);
 	if (p)
-		q = realloc_tracked(p, n, RA);
+		q = realloc_tracked(p, n, RA, memlens__site_here());
 	else if ((q = memlens__real.realloc(NULL, n)))
-		track_new(q, n, memlens__site(RA));
+		track_new(q, n, memlens__site_here());
 	leave(tl);
 	return q;
 }

@@ -1,8 +1,13 @@
 /* site.c: the allocation site of a chunk.  The fast path is the hook's own
  * return address.  When that lies inside libc or libstdc++ (strdup,
- * asprintf, getline, fopen, operator new ...), the slow path unwinds with
- * libgcc's unwinder (it reads .eh_frame, so it needs no frame pointers) to
- * the first frame outside them and outside memlens. */
+ * asprintf, getline, fopen, operator new, std::string ...), the site is the
+ * first caller outside them, found by walking those wrapper frames:
+ *  - the slow path unwinds with libgcc's unwinder (it reads .eh_frame, so it
+ *    needs no frame pointers) and learns, for each return address pc into a
+ *    wrapper, how far that frame's CFA lies above its callee's (the frame
+ *    size at that call, fixed for code that does not alloca);
+ *  - once two unwinds agree on a pc's offset, the walk uses it: CFA += off,
+ *    pc = *(CFA - 8), a few loads per frame instead of a full unwind. */
 #include "internal.h"
 #include "thread.h"
 #include <dlfcn.h>
@@ -80,26 +85,95 @@ static int skip_frame(uintptr_t ip)
 	return 0;
 }
 
-struct walk { uintptr_t found; int depth; };
+/* ---- learned frame offsets: pc -> CFA(frame) - CFA(callee) ---- */
+
+enum { OFF_NONE, OFF_SEEN, OFF_TRUSTED, OFF_VARIES };
+struct cfa_off { uintptr_t pc; int32_t off; int32_t state; };
+#define NOFF 4096
+static struct cfa_off offs[NOFF];
+
+static struct cfa_off *off_slot(uintptr_t pc, int create)
+{
+	unsigned h = (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 52) & (NOFF - 1);
+	for (unsigned i = 0; i < 16; i++, h = (h + 1) & (NOFF - 1)) {
+		uintptr_t k = __atomic_load_n(&offs[h].pc, __ATOMIC_ACQUIRE);
+		if (k == pc)
+			return &offs[h];
+		if (!k) {
+			if (!create)
+				return NULL;
+			if (__atomic_compare_exchange_n(&offs[h].pc, &k, pc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) || k == pc)
+				return &offs[h];
+		}
+	}
+	return NULL;
+}
+
+static void learn(uintptr_t pc, intptr_t off)
+{
+	struct cfa_off *e = off_slot(pc, 1);
+	int st;
+	if (!e || off <= 0 || off > 65536)
+		return;
+	st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	if (st == OFF_NONE) {
+		e->off = (int32_t)off;
+		__atomic_store_n(&e->state, OFF_SEEN, __ATOMIC_RELEASE);
+	} else if (st == OFF_SEEN)
+		__atomic_store_n(&e->state, e->off == off ? OFF_TRUSTED : OFF_VARIES, __ATOMIC_RELEASE);
+	else if (st == OFF_TRUSTED && e->off != off)
+		__atomic_store_n(&e->state, OFF_VARIES, __ATOMIC_RELEASE);
+}
+
+/* At frame k (return address ip_k into function F_k), libgcc's
+ * _Unwind_GetCFA gives G_k, the CFA of F_k's callee (F_k's stack pointer at
+ * the call); F_k's own CFA is G_(k+1).  So the offset for ip_k is
+ * G_(k+1) - G_k, learnt one frame later. */
+struct walk { uintptr_t found, prev_ip, prev_g; int depth; };
 
 static _Unwind_Reason_Code walk_cb(struct _Unwind_Context *ctx, void *arg)
 {
 	struct walk *w = arg;
-	uintptr_t ip = _Unwind_GetIP(ctx);
+	uintptr_t ip = _Unwind_GetIP(ctx), g = _Unwind_GetCFA(ctx);
 	if (++w->depth > 48 || !ip)
 		return _URC_END_OF_STACK;
-	if (skip_frame(ip))
+	if (w->prev_ip && !(w->prev_ip - self_lo < self_hi - self_lo))
+		learn(w->prev_ip, (intptr_t)(g - w->prev_g));
+	if (skip_frame(ip)) {
+		w->prev_ip = ip;
+		w->prev_g = g;
 		return _URC_NO_REASON;
+	}
 	w->found = ip;
 	return _URC_END_OF_STACK;
 }
 
-const void *memlens__site_slow(const void *ra)
+static const void *site_unwind(const void *ra)
 {
 	/* Runs inside a hook (guard set): a signal handler that allocates
-	 * meanwhile is deferred like any nested call; the unwinder itself does
+	 * meanwhile is handled like any nested call; the unwinder itself does
 	 * not allocate. */
-	struct walk w = { 0, 0 };
+	struct walk w = { 0, 0, 0, 0 };
 	_Unwind_Backtrace(walk_cb, &w);
 	return w.found ? (const void *)w.found : ra;
+}
+
+const void *memlens__site_slow(const void *ra, uintptr_t cfa)
+{
+	uintptr_t pc = (uintptr_t)ra, top = cfa + 256 * 1024;
+	if (!cfa)
+		return site_unwind(ra);
+	for (int depth = 0; depth < 32; depth++) {
+		struct cfa_off *e;
+		if (!skip_frame(pc))
+			return (const void *)pc;
+		e = off_slot(pc, 0);
+		if (!e || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != OFF_TRUSTED)
+			return site_unwind(ra);
+		cfa += (uintptr_t)e->off;
+		if (cfa > top)
+			return site_unwind(ra);
+		pc = *(const uintptr_t *)(cfa - 8);
+	}
+	return site_unwind(ra);
 }
