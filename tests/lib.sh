@@ -140,3 +140,58 @@ same_files() {
 		fail "$3: $1 and $2 differ"
 	fi
 }
+
+# compare NAME [VAR=VALUE...] CMD...: runs CMD plain and under `memlens run
+# --` (clean environment plus the variables), each from the current
+# directory; the exit status and stdout must be identical and memlens must
+# print nothing.  Outputs (in $T, whatever the current directory):
+# NAME.plain.{out,err,rc}, NAME.ml.{out,err,rc}.
+# With STATS_FILE set, the memlens run also gets MEMLENS_STATS=$STATS_FILE.
+compare() {
+	local name=$1; shift
+	local vars=()
+	while [ $# -gt 0 ] && [ "${1#*=}" != "$1" ]; do vars+=("$1"); shift; done
+	name=$T/$name
+	run "$name.plain" "${CLEANENV[@]}" "${vars[@]}" "$@"
+	local prc=$rc
+	if [ -n "${STATS_FILE:-}" ]; then
+		run "$name.ml" "${CLEANENV[@]}" "${vars[@]}" MEMLENS_STATS="$STATS_FILE" "$MEMLENS" run -- "$@"
+	else
+		run "$name.ml" "${CLEANENV[@]}" "${vars[@]}" "$MEMLENS" run -- "$@"
+	fi
+	if [ "$rc" != "$prc" ]; then
+		show "$name.plain.err"; show "$name.ml.err"
+		fail "${name##*/}: exit status $rc under memlens, $prc plain"
+	fi
+	same_files "$name.plain.out" "$name.ml.out" "${name##*/}: stdout plain vs memlens"
+	no_memlens_lines "$name.ml.err" "${name##*/}"
+	rc=$prc
+}
+
+# counts FILE: the counts of FILE (n_allocs n_frees n_reallocs n_bad_frees
+# n_untracked; byte totals can differ run to run, e.g. with the number of
+# digits of a pid), with n_allocs >= n_frees checked.
+counts() {
+	stats_kv "$1" > "$1.kv"
+	[ "$(sv "$1.kv" n_allocs)" -ge "$(sv "$1.kv" n_frees)" ] || fail "${1##*/}: n_allocs < n_frees"
+	grep '^n_' "$1.kv"
+}
+
+# deterministic NAME N [VAR=VALUE...] CMD...: N runs under memlens with
+# MEMLENS_STATS give identical counts (RELIABILITY #37/#38).
+deterministic() {
+	local name=$1 n=$2; shift 2
+	local vars=()
+	while [ $# -gt 0 ] && [ "${1#*=}" != "$1" ]; do vars+=("$1"); shift; done
+	local i
+	name=$T/$name
+	for i in $(seq "$n"); do
+		rm -rf "$name.det$i"; mkdir "$name.det$i"
+		run "$name.det$i/run" "${CLEANENV[@]}" "${vars[@]}" MEMLENS_STATS="$name.det$i/stats" "$MEMLENS" run -- "$@"
+		counts "$name.det$i/stats" > "$name.det$i.counts"
+		if [ "$i" -gt 1 ] && ! cmp -s "$name.det1.counts" "$name.det$i.counts"; then
+			diff "$name.det1.counts" "$name.det$i.counts" | head -n 20 >&2
+			fail "${name##*/}: counts differ between run 1 and run $i"
+		fi
+	done
+}

@@ -1,7 +1,10 @@
 #!/bin/bash
 # run_tests.sh [LAYER|LAYER/NAME ...]: memlens's test runner.
 #
-# Layers: unit (tests/unit/*.c linked with -lmemlens, and tests/unit/*.sh),
+# Layers: unit (tests/unit/*.c linked with -lmemlens, tests/unit/*.sh, and
+# tests/internal/*.c: white-box tests linked with the runtime's own objects,
+# named internal/NAME and listed in an "OBJS: a b c" comment, default
+# "chunkindex arena prim diag options"),
 # preload (tests/preload/*.sh driving the plain programs tests/preload/*.c
 # under `memlens run`, and their pkg-config-linked twins), real
 # (tests/real/*.sh: real programs, plain against memlens).  No argument runs
@@ -49,6 +52,7 @@ only=()
 for a in "$@"; do
 	case $a in
 	unit|preload|real) layers+=("$a") ;;
+	internal/*) only+=("$a"); layers+=(unit) ;;
 	*/*) only+=("$a"); layers+=("${a%%/*}") ;;
 	*) echo "usage: $0 [unit|preload|real|LAYER/NAME ...]" >&2; exit 2 ;;
 	esac
@@ -85,6 +89,17 @@ compile_unit() { # compile_unit SRC OUT LOG
 		# shellcheck disable=SC2086
 		$CC $TCFLAGS -o "$2" "$1" $UNIT_LIBS $extra > "$3" 2>&1
 	fi
+}
+
+compile_internal() { # compile_internal SRC OUT LOG: with the runtime's objects
+	local objs o list=()
+	objs=$(header_value "$1" OBJS)
+	[ -n "$objs" ] || objs="chunkindex arena prim diag options"
+	for o in $objs; do list+=("$BUILD/obj/src/$o.o"); done
+	local san=
+	[ -n "$ASAN" ] && san=$SANFLAGS
+	# shellcheck disable=SC2086
+	$CC $TCFLAGS $san -I"$ROOT/src" -o "$2" "$1" "${list[@]}" -lpthread -ldl $san > "$3" 2>&1
 }
 
 compile_preload_prog() { # compile_preload_prog SRC: plain build and pkg-config-linked twin
@@ -167,6 +182,18 @@ exec_test() {
 	IFS=$'\t' read -r name tmo path <<< "$1"
 	log=$TB/logs/${name//\//-}.log
 	case $path in
+	*/tests/internal/*.c)
+		local bin
+		bin=$TB/unit/internal-$(basename "$path" .c)
+		if ! compile_internal "$path" "$bin" "$log"; then
+			echo "TESTFAIL: does not compile" >> "$log"
+			record "$name" FAIL "does not compile" "$log"
+		elif [ -n "$ASAN" ]; then
+			# shellcheck disable=SC2086
+			run_one "$name" "$tmo" "$log" env $ASAN_ENV "$bin"
+		else
+			run_one "$name" "$tmo" "$log" "$bin"
+		fi ;;
 	*.c)
 		local bin
 		bin=$TB/unit/$(basename "$path" .c)
@@ -204,6 +231,15 @@ add_tests() { # add_tests LAYER: queue its tests (unit: *.c and *.sh; others: *.
 		tmo=$(header_value "$f" TIMEOUT)
 		printf '%s\t%s\t%s\n' "$name" "${tmo:-60}" "$f" >> "$QUEUE"
 	done
+	if [ "$layer" = unit ]; then
+		for f in "$ROOT"/tests/internal/*.c; do
+			[ -e "$f" ] || continue
+			name=$(basename "$f" .c); name=internal/$name
+			want "$name" || continue
+			tmo=$(header_value "$f" TIMEOUT)
+			printf '%s\t%s\t%s\n' "$name" "${tmo:-60}" "$f" >> "$QUEUE"
+		done
+	fi
 }
 
 if [ ! -e "$LIB" ]; then
