@@ -160,7 +160,7 @@ static const void *site_unwind(const void *ra)
 
 const void *memlens__site_slow(const void *ra, uintptr_t cfa)
 {
-	uintptr_t pc = (uintptr_t)ra, top = cfa + 256 * 1024;
+	uintptr_t pc = (uintptr_t)ra, top = cfa + 64 * 1024; /* wrapper frames are small */
 	if (!cfa)
 		return site_unwind(ra);
 	for (int depth = 0; depth < 32; depth++) {
