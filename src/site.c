@@ -12,6 +12,7 @@
 #include "thread.h"
 #include <dlfcn.h>
 #include <link.h>
+#include <stdint.h>
 #include <string.h>
 #include <unwind.h>
 
@@ -60,17 +61,59 @@ static int text_of(const void *addr, uintptr_t *lo, uintptr_t *hi)
 	return q.hi != 0;
 }
 
+static int object_is(const void *addr, const char *prefix)
+{
+	Dl_info di;
+	const char *base, *c;
+	if (!addr || !dladdr(addr, &di) || !di.dli_fname)
+		return 0;
+	for (base = c = di.dli_fname; *c; c++)
+		if (*c == '/')
+			base = c + 1;
+	return strncmp(base, prefix, strlen(prefix)) == 0;
+}
+
+/* The span of the operator new family where a program defines its own
+ * (gcc's cc1 does): just those functions, never the whole program. */
+static int new_family_span(uintptr_t *lo, uintptr_t *hi)
+{
+	static const char *const names[] = { "_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+	                                     "_ZnwmSt11align_val_t", "_ZnamSt11align_val_t", NULL };
+	uintptr_t l = UINTPTR_MAX, h = 0;
+	for (int i = 0; names[i]; i++) {
+		Dl_info di;
+		const ElfW(Sym) *sym = NULL;
+		void *f = dlsym(RTLD_DEFAULT, names[i]);
+		if (!f || !dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || sym->st_shndx == SHN_UNDEF)
+			continue;
+		if ((uintptr_t)f < l)
+			l = (uintptr_t)f;
+		if ((uintptr_t)f + (sym->st_size ? sym->st_size : 1) > h)
+			h = (uintptr_t)f + (sym->st_size ? sym->st_size : 1);
+	}
+	if (!h || h - l > 64 * 1024) /* not one cluster: keep just operator new */
+		return 0;
+	*lo = l;
+	*hi = h;
+	return 1;
+}
+
 void memlens__site_init(void)
 {
-	static const char *const probes[] = { "strdup", "_Znwm", NULL };
+	uintptr_t lo, hi;
+	void *strdup_fn = dlsym(RTLD_DEFAULT, "strdup"), *new_fn = dlsym(RTLD_DEFAULT, "_Znwm");
 	int n = 0;
-	for (int i = 0; probes[i] && n < 2; i++) {
-		uintptr_t lo, hi;
-		if (text_of(dlsym(RTLD_DEFAULT, probes[i]), &lo, &hi)) {
-			memlens__wrap_lo[n] = lo;
-			memlens__wrap_len[n] = hi - lo;
-			n++;
-		}
+	/* Everything libc or libstdc++ allocates is on its caller's behalf. */
+	if (object_is(strdup_fn, "libc.so") && text_of(strdup_fn, &lo, &hi)) {
+		memlens__wrap_lo[n] = lo;
+		memlens__wrap_len[n++] = hi - lo;
+	}
+	if (new_fn && object_is(new_fn, "libstdc++.so") && text_of(new_fn, &lo, &hi)) {
+		memlens__wrap_lo[n] = lo;
+		memlens__wrap_len[n++] = hi - lo;
+	} else if (new_fn && new_family_span(&lo, &hi)) {
+		memlens__wrap_lo[n] = lo;
+		memlens__wrap_len[n++] = hi - lo;
 	}
 	text_of((const void *)memlens__site_init, &self_lo, &self_hi);
 }
