@@ -195,6 +195,18 @@ static inline void unlock_slot(struct mlthread *t, uintptr_t *slot, uintptr_t e,
 		__atomic_store_n(&t->in_index, 0, __ATOMIC_RELEASE);
 }
 
+/* A page's first block: room for a quarter of the chunks of this size that
+ * would fill the page, so that a page being carved into small chunks does
+ * not grow its block one class at a time, while a page that stays sparse
+ * wastes little. */
+static unsigned first_class(size_t size)
+{
+	unsigned want = (unsigned)(4096 / (size < 4096 ? size + 16 : 4096) / 4), c = 0;
+	while (c + 1 < NCLS && class_cap[c] < want)
+		c++;
+	return c;
+}
+
 static struct block *block_new(unsigned cls)
 {
 	struct block *b = memlens__arena_alloc(class_bytes[cls]);
@@ -275,7 +287,7 @@ int memlens__index_insert(const struct ml_chunk *c)
 	e = lock_slot(self, slot);
 	b = e_block(e);
 	if (ML_UNLIKELY(!b)) {
-		b = block_new(0);
+		b = block_new(first_class(c->size));
 		if (!b) {
 			unlock_slot(self, slot, e, NULL);
 			return -1;
