@@ -69,7 +69,10 @@ static inline struct mlthread *memlens__self(void)
  * that allocates (and so updates the same counter) cannot interleave with
  * it, at no more cost than a plain increment. */
 #define ML_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
-#define ML_ADD(field, v) __asm__ volatile("add %1, %0" : "+m"(field) : "er"((__typeof__(field))(v)))
+#define ML_ADD(field, v) do { \
+	_Static_assert(sizeof(field) == 8, "ML_ADD takes 64-bit fields"); \
+	__asm__ volatile("addq %1, %0" : "+m"(field) : "er"((__typeof__(field))(v))); \
+} while (0)
 
 /* Publishes this thread's pending live-byte deltas to the global peak. */
 void memlens__thread_flush_peak(struct mlthread *t);
@@ -91,7 +94,7 @@ uint64_t memlens__seq_refill(struct mlthread *t);
 static inline uint64_t memlens__next_seq(struct mlthread *t)
 {
 	uint64_t s = 1;
-	__asm__ volatile("xadd %0, %1" : "+r"(s), "+m"(t->seq_next)); /* signal-atomic */
+	__asm__ volatile("xaddq %0, %1" : "+r"(s), "+m"(t->seq_next)); /* signal-atomic */
 	if (__builtin_expect(s >= t->seq_end, 0))
 		return memlens__seq_refill(t);
 	return s;
