@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: helpers for the shell tests (sourced; run_tests.sh sets ROOT, BUILD,
 # TB, MEMLENS, LIB and T, the test's own temp dir and working directory).
 #

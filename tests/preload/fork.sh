@@ -15,7 +15,6 @@ for mode in preload linked; do
 	grep -qx 'forks=100' f.out || fail "$mode fork_threads did not finish"
 	no_memlens_lines f.err "$mode fork_threads"
 	stats_kv st/s > kv
-	pid=$(sv kv pid)
 	expect_stat kv n_bad_frees 0
 	n=0
 	for c in $(sed -n 's/^exited //p' f.out); do

@@ -2,7 +2,7 @@
 # python: RELIABILITY #38: an allocation-heavy python3 workload (dicts,
 # lists, sets, json, re, str ops, classes, a few threads) with the default
 # allocator and with PYTHONMALLOC=malloc; subprocess.run(["true"]) (vfork
-# and posix_spawn children) a few times; multiprocessing (fork with
+# and posix_spawn children) 200 times; multiprocessing (fork with
 # threads).  Plain vs memlens: same stdout and status, no memlens output;
 # counts identical over 3 runs for the single-threaded workload.
 # TIMEOUT: 300
@@ -43,7 +43,7 @@ print(sorted(out))
 PY
 cat > py/spawn.py <<'PY'
 import subprocess, multiprocessing
-for i in range(5):
+for i in range(200):
     r = subprocess.run(["true"])
     assert r.returncode == 0
 r = subprocess.run(["sh", "-c", "echo child; exit 3"], capture_output=True, text=True)
@@ -65,10 +65,10 @@ for pm in default malloc; do
 	compare "spawn-$pm" "${vars[@]}" python3 py/spawn.py
 	[ "$rc" = 0 ] || fail "python3 py/spawn.py ($pm): status $rc"
 done
-cd py # (-c puts the current directory on sys.path)
+cd py || exit 1 # (-c puts the current directory on sys.path)
 compare pass python3 -c pass
 deterministic pass 3 python3 -c pass
-cd "$T"
+cd "$T" || exit 1
 # with PYTHONMALLOC=malloc, python's objects really are seen
 STATS_FILE=$T/pm.stats compare pm PYTHONMALLOC=malloc python3 -c 'x = [str(i) for i in range(100000)]; print(len(x))'
 stats_kv pm.stats > kv
