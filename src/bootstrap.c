@@ -10,7 +10,7 @@ static size_t boot_used;
 
 struct boot_hdr { size_t size; size_t pad; }; /* 16 bytes keeps 16-byte alignment */
 
-void *memlens__boot_alloc(size_t n, size_t align)
+ML_NO_SANITIZE void *memlens__boot_alloc(size_t n, size_t align)
 {
 	size_t at, old;
 	if (align < 16)
@@ -28,12 +28,12 @@ void *memlens__boot_alloc(size_t n, size_t align)
 	return boot_arena + at; /* .bss: already zero, so calloc needs nothing */
 }
 
-int memlens__boot_owns(const void *p)
+ML_NO_SANITIZE int memlens__boot_owns(const void *p)
 {
 	return (uintptr_t)p - (uintptr_t)boot_arena < BOOT_SIZE;
 }
 
-size_t memlens__boot_size(const void *p)
+ML_NO_SANITIZE size_t memlens__boot_size(const void *p)
 {
 	return ((const struct boot_hdr *)p)[-1].size;
 }

@@ -65,6 +65,7 @@ __attribute__((constructor(101))) static void memlens_init(void)
 	memlens__site_init();
 	memlens__thread_atfork_install();
 	_Unwind_Backtrace(warm_cb, &depth); /* first use may load and cache */
+	memlens__early_index();
 	m = dlsym(RTLD_DEFAULT, "malloc");
 	/* A non-PIE executable that takes malloc's address exports its PLT
 	 * stub as malloc's canonical address (an undefined symbol): the malloc

@@ -8,6 +8,11 @@
 #include "memlens.h"
 #include "diag.h"
 
+/* Code that may run before a sanitizer runtime has set itself up (the
+ * malloc entry points, finding the real malloc, the bootstrap arena) must
+ * not be instrumented when memlens is built with ASan/UBSan. */
+#define ML_NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))
+
 #define ML_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ML_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -44,7 +49,7 @@ void memlens__site_init(void);
  * __builtin_dwarf_cfa()), or 0 when unknown (then it unwinds fully). */
 const void *memlens__site_slow(const void *ra, uintptr_t cfa);
 extern uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
-static inline const void *memlens__site_at(const void *ra, uintptr_t cfa)
+static inline ML_NO_SANITIZE const void *memlens__site_at(const void *ra, uintptr_t cfa)
 {
 	uintptr_t a = (uintptr_t)ra;
 	if (ML_UNLIKELY(a - memlens__wrap_lo[0] < memlens__wrap_len[0] || a - memlens__wrap_lo[1] < memlens__wrap_len[1]))
@@ -59,7 +64,7 @@ static inline const void *memlens__site_at(const void *ra, uintptr_t cfa)
 /* The real allocator's usable size of p.  glibc's is read from the chunk
  * header directly (what its malloc_usable_size does, without the call). */
 extern int memlens__real_is_glibc;
-static inline size_t memlens__usable(void *p)
+static inline ML_NO_SANITIZE size_t memlens__usable(void *p)
 {
 	if (ML_LIKELY(memlens__real_is_glibc)) {
 		size_t hdr = ((size_t *)p)[-1];
@@ -86,6 +91,10 @@ void memlens__report_at_exit(void);
 void memlens__exit_set_owner(void);
 void memlens__exit_after_fork(void);
 extern int memlens__forked_child;
+
+/* Sanitizer builds only: index what was allocated before the constructor
+ * and start tracking (a no-op otherwise). */
+void memlens__early_index(void);
 
 /* Set when some chunk could not be indexed: a free memlens does not
  * recognise may then be legitimate and is passed on, not reported. */

@@ -23,18 +23,77 @@
 #include <errno.h>
 #include <string.h>
 
-#define ML_EXPORT __attribute__((visibility("default")))
 #define RA __builtin_return_address(0)
+#define CFA ((uintptr_t)__builtin_dwarf_cfa())
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define ML_SAN_BUILD 1
+#endif
+/* Entry points are thin: checks, bootstrap and the hand-off to a body that
+ * does the tracking.  In a sanitizer build the entry points are not
+ * instrumented (they run before the sanitizer is ready) and the bodies are
+ * separate, instrumented functions; otherwise the bodies are inlined. */
+#define ML_EXPORT __attribute__((visibility("default"))) ML_NO_SANITIZE
+#ifdef ML_SAN_BUILD
+#define ML_BODY static __attribute__((noinline))
+#else
+#define ML_BODY static inline __attribute__((always_inline))
+#endif
 
 struct ml_real memlens__real;
 int memlens__index_incomplete;
 uint64_t memlens__untracked_global;
 static int resolve_state; /* 0: not yet, 1: resolving, 2: ready */
 
+#ifdef ML_SAN_BUILD
+/* Built with a sanitizer (make asan-check): the sanitizer runtime allocates
+ * before it has set itself up, when no instrumented code may run.  Until
+ * memlens's constructor (which runs after the sanitizer's), the hooks only
+ * forward and remember what was allocated, in this uninstrumented buffer;
+ * the constructor indexes it.  Production builds track from the first call. */
+#define EARLY_MAX 4096
+static struct { void *p; size_t n; } early[EARLY_MAX];
+static unsigned n_early;
+static int tracking; /* set by the constructor */
+
+ML_NO_SANITIZE static void early_alloc(void *p, size_t n)
+{
+	unsigned i = __atomic_fetch_add(&n_early, 1, __ATOMIC_RELAXED);
+	if (i < EARLY_MAX) {
+		early[i].p = p;
+		early[i].n = n;
+	} else
+		__atomic_store_n(&memlens__index_incomplete, 1, __ATOMIC_RELAXED);
+}
+
+ML_NO_SANITIZE static void early_free(void *p)
+{
+	unsigned n = __atomic_load_n(&n_early, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < n && i < EARLY_MAX; i++)
+		if (early[i].p == p)
+			early[i].p = NULL;
+}
+
+static void track_new(void *p, size_t n, const void *site);
+
+void memlens__early_index(void)
+{
+	unsigned n = __atomic_load_n(&n_early, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < n && i < EARLY_MAX; i++)
+		if (early[i].p)
+			track_new(early[i].p, early[i].n, NULL);
+	__atomic_store_n(&tracking, 1, __ATOMIC_RELEASE);
+}
+#define TRACKING() __atomic_load_n(&tracking, __ATOMIC_ACQUIRE)
+#else
+void memlens__early_index(void) {}
+#define TRACKING() 1
+#endif
+
 static void *fallback_memalign(size_t align, size_t n);
 
 /* Is the next malloc glibc's own (so its chunk header layout is known)? */
-static int next_is_glibc(void *m)
+ML_NO_SANITIZE static int next_is_glibc(void *m)
 {
 	Dl_info di;
 	const char *base, *s;
@@ -46,7 +105,7 @@ static int next_is_glibc(void *m)
 	return !strncmp(base, "libc.so", 7) && dlsym(RTLD_NEXT, "gnu_get_libc_version") != NULL;
 }
 
-int memlens__resolve(void)
+ML_NO_SANITIZE int memlens__resolve(void)
 {
 	int expected = 0;
 	if (ML_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2))
@@ -87,7 +146,7 @@ int memlens__resolve(void)
 
 /* An allocator without memalign (rare): over-allocate and never free the
  * slack; only used if the next malloc lacks it. */
-static void *fallback_memalign(size_t align, size_t n)
+ML_NO_SANITIZE static void *fallback_memalign(size_t align, size_t n)
 {
 	void *p;
 	if (memlens__real.posix_memalign)
@@ -117,7 +176,7 @@ static void note_untracked(struct mlthread *t)
 }
 
 /* Records a new chunk (site already resolved). */
-static inline void track_new(void *p, size_t n, const void *site)
+static inline __attribute__((always_inline)) void track_new(void *p, size_t n, const void *site)
 {
 	struct mlthread *t = memlens__self();
 	struct ml_chunk c;
@@ -306,16 +365,17 @@ static inline void leave(struct mltls *tl)
 		drain(tl, tl->self);
 }
 
-static inline int unusual(struct mltls *tl)
+static inline ML_NO_SANITIZE int unusual(struct mltls *tl)
 {
-	return ML_UNLIKELY(tl->guard != ML_GUARD_NONE || __atomic_load_n(&resolve_state, __ATOMIC_RELAXED) != 2);
+	return ML_UNLIKELY(tl->guard != ML_GUARD_NONE || __atomic_load_n(&resolve_state, __ATOMIC_RELAXED) != 2 ||
+	                   !TRACKING());
 }
 
 /* ---- allocation entry points ---- */
 
 enum kind { K_MALLOC, K_CALLOC, K_MEMALIGN, K_ALIGNED, K_VALLOC, K_PVALLOC };
 
-static inline void *real_alloc(enum kind k, size_t a, size_t b)
+static inline ML_NO_SANITIZE void *real_alloc(enum kind k, size_t a, size_t b)
 {
 	switch (k) {
 	case K_MALLOC: return memlens__real.malloc(a);
@@ -329,7 +389,7 @@ static inline void *real_alloc(enum kind k, size_t a, size_t b)
 	return NULL;
 }
 
-static inline size_t request_of(enum kind k, size_t a, size_t b)
+static inline ML_NO_SANITIZE size_t request_of(enum kind k, size_t a, size_t b)
 {
 	switch (k) {
 	case K_MALLOC: case K_VALLOC: case K_PVALLOC: return a;
@@ -338,11 +398,11 @@ static inline size_t request_of(enum kind k, size_t a, size_t b)
 	}
 }
 
+static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t a, size_t b, const void *ra);
+
 /* Guard set, or the real functions not yet known. */
-static void *__attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size_t b, const void *ra)
+static void *ML_NO_SANITIZE __attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size_t b, const void *ra)
 {
-	struct mltls *tl = &memlens__tls;
-	void *p;
 	if (memlens__resolve() < 0) {
 		size_t n = request_of(k, a, b), align = 16;
 		if (k == K_CALLOC && b && a > (size_t)-1 / b) {
@@ -355,6 +415,21 @@ static void *__attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size
 			align = 4096;
 		return memlens__boot_alloc(n, align);
 	}
+#ifdef ML_SAN_BUILD
+	if (!TRACKING()) {
+		void *p = real_alloc(k, a, b);
+		if (p && memlens__tls.guard != ML_GUARD_INTERNAL)
+			early_alloc(p, request_of(k, a, b));
+		return p;
+	}
+#endif
+	return alloc_unusual_tracked(k, a, b, ra);
+}
+
+static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t a, size_t b, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
+	void *p;
 	if (tl->guard == ML_GUARD_NONE) { /* just resolved: the ordinary path */
 		enter(tl);
 		p = real_alloc(k, a, b);
@@ -373,17 +448,22 @@ static void *__attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size
 	return p;
 }
 
-#define ALLOC_HOOK(kind, a, b)                                      \
-	struct mltls *tl = &memlens__tls;                           \
-	void *p;                                                    \
-	if (unusual(tl))                                            \
-		return alloc_unusual(kind, a, b, RA);               \
-	enter(tl);                                                  \
-	p = real_alloc(kind, a, b);                                 \
-	if (ML_LIKELY(p != NULL))                                   \
-		track_new(p, request_of(kind, a, b), memlens__site_here()); \
-	leave(tl);                                                  \
-	return p
+ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
+{
+	struct mltls *tl = &memlens__tls;
+	void *p;
+	enter(tl);
+	p = real_alloc(k, a, b);
+	if (ML_LIKELY(p != NULL))
+		track_new(p, request_of(k, a, b), memlens__site_at(ra, cfa));
+	leave(tl);
+	return p;
+}
+
+#define ALLOC_HOOK(kind, a, b)                          \
+	if (unusual(&memlens__tls))                     \
+		return alloc_unusual(kind, a, b, RA);   \
+	return alloc_body(kind, a, b, RA, CFA)
 
 ML_EXPORT void *malloc(size_t n) { ALLOC_HOOK(K_MALLOC, n, 0); }
 ML_EXPORT void *calloc(size_t n, size_t m) { ALLOC_HOOK(K_CALLOC, n, m); }
@@ -392,11 +472,22 @@ ML_EXPORT void *aligned_alloc(size_t align, size_t n) { ALLOC_HOOK(K_ALIGNED, al
 ML_EXPORT void *valloc(size_t n) { ALLOC_HOOK(K_VALLOC, n, 0); }
 ML_EXPORT void *pvalloc(size_t n) { ALLOC_HOOK(K_PVALLOC, n, 0); }
 
-ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+ML_BODY int posix_memalign_body(void **out, size_t align, size_t n, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	int ret;
-	if (unusual(tl) && (memlens__resolve() < 0 || tl->guard != ML_GUARD_NONE)) {
+	enter(tl);
+	ret = memlens__real.posix_memalign(out, align, n);
+	if (ret == 0)
+		track_new(*out, n, memlens__site_at(ra, cfa));
+	leave(tl);
+	return ret;
+}
+
+ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	struct mltls *tl = &memlens__tls;
+	if (unusual(tl) && (memlens__resolve() < 0 || tl->guard != ML_GUARD_NONE || !TRACKING())) {
 		void *p;
 		if (align < sizeof(void *) || (align & (align - 1)))
 			return EINVAL;
@@ -416,12 +507,7 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		*out = p;
 		return 0;
 	}
-	enter(tl);
-	ret = memlens__real.posix_memalign(out, align, n);
-	if (ret == 0)
-		track_new(*out, n, memlens__site_here());
-	leave(tl);
-	return ret;
+	return posix_memalign_body(out, align, n, RA, CFA);
 }
 
 /* ---- free ---- */
@@ -436,11 +522,25 @@ static void free_tracked(struct mlthread *t, void *p, const void *site)
 		memlens__real.free(p);
 }
 
-static void __attribute__((noinline)) free_unusual(void *p, const void *ra)
+static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *ra);
+
+static void ML_NO_SANITIZE __attribute__((noinline)) free_unusual(void *p, const void *ra)
 {
-	struct mltls *tl = &memlens__tls;
 	if (memlens__resolve() < 0)
 		return; /* still bootstrapping: p can only be a bootstrap pointer */
+#ifdef ML_SAN_BUILD
+	if (!TRACKING()) {
+		early_free(p);
+		memlens__real.free(p);
+		return;
+	}
+#endif
+	free_unusual_tracked(p, ra);
+}
+
+static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
 	if (tl->guard == ML_GUARD_NONE) {
 		struct mlthread *t = memlens__self();
 		enter(tl);
@@ -465,6 +565,14 @@ static void __attribute__((noinline)) free_unusual(void *p, const void *ra)
 	}
 }
 
+ML_BODY void free_body(struct mlthread *t, void *p, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
+	enter(tl);
+	free_tracked(t, p, ra);
+	leave(tl);
+}
+
 ML_EXPORT void free(void *p)
 {
 	struct mltls *tl = &memlens__tls;
@@ -475,16 +583,14 @@ ML_EXPORT void free(void *p)
 		free_unusual(p, RA);
 		return;
 	}
-	enter(tl);
-	free_tracked(t, p, RA); /* the free's own call site: no unwinding here */
-	leave(tl);
+	free_body(t, p, RA); /* the free's own call site: no unwinding here */
 }
 
 ML_EXPORT void cfree(void *p) { free(p); }
 
 /* ---- realloc ---- */
 
-static void *realloc_boot(void *p, size_t n)
+ML_NO_SANITIZE static void *realloc_boot(void *p, size_t n)
 {
 	size_t old = memlens__boot_size(p);
 	void *q;
@@ -547,16 +653,33 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 	return q;
 }
 
-static void *__attribute__((noinline)) realloc_unusual(void *p, size_t n, const void *ra)
+static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n, const void *ra);
+
+static void *ML_NO_SANITIZE __attribute__((noinline)) realloc_unusual(void *p, size_t n, const void *ra)
 {
-	struct mltls *tl = &memlens__tls;
-	void *q;
 	if (memlens__resolve() < 0) {
 		void *q2 = memlens__boot_alloc(n, 16);
 		if (q2 && p)
 			memcpy(q2, p, memlens__boot_size(p) < n ? memlens__boot_size(p) : n);
 		return q2;
 	}
+#ifdef ML_SAN_BUILD
+	if (!TRACKING()) {
+		void *q = memlens__real.realloc(p, n);
+		if (p && (q || !n))
+			early_free(p);
+		if (q)
+			early_alloc(q, n);
+		return q;
+	}
+#endif
+	return realloc_unusual_tracked(p, n, ra);
+}
+
+static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
+	void *q;
 	if (tl->guard == ML_GUARD_NONE) {
 		enter(tl);
 		q = p ? realloc_tracked(p, n, ra, memlens__site(ra)) : NULL;
@@ -592,28 +715,33 @@ static void *__attribute__((noinline)) realloc_unusual(void *p, size_t n, const 
 	return q;
 }
 
-ML_EXPORT void *realloc(void *p, size_t n)
+ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	void *q;
+	enter(tl);
+	if (p)
+		q = realloc_tracked(p, n, ra, memlens__site_at(ra, cfa));
+	else if ((q = memlens__real.realloc(NULL, n)))
+		track_new(q, n, memlens__site_at(ra, cfa));
+	leave(tl);
+	return q;
+}
+
+ML_EXPORT void *realloc(void *p, size_t n)
+{
+	struct mltls *tl = &memlens__tls;
 	if (ML_UNLIKELY(p && memlens__boot_owns(p)))
 		return realloc_boot(p, n);
 	if (unusual(tl))
 		return realloc_unusual(p, n, RA);
-	enter(tl);
-	if (p)
-		q = realloc_tracked(p, n, RA, memlens__site_here());
-	else if ((q = memlens__real.realloc(NULL, n)))
-		track_new(q, n, memlens__site_here());
-	leave(tl);
-	return q;
+	return realloc_body(p, n, RA, CFA);
 }
 
 ML_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	struct mltls *tl = &memlens__tls;
 	size_t n;
-	void *q;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		errno = ENOMEM;
 		return NULL;
@@ -624,13 +752,7 @@ ML_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 		return realloc_boot(p, n);
 	if (unusual(tl))
 		return realloc_unusual(p, n, RA);
-	enter(tl);
-	if (p)
-		q = realloc_tracked(p, n, RA, memlens__site_here());
-	else if ((q = memlens__real.realloc(NULL, n)))
-		track_new(q, n, memlens__site_here());
-	leave(tl);
-	return q;
+	return realloc_body(p, n, RA, CFA);
 }
 
 ML_EXPORT size_t malloc_usable_size(void *p)

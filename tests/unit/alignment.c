@@ -1,3 +1,4 @@
+// NOASAN: ASan's allocator answers aligned_alloc/memalign differently from glibc, the oracle here
 /* alignment: memalign, posix_memalign, aligned_alloc, valloc and pvalloc give
  * chunks with the right base, size and alignment, counted by the stats and
  * freed cleanly. */

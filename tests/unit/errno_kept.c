@@ -1,3 +1,4 @@
+// NOASAN: ASan's allocator sets errno where glibc does not (aligned_alloc), the oracle here
 /* errno_kept: successful allocation calls, frees and queries leave errno
  * as it was (glibc's manual requires it of a malloc replacement's free). */
 #include "ut.h"

@@ -1,3 +1,4 @@
+// NOASAN: ASan intercepts strdup and allocates without calling malloc
 /* fork_threads: fork 100 times from a parent whose 4 other threads are busy
  * in malloc/realloc/free loops; each child mallocs, frees, reallocs and
  * queries (its own chunks and one the parent made before the fork) and

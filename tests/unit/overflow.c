@@ -1,3 +1,4 @@
+// NOASAN: the expected NULL/errno results are glibc's; ASan's allocator differs
 /* overflow: huge and overflowing requests and bad alignments return exactly
  * what glibc 2.36 returns (RELIABILITY.md section 0), leave no index entry and
  * no trace in the stats, and leave the old chunk of a failed realloc intact.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# NOASAN: the probe compares with glibc and uses functions ASan intercepts (strdup)
 # semantics_diff: tests/preload/semantics_probe.c built twice, plain and
 # linked with -lmemlens, prints byte-identical results (NULL-ness, errno,
 # return codes, alignment, usable sizes) and memlens prints nothing.  Under

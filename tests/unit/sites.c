@@ -1,3 +1,4 @@
+// NOASAN: ASan intercepts strdup/asprintf/getline and allocates without calling malloc
 /* sites: alloc_get_site(p) is the return address into the function that
  * called the allocator, also through libc's allocating wrappers (strdup,
  * strndup, asprintf, vasprintf, reallocarray): it lies inside this test's

@@ -1,3 +1,4 @@
+// NOASAN: ASan's runtime mallocs on thread start-up inside the counted window
 /* threads_stress: 8 threads x 1M mixed malloc/calloc/realloc/free operations
  * (100k under ASan), a quarter of the chunks handed to another thread to
  * free.  At a barrier, with every thread paused, the stats add up exactly:
