@@ -175,6 +175,24 @@ static void note_untracked(struct mlthread *t)
 		__atomic_add_fetch(&memlens__untracked_global, 1, __ATOMIC_RELAXED);
 }
 
+/* Indexes the chunk p of n requested bytes for thread t into *c; 0, or -1
+ * (counted as untracked) when the index has no memory for it. */
+static inline __attribute__((always_inline)) int index_new(struct mlthread *t, void *p, size_t n, const void *site,
+                                                           struct ml_chunk *c)
+{
+	c->base = (uintptr_t)p;
+	c->size = n;
+	c->usable = usable_of(p);
+	c->site = site;
+	c->tid = t->tid;
+	c->seq = memlens__next_seq(t);
+	if (ML_UNLIKELY(memlens__index_insert(c) < 0)) {
+		note_untracked(t);
+		return -1;
+	}
+	return 0;
+}
+
 /* Records a new chunk (site already resolved). */
 static inline __attribute__((always_inline)) void track_new(void *p, size_t n, const void *site)
 {
@@ -184,16 +202,8 @@ static inline __attribute__((always_inline)) void track_new(void *p, size_t n, c
 		note_untracked(NULL);
 		return;
 	}
-	c.base = (uintptr_t)p;
-	c.size = n;
-	c.usable = usable_of(p);
-	c.site = site;
-	c.tid = t->tid;
-	c.seq = memlens__next_seq(t);
-	if (ML_UNLIKELY(memlens__index_insert(&c) < 0)) {
-		note_untracked(t);
+	if (ML_UNLIKELY(index_new(t, p, n, site, &c) < 0))
 		return;
-	}
 	ML_ADD(t->n_allocs, 1);
 	ML_ADD(t->req_total, n);
 	ML_ADD(t->hist[size_class(n)], 1);
@@ -635,14 +645,7 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 			note_untracked(t);
 		return NULL;
 	}
-	c.base = (uintptr_t)q;
-	c.size = n;
-	c.usable = usable_of(q);
-	c.site = site;
-	c.tid = t->tid;
-	c.seq = memlens__next_seq(t);
-	if (memlens__index_insert(&c) < 0) {
-		note_untracked(t);
+	if (index_new(t, q, n, site, &c) < 0) { /* q is live but unknown to memlens */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
 		return q;
 	}
