@@ -123,6 +123,9 @@ struct memlens_stats {
 	/* size_class[i]: allocations whose requested size n has
 	 * i == 0 for n == 0, else i == 1 + floor(log2(n)) (capped at 31). */
 	uint64_t size_class[MEMLENS_SIZE_CLASSES];
+	/* memlens's own memory for the index: resident bytes of its blocks,
+	 * directory and thread records (not counted in any figure above). */
+	uint64_t bytes_metadata;
 };
 
 /* Fills at most out_size bytes of *out.  Returns 0, or -1 when out is NULL. */

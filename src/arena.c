@@ -16,7 +16,7 @@ struct free_item { struct free_item *next; };
 static struct free_item *free_lists[NCLASSES];
 static char *bump, *bump_end;
 static int lock_word;
-static size_t mapped, in_use;
+static size_t in_use;
 
 void memlens__arena_lock(void)
 {
@@ -52,7 +52,6 @@ void *memlens__arena_alloc(size_t size)
 			char *slab = memlens__map(SLAB, 0);
 			if (!slab)
 				goto out;
-			mapped += SLAB;
 			bump = slab;
 			bump_end = slab + SLAB;
 		}
@@ -78,5 +77,4 @@ void memlens__arena_free(void *p, size_t size)
 	memlens__arena_unlock();
 }
 
-size_t memlens__arena_mapped(void) { return __atomic_load_n(&mapped, __ATOMIC_RELAXED); }
 size_t memlens__arena_in_use(void) { return __atomic_load_n(&in_use, __ATOMIC_RELAXED); }

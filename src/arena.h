@@ -12,8 +12,6 @@
 void *memlens__arena_alloc(size_t size);
 /* Returns p (from arena_alloc with the same size) to its class. */
 void memlens__arena_free(void *p, size_t size);
-/* Bytes mapped by the arena so far. */
-size_t memlens__arena_mapped(void);
 /* Bytes handed out and not returned. */
 size_t memlens__arena_in_use(void);
 /* fork: hold the arena lock across fork, then release it. */

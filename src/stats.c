@@ -3,6 +3,7 @@
 #include "options.h"
 #include "prim.h"
 #include "thread.h"
+#include "chunkindex.h"
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -21,6 +22,7 @@ ML_API_EXPORT int memlens_get_stats(struct memlens_stats *out, size_t out_size)
 		memlens__thread_flush_peak(t);
 	memlens__thread_sum(&s);
 	s.n_untracked += __atomic_load_n(&memlens__untracked_global, __ATOMIC_RELAXED);
+	s.bytes_metadata = memlens__index_metadata_bytes() + memlens__thread_records_bytes();
 	memcpy(out, &s, out_size < sizeof s ? out_size : sizeof s);
 	return 0;
 }
@@ -42,6 +44,7 @@ ML_API_EXPORT void memlens_print_stats(int fd)
 	              (unsigned long)s.bytes_requested_total);
 	memlens__bfmt(&b, "memlens: bytes_usable live=%lu peak=%lu\n", (unsigned long)s.bytes_usable_live,
 	              (unsigned long)s.bytes_usable_peak);
+	memlens__bfmt(&b, "memlens: bytes_metadata %lu\n", (unsigned long)s.bytes_metadata);
 	memlens__bputs(&b, "memlens: size_classes");
 	for (int i = 0; i < MEMLENS_SIZE_CLASSES; i++)
 		if (s.size_class[i])

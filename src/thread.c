@@ -24,6 +24,9 @@ static int64_t g_live_req, g_live_usable, g_peak_req, g_peak_usable;
 /* Records come from their own slabs (not the index arena, whose memory must
  * stay type-stable for lock-free readers). */
 static char *slab_cur, *slab_end;
+static size_t records_bytes;
+
+size_t memlens__thread_records_bytes(void) { return __atomic_load_n(&records_bytes, __ATOMIC_RELAXED); }
 
 static void registry_lock(void)
 {
@@ -90,6 +93,7 @@ struct mlthread *memlens__thread_attach(void)
 		}
 		t = (struct mlthread *)slab_cur;
 		slab_cur += sz;
+		records_bytes += sz;
 		t->next = registry;
 		__atomic_store_n(&registry, t, __ATOMIC_RELEASE);
 	}

@@ -105,4 +105,6 @@ void memlens__thread_sum(struct memlens_stats *out);
 /* Calls fn for every record, under the registry lock. */
 void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx);
 void memlens__thread_atfork_install(void);
+/* Bytes of memory holding thread records. */
+size_t memlens__thread_records_bytes(void);
 #endif
