@@ -205,11 +205,21 @@ query_rows() { # query_rows TAG LABEL
 		row "query $lab chunk base, info" "$read" "$(med "$f" ${tag}_base)" ns ratio 2
 		row "query $lab interior, dependent" "$read_dep" "$(med "$f" ${tag}_interior_dep)" ns ratio 2
 	fi
-	row "query $lab static address" "$read" "$(med "$f" ${tag}_static)" ns abs 50
-	row "query $lab stack address" "$read" "$(med "$f" ${tag}_stack)" ns abs 2000
+	# Static and stack targets are for answered queries; while memlens
+	# does not know these addresses, the row is the cost of "unknown".
+	local pct limit
 	for k in static stack; do
 		known=$(med "$f" "${tag}_${k}_known")
-		note "query $lab: memlens answered $(awk -v x="$known" 'BEGIN{printf "%.0f", x*100}')% of the $k addresses"
+		pct=$(awk -v x="$known" 'BEGIN { printf "%.0f", x * 100 }')
+		if [ "$k" = static ]; then limit=50; else limit=2000; fi
+		if [ "$pct" = 0 ]; then
+			row "query $lab $k address (unknown to memlens)" "$read" "$(med "$f" ${tag}_$k)" ns none 0
+		elif [ "$pct" = 100 ]; then
+			row "query $lab $k address" "$read" "$(med "$f" ${tag}_$k)" ns abs $limit
+		else
+			row "query $lab $k address ($pct% answered)" "$read" "$(med "$f" ${tag}_$k)" ns abs $limit
+		fi
+		note "query $lab: memlens answered $pct% of the $k addresses"
 	done
 	v=$(med "$f" "${tag}_wrong")
 	if [ "$v" != 0 ]; then
