@@ -8,6 +8,9 @@
  * ("memlens_loaded 0|1") and, if so, how many allocations it has seen, so
  * that run.sh can refuse to report a "tracked" figure from a run in which
  * the preload silently did not happen.
+ *
+ * Only bench_query links with libmemlens; the others include memlens.h for
+ * its structs alone and find the library, when preloaded, with dlsym.
  */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
@@ -21,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <memlens.h>
 
 static inline uint64_t bench_now_ns(void)
 {
@@ -77,38 +82,33 @@ static inline long bench_env_long(const char *name, long def)
 	return v;
 }
 
-/* Prints "memlens_loaded 0|1" and, when memlens is in the process, the
- * number of allocations and live chunks it has counted so far.  Looked up
- * with dlsym so the same binary runs plain and preloaded.  The layout
- * mirrors the first fields of struct memlens_stats (the getter takes the
- * caller's size, so a prefix is safe). */
-struct bench_stats_prefix {
-	uint64_t n_allocs;
-	uint64_t n_frees;
-	uint64_t n_reallocs;
-	uint64_t bytes_requested_live;
-	uint64_t bytes_usable_live;
-};
-
-static inline int bench_memlens_stats(struct bench_stats_prefix *out)
+/* memlens's statistics when memlens is in the process, looked up with dlsym
+ * so that the same binary runs plain and preloaded (the header is used for
+ * the struct only; the getter fills at most sizeof, so fields a given
+ * library does not know stay 0).  Returns 0, or -1 when memlens is absent. */
+static inline int bench_memlens_stats(struct memlens_stats *out)
 {
-	int (*get)(void *, size_t) =
-	    (int (*)(void *, size_t))dlsym(RTLD_DEFAULT, "memlens_get_stats");
+	int (*get)(struct memlens_stats *, size_t) =
+	    (int (*)(struct memlens_stats *, size_t))dlsym(RTLD_DEFAULT, "memlens_get_stats");
+	memset(out, 0, sizeof *out);
 	if (get == NULL)
 		return -1;
-	memset(out, 0, sizeof *out);
 	return get(out, sizeof *out);
 }
 
+/* Prints "memlens_loaded 0|1" and, when memlens is in the process, the
+ * number of allocations and live chunks it has counted so far. */
 static inline void bench_report_memlens(void)
 {
-	struct bench_stats_prefix st;
+	struct memlens_stats st;
 	int loaded = dlsym(RTLD_DEFAULT, "memlens_version") != NULL;
 	printf("memlens_loaded %d\n", loaded);
 	if (loaded && bench_memlens_stats(&st) == 0) {
 		printf("memlens_allocs %llu\n", (unsigned long long)st.n_allocs);
 		printf("memlens_live %llu\n",
 		       (unsigned long long)(st.n_allocs - st.n_frees));
+		printf("memlens_metadata_bytes %llu\n",
+		       (unsigned long long)st.bytes_metadata);
 	}
 }
 

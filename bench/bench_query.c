@@ -25,13 +25,13 @@
  * static,stack,read,interior_dep,read_dep} in ns; q*_static_known and
  * q*_stack_known: the fraction of those addresses memlens answered;
  * q*_wrong: how many of a sample of interior addresses got a wrong
- * base or size (must be 0); q*_live: live chunks per memlens_get_stats.
+ * base or size (must be 0); q*_live: live chunks per memlens_get_stats;
+ * q*_metadata_bytes: memlens's own count of its index memory.
  *
  * BENCH_QUERY_OPS (default 4000000) sets the number of queries per loop.
  */
 #include "bench_common.h"
 
-#include <memlens.h>
 #include <sys/mman.h>
 
 #define READ_BYTES (32u << 20)
@@ -172,9 +172,13 @@ static void population(const char *tag, long nchunks, long nq,
 	}
 
 	struct memlens_stats st;
-	if (memlens_get_stats(&st, sizeof st) == 0)
+	memset(&st, 0, sizeof st);
+	if (memlens_get_stats(&st, sizeof st) == 0) {
 		printf("%s_live %llu\n", tag,
 		       (unsigned long long)(st.n_allocs - st.n_frees));
+		printf("%s_metadata_bytes %llu\n", tag,
+		       (unsigned long long)st.bytes_metadata);
+	}
 
 	/* Correctness on a sample: a fast wrong answer is no result. */
 	long wrong = 0;
