@@ -48,10 +48,12 @@ TABLE=$D/table
 NOTES=$D/notes
 : > "$TABLE"
 : > "$NOTES"
-unset LD_PRELOAD MEMLENS_STATS MEMLENS_PROFILE
+# Measure memlens's defaults: no inherited preload or MEMLENS_* options.
+unset LD_PRELOAD
+for v in $(compgen -e | grep '^MEMLENS_'); do unset "$v"; done
 export LC_ALL=C
 
-CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -D_GNU_SOURCE -Iinclude"
+CFLAGS=(-std=gnu11 -O2 -g -Wall -Wextra -D_GNU_SOURCE -Iinclude)
 
 log()  { echo "bench: $*" >&2; }
 note() { echo "$*" >> "$NOTES"; }
@@ -108,6 +110,9 @@ run1() {
 	if [ $st -eq 124 ] || [ $st -eq 137 ]; then
 		FAIL="$mode run timed out after ${TIMEOUT}s"
 		return 1
+	elif [ $st -gt 128 ]; then
+		FAIL="$mode run died of signal $((st - 128)) ($(kill -l $((st - 128)) 2>/dev/null)) $(tail -n 2 "$err" | tr '\n' ' ')"
+		return 1
 	elif [ $st -ne 0 ]; then
 		FAIL="$mode run failed with status $st: $(tail -n 2 "$err" | tr '\n' ' ')"
 		return 1
@@ -152,7 +157,7 @@ preload_cmds() { # preload_cmds CMD...: plain = CMD, tracked = CMD preloaded
 # compile NAME [EXTRA...]: bench/NAME.c -> $OUT/NAME; FAIL says why not.
 compile() {
 	local name=$1; shift
-	if ! $CC $CFLAGS -o "$OUT/$name" "bench/$name.c" "$@" -ldl -lpthread \
+	if ! "$CC" "${CFLAGS[@]}" -o "$OUT/$name" "bench/$name.c" "$@" -ldl -lpthread \
 		> "$D/cc.$name.log" 2>&1; then
 		FAIL="compiling bench/$name.c failed: $(grep -m1 -i error "$D/cc.$name.log")"
 		return 1
@@ -195,15 +200,15 @@ query_rows() { # query_rows TAG LABEL
 	local f=$D/query.linked tag=$1 lab=$2 read read_dep k v known
 	read=$(med "$f" "${tag}_read"); read_dep=$(med "$f" "${tag}_read_dep")
 	if [ "$tag" = q1k ]; then
-		row "query $lab interior, info" "$read" "$(med "$f" ${tag}_interior)" ns abs 20
-		row "query $lab interior, base only" "$read" "$(med "$f" ${tag}_ibase)" ns abs 20
-		row "query $lab chunk base, info" "$read" "$(med "$f" ${tag}_base)" ns none 0
-		row "query $lab interior, dependent" "$read_dep" "$(med "$f" ${tag}_interior_dep)" ns none 0
+		row "query $lab interior, info" "$read" "$(med "$f" "${tag}_interior")" ns abs 20
+		row "query $lab interior, base only" "$read" "$(med "$f" "${tag}_ibase")" ns abs 20
+		row "query $lab chunk base, info" "$read" "$(med "$f" "${tag}_base")" ns none 0
+		row "query $lab interior, dependent" "$read_dep" "$(med "$f" "${tag}_interior_dep")" ns none 0
 	else
-		row "query $lab interior, info" "$read" "$(med "$f" ${tag}_interior)" ns ratio 2
-		row "query $lab interior, base only" "$read" "$(med "$f" ${tag}_ibase)" ns ratio 2
-		row "query $lab chunk base, info" "$read" "$(med "$f" ${tag}_base)" ns ratio 2
-		row "query $lab interior, dependent" "$read_dep" "$(med "$f" ${tag}_interior_dep)" ns ratio 2
+		row "query $lab interior, info" "$read" "$(med "$f" "${tag}_interior")" ns ratio 2
+		row "query $lab interior, base only" "$read" "$(med "$f" "${tag}_ibase")" ns ratio 2
+		row "query $lab chunk base, info" "$read" "$(med "$f" "${tag}_base")" ns ratio 2
+		row "query $lab interior, dependent" "$read_dep" "$(med "$f" "${tag}_interior_dep")" ns ratio 2
 	fi
 	# Static and stack targets are for answered queries; while memlens
 	# does not know these addresses, the row is the cost of "unknown".
@@ -213,11 +218,11 @@ query_rows() { # query_rows TAG LABEL
 		pct=$(awk -v x="$known" 'BEGIN { printf "%.0f", x * 100 }')
 		if [ "$k" = static ]; then limit=50; else limit=2000; fi
 		if [ "$pct" = 0 ]; then
-			row "query $lab $k address (unknown to memlens)" "$read" "$(med "$f" ${tag}_$k)" ns none 0
+			row "query $lab $k address (unknown to memlens)" "$read" "$(med "$f" "${tag}_$k")" ns none 0
 		elif [ "$pct" = 100 ]; then
-			row "query $lab $k address" "$read" "$(med "$f" ${tag}_$k)" ns abs $limit
+			row "query $lab $k address" "$read" "$(med "$f" "${tag}_$k")" ns abs "$limit"
 		else
-			row "query $lab $k address ($pct% answered)" "$read" "$(med "$f" ${tag}_$k)" ns abs $limit
+			row "query $lab $k address ($pct% answered)" "$read" "$(med "$f" "${tag}_$k")" ns abs "$limit"
 		fi
 		note "query $lab: memlens answered $pct% of the $k addresses"
 	done
@@ -226,7 +231,7 @@ query_rows() { # query_rows TAG LABEL
 		note "query $lab: WRONG ANSWERS: $v of 10000 sampled interior addresses got a wrong base, size or allocator: the query figures above mean little"
 		rowraw "query $lab: correct answers" - "$v wrong" - - "0 wrong" NO
 	fi
-	note "query $lab: memlens_get_stats counted $(med "$f" ${tag}_live) live chunks, bytes_metadata $(med "$f" ${tag}_metadata_bytes)"
+	note "query $lab: memlens_get_stats counted $(med "$f" "${tag}_live") live chunks, bytes_metadata $(med "$f" "${tag}_metadata_bytes")"
 }
 
 bench_query() {
@@ -453,9 +458,9 @@ fi
 	machine
 	echo "memlens: commit $COMMIT; libmemlens.so $LIBID0"
 	echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg); took $(( $(date +%s) - START ))s"
-	case "$ONLY" in query|all)
-	echo "query rows: plain = one random 8-byte read from a 32 MiB array, tracked = one query, same loop shape" ;;
-	esac
+	if grep -q '^query 1' "$TABLE"; then
+		echo "query rows: plain = one random 8-byte read from a 32 MiB array, tracked = one query, same loop shape"
+	fi
 	echo
 	awk -F'\t' '
 		{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } nf = NF > nf ? NF : nf }
