@@ -243,25 +243,47 @@ static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t
 	*last = (base + (size ? size : 1) - 1) >> PAGE_SHIFT;
 }
 
+/* Cover pages [first, last] with base, or (base == 0) uncover those that
+ * name old. */
+static void cover_range(uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
+{
+	for (uintptr_t pg = first; pg <= last; pg++) {
+		uintptr_t *cs = cover_slot(pg, base != 0);
+		if (!cs)
+			continue;
+		if (base)
+			__atomic_store_n(cs, base, __ATOMIC_RELEASE);
+		else if (__atomic_load_n(cs, __ATOMIC_RELAXED) == old)
+			__atomic_store_n(cs, 0, __ATOMIC_RELEASE);
+	}
+}
+
 static void cover_set(uintptr_t base, size_t size)
 {
-	uintptr_t pg, last;
-	for (cover_pages(base, size, &pg, &last); pg <= last; pg++) {
-		uintptr_t *cs = cover_slot(pg, 1);
-		if (cs)
-			__atomic_store_n(cs, base, __ATOMIC_RELEASE);
-	}
+	uintptr_t first, last;
+	cover_pages(base, size, &first, &last);
+	cover_range(first, last, base, 0);
 }
 
 static void cover_clear(uintptr_t base, size_t size)
 {
-	uintptr_t pg, last;
-	for (cover_pages(base, size, &pg, &last); pg <= last; pg++) {
-		uintptr_t *cs = cover_slot(pg, 0);
-		if (cs && __atomic_load_n(cs, __ATOMIC_RELAXED) == base)
-			__atomic_store_n(cs, 0, __ATOMIC_RELEASE);
-	}
+	uintptr_t first, last;
+	cover_pages(base, size, &first, &last);
+	cover_range(first, last, 0, base);
 }
+
+void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_size)
+{
+	uintptr_t first, old_last, new_last;
+	cover_pages(base, old_size, &first, &old_last);
+	cover_pages(base, new_size, &first, &new_last);
+	if (new_last > old_last)
+		cover_range(old_last + 1 > first ? old_last + 1 : first, new_last, base, 0);
+	else if (new_last < old_last)
+		cover_range(new_last + 1 > first ? new_last + 1 : first, old_last, 0, base);
+}
+
+void memlens__index_cover_drop(uintptr_t base, size_t size) { cover_clear(base, size); }
 
 static inline void remove_at(struct block *b, int i)
 {
@@ -272,7 +294,7 @@ static inline void remove_at(struct block *b, int i)
 	b->count = (uint16_t)last;
 }
 
-int memlens__index_insert(const struct ml_chunk *c)
+int memlens__index_insert_ex(const struct ml_chunk *c, int flags)
 {
 	uintptr_t pgno = c->base >> PAGE_SHIFT, e;
 	unsigned off = c->base & ((1u << PAGE_SHIFT) - 1);
@@ -310,12 +332,12 @@ int memlens__index_insert(const struct ml_chunk *c)
 	pack(&recs(b)[i], c);
 	b->count = (uint16_t)(i + 1);
 	unlock_slot(self, slot, e, b);
-	if (ML_UNLIKELY(((c->base + c->size) >> PAGE_SHIFT) >= pgno + 2))
+	if (ML_UNLIKELY(((c->base + c->size) >> PAGE_SHIFT) >= pgno + 2) && !(flags & ML_IX_KEEP_COVER))
 		cover_set(c->base, c->size);
 	return 0;
 }
 
-int memlens__index_remove(uintptr_t base, uint64_t want_seq, struct ml_chunk *out)
+int memlens__index_remove_ex(uintptr_t base, uint64_t want_seq, struct ml_chunk *out, int flags)
 {
 	uintptr_t pgno = base >> PAGE_SHIFT, e;
 	unsigned off = base & ((1u << PAGE_SHIFT) - 1);
@@ -342,7 +364,7 @@ int memlens__index_remove(uintptr_t base, uint64_t want_seq, struct ml_chunk *ou
 	if (ML_UNLIKELY(b->cls > 2 && b->count * 4u <= cap_of(b)))
 		b = block_resize(b, b->cls - 2u);
 	unlock_slot(self, slot, e, b);
-	if (ML_UNLIKELY(((base + out->size) >> PAGE_SHIFT) >= pgno + 2))
+	if (ML_UNLIKELY(((base + out->size) >> PAGE_SHIFT) >= pgno + 2) && !(flags & ML_IX_KEEP_COVER))
 		cover_clear(base, out->size);
 	return 1;
 }

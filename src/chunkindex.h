@@ -34,11 +34,24 @@ struct ml_chunk {
 	uint64_t seq;
 };
 
+/* ML_IX_KEEP_COVER: leave the cover entries of a big chunk as they are (a
+ * realloc that may stay in place fixes them up with index_cover_resize). */
+#define ML_IX_KEEP_COVER 1
 /* Records a chunk; 0, or -1 when memlens is out of metadata memory. */
-int memlens__index_insert(const struct ml_chunk *c);
+int memlens__index_insert_ex(const struct ml_chunk *c, int flags);
 /* Removes the chunk based exactly at base into *out; 1 if it was there.
  * With want_seq non-zero, only a chunk with that sequence number. */
-int memlens__index_remove(uintptr_t base, uint64_t want_seq, struct ml_chunk *out);
+int memlens__index_remove_ex(uintptr_t base, uint64_t want_seq, struct ml_chunk *out, int flags);
+static inline int memlens__index_insert(const struct ml_chunk *c) { return memlens__index_insert_ex(c, 0); }
+static inline int memlens__index_remove(uintptr_t base, uint64_t want_seq, struct ml_chunk *out)
+{
+	return memlens__index_remove_ex(base, want_seq, out, 0);
+}
+/* The chunk at base changed size in place: cover the pages it gained and
+ * uncover those it lost (work in proportion to the change, not the size). */
+void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_size);
+/* The chunk at base is gone with covers kept: clear them. */
+void memlens__index_cover_drop(uintptr_t base, size_t size);
 /* Lock-free: the live chunk containing addr (base <= addr < base+size, or
  * addr == base for a 0-byte chunk); 1 if found. */
 int memlens__index_lookup(uintptr_t addr, struct ml_chunk *out);

@@ -178,7 +178,7 @@ static void note_untracked(struct mlthread *t)
 /* Indexes the chunk p of n requested bytes for thread t into *c; 0, or -1
  * (counted as untracked) when the index has no memory for it. */
 static inline __attribute__((always_inline)) int index_new(struct mlthread *t, void *p, size_t n, const void *site,
-                                                           struct ml_chunk *c)
+                                                           struct ml_chunk *c, int flags)
 {
 	c->base = (uintptr_t)p;
 	c->size = n;
@@ -186,7 +186,7 @@ static inline __attribute__((always_inline)) int index_new(struct mlthread *t, v
 	c->site = site;
 	c->tid = t->tid;
 	c->seq = memlens__next_seq(t);
-	if (ML_UNLIKELY(memlens__index_insert(c) < 0)) {
+	if (ML_UNLIKELY(memlens__index_insert_ex(c, flags) < 0)) {
 		note_untracked(t);
 		return -1;
 	}
@@ -202,7 +202,7 @@ static inline __attribute__((always_inline)) void track_new(void *p, size_t n, c
 		note_untracked(NULL);
 		return;
 	}
-	if (ML_UNLIKELY(index_new(t, p, n, site, &c) < 0))
+	if (ML_UNLIKELY(index_new(t, p, n, site, &c, 0) < 0))
 		return;
 	ML_ADD(t->n_allocs, 1);
 	ML_ADD(t->req_total, n);
@@ -621,7 +621,10 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 		note_untracked(NULL);
 		return memlens__real.realloc(p, n);
 	}
-	if (!memlens__index_remove((uintptr_t)p, 0, &old)) {
+	/* The entry goes before the real realloc, which may free p; a big
+	 * chunk's cover entries stay until we know whether it moved, so that a
+	 * realloc in place costs in proportion to the change, not the size. */
+	if (!memlens__index_remove_ex((uintptr_t)p, 0, &old, ML_IX_KEEP_COVER)) {
 		if (bad_call(p, ra, 1) == BAD_SKIP) {
 			errno = ENOMEM;
 			return NULL;
@@ -635,17 +638,22 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 		old.usable = usable_of(p);
 	q = memlens__real.realloc(p, n);
 	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
+		memlens__index_cover_drop((uintptr_t)p, old.size);
 		account_free(t, &old, ra);
 		if (q)
 			track_new(q, 0, site);
 		return q;
 	}
-	if (!q) { /* p is still valid: restore its entry */
-		if (memlens__index_insert(&old) < 0)
+	if (!q) { /* p is still valid: restore its entry (covers untouched) */
+		if (memlens__index_insert_ex(&old, ML_IX_KEEP_COVER) < 0)
 			note_untracked(t);
 		return NULL;
 	}
-	if (index_new(t, q, n, site, &c) < 0) { /* q is live but unknown to memlens */
+	if (q == p)
+		memlens__index_cover_resize((uintptr_t)p, old.size, n);
+	else
+		memlens__index_cover_drop((uintptr_t)p, old.size);
+	if (index_new(t, q, n, site, &c, q == p ? ML_IX_KEEP_COVER : 0) < 0) { /* q is live but unknown */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
 		return q;
 	}
