@@ -147,6 +147,31 @@ int main(void)
 	if (!memlens__index_remove(in.base, 7, &c))
 		FAIL("remove with the right seq failed");
 
+	/* a big chunk resized in place (realloc): covers follow the new size */
+	{
+		uintptr_t b = 0x600000000010ull;
+		struct ml_chunk big = { b, 100000, 100008, 0, 1, 9 }, out;
+		memlens__index_insert(&big);
+		for (int k = 0; k < 3; k++) {
+			size_t sizes[3] = { 300000, 50000, 200000 };
+			size_t old = big.size;
+			if (!memlens__index_remove_ex(b, 0, &out, ML_IX_KEEP_COVER))
+				FAIL("remove_ex");
+			big.size = sizes[k];
+			memlens__index_insert_ex(&big, ML_IX_KEEP_COVER);
+			memlens__index_cover_resize(b, old, big.size);
+			for (uintptr_t a = b; a < b + 320000; a += 1000) {
+				int got = memlens__index_lookup(a, &out);
+				if (got != (a < b + big.size))
+					FAIL("after resize to %zu: lookup at +%lu gives %d", big.size, (unsigned long)(a - b), got);
+			}
+		}
+		memlens__index_remove(b, 0, &out);
+		for (uintptr_t a = b; a < b + 320000; a += 1000)
+			if (memlens__index_lookup(a, &out))
+				FAIL("after remove: +%lu still answers", (unsigned long)(a - b));
+	}
+
 	pthread_t th[5];
 	struct job jobs[4];
 	for (int i = 0; i < 4; i++) {
