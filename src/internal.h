@@ -81,6 +81,7 @@ int memlens__symbolize(const void *addr, struct mlbuf *b);
 struct alloc_info;
 struct ml_allocator {
 	struct allocator pub;  /* first: the public view */
+	/* Fills *out (only) when p is in one of this allocator's allocations. */
 	int (*get_info)(const void *p, struct alloc_info *out);
 };
 extern const struct ml_allocator memlens__malloc_allocator;

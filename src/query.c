@@ -6,16 +6,14 @@ static const struct ml_allocator *const allocators[] = {
 	&memlens__malloc_allocator,
 };
 
+/* Each get_info fills *out only when it answers, so no copy is needed. */
 ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 {
-	struct alloc_info tmp;
 	if (!out)
 		return -1;
 	for (unsigned i = 0; i < sizeof allocators / sizeof *allocators; i++)
-		if (allocators[i]->get_info(p, &tmp) == 0) {
-			*out = tmp;
+		if (allocators[i]->get_info(p, out) == 0)
 			return 0;
-		}
 	return -1;
 }
 
