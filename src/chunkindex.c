@@ -120,14 +120,16 @@ static inline void unpack(struct ml_chunk *c, const struct rec *r, uintptr_t bas
 
 /* ---- offset search (SSE2, 8 offsets at a time) ---- */
 
+/* Newest records are appended at the end, and a chunk is most often freed
+ * soon after it was made: search from the end. */
 static inline int find_exact(const uint16_t *off, unsigned n, unsigned key)
 {
 	__m128i k = _mm_set1_epi16((short)key);
-	for (unsigned i = 0; i < n; i += 8) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(off + i));
+	for (unsigned i = round8(n); i >= 8; i -= 8) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(off + i - 8));
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, k));
 		if (m) {
-			unsigned j = i + ((unsigned)__builtin_ctz(m) >> 1);
+			unsigned j = i - 8 + ((unsigned)__builtin_ctz(m) >> 1);
 			return j < n ? (int)j : -1;
 		}
 	}
@@ -167,9 +169,22 @@ static inline int find_pred(const uint16_t *off, unsigned n, unsigned key)
 
 /* Takes the page's lock bit; returns the entry as it was.  The thread
  * publishes the lock in its record first, and backs off while a fork is
- * waiting for writers to drain (thread.c). */
+ * waiting for writers to drain (thread.c).
+ * While the process has one thread (glibc's own test, which its malloc
+ * uses to skip its locks: glibc clears the flag before a second thread
+ * exists, and sets it again in a fork child), no other writer can exist:
+ * the lock bit is set with a plain store, which still tells a signal
+ * handler on this thread that the page is being changed. */
 static inline uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
 {
+	if (ML_LIKELY(*memlens__single_threaded)) {
+		uintptr_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
+		if (t)
+			__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
+		__atomic_store_n(slot, e | E_LOCK, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		return e;
+	}
 	for (;;) {
 		if (t)
 			__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
@@ -190,6 +205,7 @@ static inline uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
 /* Publishes b (unlocked, next version) in place of the entry e. */
 static inline void unlock_slot(struct mlthread *t, uintptr_t *slot, uintptr_t e, struct block *b)
 {
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(slot, e_next(e, b), __ATOMIC_RELEASE);
 	if (t)
 		__atomic_store_n(&t->in_index, 0, __ATOMIC_RELEASE);

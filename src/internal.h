@@ -97,6 +97,10 @@ extern int memlens__forked_child;
  * and start tracking (a no-op otherwise). */
 void memlens__early_index(void);
 
+/* glibc's __libc_single_threaded (true while the process has one thread),
+ * or a constant false where the C library lacks it. */
+extern const volatile char *memlens__single_threaded;
+
 /* Set when some chunk could not be indexed: a free memlens does not
  * recognise may then be legitimate and is passed on, not reported. */
 extern int memlens__index_incomplete;

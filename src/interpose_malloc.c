@@ -41,6 +41,8 @@
 #endif
 
 struct ml_real memlens__real;
+static const char always_multi = 0;
+const volatile char *memlens__single_threaded = &always_multi;
 int memlens__index_incomplete;
 uint64_t memlens__untracked_global;
 static int resolve_state; /* 0: not yet, 1: resolving, 2: ready */
@@ -135,6 +137,11 @@ ML_NO_SANITIZE int memlens__resolve(void)
 		if (!r.memalign)
 			r.memalign = fallback_memalign;
 		memlens__real_is_glibc = next_is_glibc(r.malloc);
+		{
+			const char *st = dlsym(RTLD_DEFAULT, "__libc_single_threaded");
+			if (st)
+				memlens__single_threaded = st;
+		}
 		memlens__real = r;
 		__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
 		return 0;

@@ -14,6 +14,11 @@
 
 __thread struct mltls memlens__tls __attribute__((tls_model("initial-exec")));
 int memlens__forking;
+/* The index takes its single-threaded path while this is 1 (glibc's
+ * __libc_single_threaded in the runtime); main clears it before it starts
+ * threads, so both paths are exercised. */
+static volatile char single = 1;
+const volatile char *memlens__single_threaded = &single;
 
 #define FAIL(...) do { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); \
 	fputc('\n', stderr); exit(1); } while (0)
@@ -174,6 +179,7 @@ int main(void)
 
 	pthread_t th[5];
 	struct job jobs[4];
+	single = 0;
 	for (int i = 0; i < 4; i++) {
 		jobs[i].lo = 0x100000000000ull + (uintptr_t)i * (16u << 20);
 		jobs[i].seed = 10 + (unsigned)i;
