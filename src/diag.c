@@ -100,6 +100,14 @@ size_t memlens__bend(struct mlbuf *b)
 	return b->len;
 }
 
+/* To memlens's log descriptor, or to fd 2 should the program have closed
+ * ours (some close every descriptor above 2). */
+void memlens__log_write(const char *buf, size_t len)
+{
+	if (memlens__write_all(memlens__opt.log_fd, buf, len) < 0 && memlens__opt.log_fd != 2)
+		memlens__write_all(2, buf, len);
+}
+
 static void vdiag(const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[1024];
@@ -109,7 +117,7 @@ static void vdiag(const char *prefix, const char *fmt, va_list ap)
 	if (b.len >= b.cap - 1)
 		b.len = b.cap - 2;
 	memlens__bputc(&b, '\n');
-	memlens__write_all(memlens__opt.log_fd, buf, b.len < b.cap ? b.len : b.cap);
+	memlens__log_write(buf, b.len < b.cap ? b.len : b.cap);
 }
 
 void memlens__diag(const char *fmt, ...)

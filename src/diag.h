@@ -24,6 +24,9 @@ void memlens__bfmt(struct mlbuf *b, const char *fmt, ...) __attribute__((format(
 /* Terminates the buffer (truncating if full) and returns the length needed. */
 size_t memlens__bend(struct mlbuf *b);
 
+/* Writes to memlens's log (MEMLENS_LOG, or memlens's own copy of stderr). */
+void memlens__log_write(const char *buf, size_t len);
+
 /* "memlens: " + formatted text + "\n" on fd 2 (or the MEMLENS_LOG fd). */
 void memlens__diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void memlens__warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

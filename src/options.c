@@ -4,7 +4,9 @@
 #include "options.h"
 #include "diag.h"
 #include "prim.h"
+#include <fcntl.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 struct memlens_options memlens__opt = {
 	.stats = 0, .stats_path = NULL, .on_error = ML_ON_ERROR_WARN, .verbose = 0, .log_fd = 2,
@@ -30,6 +32,14 @@ void memlens__options_init(void)
 			memlens__opt.log_fd = fd;
 		else
 			memlens__warn("MEMLENS_LOG=%s: cannot open for writing; logging to stderr", v);
+	}
+	if (memlens__opt.log_fd == 2) {
+		/* Programs close stderr on their way out (coreutils' close_stdout
+		 * does, in an atexit handler), before memlens reports: keep our
+		 * own copy, out of the way of the program's descriptors. */
+		long fd = ML_SYS(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 100, 0, 0, 0);
+		if (fd >= 0)
+			memlens__opt.log_fd = (int)fd;
 	}
 	if ((v = memlens__getenv("MEMLENS_VERBOSE")))
 		memlens__opt.verbose = parse_bool("MEMLENS_VERBOSE", v, 0);

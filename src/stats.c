@@ -27,11 +27,12 @@ ML_API_EXPORT int memlens_get_stats(struct memlens_stats *out, size_t out_size)
 	return 0;
 }
 
-ML_API_EXPORT void memlens_print_stats(int fd)
+/* The statistics as text into buf; returns the length written. */
+static size_t format_stats(char *buf, size_t cap)
 {
 	struct memlens_stats s;
-	char buf[2048], exe[512];
-	struct mlbuf b = MLBUF(buf);
+	char exe[512];
+	struct mlbuf b = { buf, cap, 0 };
 	long n = ML_SYS(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1, 0, 0, 0);
 	exe[n > 0 ? n : 0] = '\0';
 	memlens_get_stats(&s, sizeof s);
@@ -50,7 +51,14 @@ ML_API_EXPORT void memlens_print_stats(int fd)
 		if (s.size_class[i])
 			memlens__bfmt(&b, " %d:%lu", i, (unsigned long)s.size_class[i]);
 	memlens__bputc(&b, '\n');
-	memlens__write_all(fd, buf, b.len < sizeof buf ? b.len : sizeof buf);
+	return b.len < cap ? b.len : cap;
+}
+
+ML_API_EXPORT void memlens_print_stats(int fd)
+{
+	char buf[2048];
+	size_t n = format_stats(buf, sizeof buf);
+	memlens__write_all(fd, buf, n);
 }
 
 /* MEMLENS_STATS=path: the process memlens run started (MEMLENS_ROOT_PID),
@@ -66,7 +74,9 @@ void memlens__stats_at_exit(void)
 	if (!memlens__opt.stats)
 		return;
 	if (!memlens__opt.stats_path) {
-		memlens_print_stats(memlens__opt.log_fd);
+		char buf[2048];
+		size_t n = format_stats(buf, sizeof buf);
+		memlens__log_write(buf, n);
 		return;
 	}
 	root = memlens__getenv("MEMLENS_ROOT_PID");
