@@ -4,8 +4,9 @@
 #include "internal.h"
 #include "prim.h"
 
-#define BOOT_SIZE (256 * 1024)
-static char boot_arena[BOOT_SIZE] __attribute__((aligned(64)));
+char memlens__boot_arena[ML_BOOT_SIZE] __attribute__((aligned(64)));
+#define boot_arena memlens__boot_arena
+#define BOOT_SIZE ML_BOOT_SIZE
 static size_t boot_used;
 
 struct boot_hdr { size_t size; size_t pad; }; /* 16 bytes keeps 16-byte alignment */
@@ -26,11 +27,6 @@ ML_NO_SANITIZE void *memlens__boot_alloc(size_t n, size_t align)
 	} while (!__atomic_compare_exchange_n(&boot_used, &old, at + n, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	((struct boot_hdr *)(boot_arena + at))[-1].size = n;
 	return boot_arena + at; /* .bss: already zero, so calloc needs nothing */
-}
-
-ML_NO_SANITIZE int memlens__boot_owns(const void *p)
-{
-	return (uintptr_t)p - (uintptr_t)boot_arena < BOOT_SIZE;
 }
 
 ML_NO_SANITIZE size_t memlens__boot_size(const void *p)

@@ -37,9 +37,14 @@ int memlens__resolve(void);
 
 /* bootstrap.c: a static arena for allocations made before the real
  * functions are known (dlsym may calloc). */
+#define ML_BOOT_SIZE (256 * 1024)
+extern char memlens__boot_arena[ML_BOOT_SIZE];
 void *memlens__boot_alloc(size_t n, size_t align);
-int memlens__boot_owns(const void *p);
 size_t memlens__boot_size(const void *p);
+static inline ML_NO_SANITIZE int memlens__boot_owns(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)memlens__boot_arena < ML_BOOT_SIZE;
+}
 
 /* site.c: the allocation site for a call whose return address is ra: ra
  * itself, or the first caller outside the allocator, libc/libstdc++ wrappers

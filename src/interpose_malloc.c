@@ -328,6 +328,7 @@ static int defer(struct mlthread *t, int kind, void *p, size_t n, const void *si
 	t->pending[i].n = n;
 	t->pending[i].site = site;
 	t->pending[i].seq = seq;
+	memlens__tls.pending = 1;
 	return 1;
 }
 
@@ -371,6 +372,11 @@ static void __attribute__((noinline)) drain(struct mltls *tl, struct mlthread *t
 		if (__atomic_compare_exchange_n(&t->npending, &n, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
 	}
+	/* A handler that defers after this sees npending 0 again and sets the
+	 * flag anew, after we clear it: no event is left without its flag. */
+	tl->pending = 0;
+	if (__atomic_load_n(&t->npending, __ATOMIC_RELAXED))
+		tl->pending = 1;
 	tl->guard = ML_GUARD_NONE;
 }
 
@@ -378,7 +384,7 @@ static inline void enter(struct mltls *tl) { tl->guard = ML_GUARD_HOOK; }
 static inline void leave(struct mltls *tl)
 {
 	tl->guard = ML_GUARD_NONE;
-	if (ML_UNLIKELY(tl->self && tl->self->npending))
+	if (ML_UNLIKELY(tl->pending))
 		drain(tl, tl->self);
 }
 

@@ -50,7 +50,8 @@ struct mlthread {
 
 struct mltls {
 	struct mlthread *self;
-	int guard;  /* ML_GUARD_*: why this thread is inside memlens */
+	int guard;   /* ML_GUARD_*: why this thread is inside memlens */
+	int pending; /* self->pending holds deferred events (see drain) */
 };
 enum { ML_GUARD_NONE = 0, ML_GUARD_HOOK = 1, ML_GUARD_INTERNAL = 2 };
 
