@@ -12,8 +12,8 @@
  * Size bound: 24 bytes of record + 2 bytes of offset per live chunk in
  *   blocks kept between 1/4 and full (size classes 1.5x apart), plus 16
  *   bytes per 4 KiB page touched (0.4% of heap).
- * Locking: a writer locks one page (one atomic RMW on its dir entry) per
- *   insert or remove.  Readers take no lock: they validate a copy against
+ * Locking: a writer locks one page (one atomic RMW on its dir entry; a plain
+ *   store while the process is single-threaded) per insert or remove.  Readers take no lock: they validate a copy against
  *   the dir entry, whose version every unlock advances (a seqlock), and
  *   retry; a reader that interrupted its own thread's update (a signal
  *   handler) answers "unknown" instead of waiting.
@@ -55,7 +55,8 @@ void memlens__index_cover_drop(uintptr_t base, size_t size);
 /* Lock-free: the live chunk containing addr (base <= addr < base+size, or
  * addr == base for a 0-byte chunk); 1 if found. */
 int memlens__index_lookup(uintptr_t addr, struct ml_chunk *out);
-/* Calls fn for every live chunk (each page locked while it is visited). */
+/* Calls fn for every live chunk (each page locked while it is visited).
+ * Walks the whole directory: for tests and reports, never a fast path. */
 void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);
 /* Bytes of index metadata in use (blocks + touched directory pages). */
 size_t memlens__index_metadata_bytes(void);
