@@ -44,7 +44,8 @@ struct block {
 	uint16_t count;
 	uint8_t cls;
 	uint8_t rec_at;    /* records start at rec_at * 8 bytes */
-	uint32_t pad;
+	uint16_t cap;      /* class_cap[cls], kept here for the readers */
+	uint16_t pad;
 	uint16_t off[];    /* offsets in the page, unsorted; EMPTY_OFF beyond count,
 	                      padded to a multiple of 8; then the records */
 };
@@ -56,7 +57,9 @@ static const uint16_t class_bytes[NCLS] = { 64, 96, 128, 192, 256, 384, 512, 768
 static const uint16_t class_cap[NCLS] = { 1, 2, 4, 6, 8, 14, 18, 28, 38, 58, 78, 117, 156, 235, 314, 472, 629 };
 
 static inline unsigned round8(unsigned n) { return (n + 7) & ~7u; }
-static inline unsigned cap_of(const struct block *b) { return class_cap[b->cls < NCLS ? b->cls : 0]; }
+/* A block's memory only ever holds blocks of its class (arena.h), so even a
+ * stale reader finds a capacity that fits the memory it reads. */
+static inline unsigned cap_of(const struct block *b) { return b->cap; }
 static inline struct rec *recs(struct block *b) { return (struct rec *)((char *)b + b->rec_at * 8u); }
 
 /* ---- address -> slots ---- */
@@ -229,6 +232,7 @@ static struct block *block_new(unsigned cls)
 	if (!b)
 		return NULL;
 	b->cls = (uint8_t)cls;
+	b->cap = class_cap[cls];
 	b->rec_at = (uint8_t)((HDR + 2 * round8(class_cap[cls])) / 8);
 	b->count = 0;
 	for (unsigned i = 0; i < round8(class_cap[cls]); i++)

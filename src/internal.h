@@ -88,6 +88,8 @@ struct ml_allocator {
 	struct allocator pub;  /* first: the public view */
 	/* Fills *out (only) when p is in one of this allocator's allocations. */
 	int (*get_info)(const void *p, struct alloc_info *out);
+	/* The same for the start and requested size alone; 0, or -1. */
+	int (*bounds)(const void *p, void **base, size_t *size);
 };
 extern const struct ml_allocator memlens__malloc_allocator;
 

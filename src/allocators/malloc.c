@@ -23,7 +23,18 @@ static int malloc_get_info(const void *p, struct alloc_info *out)
 	return 0;
 }
 
+static int malloc_bounds(const void *p, void **base, size_t *size)
+{
+	struct ml_chunk c;
+	if (!memlens__index_lookup((uintptr_t)p, &c))
+		return -1;
+	*base = (void *)c.base;
+	*size = c.size;
+	return 0;
+}
+
 const struct ml_allocator memlens__malloc_allocator = {
 	.pub = { .name = "malloc" },
 	.get_info = malloc_get_info,
+	.bounds = malloc_bounds,
 };
