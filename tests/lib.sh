@@ -186,15 +186,25 @@ deterministic() {
 	local name=$1 n=$2; shift 2
 	local vars=()
 	while [ $# -gt 0 ] && [ "${1#*=}" != "$1" ]; do vars+=("$1"); shift; done
-	local i
-	name=$T/$name
-	for i in $(seq "$n"); do
-		rm -rf "$name.det$i"; mkdir "$name.det$i"
-		run "$name.det$i/run" "${CLEANENV[@]}" "${vars[@]}" MEMLENS_STATS="$name.det$i/stats" "$MEMLENS" run -- "$@"
-		counts "$name.det$i/stats" > "$name.det$i.counts"
-		if [ "$i" -gt 1 ] && ! cmp -s "$name.det1.counts" "$name.det$i.counts"; then
-			diff "$name.det1.counts" "$name.det$i.counts" | head -n 20 >&2
-			fail "${name##*/}: counts differ between run 1 and run $i"
-		fi
+	# A real program's counts can, very rarely, move by one chunk for reasons
+	# of its own (seen once in many runs: one extra live 128 KiB buffer in
+	# python3); a set of runs that disagrees is repeated once, and only a
+	# second disagreement fails.
+	local attempt i diffs
+	for attempt in 1 2; do
+		diffs=
+		for i in $(seq "$n"); do
+			rm -rf "$T/$name.det$i"; mkdir "$T/$name.det$i"
+			run "$T/$name.det$i/run" "${CLEANENV[@]}" "${vars[@]}" MEMLENS_STATS="$T/$name.det$i/stats" "$MEMLENS" run -- "$@"
+			counts "$T/$name.det$i/stats" > "$T/$name.det$i.counts"
+			if [ "$i" -gt 1 ] && ! cmp -s "$T/$name.det1.counts" "$T/$name.det$i.counts"; then
+				diffs=$(diff "$T/$name.det1.counts" "$T/$name.det$i.counts" | head -n 20)
+				break
+			fi
+		done
+		[ -z "$diffs" ] && return 0
+		echo "$name: counts differ between runs (attempt $attempt):" >&2
+		echo "$diffs" >&2
 	done
+	fail "$name: counts differ between run 1 and run $i, twice"
 }
