@@ -70,8 +70,8 @@ asan-check:
 demo: deps-if-missing all
 	@BUILD=$(BUILD) scripts/demo.sh
 
-soak: all
-	@BUILD=$(BUILD) MEMLENS_SOAK=1 tests/run_tests.sh
+soak: deps-if-missing all
+	@BUILD=$(BUILD) tests/run_tests.sh soak
 
 bench: all
 	@BUILD=$(BUILD) bench/run.sh

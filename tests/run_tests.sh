@@ -8,7 +8,8 @@
 # preload (tests/preload/*.sh driving the plain programs tests/preload/*.c
 # under `memlens run`, and their pkg-config-linked twins), real
 # (tests/real/*.sh: real programs, plain against memlens).  No argument runs
-# all three.  LAYER/NAME runs one test, e.g. `tests/run_tests.sh unit/lookup`.
+# all three.  soak (tests/soak/*.sh: long and repeated stress, `make soak`)
+# runs only when asked for.  LAYER/NAME runs one test, e.g. `tests/run_tests.sh unit/lookup`.
 #
 # Every test runs in its own process under `timeout -k 5 N` (N = 60 s, or a
 # "TIMEOUT: N" comment in the test's first lines) and prints one line:
@@ -51,10 +52,10 @@ layers=()
 only=()
 for a in "$@"; do
 	case $a in
-	unit|preload|real) layers+=("$a") ;;
+	unit|preload|real|soak) layers+=("$a") ;;
 	internal/*) only+=("$a"); layers+=(unit) ;;
 	*/*) only+=("$a"); layers+=("${a%%/*}") ;;
-	*) echo "usage: $0 [unit|preload|real|LAYER/NAME ...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [unit|preload|real|soak|LAYER/NAME ...]" >&2; exit 2 ;;
 	esac
 done
 [ ${#layers[@]} = 0 ] && layers=(unit preload real)
@@ -62,7 +63,7 @@ if [ -n "$ASAN" ]; then
 	layers=(unit)
 fi
 
-mkdir -p "$TB/unit" "$TB/preload" "$TB/real" "$TB/logs"
+mkdir -p "$TB/unit" "$TB/preload" "$TB/real" "$TB/soak" "$TB/logs"
 RESULTS=$TB/logs/results.$$
 : > "$RESULTS"
 
@@ -292,7 +293,7 @@ export ASAN_SKIP
 for layer in "${layers[@]}"; do
 	case " ${done_layers:-} " in *" $layer "*) continue ;; esac
 	done_layers="${done_layers:-} $layer"
-	if [ "$layer" = preload ] || [ "$layer" = real ]; then
+	if [ "$layer" = preload ] || [ "$layer" = real ] || [ "$layer" = soak ]; then
 		# build the preload programs once, in parallel (real tests use some too)
 		if [ -z "${built_progs:-}" ]; then
 			built_progs=1

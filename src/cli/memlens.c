@@ -468,7 +468,18 @@ static void forward_signal(int sig)
 	errno = saved;
 }
 
-static const int ignored_signals[] = { SIGINT, SIGQUIT };
+/* SIGINT and SIGQUIT from the terminal reach PROG directly (same process
+ * group), so memlens itself must not die of them, nor pass them on twice;
+ * one sent to memlens alone with kill(2) (si_code <= 0: SI_USER, SI_QUEUE,
+ * SI_TKILL) is passed on, as for the other signals. */
+static void forward_if_sent(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (si && si->si_code <= 0)
+		forward_signal(sig);
+}
+
+static const int interrupt_signals[] = { SIGINT, SIGQUIT };
 static const int forwarded_signals[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -485,8 +496,8 @@ static int run_prog(char **argv)
 	 * sees one before its dispositions are settled. */
 	sigset_t block, old;
 	sigemptyset(&block);
-	for (size_t i = 0; i < NELEMS(ignored_signals); i++)
-		sigaddset(&block, ignored_signals[i]);
+	for (size_t i = 0; i < NELEMS(interrupt_signals); i++)
+		sigaddset(&block, interrupt_signals[i]);
 	for (size_t i = 0; i < NELEMS(forwarded_signals); i++)
 		sigaddset(&block, forwarded_signals[i]);
 	sigprocmask(SIG_BLOCK, &block, &old);
@@ -524,10 +535,11 @@ static int run_prog(char **argv)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
+	sa.sa_sigaction = forward_if_sent;
+	for (size_t i = 0; i < NELEMS(interrupt_signals); i++)
+		sigaction(interrupt_signals[i], &sa, NULL);
 	sa.sa_flags = SA_RESTART;
-	sa.sa_handler = SIG_IGN;
-	for (size_t i = 0; i < NELEMS(ignored_signals); i++)
-		sigaction(ignored_signals[i], &sa, NULL);
 	sa.sa_handler = forward_signal;
 	for (size_t i = 0; i < NELEMS(forwarded_signals); i++)
 		sigaction(forwarded_signals[i], &sa, NULL);

@@ -82,8 +82,7 @@ expect_stat kv n_allocs 1
 expect_stat kv n_frees 1
 
 # memlens run passes SIGTERM and SIGHUP on to PROG and reports 128+N;
-# nothing is left running.  (SIGINT is left out: memlens run, like system(),
-# ignores it and relies on the terminal sending it to PROG as well.)
+# nothing is left running.
 for sig in TERM HUP; do
 	"${CLEANENV[@]}" "$MEMLENS" run -- sleep 31.25 > /dev/null 2>&1 &
 	mpid=$!
@@ -100,6 +99,22 @@ for sig in TERM HUP; do
 		fail "SIG$sig to memlens run left its program running"
 	fi
 done
+
+# A SIGINT sent to memlens run alone (kill, not the terminal) reaches PROG.
+# PROG installs its own handler: a job started in the background by a
+# script begins with SIGINT ignored.
+cat > int.py <<'PY'
+import signal, sys, time
+signal.signal(signal.SIGINT, lambda *a: (print("got SIGINT", flush=True), sys.exit(5)))
+time.sleep(30)
+PY
+"${CLEANENV[@]}" "$MEMLENS" run -- python3 int.py > int.out 2>&1 &
+mpid=$!
+sleep 1
+kill -INT $mpid
+st=0
+wait $mpid || st=$?
+[ "$st" = 5 ] && grep -qx 'got SIGINT' int.out || { show int.out; fail "SIGINT to memlens run: status $st, expected PROG's 5"; }
 
 run h "${CLEANENV[@]}" "$MEMLENS" --version
 expect_rc h 0 "memlens --version"
