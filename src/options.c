@@ -56,6 +56,16 @@ void memlens__options_init(void)
 			memlens__opt.stats_path = v;
 		}
 	}
+	if ((v = memlens__getenv("MEMLENS_ROOT_PID")) && *v) {
+		long r = 0;
+		const char *c = v;
+		for (; *c >= '0' && *c <= '9'; c++)
+			r = r * 10 + (*c - '0');
+		if (*c || r <= 0)
+			memlens__warn("MEMLENS_ROOT_PID=%s is not a process id; ignored", v);
+		else
+			memlens__opt.root_pid = r;
+	}
 	if ((v = memlens__getenv("MEMLENS_ON_ERROR"))) {
 		if (!strcmp(v, "warn"))
 			memlens__opt.on_error = ML_ON_ERROR_WARN;

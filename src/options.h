@@ -10,6 +10,8 @@ struct memlens_options {
 	int on_error;           /* MEMLENS_ON_ERROR */
 	int verbose;            /* MEMLENS_VERBOSE */
 	int log_fd;             /* where diagnostics go (MEMLENS_LOG) */
+	long root_pid;          /* MEMLENS_ROOT_PID (set by memlens run): the
+	                           process that writes MEMLENS_STATS=FILE; 0 unset */
 };
 extern struct memlens_options memlens__opt;
 

@@ -68,7 +68,6 @@ void memlens__stats_at_exit(void)
 {
 	char path[4096];
 	struct mlbuf b = MLBUF(path);
-	const char *root;
 	pid_t pid = memlens__getpid();
 	int fd, own_file;
 	if (!memlens__opt.stats)
@@ -79,14 +78,7 @@ void memlens__stats_at_exit(void)
 		memlens__log_write(buf, n);
 		return;
 	}
-	root = memlens__getenv("MEMLENS_ROOT_PID");
-	own_file = root && *root ? 0 : memlens__forked_child;
-	if (root && *root) {
-		long r = 0;
-		for (const char *c = root; *c >= '0' && *c <= '9'; c++)
-			r = r * 10 + (*c - '0');
-		own_file = r != pid;
-	}
+	own_file = memlens__opt.root_pid ? memlens__opt.root_pid != pid : memlens__forked_child;
 	memlens__bputs(&b, memlens__opt.stats_path);
 	if (own_file)
 		memlens__bfmt(&b, ".%d", (int)pid);
