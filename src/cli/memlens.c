@@ -77,6 +77,8 @@ static const char usage_text[] =
 "  MEMLENS_VERBOSE   1/0: print the effective options at start-up. Default 0.\n"
 "  MEMLENS_LOG       file for memlens's diagnostics instead of stderr.\n"
 "  MEMLENS_LIB       (memlens run only) the runtime library to preload.\n"
+"  MEMLENS_ROOT_PID  set by memlens run for PROG: the process that writes\n"
+"                    MEMLENS_STATS=FILE (the others write FILE.<pid>).\n"
 "                    Default: <dir of memlens>/../lib/libmemlens.so\n"
 "\n"
 "Exit status of memlens run: PROG's status; 128+N if PROG died of signal N;\n"
