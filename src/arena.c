@@ -18,14 +18,8 @@ static char *bump, *bump_end;
 static int lock_word;
 static size_t in_use;
 
-void memlens__arena_lock(void)
-{
-	while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&lock_word, __ATOMIC_RELAXED))
-			memlens__pause();
-}
-
-void memlens__arena_unlock(void) { __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE); }
+void memlens__arena_lock(void) { memlens__spin_lock(&lock_word); }
+void memlens__arena_unlock(void) { memlens__spin_unlock(&lock_word); }
 
 static unsigned class_of(size_t size)
 {

@@ -82,11 +82,9 @@ int memlens__symbolize(const void *addr, struct mlbuf *b)
 	/* The main program's name may be empty or relative; /proc knows it. */
 	char exe[512];
 	if (lm && lm->l_name && !*lm->l_name) {
-		long n = ML_SYS(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1, 0, 0, 0);
-		if (n > 0) {
-			exe[n] = '\0';
+		memlens__exe_path(exe, sizeof exe);
+		if (*exe)
 			file = exe;
-		}
 	}
 	if (di.dli_sname && di.dli_saddr)
 		memlens__bfmt(b, "%s+0x%lx ", di.dli_sname, (unsigned long)((uintptr_t)addr - (uintptr_t)di.dli_saddr));

@@ -50,6 +50,8 @@ static inline ML_NO_SANITIZE int memlens__boot_owns(const void *p)
  * itself, or the first caller outside the allocator, libc/libstdc++ wrappers
  * (strdup, asprintf, operator new, ...) and memlens. */
 void memlens__site_init(void);
+/* Is the object holding addr's file named prefix... ("libc.so")? */
+int memlens__object_is(const void *addr, const char *prefix);
 /* cfa: the canonical frame address of the hook that received ra (its
  * __builtin_dwarf_cfa()), or 0 when unknown (then it unwinds fully). */
 const void *memlens__site_slow(const void *ra, uintptr_t cfa);

@@ -94,18 +94,6 @@ void memlens__early_index(void) {}
 
 static void *fallback_memalign(size_t align, size_t n);
 
-/* Is the next malloc glibc's own (so its chunk header layout is known)? */
-ML_NO_SANITIZE static int next_is_glibc(void *m)
-{
-	Dl_info di;
-	const char *base, *s;
-	if (!dladdr(m, &di) || !di.dli_fname)
-		return 0;
-	for (base = s = di.dli_fname; *s; s++)
-		if (*s == '/')
-			base = s + 1;
-	return !strncmp(base, "libc.so", 7) && dlsym(RTLD_NEXT, "gnu_get_libc_version") != NULL;
-}
 
 ML_NO_SANITIZE int memlens__resolve(void)
 {
@@ -136,7 +124,9 @@ ML_NO_SANITIZE int memlens__resolve(void)
 		}
 		if (!r.memalign)
 			r.memalign = fallback_memalign;
-		memlens__real_is_glibc = next_is_glibc(r.malloc);
+		/* glibc's own malloc: its chunk header layout is known */
+		memlens__real_is_glibc = memlens__object_is(r.malloc, "libc.so") &&
+		                         dlsym(RTLD_NEXT, "gnu_get_libc_version") != NULL;
 		{
 			const char *st = dlsym(RTLD_DEFAULT, "__libc_single_threaded");
 			if (st)

@@ -82,6 +82,13 @@ int memlens__open_out(const char *path, int append)
 
 void memlens__close(int fd) { ML_SYS(SYS_close, fd, 0, 0, 0, 0, 0); }
 
+void memlens__exe_path(char *buf, size_t len)
+{
+	long n = len ? ML_SYS(SYS_readlink, "/proc/self/exe", buf, len - 1, 0, 0, 0) : -1;
+	if (len)
+		buf[n > 0 ? n : 0] = '\0';
+}
+
 void memlens__abort(void)
 {
 	/* Like abort(3) but without touching stdio: unblock, raise, then die. */

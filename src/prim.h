@@ -26,4 +26,17 @@ void memlens__close(int fd);
 void memlens__abort(void) __attribute__((noreturn));
 
 static inline void memlens__pause(void) { __builtin_ia32_pause(); }
+
+/* A test-and-test-and-set lock for memlens's rare, short critical sections
+ * (never on the allocation path). */
+static inline void memlens__spin_lock(int *w)
+{
+	while (__atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(w, __ATOMIC_RELAXED))
+			memlens__pause();
+}
+static inline void memlens__spin_unlock(int *w) { __atomic_store_n(w, 0, __ATOMIC_RELEASE); }
+
+/* The running executable's path (NUL-terminated, "" if unknown). */
+void memlens__exe_path(char *buf, size_t len);
 #endif

@@ -61,7 +61,7 @@ static int text_of(const void *addr, uintptr_t *lo, uintptr_t *hi)
 	return q.hi != 0;
 }
 
-static int object_is(const void *addr, const char *prefix)
+ML_NO_SANITIZE int memlens__object_is(const void *addr, const char *prefix)
 {
 	Dl_info di;
 	const char *base, *c;
@@ -104,11 +104,11 @@ void memlens__site_init(void)
 	void *strdup_fn = dlsym(RTLD_DEFAULT, "strdup"), *new_fn = dlsym(RTLD_DEFAULT, "_Znwm");
 	int n = 0;
 	/* Everything libc or libstdc++ allocates is on its caller's behalf. */
-	if (object_is(strdup_fn, "libc.so") && text_of(strdup_fn, &lo, &hi)) {
+	if (memlens__object_is(strdup_fn, "libc.so") && text_of(strdup_fn, &lo, &hi)) {
 		memlens__wrap_lo[n] = lo;
 		memlens__wrap_len[n++] = hi - lo;
 	}
-	if (new_fn && object_is(new_fn, "libstdc++.so") && text_of(new_fn, &lo, &hi)) {
+	if (new_fn && memlens__object_is(new_fn, "libstdc++.so") && text_of(new_fn, &lo, &hi)) {
 		memlens__wrap_lo[n] = lo;
 		memlens__wrap_len[n++] = hi - lo;
 	} else if (new_fn && new_family_span(&lo, &hi)) {

@@ -5,7 +5,6 @@
 #include "thread.h"
 #include "chunkindex.h"
 #include <string.h>
-#include <sys/syscall.h>
 
 int memlens__forked_child;
 
@@ -33,8 +32,7 @@ static size_t format_stats(char *buf, size_t cap)
 	struct memlens_stats s;
 	char exe[512];
 	struct mlbuf b = { buf, cap, 0 };
-	long n = ML_SYS(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1, 0, 0, 0);
-	exe[n > 0 ? n : 0] = '\0';
+	memlens__exe_path(exe, sizeof exe);
 	memlens_get_stats(&s, sizeof s);
 	memlens__bfmt(&b, "memlens: stats pid=%d exe=%s\n", (int)memlens__getpid(), exe);
 	memlens__bfmt(&b, "memlens: n_allocs=%lu n_frees=%lu n_reallocs=%lu n_bad_frees=%lu n_untracked=%lu\n",

@@ -28,13 +28,8 @@ static size_t records_bytes;
 
 size_t memlens__thread_records_bytes(void) { return __atomic_load_n(&records_bytes, __ATOMIC_RELAXED); }
 
-static void registry_lock(void)
-{
-	while (__atomic_exchange_n(&registry_lock_word, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&registry_lock_word, __ATOMIC_RELAXED))
-			memlens__pause();
-}
-static void registry_unlock(void) { __atomic_store_n(&registry_lock_word, 0, __ATOMIC_RELEASE); }
+static void registry_lock(void) { memlens__spin_lock(&registry_lock_word); }
+static void registry_unlock(void) { memlens__spin_unlock(&registry_lock_word); }
 
 static void fold_into_dead(struct mlthread *t)
 {
