@@ -8,9 +8,9 @@
 #include "thread.h"
 #include <dlfcn.h>
 #include <link.h>
+#include <stdlib.h>
 #include <unwind.h>
 
-#include <stdlib.h>
 extern __typeof(malloc) memlens__malloc_self;
 
 static _Unwind_Reason_Code warm_cb(struct _Unwind_Context *ctx, void *arg)

@@ -39,23 +39,18 @@ static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* The executable segment of the object holding addr, found by its load
+ * bias (the link map's l_addr is what dl_iterate_phdr reports, for PIE and
+ * non-PIE objects alike). */
 static int text_of(const void *addr, uintptr_t *lo, uintptr_t *hi)
 {
 	Dl_info di;
+	struct link_map *lm = NULL;
 	struct seg_query q = { 0, 0, 0 };
-	if (!addr || !dladdr(addr, &di) || !di.dli_fbase)
+	if (!addr || !dladdr1(addr, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
 		return 0;
-	/* dlpi_addr is the load bias; for a PIC object it equals dli_fbase. */
-	q.base = (uintptr_t)di.dli_fbase;
+	q.base = lm->l_addr;
 	dl_iterate_phdr(find_text, &q);
-	if (!q.hi) {
-		struct link_map *lm;
-		Dl_info di2;
-		if (dladdr1(addr, &di2, (void **)&lm, RTLD_DL_LINKMAP) && lm) {
-			q.base = lm->l_addr;
-			dl_iterate_phdr(find_text, &q);
-		}
-	}
 	*lo = q.lo;
 	*hi = q.hi;
 	return q.hi != 0;
