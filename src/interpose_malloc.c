@@ -500,27 +500,19 @@ ML_BODY int posix_memalign_body(void **out, size_t align, size_t n, const void *
 ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	struct mltls *tl = &memlens__tls;
-	if (unusual(tl) && (memlens__resolve() < 0 || tl->guard != ML_GUARD_NONE || !TRACKING())) {
-		void *p;
-		if (align < sizeof(void *) || (align & (align - 1)))
-			return EINVAL;
-		p = alloc_unusual(K_MEMALIGN, align, n, RA);
-		if (!p)
-			return ENOMEM;
-		*out = p;
-		return 0;
-	}
-	if (!memlens__real.posix_memalign) {
-		void *p;
-		if (align < sizeof(void *) || (align & (align - 1)))
-			return EINVAL;
-		p = memalign(align, n);
-		if (!p)
-			return ENOMEM;
-		*out = p;
-		return 0;
-	}
-	return posix_memalign_body(out, align, n, RA, CFA);
+	int odd = unusual(tl);
+	void *p;
+	if (ML_LIKELY(!odd && memlens__real.posix_memalign))
+		return posix_memalign_body(out, align, n, RA, CFA);
+	/* Bootstrapping, nested, or no posix_memalign to forward to: the
+	 * same through memalign, with posix_memalign's checks and results. */
+	if (align < sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	p = odd ? alloc_unusual(K_MEMALIGN, align, n, RA) : alloc_body(K_MEMALIGN, align, n, RA, CFA);
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
 }
 
 /* ---- free ---- */
@@ -742,19 +734,17 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	return q;
 }
 
-ML_EXPORT void *realloc(void *p, size_t n)
-{
-	struct mltls *tl = &memlens__tls;
-	if (ML_UNLIKELY(p && memlens__boot_owns(p)))
-		return realloc_boot(p, n);
-	if (unusual(tl))
-		return realloc_unusual(p, n, RA);
-	return realloc_body(p, n, RA, CFA);
-}
+#define REALLOC_HOOK(p, n)                                 \
+	if (ML_UNLIKELY((p) && memlens__boot_owns(p)))     \
+		return realloc_boot(p, n);                 \
+	if (unusual(&memlens__tls))                        \
+		return realloc_unusual(p, n, RA);          \
+	return realloc_body(p, n, RA, CFA)
+
+ML_EXPORT void *realloc(void *p, size_t n) { REALLOC_HOOK(p, n); }
 
 ML_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
-	struct mltls *tl = &memlens__tls;
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		errno = ENOMEM;
@@ -762,11 +752,7 @@ ML_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 	}
 	/* Not forwarded to the real reallocarray: glibc's calls the interposed
 	 * realloc, which would count it twice. */
-	if (ML_UNLIKELY(p && memlens__boot_owns(p)))
-		return realloc_boot(p, n);
-	if (unusual(tl))
-		return realloc_unusual(p, n, RA);
-	return realloc_body(p, n, RA, CFA);
+	REALLOC_HOOK(p, n);
 }
 
 ML_EXPORT size_t malloc_usable_size(void *p)
