@@ -30,7 +30,4 @@ void memlens__log_write(const char *buf, size_t len);
 /* "memlens: " + formatted text + "\n" on fd 2 (or the MEMLENS_LOG fd). */
 void memlens__diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void memlens__warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Like memlens__warn but only the first time for a given flag. */
-#define memlens__warn_once(flag, ...) do { static int flag; \
-	if (!__atomic_exchange_n(&flag, 1, __ATOMIC_RELAXED)) memlens__warn(__VA_ARGS__); } while (0)
 #endif

@@ -33,7 +33,6 @@ struct ml_event {      /* an index update deferred by a nested call */
 struct mlthread {
 	struct mlthread *next;  /* registry list; records are never unlinked */
 	pid_t tid;
-	int reserved;
 	uintptr_t in_index;     /* address of the index lock held, 1 for another
 	                           memlens lock, or 0 */
 	uint64_t seq_next, seq_end;
@@ -65,11 +64,10 @@ static inline struct mlthread *memlens__self(void)
 	return __builtin_expect(t != NULL, 1) ? t : memlens__thread_attach();
 }
 
-/* Single-writer updates.  ML_ADD is one unlocked add instruction: other
+/* Single-writer update: one unlocked add instruction, so other
  * threads reading it see whole values, and a signal handler on this thread
  * that allocates (and so updates the same counter) cannot interleave with
  * it, at no more cost than a plain increment. */
-#define ML_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 #define ML_ADD(field, v) do { \
 	_Static_assert(sizeof(field) == 8, "ML_ADD takes 64-bit fields"); \
 	__asm__ volatile("addq %1, %0" : "+m"(field) : "er"((__typeof__(field))(v))); \
