@@ -36,6 +36,7 @@ static inline void memlens__spin_lock(int *w)
 			memlens__pause();
 }
 static inline void memlens__spin_unlock(int *w) { __atomic_store_n(w, 0, __ATOMIC_RELEASE); }
+static inline int memlens__spin_trylock(int *w) { return !__atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE); }
 
 /* The running executable's path (NUL-terminated, "" if unknown). */
 void memlens__exe_path(char *buf, size_t len);
