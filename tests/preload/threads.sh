@@ -31,18 +31,14 @@ for mode in preload linked; do
 	[ $(( $(sv kv n_allocs) - $(sv kv n_frees) )) -ge 2000 ] || fail "$mode thread_churn: fewer than 2000 live chunks at exit"
 	expect_stat kv sc5 2000
 
-	mlrun $mode d MEMLENS_STATS="$T/d.stats" tls_dtor
-	expect_rc d 0 "$mode tls_dtor"
-	grep -qx 'tls ok' d.out || fail "$mode tls_dtor did not finish"
-	no_memlens_lines d.err "$mode tls_dtor"
-	stats_kv d.stats > kv
-	expect_stat kv n_bad_frees 0
-
-	mlrun $mode x MEMLENS_STATS="$T/x.stats" tls_dtor_cxx
-	expect_rc x 0 "$mode tls_dtor_cxx"
-	grep -qx 'c++ tls ok' x.out || fail "$mode tls_dtor_cxx did not finish"
-	no_memlens_lines x.err "$mode tls_dtor_cxx"
-	stats_kv x.stats > kv
-	expect_stat kv n_bad_frees 0
+	for prog in tls_dtor tls_dtor_cxx; do
+		done_line='tls ok'; [ $prog = tls_dtor_cxx ] && done_line='c++ tls ok'
+		mlrun $mode d MEMLENS_STATS="$T/d.stats" $prog
+		expect_rc d 0 "$mode $prog"
+		grep -qx "$done_line" d.out || fail "$mode $prog did not finish"
+		no_memlens_lines d.err "$mode $prog"
+		stats_kv d.stats > kv
+		expect_stat kv n_bad_frees 0
+	done
 done
 exit 0
