@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -34,10 +35,21 @@ const char *memlens_version(void);
 
 /* ---- Allocators ------------------------------------------------------ */
 
-/* An allocator: one level of the allocation hierarchy.  `name` is stable
- * ("malloc" for heap chunks; "mmap", "static", "stack", "stackframe", "auxv",
- * "brk" or a custom allocator's name come with the hierarchy).  Allocators
- * live as long as the process; compare them by pointer or by name. */
+/* An allocator: who made one level of the allocation hierarchy.  `name` is
+ * stable:
+ *   "malloc"     heap chunks (malloc, calloc, realloc, memalign, ...)
+ *   "mmap"       mappings made by mmap, mremap or shmat (anonymous, file or
+ *                shared memory), including those malloc made for itself
+ *   "brk"        the brk heap (malloc's main arena lives in it)
+ *   "static"     loaded ELF objects: the object, a PT_LOAD segment, a
+ *                section, a symbol (function or variable, with st_size)
+ *   "stack"      a thread's stack
+ *   "stackframe" one frame of the calling thread's stack, found by unwinding:
+ *                base = its lowest address (the stack pointer at its current
+ *                call), size = up to and including its return address
+ *   "auxv"       the process start-up area at the top of the main stack:
+ *                the argv, envp and auxv arrays and their strings
+ * Allocators live as long as the process; compare them by pointer or name. */
 struct allocator {
 	const char *name;
 };
@@ -72,6 +84,15 @@ const void *alloc_get_site(const void *p);
 /* The type of the allocation containing p; NULL while unknown. */
 const struct uniqtype *alloc_get_type(const void *p);
 
+/* Chains.  Every address lies in a chain of allocations, outermost first:
+ *   heap:   mapping (brk heap or an mmap'd malloc arena) -> malloc chunk
+ *   static: ELF object -> segment -> section -> symbol
+ *   stack:  thread stack -> stack frame (this thread's stack only)
+ *   start:  main stack -> start-up area -> argv/envp/auxv array, or the
+ *           strings area -> one string
+ *   mmap:   the mapping
+ * The single-level queries above and alloc_get_info answer the innermost. */
+
 /* Everything memlens knows of one allocation. */
 struct alloc_info {
 	void *base;                        /* first byte */
@@ -86,10 +107,22 @@ struct alloc_info {
 	const struct uniqtype *type;       /* NULL while unknown */
 	int level;                         /* 0 = outermost level of the chain */
 };
+/* Fields by allocator: tid is the thread that allocated (malloc, mmap) or
+ * whose stack it is (stack, stackframe); site is the allocation site for
+ * malloc and mmap, and the code address where a stack frame is executing
+ * (the call it is in) for stackframe; seq is 0 except for malloc. */
 
 /* Fills *out for the innermost allocation containing p.  Returns 0, or -1
  * (out untouched) when p is unknown. */
 int alloc_get_info(const void *p, struct alloc_info *out);
+
+/* The whole chain containing p, outermost first: fills out[0 .. max-1]
+ * (fewer if the chain is shorter) and returns the chain's length, 0 when
+ * nothing is known of p.  out may be NULL with max 0 to ask for the length.
+ * Lock-free and signal-safe, except that an address in a mapping memlens did
+ * not see being made (glibc maps its own arenas) is looked up once in
+ * /proc/self/maps. */
+int alloc_get_chain(const void *p, struct alloc_info *out, int max);
 
 /* Writes one readable line about p into buf (always NUL-terminated when
  * len > 0), e.g. "0x5581.. is 8 bytes into a 168-byte malloc chunk allocated
@@ -98,6 +131,11 @@ int alloc_get_info(const void *p, struct alloc_info *out);
  * Symbolizes lazily (dladdr, DWARF lines where available): not for use in a
  * signal handler. */
 int alloc_describe(const void *p, char *buf, size_t len);
+
+/* Writes an annotated /proc/self/maps to out: one line per mapping with its
+ * allocator, and how many chunks (malloc) or symbols (static) lie in it and
+ * their bytes.  Uses stdio on out; not for signal handlers. */
+void memlens_print_maps(FILE *out);
 
 /* ---- Statistics -------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "options.h"
 #include "thread.h"
+#include "hierarchy.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
@@ -53,7 +54,8 @@ static void *first_definition(const char *name)
 	return NULL;
 }
 
-__attribute__((constructor(101))) static void memlens_init(void)
+/* glibc passes ELF constructors the process's argc, argv and envp. */
+__attribute__((constructor(101))) static void memlens_init(int argc, char **argv, char **envp)
 {
 	int g, depth = 0;
 	void *m;
@@ -66,6 +68,8 @@ __attribute__((constructor(101))) static void memlens_init(void)
 	memlens__thread_atfork_install();
 	_Unwind_Backtrace(warm_cb, &depth); /* first use may load and cache */
 	memlens__early_index();
+	memlens__auxv_init(argc, argv, envp);
+	memlens__regions_init();
 	m = dlsym(RTLD_DEFAULT, "malloc");
 	/* A non-PIE executable that takes malloc's address exports its PLT
 	 * stub as malloc's canonical address (an undefined symbol): the malloc

@@ -1,31 +1,42 @@
-/* query.c: the public query API.  Each allocator answers for the addresses
- * it owns; the first that knows p gives the innermost allocation. */
+/* query.c: the public query API, over the chain of levels that
+ * hierarchy.c builds. */
 #include "internal.h"
+#include "hierarchy.h"
 
-static const struct ml_allocator *const allocators[] = {
-	&memlens__malloc_allocator,
-};
-#define NALLOCATORS (sizeof allocators / sizeof *allocators)
-
-/* Each get_info fills *out only when it answers, so no copy is needed. */
+/* The innermost level of p's chain.  Heap chunks come first: they are the
+ * most queried and the chunk index answers them without the regions. */
 ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 {
-	if (!out)
+	struct ml_level l[ML_MAX_LEVELS];
+	int n;
+	if (!out || !(n = memlens__levels(p, l, 0)))
 		return -1;
-	for (unsigned i = 0; i < NALLOCATORS; i++)
-		if (allocators[i]->get_info(p, out) == 0)
-			return 0;
-	return -1;
+	*out = l[n - 1].info;
+	return 0;
 }
 
-/* Base, size and allocator: the allocators' bounds() answers them without
- * filling a whole alloc_info. */
+ML_API_EXPORT int alloc_get_chain(const void *p, struct alloc_info *out, int max)
+{
+	struct ml_level l[ML_MAX_LEVELS];
+	int n = memlens__levels(p, l, 0);
+	for (int i = 0; out && i < n && i < max; i++)
+		out[i] = l[i].info;
+	return n;
+}
+
+/* Base, size and allocator: a chunk from the index alone, else the
+ * innermost level without the ones above it. */
 static const struct allocator *bounds(const void *p, void **base, size_t *size)
 {
-	for (unsigned i = 0; i < NALLOCATORS; i++)
-		if (allocators[i]->bounds(p, base, size) == 0)
-			return &allocators[i]->pub;
-	return NULL;
+	struct ml_level l[ML_MAX_LEVELS];
+	int n;
+	if (memlens__malloc_allocator.bounds(p, base, size) == 0)
+		return &memlens__malloc_allocator.pub;
+	if (!(n = memlens__levels(p, l, 1)))
+		return NULL;
+	*base = l[n - 1].info.base;
+	*size = l[n - 1].info.size;
+	return l[n - 1].info.allocator;
 }
 
 ML_API_EXPORT const struct allocator *alloc_get_allocator(const void *p)

@@ -2,6 +2,7 @@
  * fork protocol (wait for index writers, hold the arena and registry locks
  * across fork). */
 #include "thread.h"
+#include "regions.h"
 #include "arena.h"
 #include "internal.h"
 #include "prim.h"
@@ -171,6 +172,7 @@ void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx)
 static void before_fork(void)
 {
 	struct mlthread *self = memlens__tls.self;
+	memlens__regions_prefork();
 	__atomic_store_n(&memlens__forking, 1, __ATOMIC_SEQ_CST);
 	for (struct mlthread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = t->next)
 		if (t != self)
@@ -185,6 +187,7 @@ static void after_fork_parent(void)
 	registry_unlock();
 	memlens__arena_unlock();
 	__atomic_store_n(&memlens__forking, 0, __ATOMIC_RELEASE);
+	memlens__regions_postfork(0);
 }
 
 static void after_fork_child(void)
@@ -197,6 +200,7 @@ static void after_fork_child(void)
 	recycle_cursor = NULL;
 	memlens__forked_child = 1;
 	memlens__exit_after_fork();
+	memlens__regions_postfork(1);
 }
 
 void memlens__thread_atfork_install(void)

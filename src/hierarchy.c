@@ -1,0 +1,237 @@
+/* hierarchy.c: what each kind of region holds, level by level.
+ *   ELF object -> PT_LOAD segment -> section -> symbol   ("static")
+ *   anonymous or file mapping                            ("mmap")
+ *   brk heap                                             ("brk")
+ *   thread stack -> frame (this thread's, by unwinding)  ("stack", "stackframe")
+ *   main stack -> auxv area -> argv/envp/auxv array or strings -> string ("auxv")
+ * and below any of them the malloc chunk, from the chunk index. */
+#include "internal.h"
+#include "hierarchy.h"
+#include "objects.h"
+#include "elfsym.h"
+#include "chunkindex.h"
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unwind.h>
+
+#define A(n) { .pub = { .name = n } }
+const struct ml_allocator memlens__static_allocator = A("static"), memlens__mmap_allocator = A("mmap"),
+	memlens__brk_allocator = A("brk"), memlens__stack_allocator = A("stack"),
+	memlens__stackframe_allocator = A("stackframe"), memlens__auxv_allocator = A("auxv");
+
+/* ---- the auxv area ------------------------------------------------------- */
+
+static struct {
+	char **argv, **envp;
+	int argc, nenv;
+	ElfW(auxv_t) *auxv;
+	size_t nauxv;
+	uintptr_t area_lo, strings_lo;
+} av;
+
+void memlens__auxv_init(int argc, char **argv, char **envp)
+{
+	if (!argv || !envp || (char **)envp != argv + argc + 1)
+		return; /* not the kernel's layout: leave the area unknown */
+	av.argc = argc;
+	av.argv = argv;
+	av.envp = envp;
+	while (envp[av.nenv])
+		av.nenv++;
+	av.auxv = (ElfW(auxv_t) *)(envp + av.nenv + 1);
+	while (av.auxv[av.nauxv].a_type != AT_NULL)
+		av.nauxv++;
+	av.nauxv++; /* the AT_NULL entry is part of the array */
+	av.area_lo = (uintptr_t)(argv - 1); /* argc */
+	uintptr_t lo = UINTPTR_MAX;
+	for (int i = 0; i < argc; i++)
+		if ((uintptr_t)argv[i] < lo)
+			lo = (uintptr_t)argv[i];
+	for (int i = 0; i < av.nenv; i++)
+		if ((uintptr_t)envp[i] < lo)
+			lo = (uintptr_t)envp[i];
+	av.strings_lo = lo;
+}
+
+static struct ml_level *put(struct ml_level *l, const struct ml_allocator *a, uintptr_t base, size_t size,
+                            const char *what, const char *name)
+{
+	memset(l, 0, sizeof *l);
+	l->info.base = (void *)base;
+	l->info.size = size;
+	l->info.usable_size = size;
+	l->info.allocator = &a->pub;
+	l->what = what;
+	l->name = name;
+	return l;
+}
+
+/* Levels inside the main stack's auxv area [area_lo, hi). */
+static int auxv_levels(uintptr_t p, uintptr_t hi, struct ml_level *out)
+{
+	int n = 0;
+	const struct ml_allocator *a = &memlens__auxv_allocator;
+	put(&out[n++], a, av.area_lo, hi - av.area_lo, "process start-up area", NULL);
+	uintptr_t argv = (uintptr_t)av.argv, envp = (uintptr_t)av.envp, auxv = (uintptr_t)av.auxv;
+	if (p - argv < (size_t)(av.argc + 1) * sizeof(char *))
+		put(&out[n++], a, argv, (size_t)(av.argc + 1) * sizeof(char *), "argv array", "argv");
+	else if (p - envp < (size_t)(av.nenv + 1) * sizeof(char *))
+		put(&out[n++], a, envp, (size_t)(av.nenv + 1) * sizeof(char *), "envp array", "envp");
+	else if (p - auxv < av.nauxv * sizeof(ElfW(auxv_t)))
+		put(&out[n++], a, auxv, av.nauxv * sizeof(ElfW(auxv_t)), "auxv array", "auxv");
+	else if (p >= av.strings_lo && p < hi) {
+		put(&out[n++], a, av.strings_lo, hi - av.strings_lo, "argument and environment strings", NULL);
+		/* The strings lie end to end, each with its NUL. */
+		const char *s = (const char *)p, *lo = (const char *)av.strings_lo, *end = (const char *)hi;
+		while (s > lo && s[-1])
+			s--;
+		const char *e = memchr((const char *)p, 0, (size_t)(end - (const char *)p));
+		if (e)
+			put(&out[n++], a, (uintptr_t)s, (size_t)(e + 1 - s), "string", NULL);
+	}
+	return n;
+}
+
+/* ---- stack frames --------------------------------------------------------- */
+
+struct frame_walk { uintptr_t p, prev, base, size, ip; int n, found; };
+
+static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *c, void *arg)
+{
+	struct frame_walk *w = arg;
+	uintptr_t cfa = _Unwind_GetCFA(c);
+	/* Frame i spans [CFA of frame i-1, CFA of frame i): from the stack
+	 * pointer at its call down to the callee up to its own caller's. */
+	if (w->n++ > 0 && w->prev <= w->p && w->p < cfa) {
+		int before = 0;
+		w->ip = _Unwind_GetIPInfo(c, &before);
+		if (!before && w->ip)
+			w->ip--; /* a return address: the call is just before it */
+		w->base = w->prev;
+		w->size = cfa - w->prev;
+		w->found = 1;
+		return _URC_END_OF_STACK;
+	}
+	if (cfa < w->prev || w->n > 4096)
+		return _URC_END_OF_STACK;
+	w->prev = cfa;
+	return _URC_NO_REASON;
+}
+
+static __attribute__((noinline)) int find_frame(uintptr_t p, struct frame_walk *w)
+{
+	memset(w, 0, sizeof *w);
+	w->p = p;
+	_Unwind_Backtrace(frame_cb, w);
+	return w->found;
+}
+
+/* The function containing code address ip: its name and object. */
+static const char *function_at(uintptr_t ip, const struct ml_object **obj)
+{
+	struct ml_region r;
+	struct ml_sym s;
+	*obj = NULL;
+	if (!memlens__region_find(ip, &r) || r.kind != ML_RK_OBJECT)
+		return NULL;
+	*obj = r.obj;
+	struct ml_symtab *t = memlens__object_symtab(r.obj);
+	return t && memlens__symtab_find(t, ip, &s) ? s.name : NULL;
+}
+
+/* ---- ELF objects ----------------------------------------------------------- */
+
+static int object_levels(uintptr_t p, const struct ml_region *r, struct ml_level *out, int innermost_only)
+{
+	struct ml_object *o = r->obj;
+	const struct ml_allocator *a = &memlens__static_allocator;
+	struct ml_symtab *t;
+	struct ml_section sec;
+	struct ml_sym sym;
+	int n = 0, seg = -1;
+	for (int i = 0; i < o->nseg; i++)
+		if (p - o->seg[i].lo < o->seg[i].hi - o->seg[i].lo)
+			seg = i;
+	t = seg >= 0 ? memlens__object_symtab(o) : NULL;
+	int have_sym = t && memlens__symtab_find(t, p, &sym);
+	if (!innermost_only || !have_sym) {
+		put(&out[n], a, o->lo, o->hi - o->lo, "object", memlens__object_basename(o))->obj = o;
+		out[n++].prot = r->prot;
+		if (seg >= 0) {
+			put(&out[n], a, o->seg[seg].lo, o->seg[seg].hi - o->seg[seg].lo, "segment", NULL)->obj = o;
+			out[n++].prot = o->seg[seg].prot;
+			if (t && memlens__symtab_section(t, p, &sec)) {
+				put(&out[n], a, sec.base, sec.size, "section", sec.name)->obj = o;
+				out[n++].prot = o->seg[seg].prot;
+			}
+		}
+	}
+	if (have_sym) {
+		put(&out[n], a, sym.base, sym.size, sym.is_func ? "function" : "variable", sym.name)->obj = o;
+		out[n++].prot = seg >= 0 ? o->seg[seg].prot : 0;
+	}
+	return n;
+}
+
+/* ---- all levels --------------------------------------------------------- */
+
+int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	struct ml_region r;
+	int n = 0, have_region = memlens__region_find_fresh(p, &r);
+	if (have_region) {
+		switch (r.kind) {
+		case ML_RK_OBJECT:
+			n = object_levels(p, &r, out, innermost_only);
+			break;
+		case ML_RK_MMAP:
+			put(&out[n++], &memlens__mmap_allocator, r.start, r.end - r.start,
+			    r.flags & ML_RF_SHM ? "shared memory segment" : r.flags & ML_RF_FILE ? "file mapping" : "anonymous mapping", NULL);
+			break;
+		case ML_RK_BRK:
+			put(&out[n++], &memlens__brk_allocator, r.start, r.end - r.start, "brk heap", NULL);
+			break;
+		case ML_RK_STACK: {
+			put(&out[n++], &memlens__stack_allocator, r.start, r.end - r.start, "stack", NULL);
+			uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+			struct frame_walk w;
+			if ((r.flags & ML_RF_MAIN) && av.area_lo && p >= av.area_lo && av.area_lo - r.start < r.end - r.start)
+				n += auxv_levels(p, r.end, &out[n]);
+			else if (sp - r.start < r.end - r.start && p > sp && find_frame(p, &w)) {
+				const struct ml_object *fo;
+				const char *fn = function_at(w.ip, &fo);
+				struct ml_level *l = put(&out[n++], &memlens__stackframe_allocator, w.base, w.size, "stack frame", fn);
+				l->obj = fo;
+				l->info.site = (const void *)w.ip;
+			}
+			break;
+		}
+		}
+		out[0].info.tid = r.tid;
+		if (r.kind == ML_RK_MMAP)
+			out[0].info.site = r.site;
+		for (int i = 0; i < n; i++) {
+			out[i].region_flags = r.flags;
+			if (!out[i].prot)
+				out[i].prot = r.prot;
+			if (r.kind == ML_RK_STACK)
+				out[i].info.tid = r.tid;
+		}
+		if (r.kind == ML_RK_OBJECT && !memlens__region_unchanged(&r, p))
+			return 0; /* unloaded while we looked: its names may be gone */
+	}
+	if (n < ML_MAX_LEVELS) {
+		struct ml_level *l = &out[n];
+		memset(l, 0, sizeof *l);
+		if (memlens__malloc_allocator.get_info(ptr, &l->info) == 0) {
+			l->what = "chunk";
+			n++;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		out[i].info.level = i;
+	return n;
+}

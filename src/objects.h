@@ -1,0 +1,32 @@
+/* objects.h: the loaded ELF objects (executable, shared libraries, vdso), as
+ * the dynamic loader lists them (dl_iterate_phdr).  Each becomes one region
+ * of kind ML_RK_OBJECT; its symbols and sections are read from its file the
+ * first time a query needs them. */
+#ifndef MEMLENS_OBJECTS_H
+#define MEMLENS_OBJECTS_H
+#include <stdint.h>
+#include <stddef.h>
+
+#define ML_OBJ_SEGS 16
+struct ml_symtab;
+struct ml_object {
+	uintptr_t bias;          /* load bias (dlpi_addr) */
+	uintptr_t lo, hi;        /* page span of all PT_LOAD segments */
+	int nseg;
+	struct { uintptr_t lo, hi; int prot; } seg[ML_OBJ_SEGS]; /* PT_LOAD, unaligned */
+	int is_vdso, is_main;
+	int sym_state;           /* 0 unread, 1 being read, 2 ready, 3 unavailable */
+	struct ml_symtab *symtab;
+	char path[1024];
+};
+
+/* Under the regions lock: adds objects the loader lists and memlens does
+ * not, and removes those it no longer lists (dlclose).  Cheap when nothing
+ * was loaded or unloaded since the last call. */
+void memlens__objects_sync_locked(void);
+/* o's symbol table, read on first use; NULL when unavailable (or being read
+ * by another thread right now). */
+struct ml_symtab *memlens__object_symtab(struct ml_object *o);
+/* The last component of o's path. */
+const char *memlens__object_basename(const struct ml_object *o);
+#endif
