@@ -96,19 +96,22 @@ static int auxv_levels(uintptr_t p, uintptr_t hi, struct ml_level *out)
 
 /* ---- stack frames --------------------------------------------------------- */
 
-struct frame_walk { uintptr_t p, prev, base, size, ip; int n, found; };
+struct frame_walk { uintptr_t p, prev, prev_ip, base, size, ip; int n, found; };
 
+/* libgcc hands the callback each frame's context with the IP in that frame
+ * and, as its CFA, the stack pointer at that IP's call (the callee's CFA).
+ * So frame k spans [CFA seen at k, CFA seen at k+1), and a frame is known
+ * once the next one is reached. */
 static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *c, void *arg)
 {
 	struct frame_walk *w = arg;
 	uintptr_t cfa = _Unwind_GetCFA(c);
-	/* Frame i spans [CFA of frame i-1, CFA of frame i): from the stack
-	 * pointer at its call down to the callee up to its own caller's. */
+	int before = 0;
+	uintptr_t ip = _Unwind_GetIPInfo(c, &before);
+	if (!before && ip)
+		ip--; /* a return address: the call is just before it */
 	if (w->n++ > 0 && w->prev <= w->p && w->p < cfa) {
-		int before = 0;
-		w->ip = _Unwind_GetIPInfo(c, &before);
-		if (!before && w->ip)
-			w->ip--; /* a return address: the call is just before it */
+		w->ip = w->prev_ip;
 		w->base = w->prev;
 		w->size = cfa - w->prev;
 		w->found = 1;
@@ -117,6 +120,7 @@ static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *c, void *arg)
 	if (cfa < w->prev || w->n > 4096)
 		return _URC_END_OF_STACK;
 	w->prev = cfa;
+	w->prev_ip = ip;
 	return _URC_NO_REASON;
 }
 

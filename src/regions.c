@@ -480,6 +480,7 @@ void memlens__read_maps(void (*fn)(const struct ml_maps_line *, void *), void *c
 			while (*q == ' ')
 				q++;
 			l.prot = (q[0] == 'r' ? PROT_READ : 0) | (q[1] == 'w' ? PROT_WRITE : 0) | (q[2] == 'x' ? PROT_EXEC : 0);
+			l.shared = q[3] == 's';
 			q += 4;
 			l.offset = strtoull(q, &q, 16);
 			for (int f = 0; f < 2 && *q; f++) { /* dev, inode */

@@ -82,7 +82,7 @@ size_t memlens__regions_snapshot(struct ml_region *buf, size_t max);
 /* Calls fn for each line of /proc/self/maps, read with raw system calls into
  * a stack buffer (no allocation; safe in a signal handler).  A line too long
  * for the buffer is skipped. */
-struct ml_maps_line { uintptr_t lo, hi; uint64_t offset; int prot; const char *path; };
+struct ml_maps_line { uintptr_t lo, hi; uint64_t offset; int prot, shared; const char *path; };
 void memlens__read_maps(void (*fn)(const struct ml_maps_line *, void *), void *ctx);
 
 /* fork: the lock across fork; the child keeps only its own thread's stack. */
