@@ -168,7 +168,9 @@ static void describe_level(struct mlbuf *b, const void *p, const struct ml_level
 			memlens__bputs(b, "(unknown)");
 		if (in->info.tid)
 			memlens__bfmt(b, " by thread %d", (int)in->info.tid);
-	} else if (in->region_flags & ML_RF_LEARNT)
+	} else if (in->region_flags & ML_RF_MALLOC)
+		memlens__bputs(b, ", made by malloc for one chunk");
+	else if (in->region_flags & ML_RF_LEARNT)
 		memlens__bputs(b, ", made by the C library or the loader");
 }
 

@@ -19,9 +19,11 @@
 #include "options.h"
 #include "prim.h"
 #include "thread.h"
+#include "regions.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define RA __builtin_return_address(0)
 #define CFA ((uintptr_t)__builtin_dwarf_cfa())
@@ -172,6 +174,28 @@ static void note_untracked(struct mlthread *t)
 		__atomic_add_fetch(&memlens__untracked_global, 1, __ATOMIC_RELAXED);
 }
 
+/* glibc's malloc maps big chunks with its own mmap, which memlens cannot
+ * see: their header says so (IS_MMAPPED), and the mapping starts prev_size
+ * bytes before it.  Recording it here spares queries a /proc/self/maps
+ * read.  Only chunks of at least glibc's smallest mmap threshold are
+ * checked; smaller ones (after mallopt) are still learnt when queried. */
+#define ML_GLIBC_MMAP_MIN (128 * 1024)
+static void __attribute__((noinline)) glibc_mapping(void *p, int live)
+{
+	const size_t *h = (const size_t *)p - 2;
+	if (!memlens__real_is_glibc || !(h[1] & 2))
+		return;
+	uintptr_t lo = (uintptr_t)h - h[0], hi = (uintptr_t)h + (h[1] & ~(size_t)7);
+	int b = memlens__regions_begin();
+	if (b && live) {
+		struct ml_region r = { .kind = ML_RK_MMAP, .prot = PROT_READ | PROT_WRITE, .flags = ML_RF_MALLOC,
+		                       .tid = memlens__tls.self ? memlens__tls.self->tid : 0, .start = lo, .end = hi };
+		memlens__region_add_locked(&r);
+	} else if (b)
+		memlens__region_remove_locked(lo, hi);
+	memlens__regions_end(b);
+}
+
 /* Indexes the chunk p of n requested bytes for thread t into *c; 0, or -1
  * (counted as untracked) when the index has no memory for it. */
 static inline __attribute__((always_inline)) int index_new(struct mlthread *t, void *p, size_t n, const void *site,
@@ -187,6 +211,8 @@ static inline __attribute__((always_inline)) int index_new(struct mlthread *t, v
 		note_untracked(t);
 		return -1;
 	}
+	if (ML_UNLIKELY(n >= ML_GLIBC_MMAP_MIN))
+		glibc_mapping(p, 1);
 	return 0;
 }
 
@@ -522,6 +548,8 @@ static void free_tracked(struct mlthread *t, void *p, const void *site)
 	struct ml_chunk c;
 	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, 0, &c))) {
 		account_free(t, &c, site);
+		if (ML_UNLIKELY(c.size >= ML_GLIBC_MMAP_MIN))
+			glibc_mapping(p, 0);
 		memlens__real.free(p);
 	} else if (bad_call(p, site, 0) == BAD_FORWARD)
 		memlens__real.free(p);
@@ -631,6 +659,8 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 	}
 	if (!old.usable)
 		old.usable = usable_of(p);
+	if (ML_UNLIKELY(old.size >= ML_GLIBC_MMAP_MIN))
+		glibc_mapping(p, 0); /* index_new below records q's, if any */
 	q = memlens__real.realloc(p, n);
 	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
 		memlens__index_cover_drop((uintptr_t)p, old.size);
@@ -642,6 +672,8 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 	if (!q) { /* p is still valid: restore its entry (covers untouched) */
 		if (memlens__index_insert_ex(&old, ML_IX_KEEP_COVER) < 0)
 			note_untracked(t);
+		if (ML_UNLIKELY(old.size >= ML_GLIBC_MMAP_MIN))
+			glibc_mapping(p, 1);
 		return NULL;
 	}
 	if (q == p)

@@ -8,8 +8,21 @@
 ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 {
 	struct ml_level l[ML_MAX_LEVELS];
+	struct ml_region r;
+	struct alloc_info ai;
 	int n;
-	if (!out || !(n = memlens__levels(p, l, 0)))
+	if (!out)
+		return -1;
+	/* A chunk lies in a brk or mmap region (one level above it) or, rarely,
+	 * in an object's data (memlens's bootstrap arena): only that takes the
+	 * whole chain to number its level. */
+	if (memlens__malloc_allocator.get_info(p, &ai) == 0 &&
+	    (!memlens__region_find_fresh((uintptr_t)p, &r) || r.kind != ML_RK_OBJECT)) {
+		ai.level = memlens__region_find((uintptr_t)p, &r);
+		*out = ai;
+		return 0;
+	}
+	if (!(n = memlens__levels(p, l, 0)))
 		return -1;
 	*out = l[n - 1].info;
 	return 0;

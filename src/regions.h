@@ -22,6 +22,7 @@ enum ml_region_kind {
 #define ML_RF_SHM    4  /* SysV shared memory (shmat) */
 #define ML_RF_MAIN   8  /* the main thread's stack */
 #define ML_RF_PROT_MIXED 16 /* mprotect changed part of it */
+#define ML_RF_MALLOC 32 /* mapped by glibc's malloc for one big chunk */
 
 struct ml_object;
 struct ml_region {
