@@ -35,10 +35,16 @@ struct ml_symtab {
 	uint32_t nent, ndist, nsec;
 	struct ent *ent;   /* every kept symbol (aliases too), file order */
 	struct sec *sec;   /* by base */
+	uintptr_t *base;   /* per addr[] slot: its base, densely, for the binary search */
 	uint32_t *addr;    /* ent indices of the distinct symbols, by base, then size descending */
 	int32_t *parent;   /* per addr[] slot: the nearest earlier slot containing its base, or -1 */
 	uint32_t *byname;  /* ent indices by name, then alias rank */
 	char *pool;        /* the kept names, NUL-terminated */
+	/* Page directory over [page_lo, page_lo + npages * 4096): page k's
+	 * slots start at page_first[k], so a lookup searches only its page. */
+	uintptr_t page_lo;
+	size_t npages, pages_len;
+	uint32_t *page_first;
 };
 
 /* The parsed view of a mapped file or image. */
@@ -269,6 +275,45 @@ static int by_sec(const struct ml_symtab *t, const void *pa, const void *pb)
 
 static int contains(const struct ent *e, uintptr_t addr) { return addr - e->base < (e->size ? e->size : 1); }
 
+/* The first slot in [lo, hi) whose base is not below addr (not at or below
+ * it when incl).  Branch-free: lookups come in no predictable order. */
+static size_t search(const struct ml_symtab *t, size_t lo, size_t hi, uintptr_t addr, int incl)
+{
+	const uintptr_t *b = t->base + lo;
+	uintptr_t key = addr + (incl != 0); /* base < key */
+	size_t n = hi - lo;
+	if (!n)
+		return lo;
+	while (n > 1) {
+		size_t half = n / 2;
+		b = b[half - 1] < key ? b + half : b;
+		n -= half;
+	}
+	return (size_t)(b - t->base) + (*b < key);
+}
+
+#define PAGES_MAX (1u << 20) /* spans up to 4 GiB get a directory */
+static void build_pages(struct ml_symtab *t)
+{
+	if (!t->ndist)
+		return;
+	uintptr_t lo = t->base[0] & ~4095UL, hi = t->base[t->ndist - 1];
+	size_t n = ((hi - lo) >> 12) + 1;
+	if (n > PAGES_MAX)
+		return;
+	t->pages_len = (n + 1) * sizeof(uint32_t);
+	if (!(t->page_first = memlens__map(t->pages_len, 0)))
+		return;
+	for (size_t k = 0, slot = 0; k <= n; k++) {
+		uintptr_t start = lo + (k << 12);
+		while (slot < t->ndist && t->base[slot] < start)
+			slot++;
+		t->page_first[k] = (uint32_t)slot;
+	}
+	t->page_lo = lo;
+	t->npages = n;
+}
+
 /* Builds the table from a parsed object: count, map one block, copy, sort. */
 static struct ml_symtab *build(const struct elf *e, uintptr_t bias)
 {
@@ -285,13 +330,15 @@ static struct ml_symtab *build(const struct elf *e, uintptr_t bias)
 	if (nsym >= INT32_MAX || bytes >= UINT32_MAX)
 		return NULL;
 	len = (sizeof *t + 7) / 8 * 8;
-	len += nsym * sizeof(struct ent) + nsec * sizeof(struct sec) + nsym * 3 * sizeof(uint32_t) + bytes;
+	len += nsym * sizeof(struct ent) + nsec * sizeof(struct sec) + nsym * sizeof(uintptr_t) +
+	       nsym * 3 * sizeof(uint32_t) + bytes;
 	if (!(t = memlens__map(len, 0)))
 		return NULL;
 	t->map_len = len;
 	t->ent = (struct ent *)((char *)t + (sizeof *t + 7) / 8 * 8);
 	t->sec = (struct sec *)(t->ent + nsym);
-	t->addr = (uint32_t *)(t->sec + nsec);
+	t->base = (uintptr_t *)(t->sec + nsec);
+	t->addr = (uint32_t *)(t->base + nsym);
 	t->parent = (int32_t *)(t->addr + nsym);
 	t->byname = (uint32_t *)(t->parent + nsym);
 	t->pool = (char *)(t->byname + nsym);
@@ -334,6 +381,8 @@ static struct ml_symtab *build(const struct elf *e, uintptr_t bias)
 			t->addr[n++] = t->addr[i];
 	}
 	t->ndist = (uint32_t)n;
+	for (i = 0; i < n; i++)
+		t->base[i] = t->ent[t->addr[i]].base;
 
 	/* parent[i] is the nearest slot j < i containing base(i).  Walking i-1,
 	 * parent[i-1], ... finds it: every slot skipped when stepping from a
@@ -350,6 +399,7 @@ static struct ml_symtab *build(const struct elf *e, uintptr_t bias)
 			j = t->parent[j];
 		t->parent[i] = j;
 	}
+	build_pages(t);
 	return t;
 }
 
@@ -373,19 +423,15 @@ static void fill(const struct ml_symtab *t, const struct ent *e, struct ml_sym *
 	*out = (struct ml_sym){ e->base, e->size, t->pool + e->name, e->is_func };
 }
 
-/* The number of distinct slots with base < addr (base <= addr when incl). */
+/* The number of distinct slots with base < addr (base <= addr when incl):
+ * only the slots of addr's page need searching when the table has a page
+ * directory (those below it all start before addr, those above after). */
 static size_t slots_below(const struct ml_symtab *t, uintptr_t addr, int incl)
 {
-	size_t lo = 0, hi = t->ndist;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		uintptr_t b = t->ent[t->addr[mid]].base;
-		if (b < addr || (incl && b == addr))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	size_t k = (addr - t->page_lo) >> 12;
+	if (t->page_first && addr >= t->page_lo && k < t->npages)
+		return search(t, t->page_first[k], t->page_first[k + 1], addr, incl);
+	return search(t, 0, t->ndist, addr, incl);
 }
 
 int memlens__symtab_find(const struct ml_symtab *t, uintptr_t addr, struct ml_sym *out)
@@ -446,6 +492,8 @@ size_t memlens__symtab_count_in(const struct ml_symtab *t, uintptr_t lo, uintptr
 
 void memlens__symtab_free(struct ml_symtab *t)
 {
+	if (t && t->page_first)
+		memlens__unmap(t->page_first, t->pages_len);
 	if (t)
 		memlens__unmap(t, t->map_len);
 }

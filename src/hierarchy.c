@@ -224,10 +224,14 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 			if (r.kind == ML_RK_STACK)
 				out[i].info.tid = r.tid;
 		}
-		if (r.kind == ML_RK_OBJECT && !memlens__region_unchanged(&r, p))
+		if (r.kind == ML_RK_OBJECT && !innermost_only && !memlens__region_unchanged(&r, p))
 			return 0; /* unloaded while we looked: its names may be gone */
 	}
-	if (n < ML_MAX_LEVELS) {
+	/* Chunks lie in brk and mmap regions, in mappings not known yet, or (a
+	 * malloc with a static arena) in an object's data; not in stacks.
+	 * Innermost-only callers have asked the chunk index already. */
+	if (n < ML_MAX_LEVELS && !innermost_only &&
+	    (!have_region || r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK || r.kind == ML_RK_OBJECT)) {
 		struct ml_level *l = &out[n];
 		memset(l, 0, sizeof *l);
 		if (memlens__malloc_allocator.get_info(ptr, &l->info) == 0) {
@@ -238,4 +242,34 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 	for (int i = 0; i < n; i++)
 		out[i].info.level = i;
 	return n;
+}
+
+/* The innermost non-chunk allocation's bounds, without building levels: the
+ * common cases (a symbol, a mapping) directly, the rest through levels. */
+const struct allocator *memlens__innermost_bounds(const void *ptr, void **base, size_t *size)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	struct ml_region r;
+	struct ml_level l[ML_MAX_LEVELS];
+	int n;
+	if (!memlens__region_find_fresh(p, &r))
+		return NULL;
+	if (r.kind == ML_RK_OBJECT) {
+		struct ml_symtab *t = memlens__object_symtab(r.obj);
+		struct ml_sym sym;
+		if (t && memlens__symtab_find(t, p, &sym)) {
+			*base = (void *)sym.base;
+			*size = sym.size;
+			return &memlens__static_allocator.pub;
+		}
+	} else if (r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) {
+		*base = (void *)r.start;
+		*size = r.end - r.start;
+		return r.kind == ML_RK_MMAP ? &memlens__mmap_allocator.pub : &memlens__brk_allocator.pub;
+	}
+	if (!(n = memlens__levels(ptr, l, 1)))
+		return NULL;
+	*base = l[n - 1].info.base;
+	*size = l[n - 1].info.size;
+	return l[n - 1].info.allocator;
 }

@@ -25,6 +25,10 @@ struct ml_level {
  * numbers are then not depths). */
 int memlens__levels(const void *p, struct ml_level *out, int innermost_only);
 
+/* Base, size and allocator of the innermost level that is not a malloc
+ * chunk (the caller has asked the chunk index); NULL when p is unknown. */
+const struct allocator *memlens__innermost_bounds(const void *p, void **base, size_t *size);
+
 /* Start-up: where argv, envp and auxv are (from the constructor's arguments). */
 void memlens__auxv_init(int argc, char **argv, char **envp);
 

@@ -16,11 +16,13 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 	/* A chunk lies in a brk or mmap region (one level above it) or, rarely,
 	 * in an object's data (memlens's bootstrap arena): only that takes the
 	 * whole chain to number its level. */
-	if (memlens__malloc_allocator.get_info(p, &ai) == 0 &&
-	    (!memlens__region_find_fresh((uintptr_t)p, &r) || r.kind != ML_RK_OBJECT)) {
-		ai.level = memlens__region_find((uintptr_t)p, &r);
-		*out = ai;
-		return 0;
+	if (memlens__malloc_allocator.get_info(p, &ai) == 0) {
+		int have = memlens__region_find_fresh((uintptr_t)p, &r);
+		if (!have || r.kind != ML_RK_OBJECT) {
+			ai.level = have;
+			*out = ai;
+			return 0;
+		}
 	}
 	if (!(n = memlens__levels(p, l, 0)))
 		return -1;
@@ -41,15 +43,9 @@ ML_API_EXPORT int alloc_get_chain(const void *p, struct alloc_info *out, int max
  * innermost level without the ones above it. */
 static const struct allocator *bounds(const void *p, void **base, size_t *size)
 {
-	struct ml_level l[ML_MAX_LEVELS];
-	int n;
 	if (memlens__malloc_allocator.bounds(p, base, size) == 0)
 		return &memlens__malloc_allocator.pub;
-	if (!(n = memlens__levels(p, l, 1)))
-		return NULL;
-	*base = l[n - 1].info.base;
-	*size = l[n - 1].info.size;
-	return l[n - 1].info.allocator;
+	return memlens__innermost_bounds(p, base, size);
 }
 
 ML_API_EXPORT const struct allocator *alloc_get_allocator(const void *p)
