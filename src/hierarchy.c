@@ -196,6 +196,7 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 			    r.flags & ML_RF_SHM ? "shared memory segment" : r.flags & ML_RF_FILE ? "file mapping" : "anonymous mapping", NULL);
 			break;
 		case ML_RK_BRK:
+			memlens__region_brk_refresh(&r);
 			put(&out[n++], &memlens__brk_allocator, r.start, r.end - r.start, "brk heap", NULL);
 			break;
 		case ML_RK_STACK: {
@@ -263,6 +264,8 @@ const struct allocator *memlens__innermost_bounds(const void *ptr, void **base, 
 			return &memlens__static_allocator.pub;
 		}
 	} else if (r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) {
+		if (r.kind == ML_RK_BRK)
+			memlens__region_brk_refresh(&r);
 		*base = (void *)r.start;
 		*size = r.end - r.start;
 		return r.kind == ML_RK_MMAP ? &memlens__mmap_allocator.pub : &memlens__brk_allocator.pub;

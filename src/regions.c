@@ -599,6 +599,18 @@ static int grow_brk(uintptr_t a)
 	return 0;
 }
 
+void memlens__region_brk_refresh(struct ml_region *r)
+{
+	uintptr_t cur = PAGE_UP(ML_SYS(SYS_brk, 0, 0, 0, 0, 0, 0));
+	if (cur == r->end || cur <= r->start || lock_depth || !memlens__spin_trylock(&lock))
+		return;
+	lock_depth = 1;
+	memlens__region_brk_locked(r->end, cur);
+	lock_depth = 0;
+	memlens__spin_unlock(&lock);
+	memlens__region_find(r->start, r);
+}
+
 int memlens__region_find_fresh(uintptr_t a, struct ml_region *out)
 {
 	if (memlens__region_find(a, out))

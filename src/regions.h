@@ -46,6 +46,9 @@ int memlens__region_find(uintptr_t a, struct ml_region *out);
  * end, newly loaded ELF objects, then /proc/self/maps if a is mapped at all)
  * and looks again.  Slow only for addresses memlens did not see mapped. */
 int memlens__region_find_fresh(uintptr_t a, struct ml_region *out);
+/* *r is the brk region: brings its end up to the current break (glibc's
+ * malloc moves it without a call memlens sees) and copies it again. */
+void memlens__region_brk_refresh(struct ml_region *r);
 /* Is the region record that *r was copied from still the same? */
 int memlens__region_unchanged(const struct ml_region *r, uintptr_t a);
 
