@@ -108,7 +108,8 @@ struct alloc_info {
 	int level;                         /* 0 = outermost level of the chain */
 };
 /* Fields by allocator: tid is the thread that allocated (malloc, mmap) or
- * whose stack it is (stack, stackframe); site is the allocation site for
+ * whose stack it is (stack, stackframe; 0 for the main stack in a child
+ * forked by another thread); site is the allocation site for
  * malloc and mmap, and the code address where a stack frame is executing
  * (the call it is in) for stackframe; seq is 0 except for malloc. */
 

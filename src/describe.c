@@ -126,8 +126,12 @@ static void describe_level(struct mlbuf *b, const void *p, const struct ml_level
 		return;
 	}
 	if (!strcmp(a, "stack")) {
-		memlens__bfmt(b, "%p is in the stack of thread %d (%zu bytes at %p)", p, (int)in->info.tid, in->info.size,
-		              in->info.base);
+		if (in->info.tid)
+			memlens__bfmt(b, "%p is in the stack of thread %d (%zu bytes at %p)", p, (int)in->info.tid, in->info.size,
+			              in->info.base);
+		else
+			memlens__bfmt(b, "%p is in the main stack of the parent process (%zu bytes at %p; no thread runs on it since fork)",
+			              p, in->info.size, in->info.base);
 		if ((uintptr_t)p < (uintptr_t)__builtin_frame_address(0) && (uintptr_t)__builtin_frame_address(0) - (uintptr_t)in->info.base < in->info.size)
 			memlens__bputs(b, ", below the live frames");
 		return;

@@ -27,24 +27,45 @@ struct snap {
 	size_t n;
 	char *pool;
 	size_t used;
+	uintptr_t skip_lo[2], skip_hi[2]; /* this report's own buffers */
 };
 
-static void take_line(const struct ml_maps_line *ml, void *arg)
+static void add_line(struct snap *s, const struct ml_maps_line *ml, uintptr_t lo, uintptr_t hi)
 {
-	struct snap *s = arg;
 	size_t len = strlen(ml->path) + 1;
-	if (s->n >= MAX_LINES || s->used + len > POOL)
+	if (lo >= hi || s->n >= MAX_LINES || s->used + len > POOL)
 		return;
 	struct line *l = &s->l[s->n++];
 	memset(l, 0, sizeof *l);
-	l->lo = ml->lo;
-	l->hi = ml->hi;
-	l->offset = ml->offset;
+	l->lo = lo;
+	l->hi = hi;
+	l->offset = ml->offset + (lo - ml->lo);
 	l->prot = ml->prot;
 	l->shared = ml->shared;
 	l->path = (uint32_t)s->used;
 	memcpy(s->pool + s->used, ml->path, len);
 	s->used += len;
+}
+
+/* The report's buffers are mappings too (the kernel may even merge them
+ * with a neighbour): cut them out, so only the program's memory shows. */
+static void take_line(const struct ml_maps_line *ml, void *arg)
+{
+	struct snap *s = arg;
+	uintptr_t lo = ml->lo, hi = ml->hi;
+	for (;;) {
+		int k = -1;
+		for (int i = 0; i < 2; i++) /* the lowest buffer overlapping [lo, hi) */
+			if (s->skip_lo[i] < hi && s->skip_hi[i] > lo && (k < 0 || s->skip_lo[i] < s->skip_lo[k]))
+				k = i;
+		if (k < 0)
+			break;
+		add_line(s, ml, lo, s->skip_lo[k] > lo ? s->skip_lo[k] : lo);
+		lo = s->skip_hi[k];
+		if (lo >= hi)
+			return;
+	}
+	add_line(s, ml, lo, hi);
 }
 
 static void count_chunk(const struct ml_chunk *c, void *arg)
@@ -75,6 +96,10 @@ ML_API_EXPORT void memlens_print_maps(FILE *out)
 		fprintf(out, "memlens: out of memory for the maps report\n");
 		goto done;
 	}
+	s.skip_lo[0] = (uintptr_t)s.l;
+	s.skip_hi[0] = (uintptr_t)s.l + MAX_LINES * sizeof *s.l;
+	s.skip_lo[1] = (uintptr_t)s.pool;
+	s.skip_hi[1] = (uintptr_t)s.pool + POOL;
 	memlens__read_maps(take_line, &s);
 	memlens__index_foreach(count_chunk, &s);
 	fprintf(out, "%-25s %-4s %-8s %-10s %-12s %s\n", "address", "perm", "offset", "allocator", "contents", "mapping");

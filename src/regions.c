@@ -668,9 +668,11 @@ void memlens__regions_postfork(int child)
 			if (r->kind != ML_RK_STACK)
 				continue;
 			rec_begin(r);
-			if (sp - r->start < r->end - r->start) {
+			if (sp - r->start < r->end - r->start)
 				r->tid = tid;
-			} else {
+			else if (r->flags & ML_RF_MAIN)
+				r->tid = 0; /* no thread runs on it; its start-up area stays */
+			else {
 				r->kind = ML_RK_MMAP;
 				r->flags |= ML_RF_LEARNT;
 			}
