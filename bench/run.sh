@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/run.sh: the memlens benchmark suite (run by `make bench`).
 #
-#   BUILD=build bench/run.sh [pair|query|larson|real|all]
+#   BUILD=build bench/run.sh [pair|query|mmap|larson|real|all]
 #
 # Every figure is a ratio or a difference against a plain run measured in
 # this same invocation: plain and tracked runs alternate (plain, tracked,
@@ -20,8 +20,8 @@ CC=${CC:-gcc}
 TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds, per single run
 
 case "$ONLY" in
-pair|query|larson|real|all) ;;
-*) echo "usage: bench/run.sh [pair|query|larson|real|all]" >&2; exit 2 ;;
+pair|query|mmap|larson|real|all) ;;
+*) echo "usage: bench/run.sh [pair|query|mmap|larson|real|all]" >&2; exit 2 ;;
 esac
 case "$RUNS" in
 ''|*[!0-9]*|0) echo "bench: BENCH_RUNS='$RUNS' is not a positive integer; using 5" >&2; RUNS=5 ;;
@@ -96,16 +96,23 @@ med() {
 	}' "$1"
 }
 
+# maxv FILE KEY: the largest of KEY's values in FILE (for counts of wrong
+# answers, where one bad run is enough); "nan" when there is none.
+maxv() {
+	awk -v k="$2" '$1 == k { if (n++ == 0 || $2 > m) m = $2 } END { print n ? m : "nan" }' "$1"
+}
+
 # num X: true when X is a number (not "nan", not empty).
 num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 
-# run1 NAME MODE CMD...: one run; appends stdout to $D/NAME.MODE.
+# run1 NAME MODE CMD...: one run; appends stdout to $D/NAME.MODE and stderr
+# to $D/NAME.MODE.err.
 # Returns non-zero and records why in FAIL when the run did not succeed.
 FAIL=
 run1() {
 	local name=$1 mode=$2; shift 2
 	local err=$D/$name.$mode.err st
-	timeout -k 5 "$TIMEOUT" "$@" >> "$D/$name.$mode" 2> "$err"
+	timeout -k 5 "$TIMEOUT" "$@" >> "$D/$name.$mode" 2>> "$err"
 	st=$?
 	if [ $st -eq 124 ] || [ $st -eq 137 ]; then
 		FAIL="$mode run timed out after ${TIMEOUT}s"
@@ -210,23 +217,39 @@ query_rows() { # query_rows TAG LABEL
 		row "query $lab chunk base, info" "$read" "$(med "$f" "${tag}_base")" ns ratio 2
 		row "query $lab interior, dependent" "$read_dep" "$(med "$f" "${tag}_interior_dep")" ns ratio 2
 	fi
-	# Static and stack targets are for answered queries; while memlens
-	# does not know these addresses, the row is the cost of "unknown".
-	local pct limit
-	for k in static stack; do
+	# Static, stack and mmap addresses: the targets are for answered
+	# queries; a row whose addresses memlens does not know at all is the
+	# cost of "unknown", with no target.
+	local pct kind limit what wrong checked
+	for k in static func stack mmap; do
+		case $k in
+		static) what="static address (variable)"; kind=abs; limit=50 ;;
+		func)   what="static address (libc function)"; kind=abs; limit=50 ;;
+		stack)  what="stack address"; kind=abs; limit=2000 ;;
+		mmap)   what="mmap address"; kind=none; limit=0 ;;
+		esac
 		known=$(med "$f" "${tag}_${k}_known")
+		if ! num "$known"; then
+			skip "query $lab $what" "bench_query printed no ${tag}_${k} figures"
+			continue
+		fi
 		pct=$(awk -v x="$known" 'BEGIN { printf "%.0f", x * 100 }')
-		if [ "$k" = static ]; then limit=50; else limit=2000; fi
 		if [ "$pct" = 0 ]; then
-			row "query $lab $k address (unknown to memlens)" "$read" "$(med "$f" "${tag}_$k")" ns none 0
+			row "query $lab $what (unknown to memlens)" "$read" "$(med "$f" "${tag}_$k")" ns none 0
 		elif [ "$pct" = 100 ]; then
-			row "query $lab $k address" "$read" "$(med "$f" "${tag}_$k")" ns abs "$limit"
+			row "query $lab $what" "$read" "$(med "$f" "${tag}_$k")" ns $kind "$limit"
 		else
-			row "query $lab $k address ($pct% answered)" "$read" "$(med "$f" "${tag}_$k")" ns abs "$limit"
+			row "query $lab $what ($pct% answered)" "$read" "$(med "$f" "${tag}_$k")" ns $kind "$limit"
 		fi
 		note "query $lab: memlens answered $pct% of the $k addresses"
+		wrong=$(maxv "$f" "${tag}_${k}_wrong"); checked=$(med "$f" "${tag}_${k}_checked")
+		if num "$wrong" && [ "$wrong" != 0 ]; then
+			note "query $lab: WRONG ANSWERS: up to $wrong of $checked checked $k addresses got a wrong allocator, base or size (first ones in $D/query.linked.err)"
+			rowraw "query $lab $what: correct answers" - "$wrong wrong" - - "0 wrong" NO
+		fi
 	done
-	v=$(med "$f" "${tag}_wrong")
+	note "query $lab: $(med "$f" "${tag}_stack_ops") stack queries per run, on $(med "$f" funcs) libc functions"
+	v=$(maxv "$f" "${tag}_wrong")
 	if [ "$v" != 0 ]; then
 		note "query $lab: WRONG ANSWERS: $v of 10000 sampled interior addresses got a wrong base, size or allocator: the query figures above mean little"
 		rowraw "query $lab: correct answers" - "$v wrong" - - "0 wrong" NO
@@ -289,7 +312,37 @@ bench_query() {
 	fi
 }
 
-# ---- 3. larson-like stress -----------------------------------------------
+# ---- 3. mmap/munmap ----------------------------------------------------------
+
+bench_mmap() {
+	have_lib || { skip "mmap" "$FAIL"; return; }
+	compile bench_mmap || { skip "mmap" "$FAIL"; return; }
+	preload_cmds "$OUT/bench_mmap"
+	ab mmap || { skip "mmap" "$FAIL"; return; }
+	local t p tr label wrong checked
+	for t in pair ring mprotect; do
+		case $t in
+		pair)     label="mmap+munmap pair, 1..16 pages (ns/pair)" ;;
+		ring)     label="mmap+munmap, 64 live in a ring (ns/pair)" ;;
+		mprotect) label="mmap+mprotect+munmap (ns/triple)" ;;
+		esac
+		p=$(med "$D/mmap.plain" "mmap_$t"); tr=$(med "$D/mmap.tracked" "mmap_$t")
+		row "$label" "$p" "$tr" ns none 0
+		wrong=$(maxv "$D/mmap.tracked" "mmap_${t}_wrong")
+		checked=$(med "$D/mmap.tracked" "mmap_${t}_checked")
+		if ! num "$checked" || [ "$checked" = 0 ]; then
+			note "mmap $t: the tracked runs checked no answers (alloc_get_info not found)"
+		elif [ "$wrong" != 0 ]; then
+			rowraw "mmap $t: correct answers" - "$wrong wrong" - - "0 wrong" NO
+			note "mmap $t: WRONG ANSWERS: up to $wrong of $checked checks of live or unmapped mappings failed (first ones in $D/mmap.tracked.err)"
+		else
+			note "mmap $t: memlens answered all $checked checks of live and unmapped mappings right"
+		fi
+	done
+	note "mmap: $(awk -v n="${BENCH_MMAP_OPS:-1000000}" 'BEGIN { printf "%d", n }') operations per test; tracked = LD_PRELOAD=$LIB"
+}
+
+# ---- 4. larson-like stress -----------------------------------------------
 
 bench_larson() {
 	have_lib || { skip "stress" "$FAIL"; return; }
@@ -343,7 +396,7 @@ bench_larson() {
 	fi
 }
 
-# ---- 4. real programs ----------------------------------------------------
+# ---- 5. real programs ----------------------------------------------------
 
 bench_real() {
 	have_lib || { skip "real programs" "$FAIL"; return; }
@@ -444,9 +497,10 @@ log "runs per figure: $RUNS; library: $LIB"
 case "$ONLY" in
 pair)   bench_pair ;;
 query)  bench_query ;;
+mmap)   bench_mmap ;;
 larson) bench_larson ;;
 real)   bench_real ;;
-all)    bench_pair; FAIL=; bench_query; FAIL=; bench_larson; FAIL=; bench_real ;;
+all)    bench_pair; FAIL=; bench_query; FAIL=; bench_mmap; FAIL=; bench_larson; FAIL=; bench_real ;;
 esac
 
 if [ "$(lib_id "$BUILD_LIB")" != "$LIBID0" ]; then
