@@ -173,6 +173,84 @@ int memlens_get_stats(struct memlens_stats *out, size_t out_size);
 /* Writes the statistics as text to fd (what MEMLENS_STATS prints at exit). */
 void memlens_print_stats(int fd);
 
+/* ---- Observers -------------------------------------------------------- */
+
+/* Callbacks for every allocation event of every allocator (malloc, the
+ * custom allocators below; not mappings or stacks).  `a` is the allocator,
+ * `site` the allocation site as alloc_get_site would give it.  A realloc
+ * reports on_resize (old_base == new_base when it stayed in place); a
+ * realloc(NULL, n) reports on_alloc and realloc(p, 0) that frees reports
+ * on_free.
+ *
+ * Callbacks run on the allocating thread, after the allocation is recorded
+ * (on_alloc, on_resize: a query from the callback sees the new chunk) or
+ * before it is released (on_free: the chunk is still the program's).  They
+ * may call malloc, printf or any memlens function: allocations made inside
+ * a callback are served and tracked but not reported to observers again.
+ * They keep being called during thread exit and TLS destruction.  A
+ * callback must not longjmp out or throw. */
+typedef struct memlens_observer memlens_observer;
+typedef void (*memlens_on_alloc_fn)(void *ctx, const struct allocator *a, void *base, size_t size, const void *site);
+typedef void (*memlens_on_free_fn)(void *ctx, const struct allocator *a, void *base, size_t size);
+typedef void (*memlens_on_resize_fn)(void *ctx, const struct allocator *a, void *old_base, size_t old_size,
+                                     void *new_base, size_t new_size, const void *site);
+
+/* Installs an observer with all its callbacks at once; any may be NULL.
+ * With on_resize NULL, a realloc is reported as on_free of the old chunk
+ * then on_alloc of the new one.  Callable at any time from any thread;
+ * events that begin after it returns are reported.  Returns NULL when out
+ * of memory or when 64 observers exist already.  (A later set of callbacks
+ * will get a new constructor name; this one never changes.) */
+memlens_observer *memlens_observer_create(void *ctx, memlens_on_alloc_fn on_alloc, memlens_on_free_fn on_free,
+                                          memlens_on_resize_fn on_resize);
+
+/* Removes obs and returns 0 once no callback of obs is running in any other
+ * thread (called from one of obs's own callbacks, that callback finishes
+ * after the return).  No callback of obs starts after it returns.  -1 for
+ * NULL or an observer already destroyed. */
+int memlens_observer_destroy(memlens_observer *obs);
+
+/* Plugins: MEMLENS_PLUGINS=a.so:b.so (or `memlens run --plugin=a.so`) loads
+ * each shared object at start-up, before main, and calls its
+ *     void memlens_plugin_init(void);
+ * Chunks allocated before that and still live are replayed to the observers
+ * created inside memlens_plugin_init, as on_alloc calls with their original
+ * sites; chunks made and freed before it are only counted (memlens_stats). */
+
+/* ---- Custom allocators ---------------------------------------------- */
+
+/* A program's own allocator (an arena, a pool, a slab) described to memlens:
+ * its allocations become the innermost level of the chain, nested in the
+ * malloc chunk or mapping they were carved from, visible to queries,
+ * observers and statistics (memlens_print_stats lists them by name).
+ * Functions return 0 on success. */
+
+/* A new allocator named `name` (copied; at most 63 bytes kept).  NULL when
+ * out of memory or 256 custom allocators exist already. */
+struct allocator *memlens_allocator_create(const char *name);
+
+/* base..base+size-1 was allocated by a; type may be NULL (kept for
+ * alloc_get_type).  -1 when a is not a live custom allocator, base is NULL,
+ * or base is already live in a. */
+int memlens_note_alloc(struct allocator *a, void *base, size_t size, const struct uniqtype *type);
+
+/* The allocation at base is freed.  Non-zero when base is not live in a
+ * (a double or invalid free); memlens reports it as it reports bad frees. */
+int memlens_note_free(struct allocator *a, void *base);
+
+/* The allocation at old_base now lies at new_base with new_size bytes
+ * (new_base may equal old_base).  Non-zero when old_base is not live in a. */
+int memlens_note_resize(struct allocator *a, void *old_base, void *new_base, size_t new_size);
+
+/* Drops a and all its live records (no on_free is reported for them). */
+void memlens_allocator_destroy(struct allocator *a);
+
+/* heaptrack's annotation API: the functions behind heaptrack_api.h's
+ * heaptrack_report_alloc/_realloc/_free macros (heaptrack_malloc,
+ * heaptrack_realloc, heaptrack_free) are defined by libmemlens and feed the
+ * built-in custom allocator "heaptrack-api", so code annotated for heaptrack
+ * is understood unchanged.  Declared by heaptrack_api.h, not here. */
+
 #ifdef __cplusplus
 }
 #endif

@@ -228,11 +228,11 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 		if (r.kind == ML_RK_OBJECT && !innermost_only && !memlens__region_unchanged(&r, p))
 			return 0; /* unloaded while we looked: its names may be gone */
 	}
-	/* Chunks lie in brk and mmap regions, in mappings not known yet, or (a
-	 * malloc with a static arena) in an object's data; not in stacks.
-	 * Innermost-only callers have asked the chunk index already. */
-	if (n < ML_MAX_LEVELS && !innermost_only &&
-	    (!have_region || r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK || r.kind == ML_RK_OBJECT)) {
+	/* Chunks lie in brk and mmap regions or mappings not known yet; not in
+	 * stacks or ELF objects (the mallocs memlens forwards to map their own
+	 * memory, and its bootstrap arena is not indexed).  Innermost-only
+	 * callers have asked the chunk index already. */
+	if (n < ML_MAX_LEVELS && !innermost_only && (!have_region || r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK)) {
 		struct ml_level *l = &out[n];
 		memset(l, 0, sizeof *l);
 		if (memlens__malloc_allocator.get_info(ptr, &l->info) == 0) {
@@ -243,6 +243,47 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 	for (int i = 0; i < n; i++)
 		out[i].info.level = i;
 	return n;
+}
+
+/* The innermost level's info for an address that is not in a chunk, for
+ * the common cases without building every level. 0, or -1 when unknown. */
+int memlens__innermost_info(const void *ptr, struct alloc_info *out)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	struct ml_region r;
+	struct ml_level l[ML_MAX_LEVELS];
+	int n;
+	if (!memlens__region_find_fresh(p, &r))
+		return -1;
+	if (r.kind == ML_RK_OBJECT) {
+		struct ml_object *o = r.obj;
+		struct ml_symtab *t = memlens__object_symtab(o);
+		struct ml_sym sym;
+		struct ml_section sec;
+		int seg = 0;
+		for (int i = 0; i < o->nseg; i++)
+			seg |= p - o->seg[i].lo < o->seg[i].hi - o->seg[i].lo;
+		if (seg && t && memlens__symtab_find(t, p, &sym)) {
+			memset(out, 0, sizeof *out);
+			out->base = (void *)sym.base;
+			out->size = out->usable_size = sym.size;
+			out->allocator = &memlens__static_allocator.pub;
+			out->level = 2 + memlens__symtab_section(t, p, &sec); /* object, segment[, section] */
+			return 0;
+		}
+	} else if (r.kind == ML_RK_MMAP) {
+		memset(out, 0, sizeof *out);
+		out->base = (void *)r.start;
+		out->size = out->usable_size = r.end - r.start;
+		out->allocator = &memlens__mmap_allocator.pub;
+		out->site = r.site;
+		out->tid = r.tid;
+		return 0;
+	}
+	if (!(n = memlens__levels(ptr, l, 0)))
+		return -1;
+	*out = l[n - 1].info;
+	return 0;
 }
 
 /* The innermost non-chunk allocation's bounds, without building levels: the

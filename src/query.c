@@ -7,26 +7,19 @@
  * most queried and the chunk index answers them without the regions. */
 ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 {
-	struct ml_level l[ML_MAX_LEVELS];
 	struct ml_region r;
 	struct alloc_info ai;
-	int n;
 	if (!out)
 		return -1;
-	/* A chunk lies in a brk or mmap region (one level above it) or, rarely,
-	 * in an object's data (memlens's bootstrap arena): only that takes the
-	 * whole chain to number its level. */
+	/* A chunk lies in a brk or mmap region: one level above it, if known. */
 	if (memlens__malloc_allocator.get_info(p, &ai) == 0) {
-		int have = memlens__region_find_fresh((uintptr_t)p, &r);
-		if (!have || r.kind != ML_RK_OBJECT) {
-			ai.level = have;
-			*out = ai;
-			return 0;
-		}
+		ai.level = memlens__region_find_fresh((uintptr_t)p, &r);
+		*out = ai;
+		return 0;
 	}
-	if (!(n = memlens__levels(p, l, 0)))
+	if (memlens__innermost_info(p, &ai) < 0)
 		return -1;
-	*out = l[n - 1].info;
+	*out = ai;
 	return 0;
 }
 
