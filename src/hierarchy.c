@@ -247,14 +247,12 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 
 /* The innermost level's info for an address that is not in a chunk, for
  * the common cases without building every level. 0, or -1 when unknown. */
-int memlens__innermost_info(const void *ptr, struct alloc_info *out)
+int memlens__innermost_info(const void *ptr, const struct ml_region *reg, struct alloc_info *out)
 {
 	uintptr_t p = (uintptr_t)ptr;
-	struct ml_region r;
+	struct ml_region r = *reg;
 	struct ml_level l[ML_MAX_LEVELS];
 	int n;
-	if (!memlens__region_find_fresh(p, &r))
-		return -1;
 	if (r.kind == ML_RK_OBJECT) {
 		struct ml_object *o = r.obj;
 		struct ml_symtab *t = memlens__object_symtab(o);

@@ -29,8 +29,9 @@ int memlens__levels(const void *p, struct ml_level *out, int innermost_only);
  * chunk (the caller has asked the chunk index); NULL when p is unknown. */
 const struct allocator *memlens__innermost_bounds(const void *p, void **base, size_t *size);
 
-/* alloc_get_info's answer for p when the chunk index has none: 0, or -1. */
-int memlens__innermost_info(const void *p, struct alloc_info *out);
+/* alloc_get_info's answer for p in region *r when the chunk index has none:
+ * 0, or -1. */
+int memlens__innermost_info(const void *p, const struct ml_region *r, struct alloc_info *out);
 
 /* Start-up: where argv, envp and auxv are (from the constructor's arguments). */
 void memlens__auxv_init(int argc, char **argv, char **envp);

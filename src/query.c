@@ -11,13 +11,15 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 	struct alloc_info ai;
 	if (!out)
 		return -1;
-	/* A chunk lies in a brk or mmap region: one level above it, if known. */
-	if (memlens__malloc_allocator.get_info(p, &ai) == 0) {
-		ai.level = memlens__region_find_fresh((uintptr_t)p, &r);
+	/* The region first: chunks lie only in brk and mmap regions (or in
+	 * mappings not known), one level below the region. */
+	int have = memlens__region_find_fresh((uintptr_t)p, &r);
+	if ((!have || r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) && memlens__malloc_allocator.get_info(p, &ai) == 0) {
+		ai.level = have;
 		*out = ai;
 		return 0;
 	}
-	if (memlens__innermost_info(p, &ai) < 0)
+	if (!have || memlens__innermost_info(p, &r, &ai) < 0)
 		return -1;
 	*out = ai;
 	return 0;
