@@ -29,7 +29,14 @@ struct zone {
 	uintptr_t dir[PAGES_PER_ZONE];   /* see e_block */
 	uintptr_t cover[PAGES_PER_ZONE]; /* base of a chunk covering the page start */
 };
-static struct zone *top[NZONES];
+/* One index: the zone table.  The heap's is static; custom allocators
+ * each get their own (ml_index_new). */
+struct ml_index {
+	struct zone *top[NZONES];
+};
+static struct ml_index heap_ix;
+#define HEAP (&heap_ix)
+#define ML_IX_INLINE static inline __attribute__((always_inline))
 
 /* A record, packed to 24 bytes; the base is implied by page + offset. */
 struct rec {
@@ -64,37 +71,37 @@ static inline struct rec *recs(struct block *b) { return (struct rec *)((char *)
 
 /* ---- address -> slots ---- */
 
-static struct zone *__attribute__((noinline)) zone_create(uintptr_t zi)
+static struct zone *__attribute__((noinline)) zone_create(struct ml_index *ix, uintptr_t zi)
 {
 	struct zone *z = memlens__map(sizeof(struct zone), 1), *expected = NULL;
 	if (!z)
 		return NULL;
-	if (!__atomic_compare_exchange_n(&top[zi], &expected, z, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_compare_exchange_n(&ix->top[zi], &expected, z, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		memlens__unmap(z, sizeof(struct zone));
 		z = expected;
 	}
 	return z;
 }
 
-static inline struct zone *zone_get(uintptr_t pgno, int create)
+ML_IX_INLINE struct zone *zone_get(struct ml_index *ix, uintptr_t pgno, int create)
 {
 	uintptr_t zi = pgno >> (ZONE_SHIFT - PAGE_SHIFT);
 	struct zone *z;
 	if (ML_UNLIKELY(zi >= NZONES))
 		return NULL;
-	z = __atomic_load_n(&top[zi], __ATOMIC_ACQUIRE);
-	return ML_LIKELY(z != NULL) || !create ? z : zone_create(zi);
+	z = __atomic_load_n(&ix->top[zi], __ATOMIC_ACQUIRE);
+	return ML_LIKELY(z != NULL) || !create ? z : zone_create(ix, zi);
 }
 
-static inline uintptr_t *dir_slot(uintptr_t pgno, int create)
+ML_IX_INLINE uintptr_t *dir_slot(struct ml_index *ix, uintptr_t pgno, int create)
 {
-	struct zone *z = zone_get(pgno, create);
+	struct zone *z = zone_get(ix, pgno, create);
 	return z ? &z->dir[pgno & (PAGES_PER_ZONE - 1)] : NULL;
 }
 
-static inline uintptr_t *cover_slot(uintptr_t pgno, int create)
+ML_IX_INLINE uintptr_t *cover_slot(struct ml_index *ix, uintptr_t pgno, int create)
 {
-	struct zone *z = zone_get(pgno, create);
+	struct zone *z = zone_get(ix, pgno, create);
 	return z ? &z->cover[pgno & (PAGES_PER_ZONE - 1)] : NULL;
 }
 
@@ -265,10 +272,10 @@ static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t
 
 /* Cover pages [first, last] with base, or (base == 0) uncover those that
  * name old. */
-static void cover_range(uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
+static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
 {
 	for (uintptr_t pg = first; pg <= last; pg++) {
-		uintptr_t *cs = cover_slot(pg, base != 0);
+		uintptr_t *cs = cover_slot(ix, pg, base != 0);
 		if (!cs)
 			continue;
 		if (base)
@@ -278,32 +285,33 @@ static void cover_range(uintptr_t first, uintptr_t last, uintptr_t base, uintptr
 	}
 }
 
-static void cover_set(uintptr_t base, size_t size)
+static void cover_set(struct ml_index *ix, uintptr_t base, size_t size)
 {
 	uintptr_t first, last;
 	cover_pages(base, size, &first, &last);
-	cover_range(first, last, base, 0);
+	cover_range(ix, first, last, base, 0);
 }
 
-static void cover_clear(uintptr_t base, size_t size)
+static void cover_clear(struct ml_index *ix, uintptr_t base, size_t size)
 {
 	uintptr_t first, last;
 	cover_pages(base, size, &first, &last);
-	cover_range(first, last, 0, base);
+	cover_range(ix, first, last, 0, base);
 }
 
 void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_size)
 {
+	struct ml_index *ix = HEAP;
 	uintptr_t first, old_last, new_last;
 	cover_pages(base, old_size, &first, &old_last);
 	cover_pages(base, new_size, &first, &new_last);
 	if (new_last > old_last)
-		cover_range(old_last + 1 > first ? old_last + 1 : first, new_last, base, 0);
+		cover_range(ix, old_last + 1 > first ? old_last + 1 : first, new_last, base, 0);
 	else if (new_last < old_last)
-		cover_range(new_last + 1 > first ? new_last + 1 : first, old_last, 0, base);
+		cover_range(ix, new_last + 1 > first ? new_last + 1 : first, old_last, 0, base);
 }
 
-void memlens__index_cover_drop(uintptr_t base, size_t size) { cover_clear(base, size); }
+void memlens__index_cover_drop(uintptr_t base, size_t size) { cover_clear(HEAP, base, size); }
 
 static inline void remove_at(struct block *b, int i)
 {
@@ -314,7 +322,7 @@ static inline void remove_at(struct block *b, int i)
 	b->count = (uint16_t)last;
 }
 
-int memlens__index_insert_ex(const struct ml_chunk *c, int flags)
+ML_IX_INLINE int ix_insert(struct ml_index *ix, const struct ml_chunk *c, int flags)
 {
 	uintptr_t pgno = c->base >> PAGE_SHIFT, e;
 	unsigned off = c->base & ((1u << PAGE_SHIFT) - 1);
@@ -323,7 +331,7 @@ int memlens__index_insert_ex(const struct ml_chunk *c, int flags)
 	struct block *b;
 	unsigned i;
 
-	slot = dir_slot(pgno, 1);
+	slot = dir_slot(ix, pgno, 1);
 	if (ML_UNLIKELY(!slot))
 		return -1;
 	e = lock_slot(self, slot);
@@ -353,15 +361,17 @@ int memlens__index_insert_ex(const struct ml_chunk *c, int flags)
 	b->count = (uint16_t)(i + 1);
 	unlock_slot(self, slot, e, b);
 	if (ML_UNLIKELY(((c->base + c->size) >> PAGE_SHIFT) >= pgno + 2) && !(flags & ML_IX_KEEP_COVER))
-		cover_set(c->base, c->size);
+		cover_set(ix, c->base, c->size);
 	return 0;
 }
 
-int memlens__index_remove_ex(uintptr_t base, uint64_t want_seq, struct ml_chunk *out, int flags)
+int memlens__index_insert_ex(const struct ml_chunk *c, int flags) { return ix_insert(HEAP, c, flags); }
+
+ML_IX_INLINE int ix_remove(struct ml_index *ix, uintptr_t base, uint64_t want_seq, struct ml_chunk *out, int flags)
 {
 	uintptr_t pgno = base >> PAGE_SHIFT, e;
 	unsigned off = base & ((1u << PAGE_SHIFT) - 1);
-	uintptr_t *slot = dir_slot(pgno, 0);
+	uintptr_t *slot = dir_slot(ix, pgno, 0);
 	struct mlthread *self = memlens__tls.self;
 	struct block *b;
 	int i;
@@ -385,17 +395,22 @@ int memlens__index_remove_ex(uintptr_t base, uint64_t want_seq, struct ml_chunk 
 		b = block_resize(b, b->cls - 2u);
 	unlock_slot(self, slot, e, b);
 	if (ML_UNLIKELY(((base + out->size) >> PAGE_SHIFT) >= pgno + 2) && !(flags & ML_IX_KEEP_COVER))
-		cover_clear(base, out->size);
+		cover_clear(ix, base, out->size);
 	return 1;
+}
+
+int memlens__index_remove_ex(uintptr_t base, uint64_t want_seq, struct ml_chunk *out, int flags)
+{
+	return ix_remove(HEAP, base, want_seq, out, flags);
 }
 
 /* ---- lock-free readers ---- */
 
 enum { FIND_EXACT, FIND_PRED, FIND_LAST };
 
-static int read_page(uintptr_t pgno, int mode, unsigned key, struct ml_chunk *out)
+static int read_page(struct ml_index *ix, uintptr_t pgno, int mode, unsigned key, struct ml_chunk *out)
 {
-	uintptr_t *slot = dir_slot(pgno, 0);
+	uintptr_t *slot = dir_slot(ix, pgno, 0);
 	struct mlthread *self = memlens__tls.self;
 	if (!slot)
 		return 0;
@@ -439,19 +454,19 @@ static inline int contains(const struct ml_chunk *c, uintptr_t a)
 	return a == c->base || a - c->base < c->size;
 }
 
-int memlens__index_lookup(uintptr_t a, struct ml_chunk *out)
+ML_IX_INLINE int ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *out)
 {
 	uintptr_t pgno = a >> PAGE_SHIFT;
 	unsigned off = a & ((1u << PAGE_SHIFT) - 1);
 	struct ml_chunk c;
-	if (read_page(pgno, FIND_PRED, off, &c))
+	if (read_page(ix, pgno, FIND_PRED, off, &c))
 		goto check;
-	if (pgno && read_page(pgno - 1, FIND_LAST, 0, &c) && contains(&c, a))
+	if (pgno && read_page(ix, pgno - 1, FIND_LAST, 0, &c) && contains(&c, a))
 		goto found;
 	{
-		uintptr_t *cs = cover_slot(pgno, 0);
+		uintptr_t *cs = cover_slot(ix, pgno, 0);
 		uintptr_t base = cs ? __atomic_load_n(cs, __ATOMIC_ACQUIRE) : 0;
-		if (!base || !read_page(base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c))
+		if (!base || !read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c))
 			return 0;
 	}
 check:
@@ -462,13 +477,15 @@ found:
 	return 1;
 }
 
+int memlens__index_lookup(uintptr_t a, struct ml_chunk *out) { return ix_lookup(HEAP, a, out); }
+
 /* ---- whole-index walks (not on any fast path) ---- */
 
-void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx)
+static void ix_foreach(struct ml_index *ix, void (*fn)(const struct ml_chunk *, void *), void *ctx)
 {
 	struct mlthread *self = memlens__tls.self;
 	for (uintptr_t zi = 0; zi < NZONES; zi++) {
-		struct zone *z = __atomic_load_n(&top[zi], __ATOMIC_ACQUIRE);
+		struct zone *z = __atomic_load_n(&ix->top[zi], __ATOMIC_ACQUIRE);
 		if (!z)
 			continue;
 		for (uintptr_t i = 0; i < PAGES_PER_ZONE; i++) {
@@ -486,6 +503,8 @@ void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *c
 		}
 	}
 }
+
+void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx) { ix_foreach(HEAP, fn, ctx); }
 
 static void count_one(const struct ml_chunk *c, void *ctx)
 {
@@ -505,7 +524,7 @@ size_t memlens__index_metadata_bytes(void)
 	size_t bytes = memlens__arena_in_use();
 	unsigned char vec[1024];
 	for (uintptr_t zi = 0; zi < NZONES; zi++) {
-		struct zone *z = __atomic_load_n(&top[zi], __ATOMIC_ACQUIRE);
+		struct zone *z = __atomic_load_n(&heap_ix.top[zi], __ATOMIC_ACQUIRE);
 		if (!z)
 			continue;
 		for (size_t at = 0; at < sizeof(struct zone); at += sizeof vec * 4096) {
@@ -517,4 +536,19 @@ size_t memlens__index_metadata_bytes(void)
 		}
 	}
 	return bytes;
+}
+
+/* ---- separate indexes (custom allocators) ---- */
+
+struct ml_index *memlens__ix_new(void)
+{
+	return memlens__map(sizeof(struct ml_index), 1);
+}
+
+int memlens__ix_insert(struct ml_index *ix, const struct ml_chunk *c) { return ix_insert(ix, c, 0); }
+int memlens__ix_remove(struct ml_index *ix, uintptr_t base, struct ml_chunk *out) { return ix_remove(ix, base, 0, out, 0); }
+int memlens__ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *out) { return ix_lookup(ix, a, out); }
+void memlens__ix_foreach(struct ml_index *ix, void (*fn)(const struct ml_chunk *, void *), void *ctx)
+{
+	ix_foreach(ix, fn, ctx);
 }

@@ -62,4 +62,15 @@ void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *c
 size_t memlens__index_metadata_bytes(void);
 /* Number of live records (debug/tests). */
 uint64_t memlens__index_count(void);
+
+/* Separate indexes of the same kind, for custom allocators: records must
+ * not overlap within one index.  The memory of an index is never returned
+ * (readers may hold it); empty one with foreach + remove to reuse it. */
+struct ml_index;
+struct ml_index *memlens__ix_new(void);
+int memlens__ix_insert(struct ml_index *ix, const struct ml_chunk *c);
+int memlens__ix_remove(struct ml_index *ix, uintptr_t base, struct ml_chunk *out);
+int memlens__ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *out);
+/* Each page is locked while fn sees its records: fn must not change ix. */
+void memlens__ix_foreach(struct ml_index *ix, void (*fn)(const struct ml_chunk *, void *), void *ctx);
 #endif

@@ -117,6 +117,20 @@ static void describe_level(struct mlbuf *b, const void *p, const struct ml_level
 		describe_static(b, p, l, n);
 		return;
 	}
+	if (!strcmp(in->what, "custom")) {
+		where(b, p, in);
+		memlens__bfmt(b, "a %zu-byte allocation of custom allocator \"%s\"", in->info.size, a);
+		if (n >= 2)
+			memlens__bfmt(b, " (inside a %s %s)", l[n - 2].info.allocator->name, l[n - 2].what);
+		if (in->info.site) {
+			memlens__bfmt(b, " made at %p ", in->info.site);
+			if (!memlens__symbolize(in->info.site, b))
+				memlens__bputs(b, "(unknown)");
+		}
+		if (in->info.tid)
+			memlens__bfmt(b, " by thread %d", (int)in->info.tid);
+		return;
+	}
 	if (!strcmp(a, "stackframe")) {
 		where(b, p, in);
 		memlens__bfmt(b, "the stack frame of %s (%zu bytes) in thread %d", in->name ? in->name : "an unknown function",

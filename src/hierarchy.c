@@ -10,6 +10,7 @@
 #include "objects.h"
 #include "elfsym.h"
 #include "chunkindex.h"
+#include "custom.h"
 #include <elf.h>
 #include <link.h>
 #include <string.h>
@@ -238,6 +239,18 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 		if (memlens__malloc_allocator.get_info(ptr, &l->info) == 0) {
 			l->what = "chunk";
 			n++;
+		}
+	}
+	/* Custom allocations nest inside anything: a pool in a static array,
+	 * an arena carved from a malloc chunk or a mapping. */
+	if (ML_UNLIKELY(__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED)) && n < ML_MAX_LEVELS) {
+		struct alloc_info ci[ML_MAX_LEVELS];
+		int k = memlens__custom_find(p, ci, ML_MAX_LEVELS - n);
+		for (int i = 0; i < k; i++) {
+			struct ml_level *l = &out[n++];
+			memset(l, 0, sizeof *l);
+			l->info = ci[i];
+			l->what = "custom";
 		}
 	}
 	for (int i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 #include "options.h"
 #include "thread.h"
 #include "hierarchy.h"
+#include "observe.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
@@ -89,6 +90,7 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 		memlens__bend(&b);
 		memlens__warn("interposition inactive: malloc resolves to %s, not memlens; heap allocations are not tracked", where);
 	}
+	memlens__plugins_load();
 }
 
 __attribute__((destructor)) static void memlens_fini(void)

@@ -80,6 +80,10 @@ static inline ML_NO_SANITIZE size_t memlens__usable(void *p)
 	return memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size(p) : 0;
 }
 
+/* One "  what 0x.. symbol+0x1a (object) by thread N" line of an error
+ * report (interpose_malloc.c). */
+void memlens__site_line(const char *what, const void *site, pid_t tid);
+
 /* describe.c: "symbol+0x1a (object)" for a code address; never allocates
  * through the tracked path.  Returns 1 if a symbol or object was found. */
 int memlens__symbolize(const void *addr, struct mlbuf *b);

@@ -20,6 +20,7 @@
 #include "prim.h"
 #include "thread.h"
 #include "regions.h"
+#include "observe.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
@@ -48,6 +49,10 @@ const volatile char *memlens__single_threaded = &always_multi;
 int memlens__index_incomplete;
 uint64_t memlens__untracked_global;
 static int resolve_state; /* 0: not yet, 1: resolving, 2: ready */
+/* The hooks' one test for anything unusual besides their guard: bit 0
+ * until the real functions are known, ML_GATE_OBSERVED while observers
+ * exist (observe.c), so observing costs the fast path nothing. */
+int memlens__hook_gate = 1;
 
 #ifdef ML_SAN_BUILD
 /* Built with a sanitizer (make asan-check): the sanitizer runtime allocates
@@ -136,6 +141,7 @@ ML_NO_SANITIZE int memlens__resolve(void)
 		}
 		memlens__real = r;
 		__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
+		__atomic_and_fetch(&memlens__hook_gate, ~1, __ATOMIC_RELEASE);
 		return 0;
 	}
 	while (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != 2)
@@ -267,7 +273,7 @@ static void find_recent(struct mlthread *t, void *arg)
 	}
 }
 
-static void site_line(const char *what, const void *site, pid_t tid)
+void memlens__site_line(const char *what, const void *site, pid_t tid)
 {
 	char buf[512];
 	struct mlbuf b = MLBUF(buf);
@@ -304,19 +310,19 @@ static int bad_call(void *p, const void *site, int is_realloc)
 		if (interior) {
 			memlens__diag("error: invalid %s of %p: %zu bytes into a %zu-byte malloc chunk at %p", call, p,
 			              (size_t)((uintptr_t)p - c.base), c.size, (void *)c.base);
-			site_line("at", site, 0);
-			site_line("chunk allocated at", c.site, c.tid);
+			memlens__site_line("at", site, 0);
+			memlens__site_line("chunk allocated at", c.site, c.tid);
 		} else if (r.found) {
 			if (is_realloc)
 				memlens__diag("error: invalid realloc of %p: already freed (%zu-byte chunk)", p, (size_t)r.f.size);
 			else
 				memlens__diag("error: double free of %p (%zu-byte chunk)", p, (size_t)r.f.size);
-			site_line("at", site, 0);
-			site_line("allocated at", r.f.alloc_site, (pid_t)(r.f.alloc_tid_seq >> 40));
-			site_line("first freed at", r.f.free_site, r.tid);
+			memlens__site_line("at", site, 0);
+			memlens__site_line("allocated at", r.f.alloc_site, (pid_t)(r.f.alloc_tid_seq >> 40));
+			memlens__site_line("first freed at", r.f.free_site, r.tid);
 		} else {
 			memlens__diag("error: invalid %s of %p: not a heap chunk memlens tracks", call, p);
-			site_line("at", site, 0);
+			memlens__site_line("at", site, 0);
 		}
 	}
 	if (memlens__opt.on_error == ML_ON_ERROR_ABORT) {
@@ -406,7 +412,7 @@ static inline void leave(struct mltls *tl)
 
 static inline ML_NO_SANITIZE int unusual(struct mltls *tl)
 {
-	return ML_UNLIKELY(tl->guard != ML_GUARD_NONE || __atomic_load_n(&resolve_state, __ATOMIC_RELAXED) != 2 ||
+	return ML_UNLIKELY(tl->guard != ML_GUARD_NONE || __atomic_load_n(&memlens__hook_gate, __ATOMIC_RELAXED) != 0 ||
 	                   !TRACKING());
 }
 
@@ -469,12 +475,15 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 {
 	struct mltls *tl = &memlens__tls;
 	void *p;
-	if (tl->guard == ML_GUARD_NONE) { /* just resolved: the ordinary path */
+	if (tl->guard == ML_GUARD_NONE) { /* just resolved, or observed: the ordinary path */
+		const void *site = memlens__site(ra);
 		enter(tl);
 		p = real_alloc(k, a, b);
 		if (p)
-			track_new(p, request_of(k, a, b), memlens__site(ra));
+			track_new(p, request_of(k, a, b), site);
 		leave(tl);
+		if (p && ML_UNLIKELY(memlens__observing))
+			memlens__notify_alloc(&memlens__malloc_allocator.pub, p, request_of(k, a, b), site);
 		return p;
 	}
 	p = real_alloc(k, a, b);
@@ -576,6 +585,11 @@ static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *
 	struct mltls *tl = &memlens__tls;
 	if (tl->guard == ML_GUARD_NONE) {
 		struct mlthread *t = memlens__self();
+		struct ml_chunk c;
+		/* Observers hear of a free while the chunk is still the program's
+		 * (so its address cannot be reused and reported first). */
+		if (ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p)
+			memlens__notify_free(&memlens__malloc_allocator.pub, p, c.size);
 		enter(tl);
 		if (t)
 			free_tracked(t, p, ra);
@@ -719,11 +733,23 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 	struct mltls *tl = &memlens__tls;
 	void *q;
 	if (tl->guard == ML_GUARD_NONE) {
+		const void *site = memlens__site(ra);
+		struct ml_chunk old;
+		int known = p && ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &old) &&
+		            old.base == (uintptr_t)p;
 		enter(tl);
-		q = p ? realloc_tracked(p, n, ra, memlens__site(ra)) : NULL;
+		q = p ? realloc_tracked(p, n, ra, site) : NULL;
 		if (!p && (q = memlens__real.realloc(NULL, n)))
-			track_new(q, n, memlens__site(ra));
+			track_new(q, n, site);
 		leave(tl);
+		if (ML_UNLIKELY(memlens__observing)) {
+			if (!p && q)
+				memlens__notify_alloc(&memlens__malloc_allocator.pub, q, n, site);
+			else if (known && q)
+				memlens__notify_resize(&memlens__malloc_allocator.pub, p, old.size, q, n, site);
+			else if (known && n == 0)
+				memlens__notify_free(&memlens__malloc_allocator.pub, p, old.size);
+		}
 		return q;
 	}
 	if (tl->guard == ML_GUARD_INTERNAL)

@@ -2,6 +2,7 @@
  * hierarchy.c builds. */
 #include "internal.h"
 #include "hierarchy.h"
+#include "custom.h"
 
 /* The innermost level of p's chain.  Heap chunks come first: they are the
  * most queried and the chunk index answers them without the regions. */
@@ -11,6 +12,15 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 	struct alloc_info ai;
 	if (!out)
 		return -1;
+	if (ML_UNLIKELY(__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED))) {
+		/* A custom allocation is innermost wherever it lies. */
+		struct ml_level l[ML_MAX_LEVELS];
+		int n = memlens__levels(p, l, 0);
+		if (!n)
+			return -1;
+		*out = l[n - 1].info;
+		return 0;
+	}
 	/* The region first: chunks lie only in brk and mmap regions (or in
 	 * mappings not known), one level below the region. */
 	int have = memlens__region_find_fresh((uintptr_t)p, &r);
@@ -38,6 +48,15 @@ ML_API_EXPORT int alloc_get_chain(const void *p, struct alloc_info *out, int max
  * innermost level without the ones above it. */
 static const struct allocator *bounds(const void *p, void **base, size_t *size)
 {
+	if (ML_UNLIKELY(__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED))) {
+		struct alloc_info ci[ML_MAX_LEVELS];
+		int k = memlens__custom_find((uintptr_t)p, ci, ML_MAX_LEVELS);
+		if (k) {
+			*base = ci[k - 1].base;
+			*size = ci[k - 1].size;
+			return ci[k - 1].allocator;
+		}
+	}
 	if (memlens__malloc_allocator.bounds(p, base, size) == 0)
 		return &memlens__malloc_allocator.pub;
 	return memlens__innermost_bounds(p, base, size);

@@ -4,6 +4,7 @@
 #include "prim.h"
 #include "thread.h"
 #include "chunkindex.h"
+#include "custom.h"
 #include <string.h>
 
 int memlens__forked_child;
@@ -49,12 +50,13 @@ static size_t format_stats(char *buf, size_t cap)
 		if (s.size_class[i])
 			memlens__bfmt(&b, " %d:%lu", i, (unsigned long)s.size_class[i]);
 	memlens__bputc(&b, '\n');
+	memlens__custom_print(&b);
 	return b.len < cap ? b.len : cap;
 }
 
 ML_API_EXPORT void memlens_print_stats(int fd)
 {
-	char buf[2048];
+	char buf[8192];
 	size_t n = format_stats(buf, sizeof buf);
 	memlens__write_all(fd, buf, n);
 }
@@ -71,7 +73,7 @@ void memlens__stats_at_exit(void)
 	if (!memlens__opt.stats)
 		return;
 	if (!memlens__opt.stats_path) {
-		char buf[2048];
+		char buf[8192];
 		size_t n = format_stats(buf, sizeof buf);
 		memlens__log_write(buf, n);
 		return;

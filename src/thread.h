@@ -45,12 +45,14 @@ struct mlthread {
 	struct ml_freed ring[ML_RING];
 	unsigned npending;
 	struct ml_event pending[ML_PENDING];
+	uint64_t obs_busy;      /* odd while observer callbacks run (observe.c) */
 };
 
 struct mltls {
 	struct mlthread *self;
 	int guard;   /* ML_GUARD_*: why this thread is inside memlens */
 	int pending; /* self->pending holds deferred events (see drain) */
+	int in_observer; /* an observer callback runs on this thread */
 };
 enum { ML_GUARD_NONE = 0, ML_GUARD_HOOK = 1, ML_GUARD_INTERNAL = 2 };
 

@@ -61,6 +61,8 @@ static const char usage_text[] =
 "                                          free/realloc: warn, abort or ignore\n"
 "  --verbose         MEMLENS_VERBOSE=1     print the effective options at start-up\n"
 "  --log=FILE        MEMLENS_LOG=FILE      write memlens's diagnostics to FILE\n"
+"  --plugin=FILE.so  MEMLENS_PLUGINS=A:B   load a plugin at start-up and call its\n"
+"                                          memlens_plugin_init (repeatable)\n"
 "                                          instead of stderr\n"
 "  -h, --help                              print this help\n"
 "  A relative FILE is made absolute against the current directory;\n"
@@ -76,6 +78,9 @@ static const char usage_text[] =
 "                    the real free. abort reports it and aborts the process.\n"
 "  MEMLENS_VERBOSE   1/0: print the effective options at start-up. Default 0.\n"
 "  MEMLENS_LOG       file for memlens's diagnostics instead of stderr.\n"
+"  MEMLENS_PLUGINS   a.so:b.so: plugins loaded before main; each one's\n"
+"                    memlens_plugin_init is called; live chunks are replayed\n"
+"                    to the observers it creates.\n"
 "  MEMLENS_LIB       (memlens run only) the runtime library to preload.\n"
 "                    Default: <dir of memlens>/../lib/libmemlens.so\n"
 "  MEMLENS_ROOT_PID  set by memlens run for PROG: the process that writes\n"
@@ -86,7 +91,7 @@ static const char usage_text[] =
 "executed; 125 if memlens itself failed; 2 on a usage error.\n";
 
 static const char run_options_summary[] =
-	"--stats, --stats=FILE, --on-error=warn|abort|ignore, --verbose, --log=FILE, --help";
+	"--stats, --stats=FILE, --on-error=warn|abort|ignore, --verbose, --log=FILE, --plugin=FILE.so, --help";
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -642,6 +647,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	int verbose_cli = 0;
 	const char *stats = NULL, *on_error = NULL, *log = NULL;
 	int stats_given = 0;
+	char *plugins = NULL; /* --plugin=SO..., joined with ':' */
 	const char *v;
 
 	for (; i < argc; i++) {
@@ -682,6 +688,25 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			if (!*v)
 				usage_error("--log needs a file name: --log=FILE");
 			log = v;
+		} else if (match_opt(a, "--plugin", &v)) {
+			if (!v) {
+				if (i + 1 >= argc)
+					usage_error("--plugin needs a shared object: --plugin=FILE.so");
+				v = argv[++i];
+			}
+			if (!*v || strchr(v, ':'))
+				usage_error("--plugin=%s: give one shared object per --plugin (no ':')", v);
+			if (access(v, R_OK) != 0)
+				usage_error("--plugin=%s: %s", v, strerror(errno));
+			char *abs = strchr(v, '/') ? absolute_path(v) : strdup(v);
+			size_t old = plugins ? strlen(plugins) : 0;
+			plugins = realloc(plugins, old + strlen(abs) + 2);
+			if (!plugins) {
+				msg("out of memory");
+				exit(EXIT_USAGE);
+			}
+			sprintf(plugins + old, "%s%s", old ? ":" : "", abs);
+			free(abs);
 		} else {
 			usage_error("run: unknown option `%s'; allowed: %s", a, run_options_summary);
 		}
@@ -708,6 +733,8 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		set_env("MEMLENS_ON_ERROR", on_error);
 	if (verbose_cli)
 		set_env("MEMLENS_VERBOSE", "1");
+	if (plugins)
+		set_env("MEMLENS_PLUGINS", plugins);
 	if (log) {
 		char *abs = absolute_path(log);
 		/* Truncate once here; every process of the run appends to it. */
@@ -723,6 +750,18 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	}
 
 	char *preload = build_preload(lib);
+	if (plugins) {
+		/* Plugins are preloaded too, right after the runtime, so that a
+		 * plugin may wrap library functions (examples/glib_slice.c wraps
+		 * g_slice_alloc); the runtime then finds them loaded. */
+		size_t n = strlen(preload);
+		char *rest = preload + strlen(lib);
+		char *both = xmalloc(n + strlen(plugins) + 2);
+		sprintf(both, "%s:%s%s", lib, plugins, rest);
+		free(preload);
+		preload = both;
+		free(plugins);
+	}
 	set_env("LD_PRELOAD", preload);
 
 	if (env_true("MEMLENS_VERBOSE"))

@@ -1,0 +1,244 @@
+/* observe.c: observers and plugins.
+ *
+ * Observers sit in a fixed table of slots; publishing one is one pointer
+ * store.  A thread reporting an event marks itself busy (an odd counter in
+ * its record) before it reads the slots; destroy clears the slot, then
+ * waits for every thread that was busy at that moment to move on, so no
+ * callback of a destroyed observer runs after destroy returns (the
+ * classic store-then-load on both sides, with full fences). */
+#include "internal.h"
+#include "observe.h"
+#include "thread.h"
+#include "arena.h"
+#include "chunkindex.h"
+#include "options.h"
+#include "prim.h"
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#define MAX_OBSERVERS 64
+
+struct memlens_observer {
+	void *ctx;
+	memlens_on_alloc_fn on_alloc;
+	memlens_on_free_fn on_free;
+	memlens_on_resize_fn on_resize;
+	int slot;
+	int replay; /* created by a plugin's init: gets the live chunks */
+};
+
+static memlens_observer *slots[MAX_OBSERVERS];
+static int slots_lock;
+static int in_plugin_init;
+int memlens__observing;
+
+ML_API_EXPORT memlens_observer *memlens_observer_create(void *ctx, memlens_on_alloc_fn on_alloc,
+                                                       memlens_on_free_fn on_free, memlens_on_resize_fn on_resize)
+{
+	memlens_observer *o = memlens__arena_alloc(sizeof *o);
+	if (!o)
+		return NULL;
+	*o = (memlens_observer){ ctx, on_alloc, on_free, on_resize, -1, in_plugin_init };
+	memlens__spin_lock(&slots_lock);
+	for (int i = 0; i < MAX_OBSERVERS; i++)
+		if (!slots[i]) {
+			o->slot = i;
+			__atomic_store_n(&slots[i], o, __ATOMIC_SEQ_CST);
+			__atomic_add_fetch(&memlens__observing, 1, __ATOMIC_SEQ_CST);
+			__atomic_or_fetch(&memlens__hook_gate, ML_GATE_OBSERVED, __ATOMIC_SEQ_CST);
+			break;
+		}
+	memlens__spin_unlock(&slots_lock);
+	if (o->slot < 0) {
+		memlens__arena_free(o, sizeof *o);
+		return NULL;
+	}
+	return o;
+}
+
+struct busy_snap { struct mlthread *self; struct mlthread **t; uint64_t *v; size_t n, cap; };
+
+static void snap_busy(struct mlthread *t, void *arg)
+{
+	struct busy_snap *s = arg;
+	uint64_t v = __atomic_load_n(&t->obs_busy, __ATOMIC_SEQ_CST);
+	if (t != s->self && (v & 1) && s->n < s->cap) {
+		s->t[s->n] = t;
+		s->v[s->n++] = v;
+	}
+}
+
+ML_API_EXPORT int memlens_observer_destroy(memlens_observer *o)
+{
+	if (!o)
+		return -1;
+	memlens__spin_lock(&slots_lock);
+	int ok = o->slot >= 0 && o->slot < MAX_OBSERVERS && slots[o->slot] == o;
+	if (ok) {
+		__atomic_store_n(&slots[o->slot], NULL, __ATOMIC_SEQ_CST);
+		if (__atomic_sub_fetch(&memlens__observing, 1, __ATOMIC_SEQ_CST) == 0)
+			__atomic_and_fetch(&memlens__hook_gate, ~ML_GATE_OBSERVED, __ATOMIC_SEQ_CST);
+	}
+	memlens__spin_unlock(&slots_lock);
+	if (!ok)
+		return -1;
+	/* Threads busy now may have read o before the slot was cleared: wait
+	 * for each to finish that round (a later round cannot see o). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	struct busy_snap s = { memlens__tls.self, NULL, NULL, 0, 4096 };
+	s.t = memlens__map(s.cap * (sizeof *s.t + sizeof *s.v), 0);
+	if (s.t) {
+		s.v = (uint64_t *)(s.t + s.cap);
+		memlens__thread_foreach(snap_busy, &s);
+		for (size_t i = 0; i < s.n; i++)
+			for (int spins = 0; __atomic_load_n(&s.t[i]->obs_busy, __ATOMIC_ACQUIRE) == s.v[i]; spins++)
+				if (spins > 100)
+					ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+				else
+					memlens__pause();
+		memlens__unmap(s.t, s.cap * (sizeof *s.t + sizeof *s.v));
+	}
+	/* The record is type-stable arena memory: a stale reader (none can be
+	 * left) would still read an observer-shaped object. */
+	o->slot = -1;
+	memlens__arena_free(o, sizeof *o);
+	return 0;
+}
+
+/* Enters a round of callbacks on this thread, or returns NULL when events
+ * must not be reported here (inside a callback, or inside memlens). */
+static struct mlthread *round_begin(void)
+{
+	struct mltls *tl = &memlens__tls;
+	if (tl->in_observer || tl->guard != ML_GUARD_NONE)
+		return NULL;
+	struct mlthread *t = memlens__self();
+	if (!t)
+		return NULL;
+	tl->in_observer = 1;
+	__atomic_store_n(&t->obs_busy, t->obs_busy + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return t;
+}
+
+static void round_end(struct mlthread *t)
+{
+	__atomic_store_n(&t->obs_busy, t->obs_busy + 1, __ATOMIC_RELEASE);
+	memlens__tls.in_observer = 0;
+}
+
+#define EACH_OBSERVER(o) \
+	for (int i_ = 0; i_ < MAX_OBSERVERS; i_++) \
+		for (memlens_observer *o = __atomic_load_n(&slots[i_], __ATOMIC_ACQUIRE); o; o = NULL)
+
+void memlens__notify_alloc(const struct allocator *a, void *base, size_t size, const void *site)
+{
+	struct mlthread *t = round_begin();
+	if (!t)
+		return;
+	EACH_OBSERVER(o)
+		if (o->on_alloc)
+			o->on_alloc(o->ctx, a, base, size, site);
+	round_end(t);
+}
+
+void memlens__notify_free(const struct allocator *a, void *base, size_t size)
+{
+	struct mlthread *t = round_begin();
+	if (!t)
+		return;
+	EACH_OBSERVER(o)
+		if (o->on_free)
+			o->on_free(o->ctx, a, base, size);
+	round_end(t);
+}
+
+void memlens__notify_resize(const struct allocator *a, void *old_base, size_t old_size, void *new_base,
+                            size_t new_size, const void *site)
+{
+	struct mlthread *t = round_begin();
+	if (!t)
+		return;
+	EACH_OBSERVER(o) {
+		if (o->on_resize)
+			o->on_resize(o->ctx, a, old_base, old_size, new_base, new_size, site);
+		else {
+			if (o->on_free)
+				o->on_free(o->ctx, a, old_base, old_size);
+			if (o->on_alloc)
+				o->on_alloc(o->ctx, a, new_base, new_size, site);
+		}
+	}
+	round_end(t);
+}
+
+/* ---- plugins -------------------------------------------------------------- */
+
+struct live { struct ml_chunk *c; size_t n, cap; };
+
+static void take_live(const struct ml_chunk *c, void *arg)
+{
+	struct live *l = arg;
+	if (l->n < l->cap)
+		l->c[l->n++] = *c;
+}
+
+/* Observers a plugin made in its init get the chunks that are live now, as
+ * if each were being allocated (index order, with their own sites). */
+static void replay(void)
+{
+	struct live l = { NULL, 0, memlens__index_count() + 1024 };
+	l.c = memlens__map(l.cap * sizeof *l.c, 1);
+	if (!l.c)
+		return;
+	memlens__index_foreach(take_live, &l);
+	struct mlthread *t = round_begin();
+	if (t) {
+		EACH_OBSERVER(o)
+			if (o->replay && o->on_alloc)
+				for (size_t k = 0; k < l.n; k++)
+					o->on_alloc(o->ctx, &memlens__malloc_allocator.pub, (void *)l.c[k].base, l.c[k].size,
+					            l.c[k].site);
+		round_end(t);
+	}
+	EACH_OBSERVER(o)
+		o->replay = 0;
+	memlens__unmap(l.c, l.cap * sizeof *l.c);
+}
+
+void memlens__plugins_load(void)
+{
+	const char *list = memlens__getenv("MEMLENS_PLUGINS");
+	int any = 0;
+	if (!list || !*list)
+		return;
+	in_plugin_init = 1;
+	while (*list) {
+		char path[4096];
+		size_t n = strcspn(list, ":");
+		if (n && n < sizeof path) {
+			memcpy(path, list, n);
+			path[n] = 0;
+			void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+			void (*init)(void) = h ? (void (*)(void))dlsym(h, "memlens_plugin_init") : NULL;
+			if (!h)
+				memlens__warn("plugin %s: cannot load it (%s); going on without it", path, dlerror());
+			else if (!init)
+				memlens__warn("plugin %s: it defines no memlens_plugin_init; going on without it", path);
+			else {
+				if (memlens__opt.verbose)
+					memlens__diag("plugin %s: loaded", path);
+				init();
+				any = 1;
+			}
+		} else if (n)
+			memlens__warn("plugin path too long in MEMLENS_PLUGINS; skipped");
+		list += n;
+		if (*list == ':')
+			list++;
+	}
+	in_plugin_init = 0;
+	if (any)
+		replay();
+}
