@@ -71,6 +71,9 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 	memlens__early_index();
 	memlens__auxv_init(argc, argv, envp);
 	memlens__regions_init();
+	memlens__wrappers_init();
+	if (memlens__auto_wrappers)
+		__atomic_or_fetch(&memlens__hook_gate, ML_GATE_SAMPLED, __ATOMIC_SEQ_CST);
 	m = dlsym(RTLD_DEFAULT, "malloc");
 	/* A non-PIE executable that takes malloc's address exports its PLT
 	 * stub as malloc's canonical address (an undefined symbol): the malloc

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "memlens.h"
 #include "diag.h"
+#include "wrappers.h"
 
 /* Code that may run before a sanitizer runtime has set itself up (the
  * malloc entry points, finding the real malloc, the bootstrap arena) must
@@ -48,7 +49,8 @@ static inline ML_NO_SANITIZE int memlens__boot_owns(const void *p)
 
 /* site.c: the allocation site for a call whose return address is ra: ra
  * itself, or the first caller outside the allocator, libc/libstdc++ wrappers
- * (strdup, asprintf, operator new, ...) and memlens. */
+ * (strdup, asprintf, operator new, ...), the other wrappers (wrappers.h)
+ * and memlens. */
 void memlens__site_init(void);
 /* Is the object holding addr's file named prefix... ("libc.so")? */
 int memlens__object_is(const void *addr, const char *prefix);
@@ -59,7 +61,8 @@ extern uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
 static inline ML_NO_SANITIZE const void *memlens__site_at(const void *ra, uintptr_t cfa)
 {
 	uintptr_t a = (uintptr_t)ra;
-	if (ML_UNLIKELY(a - memlens__wrap_lo[0] < memlens__wrap_len[0] || a - memlens__wrap_lo[1] < memlens__wrap_len[1]))
+	if (ML_UNLIKELY(a - memlens__wrap_lo[0] < memlens__wrap_len[0] || a - memlens__wrap_lo[1] < memlens__wrap_len[1] ||
+	                memlens__wrap_page_marked(a)))
 		return memlens__site_slow(ra, cfa);
 	return ra;
 }

@@ -475,7 +475,11 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 {
 	struct mltls *tl = &memlens__tls;
 	void *p;
-	if (tl->guard == ML_GUARD_NONE) { /* just resolved, or observed: the ordinary path */
+	if (tl->guard == ML_GUARD_NONE) { /* just resolved, observed or sampled: the ordinary path */
+		/* one allocation in 16, hashed so that periodic call patterns
+		 * are not sampled in step */
+		if (ML_UNLIKELY(memlens__auto_wrappers) && (++tl->sample * 0x9e3779b1u) >> 28 == 0)
+			memlens__wrappers_sample(ra);
 		const void *site = memlens__site(ra);
 		enter(tl);
 		p = real_alloc(k, a, b);

@@ -11,6 +11,7 @@ extern int memlens__observing; /* number of installed observers */
  * path, which reports events. */
 extern int memlens__hook_gate;
 #define ML_GATE_OBSERVED 2
+#define ML_GATE_SAMPLED 4 /* MEMLENS_AUTO_WRAPPERS */
 
 /* Report an event to every observer, on this thread.  No-ops inside a
  * callback (what a callback allocates is not reported again) and while this

@@ -120,7 +120,7 @@ static int skip_frame(uintptr_t ip)
 	for (int i = 0; i < 2; i++)
 		if (ip - memlens__wrap_lo[i] < memlens__wrap_len[i])
 			return 1;
-	return 0;
+	return memlens__is_wrapper(ip);
 }
 
 /* ---- learned frame offsets: pc -> CFA(frame) - CFA(callee) ---- */

@@ -53,6 +53,7 @@ struct mltls {
 	int guard;   /* ML_GUARD_*: why this thread is inside memlens */
 	int pending; /* self->pending holds deferred events (see drain) */
 	int in_observer; /* an observer callback runs on this thread */
+	unsigned sample; /* MEMLENS_AUTO_WRAPPERS: allocations since the last sample */
 };
 enum { ML_GUARD_NONE = 0, ML_GUARD_HOOK = 1, ML_GUARD_INTERNAL = 2 };
 
