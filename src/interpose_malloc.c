@@ -301,6 +301,9 @@ static int bad_call(void *p, const void *site, int is_realloc)
 	interior = memlens__index_lookup((uintptr_t)p, &c);
 	if (!interior)
 		memlens__thread_foreach(find_recent, &r);
+	/* Through a free wrapper (xfree, g_free, MEMLENS_FREE_FNS): its caller
+	 * (the free path records the call's own return address, for speed). */
+	site = memlens__site(site);
 	/* Some chunk escaped the index: an unknown pointer may be one of them. */
 	if (!interior && !r.found && __atomic_load_n(&memlens__index_incomplete, __ATOMIC_RELAXED))
 		return BAD_FORWARD;
