@@ -127,24 +127,35 @@ run1() {
 	return 0
 }
 
-# ab NAME: runs PLAIN_CMD and TRACK_CMD (arrays) alternately RUNS times.
-# Plain runs must report "memlens_loaded 0" and tracked "memlens_loaded 1"
-# when CHECK_LOADED=1 (the bench programs print it; walltime does not).
+# ab NAME: runs PLAIN_CMD and TRACK_CMD (arrays) alternately RUNS times,
+# and OBS_CMD third in each round when it is set (mode "observer").
+# Plain runs must report "memlens_loaded 0" and tracked (and observer)
+# "memlens_loaded 1" when CHECK_LOADED=1 (the bench programs print it;
+# walltime does not).
 PLAIN_CMD=()
 TRACK_CMD=()
+OBS_CMD=()
 CHECK_LOADED=1
 ab() {
 	local name=$1 r
 	: > "$D/$name.plain"
 	: > "$D/$name.tracked"
+	[ ${#OBS_CMD[@]} -gt 0 ] && : > "$D/$name.observer"
 	for ((r = 1; r <= RUNS; r++)); do
 		log "$name: run $r/$RUNS"
 		run1 "$name" plain "${PLAIN_CMD[@]}" || return 1
 		run1 "$name" tracked "${TRACK_CMD[@]}" || return 1
+		if [ ${#OBS_CMD[@]} -gt 0 ]; then
+			run1 "$name" observer "${OBS_CMD[@]}" || return 1
+		fi
 	done
 	if [ "$CHECK_LOADED" = 1 ]; then
 		if [ "$(med "$D/$name.tracked" memlens_loaded)" != 1 ]; then
 			FAIL="memlens was not loaded in the tracked runs (LD_PRELOAD=$LIB)"
+			return 1
+		fi
+		if [ ${#OBS_CMD[@]} -gt 0 ] && [ "$(med "$D/$name.observer" memlens_loaded)" != 1 ]; then
+			FAIL="memlens was not loaded in the observer runs (LD_PRELOAD=$LIB)"
 			return 1
 		fi
 		if [ "$(med "$D/$name.plain" memlens_loaded)" != 0 ]; then
@@ -158,6 +169,7 @@ ab() {
 preload_cmds() { # preload_cmds CMD...: plain = CMD, tracked = CMD preloaded
 	PLAIN_CMD=("$@")
 	TRACK_CMD=(env "LD_PRELOAD=$LIB" "$@")
+	OBS_CMD=()
 	CHECK_LOADED=1
 }
 
@@ -190,7 +202,18 @@ bench_pair() {
 	have_lib || { skip "pair" "$FAIL"; return; }
 	compile bench_pair || { skip "pair" "$FAIL"; return; }
 	preload_cmds "$OUT/bench_pair"
-	ab pair || { skip "pair" "$FAIL"; return; }
+	# Third mode: tracked, plus a plugin that installs one observer with
+	# empty callbacks (it prints its call counts to stderr at exit).
+	local obs=1
+	if "$CC" -O2 -shared -fPIC -I include -o "$OUT/empty_observer.so" bench/empty_observer.c \
+		> "$D/cc.empty_observer.log" 2>&1; then
+		OBS_CMD=(env "LD_PRELOAD=$LIB" "MEMLENS_PLUGINS=$OUT/empty_observer.so" "$OUT/bench_pair")
+	else
+		obs=0
+		note "pair: compiling bench/empty_observer.c failed ($(grep -m1 -i error "$D/cc.empty_observer.log")): no observer rows"
+	fi
+	ab pair || { OBS_CMD=(); skip "pair" "$FAIL"; return; }
+	OBS_CMD=()
 	local s p t
 	for s in 16 64 256 1024 4096; do
 		p=$(med "$D/pair.plain" "pair$s"); t=$(med "$D/pair.tracked" "pair$s")
@@ -199,6 +222,36 @@ bench_pair() {
 	p=$(med "$D/pair.plain" realloc); t=$(med "$D/pair.tracked" realloc)
 	row "realloc growth (ns/realloc)" "$p" "$t" ns none 0
 	RATIO[realloc]=$(ratio_of "$p" "$t")
+	if [ $obs = 1 ]; then pair_observer_rows; fi
+}
+
+# The observer mode's rows, once its runs are shown to have called the
+# observer (for at least 99% of the allocations memlens counted, and for
+# the reallocs).
+pair_observer_rows() {
+	local e=$D/pair.observer.err na nf nr nm s k lab u p t o
+	na=$(med "$e" empty_observer_allocs); nf=$(med "$e" empty_observer_frees)
+	nr=$(med "$e" empty_observer_resizes); nm=$(med "$D/pair.observer" memlens_allocs)
+	if ! num "$na" || ! num "$nf" || ! num "$nm" || ! num "$nr" ||
+		! awk -v a="$na" -v f="$nf" -v m="$nm" -v r="$nr" 'BEGIN { exit !(a >= 0.99 * m && m > 0 && f > 0 && r > 0) }'; then
+		skip "pair, one empty observer" "the observer was not called (on_alloc $na, on_free $nf, on_resize $nr, memlens allocations $nm; see $e)"
+		return
+	fi
+	for s in 16 64 256 1024 4096 realloc; do
+		k=pair$s; lab="pair ${s}B"; u=pair
+		[ $s = realloc ] && { k=realloc; lab="realloc growth"; u=realloc; }
+		p=$(med "$D/pair.plain" $k); o=$(med "$D/pair.observer" $k)
+		row "$lab, one empty observer (ns/$u)" "$p" "$o" ns none 0
+	done
+	for s in 16 64 256 1024 4096 realloc; do
+		k=pair$s; lab="pair ${s}B"; u=pair
+		[ $s = realloc ] && { k=realloc; lab="realloc growth"; u=realloc; }
+		t=$(med "$D/pair.tracked" $k); o=$(med "$D/pair.observer" $k)
+		row "$lab, observer's own cost (ns/$u)" "$t" "$o" ns none 0
+	done
+	note "pair: runs alternate plain, tracked, tracked + one empty observer (MEMLENS_PLUGINS=$OUT/empty_observer.so, bench/empty_observer.c)"
+	note "pair: \"observer's own cost\" rows: the plain column is the tracked run without an observer, the tracked column the one with it; diff = what the observer adds"
+	note "pair: the observer was called per run (median): $na on_alloc, $nf on_free, $nr on_resize; memlens counted $nm allocations"
 }
 
 # ---- 2. query ------------------------------------------------------------

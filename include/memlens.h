@@ -184,7 +184,9 @@ void memlens_print_stats(int fd);
  *
  * Callbacks run on the allocating thread, after the allocation is recorded
  * (on_alloc, on_resize: a query from the callback sees the new chunk) or
- * before it is released (on_free: the chunk is still the program's).  They
+ * before it is released (on_free: a query from the callback still answers
+ * the chunk, e.g. alloc_get_site(base), and its address cannot be handed
+ * out and reported again before on_free returns).  They
  * may call malloc, printf or any memlens function: allocations made inside
  * a callback are served and tracked but not reported to observers again.
  * They keep being called during thread exit and TLS destruction.  A
@@ -213,9 +215,11 @@ int memlens_observer_destroy(memlens_observer *obs);
 /* Plugins: MEMLENS_PLUGINS=a.so:b.so (or `memlens run --plugin=a.so`) loads
  * each shared object at start-up, before main, and calls its
  *     void memlens_plugin_init(void);
- * Chunks allocated before that and still live are replayed to the observers
- * created inside memlens_plugin_init, as on_alloc calls with their original
- * sites; chunks made and freed before it are only counted (memlens_stats). */
+ * Observers created inside memlens_plugin_init get, once every plugin's
+ * init has returned, one on_alloc call for each chunk live at that moment
+ * (with its original site): the "replay".  Events before it are not
+ * reported to them; chunks made and freed before it are only counted
+ * (memlens_stats). */
 
 /* ---- Custom allocators ---------------------------------------------- */
 
@@ -229,9 +233,10 @@ int memlens_observer_destroy(memlens_observer *obs);
  * out of memory or 256 custom allocators exist already. */
 struct allocator *memlens_allocator_create(const char *name);
 
-/* base..base+size-1 was allocated by a; type may be NULL (kept for
- * alloc_get_type).  -1 when a is not a live custom allocator, base is NULL,
- * or base is already live in a. */
+/* base..base+size-1 was allocated by a.  type may be NULL; it is reserved
+ * for the types work (until then alloc_get_type answers NULL).  -1 when a
+ * is not a live custom allocator, base is NULL, or the range overlaps a
+ * live allocation of a (nest allocations with a second allocator). */
 int memlens_note_alloc(struct allocator *a, void *base, size_t size, const struct uniqtype *type);
 
 /* The allocation at base is freed.  Non-zero when base is not live in a
@@ -239,7 +244,9 @@ int memlens_note_alloc(struct allocator *a, void *base, size_t size, const struc
 int memlens_note_free(struct allocator *a, void *base);
 
 /* The allocation at old_base now lies at new_base with new_size bytes
- * (new_base may equal old_base).  Non-zero when old_base is not live in a. */
+ * (new_base may equal old_base).  Non-zero when old_base is not live in a
+ * (reported) or the new range overlaps another live allocation of a (the
+ * old record is kept). */
 int memlens_note_resize(struct allocator *a, void *old_base, void *new_base, size_t new_size);
 
 /* Drops a and all its live records (no on_free is reported for them). */

@@ -548,6 +548,28 @@ struct ml_index *memlens__ix_new(void)
 int memlens__ix_insert(struct ml_index *ix, const struct ml_chunk *c) { return ix_insert(ix, c, 0); }
 int memlens__ix_remove(struct ml_index *ix, uintptr_t base, struct ml_chunk *out) { return ix_remove(ix, base, 0, out, 0); }
 int memlens__ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *out) { return ix_lookup(ix, a, out); }
+int memlens__ix_overlaps(struct ml_index *ix, uintptr_t lo, uintptr_t hi)
+{
+	struct ml_chunk c;
+	if (hi <= lo)
+		hi = lo + 1;
+	if (ix_lookup(ix, lo, &c))
+		return 1;
+	/* Any record starting inside: each page's last offset at or below the
+	 * range's end in that page (pages of absent zones skipped whole). */
+	uintptr_t last = (hi - 1) >> PAGE_SHIFT;
+	for (uintptr_t pg = lo >> PAGE_SHIFT; pg <= last; pg++) {
+		if (!zone_get(ix, pg, 0)) {
+			pg |= PAGES_PER_ZONE - 1;
+			continue;
+		}
+		unsigned key = pg == last ? (unsigned)((hi - 1) & ((1u << PAGE_SHIFT) - 1)) : (1u << PAGE_SHIFT) - 1;
+		if (read_page(ix, pg, FIND_PRED, key, &c) && c.base >= lo && c.base < hi)
+			return 1;
+	}
+	return 0;
+}
+
 void memlens__ix_foreach(struct ml_index *ix, void (*fn)(const struct ml_chunk *, void *), void *ctx)
 {
 	ix_foreach(ix, fn, ctx);

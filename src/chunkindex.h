@@ -71,6 +71,8 @@ struct ml_index *memlens__ix_new(void);
 int memlens__ix_insert(struct ml_index *ix, const struct ml_chunk *c);
 int memlens__ix_remove(struct ml_index *ix, uintptr_t base, struct ml_chunk *out);
 int memlens__ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *out);
+/* Does any record of ix overlap [lo, hi)?  (Pages of [lo, hi) are visited.) */
+int memlens__ix_overlaps(struct ml_index *ix, uintptr_t lo, uintptr_t hi);
 /* Each page is locked while fn sees its records: fn must not change ix. */
 void memlens__ix_foreach(struct ml_index *ix, void (*fn)(const struct ml_chunk *, void *), void *ctx);
 #endif

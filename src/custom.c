@@ -114,8 +114,8 @@ static int note_alloc(struct ml_custom *c, void *base, size_t size, const void *
 {
 	struct mlthread *t = memlens__self();
 	struct ml_chunk ch = { (uintptr_t)base, size, size, site, t ? t->tid : memlens__gettid(), t ? memlens__next_seq(t) : 0 };
-	struct ml_chunk in;
-	if (!base || memlens__ix_lookup(c->ix, (uintptr_t)base, &in) || memlens__ix_insert(c->ix, &ch) < 0)
+	if (!base || memlens__ix_overlaps(c->ix, (uintptr_t)base, (uintptr_t)base + size) ||
+	    memlens__ix_insert(c->ix, &ch) < 0)
 		return -1;
 	__atomic_add_fetch(&c->n_allocs, 1, __ATOMIC_RELAXED);
 	account(c, (int64_t)size);
@@ -154,12 +154,12 @@ ML_API_EXPORT int memlens_note_free(struct allocator *a, void *base)
 
 static int note_resize(struct ml_custom *c, void *old, void *new_, size_t size, const void *site)
 {
-	struct ml_chunk ch, in;
+	struct ml_chunk ch;
 	if (!new_ || !memlens__ix_remove(c->ix, (uintptr_t)old, &ch))
 		return bad_note(c, "memlens_note_resize", old, site);
 	struct mlthread *t = memlens__self();
 	struct ml_chunk nc = { (uintptr_t)new_, size, size, site, ch.tid, t ? memlens__next_seq(t) : ch.seq };
-	if (memlens__ix_lookup(c->ix, (uintptr_t)new_, &in) || memlens__ix_insert(c->ix, &nc) < 0) {
+	if (memlens__ix_overlaps(c->ix, (uintptr_t)new_, (uintptr_t)new_ + size) || memlens__ix_insert(c->ix, &nc) < 0) {
 		memlens__ix_insert(c->ix, &ch); /* keep the old one: the call failed */
 		return -1;
 	}

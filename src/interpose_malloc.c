@@ -593,8 +593,9 @@ static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *
 	if (tl->guard == ML_GUARD_NONE) {
 		struct mlthread *t = memlens__self();
 		struct ml_chunk c;
-		/* Observers hear of a free while the chunk is still the program's
-		 * (so its address cannot be reused and reported first). */
+		/* Observers hear of a free while the chunk is still in the index
+		 * (a query from on_free answers it: its site, its size) and still
+		 * the program's (its address cannot be reused and reported first). */
 		if (ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p)
 			memlens__notify_free(&memlens__malloc_allocator.pub, p, c.size);
 		enter(tl);
@@ -744,18 +745,18 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 		struct ml_chunk old;
 		int known = p && ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &old) &&
 		            old.base == (uintptr_t)p;
+		if (known && n == 0) /* realloc(p, 0) frees p: report it first, as free does */
+			memlens__notify_free(&memlens__malloc_allocator.pub, p, old.size);
 		enter(tl);
 		q = p ? realloc_tracked(p, n, ra, site) : NULL;
 		if (!p && (q = memlens__real.realloc(NULL, n)))
 			track_new(q, n, site);
 		leave(tl);
 		if (ML_UNLIKELY(memlens__observing)) {
-			if (!p && q)
+			if (q && (!p || (known && n == 0))) /* a new chunk (realloc(p, 0) of non-glibc mallocs) */
 				memlens__notify_alloc(&memlens__malloc_allocator.pub, q, n, site);
 			else if (known && q)
 				memlens__notify_resize(&memlens__malloc_allocator.pub, p, old.size, q, n, site);
-			else if (known && n == 0)
-				memlens__notify_free(&memlens__malloc_allocator.pub, p, old.size);
 		}
 		return q;
 	}

@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <linux/membarrier.h>
 
 #define MAX_OBSERVERS 64
 
@@ -29,7 +30,11 @@ struct memlens_observer {
 };
 
 static memlens_observer *slots[MAX_OBSERVERS];
+static int slots_used; /* slots beyond this were never used */
 static int slots_lock;
+/* membarrier(2) registered: readers then need no fence of their own, the
+ * rare destroy makes every thread's stores visible instead. */
+static int asym;
 static int in_plugin_init;
 int memlens__observing;
 
@@ -41,9 +46,13 @@ ML_API_EXPORT memlens_observer *memlens_observer_create(void *ctx, memlens_on_al
 		return NULL;
 	*o = (memlens_observer){ ctx, on_alloc, on_free, on_resize, -1, in_plugin_init };
 	memlens__spin_lock(&slots_lock);
+	if (!asym && ML_SYS(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) == 0)
+		__atomic_store_n(&asym, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < MAX_OBSERVERS; i++)
 		if (!slots[i]) {
 			o->slot = i;
+			if (i >= slots_used)
+				__atomic_store_n(&slots_used, i + 1, __ATOMIC_SEQ_CST);
 			__atomic_store_n(&slots[i], o, __ATOMIC_SEQ_CST);
 			__atomic_add_fetch(&memlens__observing, 1, __ATOMIC_SEQ_CST);
 			__atomic_or_fetch(&memlens__hook_gate, ML_GATE_OBSERVED, __ATOMIC_SEQ_CST);
@@ -85,7 +94,9 @@ ML_API_EXPORT int memlens_observer_destroy(memlens_observer *o)
 		return -1;
 	/* Threads busy now may have read o before the slot was cleared: wait
 	 * for each to finish that round (a later round cannot see o). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&asym, __ATOMIC_SEQ_CST) ||
+	    ML_SYS(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) != 0)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	struct busy_snap s = { memlens__tls.self, NULL, NULL, 0, 4096 };
 	s.t = memlens__map(s.cap * (sizeof *s.t + sizeof *s.v), 0);
 	if (s.t) {
@@ -118,7 +129,10 @@ static struct mlthread *round_begin(void)
 		return NULL;
 	tl->in_observer = 1;
 	__atomic_store_n(&t->obs_busy, t->obs_busy + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&asym, __ATOMIC_RELAXED))
+		__atomic_signal_fence(__ATOMIC_SEQ_CST); /* destroy's membarrier orders us */
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return t;
 }
 
@@ -128,9 +142,13 @@ static void round_end(struct mlthread *t)
 	memlens__tls.in_observer = 0;
 }
 
+/* Every observer, except those waiting for their replay. */
 #define EACH_OBSERVER(o) \
-	for (int i_ = 0; i_ < MAX_OBSERVERS; i_++) \
-		for (memlens_observer *o = __atomic_load_n(&slots[i_], __ATOMIC_ACQUIRE); o; o = NULL)
+	for (int i_ = 0, n_ = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE); i_ < n_; i_++) \
+		for (memlens_observer *o = __atomic_load_n(&slots[i_], __ATOMIC_ACQUIRE); o && !o->replay; o = NULL)
+#define EACH_REPLAYED(o) \
+	for (int i_ = 0, n_ = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE); i_ < n_; i_++) \
+		for (memlens_observer *o = __atomic_load_n(&slots[i_], __ATOMIC_ACQUIRE); o && o->replay; o = NULL)
 
 void memlens__notify_alloc(const struct allocator *a, void *base, size_t size, const void *site)
 {
@@ -184,8 +202,10 @@ static void take_live(const struct ml_chunk *c, void *arg)
 		l->c[l->n++] = *c;
 }
 
-/* Observers a plugin made in its init get the chunks that are live now, as
- * if each were being allocated (index order, with their own sites). */
+/* Observers a plugin made in its init heard nothing so far; now they get
+ * the chunks that are live, as if each were being allocated (index order,
+ * with their own sites), and from then on every event.  (Start-up runs on
+ * one thread: nothing is allocated between the walk and the switch.) */
 static void replay(void)
 {
 	struct live l = { NULL, 0, memlens__index_count() + 1024 };
@@ -195,15 +215,15 @@ static void replay(void)
 	memlens__index_foreach(take_live, &l);
 	struct mlthread *t = round_begin();
 	if (t) {
-		EACH_OBSERVER(o)
-			if (o->replay && o->on_alloc)
+		EACH_REPLAYED(o)
+			if (o->on_alloc)
 				for (size_t k = 0; k < l.n; k++)
 					o->on_alloc(o->ctx, &memlens__malloc_allocator.pub, (void *)l.c[k].base, l.c[k].size,
 					            l.c[k].site);
 		round_end(t);
 	}
-	EACH_OBSERVER(o)
-		o->replay = 0;
+	EACH_REPLAYED(o)
+		__atomic_store_n(&o->replay, 0, __ATOMIC_RELEASE);
 	memlens__unmap(l.c, l.cap * sizeof *l.c);
 }
 

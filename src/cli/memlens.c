@@ -705,7 +705,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 				usage_error("--plugin=%s: give one shared object per --plugin (no ':')", v);
 			if (access(v, R_OK) != 0)
 				usage_error("--plugin=%s: %s", v, strerror(errno));
-			char *abs = strchr(v, '/') ? absolute_path(v) : strdup(v);
+			char *abs = absolute_path(v); /* a file given here: never searched for */
 			size_t old = plugins ? strlen(plugins) : 0;
 			plugins = realloc(plugins, old + strlen(abs) + 2);
 			if (!plugins) {
