@@ -1,11 +1,14 @@
 /* observe.c: observers and plugins.
  *
  * Observers sit in a fixed table of slots; publishing one is one pointer
- * store.  A thread reporting an event marks itself busy (an odd counter in
- * its record) before it reads the slots; destroy clears the slot, then
- * waits for every thread that was busy at that moment to move on, so no
- * callback of a destroyed observer runs after destroy returns (the
- * classic store-then-load on both sides, with full fences). */
+ * store.  A thread about to call an observer's callbacks names it in its
+ * record (a hazard pointer), then checks the slot still holds it; destroy
+ * clears the slot, then waits while any other thread names it.  So no
+ * callback of a destroyed observer runs after destroy returns, and a
+ * destroy waits only for that observer (two threads each destroying their
+ * own observer from its callback do not wait for each other).  The
+ * store-then-load on both sides is ordered by membarrier(2) on the rare
+ * destroy side, or by full fences where membarrier is missing. */
 #include "internal.h"
 #include "observe.h"
 #include "thread.h"
@@ -66,16 +69,18 @@ ML_API_EXPORT memlens_observer *memlens_observer_create(void *ctx, memlens_on_al
 	return o;
 }
 
-struct busy_snap { struct mlthread *self; struct mlthread **t; uint64_t *v; size_t n, cap; };
+struct hazard { struct mlthread *self; memlens_observer *o; };
 
-static void snap_busy(struct mlthread *t, void *arg)
+static void wait_hazard(struct mlthread *t, void *arg)
 {
-	struct busy_snap *s = arg;
-	uint64_t v = __atomic_load_n(&t->obs_busy, __ATOMIC_SEQ_CST);
-	if (t != s->self && (v & 1) && s->n < s->cap) {
-		s->t[s->n] = t;
-		s->v[s->n++] = v;
-	}
+	struct hazard *h = arg;
+	if (t == h->self)
+		return;
+	for (int spins = 0; __atomic_load_n(&t->obs_cur, __ATOMIC_ACQUIRE) == h->o; spins++)
+		if (spins > 100)
+			ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+		else
+			memlens__pause();
 }
 
 ML_API_EXPORT int memlens_observer_destroy(memlens_observer *o)
@@ -92,24 +97,13 @@ ML_API_EXPORT int memlens_observer_destroy(memlens_observer *o)
 	memlens__spin_unlock(&slots_lock);
 	if (!ok)
 		return -1;
-	/* Threads busy now may have read o before the slot was cleared: wait
-	 * for each to finish that round (a later round cannot see o). */
+	/* A thread that named o before the slot was cleared may be in its
+	 * callbacks: wait for it to let go (it cannot name o again). */
 	if (!__atomic_load_n(&asym, __ATOMIC_SEQ_CST) ||
 	    ML_SYS(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) != 0)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	struct busy_snap s = { memlens__tls.self, NULL, NULL, 0, 4096 };
-	s.t = memlens__map(s.cap * (sizeof *s.t + sizeof *s.v), 0);
-	if (s.t) {
-		s.v = (uint64_t *)(s.t + s.cap);
-		memlens__thread_foreach(snap_busy, &s);
-		for (size_t i = 0; i < s.n; i++)
-			for (int spins = 0; __atomic_load_n(&s.t[i]->obs_busy, __ATOMIC_ACQUIRE) == s.v[i]; spins++)
-				if (spins > 100)
-					ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
-				else
-					memlens__pause();
-		memlens__unmap(s.t, s.cap * (sizeof *s.t + sizeof *s.v));
-	}
+	struct hazard h = { memlens__tls.self, o };
+	memlens__thread_foreach(wait_hazard, &h);
 	/* The record is type-stable arena memory: a stale reader (none can be
 	 * left) would still read an observer-shaped object. */
 	o->slot = -1;
@@ -125,37 +119,48 @@ static struct mlthread *round_begin(void)
 	if (tl->in_observer || tl->guard != ML_GUARD_NONE)
 		return NULL;
 	struct mlthread *t = memlens__self();
-	if (!t)
-		return NULL;
-	tl->in_observer = 1;
-	__atomic_store_n(&t->obs_busy, t->obs_busy + 1, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&asym, __ATOMIC_RELAXED))
-		__atomic_signal_fence(__ATOMIC_SEQ_CST); /* destroy's membarrier orders us */
-	else
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (t)
+		tl->in_observer = 1;
 	return t;
 }
 
 static void round_end(struct mlthread *t)
 {
-	__atomic_store_n(&t->obs_busy, t->obs_busy + 1, __ATOMIC_RELEASE);
+	(void)t;
 	memlens__tls.in_observer = 0;
 }
 
-/* Every observer, except those waiting for their replay. */
-#define EACH_OBSERVER(o) \
+/* Names o (slot i) as the observer this thread calls; 0 if it went away. */
+static inline int hold(struct mlthread *t, int i, memlens_observer *o)
+{
+	__atomic_store_n(&t->obs_cur, o, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&asym, __ATOMIC_RELAXED))
+		__atomic_signal_fence(__ATOMIC_SEQ_CST); /* destroy's membarrier orders us */
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&slots[i], __ATOMIC_ACQUIRE) == o)
+		return 1;
+	__atomic_store_n(&t->obs_cur, NULL, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static inline void let_go(struct mlthread *t) { __atomic_store_n(&t->obs_cur, NULL, __ATOMIC_RELEASE); }
+
+/* Every observer (those waiting for their replay only with `replayed`),
+ * each held while the body runs. */
+#define EACH_HELD(t, o, replayed) \
 	for (int i_ = 0, n_ = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE); i_ < n_; i_++) \
-		for (memlens_observer *o = __atomic_load_n(&slots[i_], __ATOMIC_ACQUIRE); o && !o->replay; o = NULL)
-#define EACH_REPLAYED(o) \
-	for (int i_ = 0, n_ = __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE); i_ < n_; i_++) \
-		for (memlens_observer *o = __atomic_load_n(&slots[i_], __ATOMIC_ACQUIRE); o && o->replay; o = NULL)
+		for (memlens_observer *o = __atomic_load_n(&slots[i_], __ATOMIC_ACQUIRE); \
+		     o && !o->replay == !(replayed) && hold(t, i_, o); let_go(t), o = NULL)
+#define EACH_OBSERVER(t, o) EACH_HELD(t, o, 0)
+#define EACH_REPLAYED(t, o) EACH_HELD(t, o, 1)
 
 void memlens__notify_alloc(const struct allocator *a, void *base, size_t size, const void *site)
 {
 	struct mlthread *t = round_begin();
 	if (!t)
 		return;
-	EACH_OBSERVER(o)
+	EACH_OBSERVER(t, o)
 		if (o->on_alloc)
 			o->on_alloc(o->ctx, a, base, size, site);
 	round_end(t);
@@ -166,7 +171,7 @@ void memlens__notify_free(const struct allocator *a, void *base, size_t size)
 	struct mlthread *t = round_begin();
 	if (!t)
 		return;
-	EACH_OBSERVER(o)
+	EACH_OBSERVER(t, o)
 		if (o->on_free)
 			o->on_free(o->ctx, a, base, size);
 	round_end(t);
@@ -178,7 +183,7 @@ void memlens__notify_resize(const struct allocator *a, void *old_base, size_t ol
 	struct mlthread *t = round_begin();
 	if (!t)
 		return;
-	EACH_OBSERVER(o) {
+	EACH_OBSERVER(t, o) {
 		if (o->on_resize)
 			o->on_resize(o->ctx, a, old_base, old_size, new_base, new_size, site);
 		else {
@@ -215,15 +220,18 @@ static void replay(void)
 	memlens__index_foreach(take_live, &l);
 	struct mlthread *t = round_begin();
 	if (t) {
-		EACH_REPLAYED(o)
+		EACH_REPLAYED(t, o)
 			if (o->on_alloc)
 				for (size_t k = 0; k < l.n; k++)
 					o->on_alloc(o->ctx, &memlens__malloc_allocator.pub, (void *)l.c[k].base, l.c[k].size,
 					            l.c[k].site);
 		round_end(t);
 	}
-	EACH_REPLAYED(o)
-		__atomic_store_n(&o->replay, 0, __ATOMIC_RELEASE);
+	for (int i = 0; i < MAX_OBSERVERS; i++) {
+		memlens_observer *o = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
+		if (o)
+			__atomic_store_n(&o->replay, 0, __ATOMIC_RELEASE);
+	}
 	memlens__unmap(l.c, l.cap * sizeof *l.c);
 }
 

@@ -45,7 +45,7 @@ struct mlthread {
 	struct ml_freed ring[ML_RING];
 	unsigned npending;
 	struct ml_event pending[ML_PENDING];
-	uint64_t obs_busy;      /* odd while observer callbacks run (observe.c) */
+	void *obs_cur;          /* the observer whose callback this thread runs (observe.c) */
 };
 
 struct mltls {
