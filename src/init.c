@@ -8,6 +8,7 @@
 #include "thread.h"
 #include "hierarchy.h"
 #include "observe.h"
+#include "profile.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
@@ -93,6 +94,7 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 		memlens__bend(&b);
 		memlens__warn("interposition inactive: malloc resolves to %s, not memlens; heap allocations are not tracked", where);
 	}
+	memlens__profile_init();
 	memlens__plugins_load();
 }
 

@@ -4,6 +4,8 @@
  * would report the parent's heap, so it writes nothing. */
 #include "internal.h"
 #include "prim.h"
+#include "profile.h"
+#include "profile_format.h"
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@ void memlens__report_at_exit(void)
 	if (__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
 		return;
 	memlens__stats_at_exit();
+	memlens__profile_write(ML_PROF_END_EXIT);
 }
 
 void memlens__exit_after_fork(void)

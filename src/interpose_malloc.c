@@ -21,6 +21,7 @@
 #include "thread.h"
 #include "regions.h"
 #include "observe.h"
+#include "profile.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
@@ -243,6 +244,10 @@ static inline __attribute__((always_inline)) void track_new(void *p, size_t n, c
 static inline void account_free(struct mlthread *t, struct ml_chunk *c, const void *free_site)
 {
 	struct ml_freed *f;
+	if (ML_UNLIKELY(memlens__site_is_node(c->site))) { /* recorded by the profiler */
+		memlens__profile_free(c->site, (void *)c->base, c->size, c->seq);
+		c->site = memlens__site_of(c->site);
+	}
 	if (!c->usable)
 		c->usable = usable_of((void *)c->base);
 	ML_ADD(t->n_frees, 1);
@@ -314,7 +319,7 @@ static int bad_call(void *p, const void *site, int is_realloc)
 			memlens__diag("error: invalid %s of %p: %zu bytes into a %zu-byte malloc chunk at %p", call, p,
 			              (size_t)((uintptr_t)p - c.base), c.size, (void *)c.base);
 			memlens__site_line("at", site, 0);
-			memlens__site_line("chunk allocated at", c.site, c.tid);
+			memlens__site_line("chunk allocated at", memlens__site_of(c.site), c.tid);
 		} else if (r.found) {
 			if (is_realloc)
 				memlens__diag("error: invalid realloc of %p: already freed (%zu-byte chunk)", p, (size_t)r.f.size);
@@ -446,10 +451,11 @@ static inline ML_NO_SANITIZE size_t request_of(enum kind k, size_t a, size_t b)
 	}
 }
 
-static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t a, size_t b, const void *ra);
+static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa);
 
 /* Guard set, or the real functions not yet known. */
-static void *ML_NO_SANITIZE __attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size_t b, const void *ra)
+static void *ML_NO_SANITIZE __attribute__((noinline)) alloc_unusual(enum kind k, size_t a, size_t b, const void *ra,
+                                                                    uintptr_t cfa)
 {
 	if (memlens__resolve() < 0) {
 		size_t n = request_of(k, a, b), align = 16;
@@ -471,10 +477,10 @@ static void *ML_NO_SANITIZE __attribute__((noinline)) alloc_unusual(enum kind k,
 		return p;
 	}
 #endif
-	return alloc_unusual_tracked(k, a, b, ra);
+	return alloc_unusual_tracked(k, a, b, ra, cfa);
 }
 
-static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t a, size_t b, const void *ra)
+static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	void *p;
@@ -486,8 +492,9 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		const void *site = memlens__site(ra);
 		enter(tl);
 		p = real_alloc(k, a, b);
-		if (p)
-			track_new(p, request_of(k, a, b), site);
+		if (p) /* the profiler records the chunk's stack node in place of its site */
+			track_new(p, request_of(k, a, b),
+			          ML_UNLIKELY(memlens__profiling) ? memlens__profile_alloc(p, request_of(k, a, b), site, ra, cfa) : site);
 		leave(tl);
 		if (p && ML_UNLIKELY(memlens__observing))
 			memlens__notify_alloc(&memlens__malloc_allocator.pub, p, request_of(k, a, b), site);
@@ -517,7 +524,7 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 
 #define ALLOC_HOOK(kind, a, b)                          \
 	if (unusual(&memlens__tls))                     \
-		return alloc_unusual(kind, a, b, RA);   \
+		return alloc_unusual(kind, a, b, RA, CFA); \
 	return alloc_body(kind, a, b, RA, CFA)
 
 ML_EXPORT void *malloc(size_t n) { ALLOC_HOOK(K_MALLOC, n, 0); }
@@ -550,7 +557,7 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	 * same through memalign, with posix_memalign's checks and results. */
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return EINVAL;
-	p = odd ? alloc_unusual(K_MEMALIGN, align, n, RA) : alloc_body(K_MEMALIGN, align, n, RA, CFA);
+	p = odd ? alloc_unusual(K_MEMALIGN, align, n, RA, CFA) : alloc_body(K_MEMALIGN, align, n, RA, CFA);
 	if (!p)
 		return ENOMEM;
 	*out = p;
@@ -657,7 +664,7 @@ ML_NO_SANITIZE static void *realloc_boot(void *p, size_t n)
 	return q;
 }
 
-static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site)
+static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site, uintptr_t cfa)
 {
 	struct mlthread *t = memlens__self();
 	struct ml_chunk old, c;
@@ -702,6 +709,11 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 		memlens__index_cover_resize((uintptr_t)p, old.size, n);
 	else
 		memlens__index_cover_drop((uintptr_t)p, old.size);
+	/* The profiler: the old block is gone, the new one has this stack. */
+	if (ML_UNLIKELY(memlens__site_is_node(old.site)))
+		memlens__profile_free(old.site, p, old.size, old.seq);
+	if (ML_UNLIKELY(memlens__profiling))
+		site = memlens__profile_alloc(q, n, site, ra, cfa);
 	if (index_new(t, q, n, site, &c, q == p ? ML_IX_KEEP_COVER : 0) < 0) { /* q is live but unknown */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
 		return q;
@@ -713,9 +725,9 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 	return q;
 }
 
-static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n, const void *ra);
+static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n, const void *ra, uintptr_t cfa);
 
-static void *ML_NO_SANITIZE __attribute__((noinline)) realloc_unusual(void *p, size_t n, const void *ra)
+static void *ML_NO_SANITIZE __attribute__((noinline)) realloc_unusual(void *p, size_t n, const void *ra, uintptr_t cfa)
 {
 	if (memlens__resolve() < 0) {
 		void *q2 = memlens__boot_alloc(n, 16);
@@ -733,10 +745,10 @@ static void *ML_NO_SANITIZE __attribute__((noinline)) realloc_unusual(void *p, s
 		return q;
 	}
 #endif
-	return realloc_unusual_tracked(p, n, ra);
+	return realloc_unusual_tracked(p, n, ra, cfa);
 }
 
-static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n, const void *ra)
+static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	void *q;
@@ -748,7 +760,7 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 		if (known && n == 0) /* realloc(p, 0) frees p: report it first, as free does */
 			memlens__notify_free(&memlens__malloc_allocator.pub, p, old.size);
 		enter(tl);
-		q = p ? realloc_tracked(p, n, ra, site) : NULL;
+		q = p ? realloc_tracked(p, n, ra, site, cfa) : NULL;
 		if (!p && (q = memlens__real.realloc(NULL, n)))
 			track_new(q, n, site);
 		leave(tl);
@@ -764,7 +776,7 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 		return memlens__real.realloc(p, n);
 	if (nested_can_track(tl)) {
 		if (p)
-			return realloc_tracked(p, n, ra, memlens__site(ra));
+			return realloc_tracked(p, n, ra, memlens__site(ra), 0);
 		if ((q = memlens__real.realloc(NULL, n)))
 			track_new(q, n, memlens__site(ra));
 		return q;
@@ -793,7 +805,7 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	void *q;
 	enter(tl);
 	if (p)
-		q = realloc_tracked(p, n, ra, memlens__site_at(ra, cfa));
+		q = realloc_tracked(p, n, ra, memlens__site_at(ra, cfa), cfa);
 	else if ((q = memlens__real.realloc(NULL, n)))
 		track_new(q, n, memlens__site_at(ra, cfa));
 	leave(tl);
@@ -804,7 +816,7 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	if (ML_UNLIKELY((p) && memlens__boot_owns(p)))     \
 		return realloc_boot(p, n);                 \
 	if (unusual(&memlens__tls))                        \
-		return realloc_unusual(p, n, RA);          \
+		return realloc_unusual(p, n, RA, CFA);     \
 	return realloc_body(p, n, RA, CFA)
 
 ML_EXPORT void *realloc(void *p, size_t n) { REALLOC_HOOK(p, n); }

@@ -2,6 +2,7 @@
  * answered from the chunk index. */
 #include "internal.h"
 #include "chunkindex.h"
+#include "profile.h"
 
 static int malloc_get_info(const void *p, struct alloc_info *out)
 {
@@ -15,7 +16,7 @@ static int malloc_get_info(const void *p, struct alloc_info *out)
 	out->usable_size = c.usable ? c.usable
 	                            : memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size((void *)c.base) : c.size;
 	out->allocator = &memlens__malloc_allocator.pub;
-	out->site = c.site;
+	out->site = memlens__site_of(c.site);
 	out->tid = c.tid;
 	out->seq = c.seq;
 	out->type = NULL;

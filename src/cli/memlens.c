@@ -61,6 +61,13 @@ static const char usage_text[] =
 "                                          free/realloc: warn, abort or ignore\n"
 "  --verbose         MEMLENS_VERBOSE=1     print the effective options at start-up\n"
 "  --log=FILE        MEMLENS_LOG=FILE      write memlens's diagnostics to FILE\n"
+"  --profile         MEMLENS_PROFILE=FILE  record a heap profile (stack of every\n"
+"                                          allocation) into memlens.PROG.PID.prof\n"
+"  -o FILE           MEMLENS_PROFILE=FILE  ... into FILE (%p: the pid; other\n"
+"                                          processes of the run add .PID)\n"
+"  --sample=BYTES    MEMLENS_SAMPLE=BYTES  record a Poisson sample, one per BYTES\n"
+"                                          allocated on average (e.g. 512K)\n"
+"  --depth=N         MEMLENS_PROFILE_DEPTH stack frames to record (default 64)\n"
 "  --plugin=FILE.so  MEMLENS_PLUGINS=A:B   load a plugin at start-up and call its\n"
 "                                          memlens_plugin_init (repeatable)\n"
 "                                          instead of stderr\n"
@@ -98,7 +105,8 @@ static const char usage_text[] =
 "executed; 125 if memlens itself failed; 2 on a usage error.\n";
 
 static const char run_options_summary[] =
-	"--stats, --stats=FILE, --on-error=warn|abort|ignore, --verbose, --log=FILE, --plugin=FILE.so, --help";
+	"--stats, --stats=FILE, --on-error=warn|abort|ignore, --verbose, --log=FILE, --profile, -o FILE, "
+	"--sample=BYTES, --depth=N, --plugin=FILE.so, --help";
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -655,6 +663,8 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	const char *stats = NULL, *on_error = NULL, *log = NULL;
 	int stats_given = 0;
 	char *plugins = NULL; /* --plugin=SO..., joined with ':' */
+	int profile = 0;
+	const char *prof_out = NULL, *sample = NULL, *depth = NULL;
 	const char *v;
 
 	for (; i < argc; i++) {
@@ -695,6 +705,30 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			if (!*v)
 				usage_error("--log needs a file name: --log=FILE");
 			log = v;
+		} else if (match_opt(a, "--profile", &v)) {
+			if (v)
+				usage_error("--profile takes no value; name the file with -o FILE");
+			profile = 1;
+		} else if (!strcmp(a, "-o") || match_opt(a, "--output", &v)) {
+			if (!strcmp(a, "-o") || !v) {
+				if (i + 1 >= argc)
+					usage_error("%s needs a file name", a);
+				v = argv[++i];
+			}
+			if (!*v)
+				usage_error("-o needs a file name");
+			prof_out = v;
+			profile = 1;
+		} else if (match_opt(a, "--sample", &v)) {
+			if (!v || !*v || strspn(v, "0123456789") == 0 || strspn(v + strspn(v, "0123456789"), "kKmMgGbB") != strlen(v + strspn(v, "0123456789")))
+				usage_error("--sample=BYTES: a mean interval in bytes, e.g. --sample=512K");
+			sample = v;
+			profile = 1;
+		} else if (match_opt(a, "--depth", &v)) {
+			if (!v || atoi(v) < 1 || atoi(v) > 256 || strspn(v, "0123456789") != strlen(v))
+				usage_error("--depth=N: stack frames to record, 1 to 256");
+			depth = v;
+			profile = 1;
 		} else if (match_opt(a, "--plugin", &v)) {
 			if (!v) {
 				if (i + 1 >= argc)
@@ -742,6 +776,26 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		set_env("MEMLENS_VERBOSE", "1");
 	if (plugins)
 		set_env("MEMLENS_PLUGINS", plugins);
+	if (profile) {
+		/* The file: -o FILE, or memlens.PROG.PID.prof here; %p is the pid. */
+		char *abs;
+		if (prof_out)
+			abs = absolute_path(prof_out);
+		else {
+			const char *base = strrchr(prog, '/') ? strrchr(prog, '/') + 1 : prog;
+			char name[512];
+			snprintf(name, sizeof name, "memlens.%s.%%p.prof", base);
+			abs = absolute_path(name);
+		}
+		set_env("MEMLENS_PROFILE", abs);
+		if (!env_true("MEMLENS_QUIET_PROFILE"))
+			msg("profiling %s into %s (%%p: the process id)", prog, abs);
+		free(abs);
+		if (sample)
+			set_env("MEMLENS_SAMPLE", sample);
+		if (depth)
+			set_env("MEMLENS_PROFILE_DEPTH", depth);
+	}
 	if (log) {
 		char *abs = absolute_path(log);
 		/* Truncate once here; every process of the run appends to it. */

@@ -1,0 +1,758 @@
+/* profile.c: the heap profiler, recording side.
+ *
+ * Stacks.  A recorded allocation's stack is walked from the hook's own frame
+ * with a table of learnt frame sizes: for each return address pc, how far
+ * its frame's CFA lies above its callee's (fixed for code that does not
+ * alloca).  The table learns from libgcc's unwinder (which reads .eh_frame,
+ * so no frame pointers are needed): a pc is trusted once two unwinds agree,
+ * and a pc whose frame size varies always takes the full unwind.  A walk
+ * then costs a probe and a load per frame.
+ *
+ * Stacks are deduplicated in a trie of (parent, pc) nodes, found through a
+ * hash table; each thread remembers its previous stack and the nodes of its
+ * outer frames, so a stack that shares its outer part with the last one
+ * only looks up the frames that differ.
+ *
+ * Figures per stack are updated with atomic adds; the global live total
+ * decides the peak, and each stack's live figures at the peak are kept
+ * lazily: the first change to a stack after a new peak saves what it had.
+ * Nothing here calls malloc; the file is written with raw system calls,
+ * to a temporary name and renamed. */
+#include "internal.h"
+#include "profile.h"
+#include "profile_format.h"
+#include "observe.h"
+#include "options.h"
+#include "thread.h"
+#include "regions.h"
+#include "prim.h"
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/auxv.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unwind.h>
+
+int memlens__profiling;
+static char out_path[4096];
+static int path_has_pid;
+static uint64_t sample_bytes; /* 0: every allocation */
+static int max_depth = 64;
+static uint64_t start_ns, wall_start;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	ML_SYS(SYS_clock_gettime, CLOCK_MONOTONIC, &ts, 0, 0, 0, 0);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- learnt frame sizes ------------------------------------------------ */
+
+enum { OFF_NONE, OFF_SEEN, OFF_TRUSTED, OFF_VARIES, OFF_LAST };
+struct off { uintptr_t pc; int32_t off; int32_t state; };
+#define NOFF (1u << 16)
+static struct off *offs;
+
+static struct off *off_slot(uintptr_t pc, int create)
+{
+	unsigned h = (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 48) & (NOFF - 1);
+	for (unsigned i = 0; i < 32; i++, h = (h + 1) & (NOFF - 1)) {
+		uintptr_t k = __atomic_load_n(&offs[h].pc, __ATOMIC_ACQUIRE);
+		if (k == pc)
+			return &offs[h];
+		if (!k) {
+			if (!create)
+				return NULL;
+			if (__atomic_compare_exchange_n(&offs[h].pc, &k, pc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) || k == pc)
+				return &offs[h];
+		}
+	}
+	return NULL;
+}
+
+static void learn(uintptr_t pc, intptr_t off, int last)
+{
+	struct off *e = off_slot(pc, 1);
+	if (!e)
+		return;
+	int st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	if (last) {
+		if (st == OFF_NONE)
+			__atomic_store_n(&e->state, OFF_LAST, __ATOMIC_RELEASE);
+		return;
+	}
+	if (off <= 0 || off > (1 << 20)) {
+		__atomic_store_n(&e->state, OFF_VARIES, __ATOMIC_RELEASE);
+		return;
+	}
+	if (st == OFF_NONE) {
+		e->off = (int32_t)off;
+		__atomic_store_n(&e->state, OFF_SEEN, __ATOMIC_RELEASE);
+	} else if (st == OFF_SEEN)
+		__atomic_store_n(&e->state, e->off == off ? OFF_TRUSTED : OFF_VARIES, __ATOMIC_RELEASE);
+	else if (st == OFF_TRUSTED && e->off != off)
+		__atomic_store_n(&e->state, OFF_VARIES, __ATOMIC_RELEASE);
+}
+
+/* libgcc gives, at frame k, the return address ip_k into function F_k and
+ * G_k = the CFA of F_k's callee; F_k's frame size at ip_k is G_(k+1) - G_k. */
+struct full { uintptr_t *pcs; int n, max, started; uintptr_t start_ra, prev_ip, prev_g; };
+
+static _Unwind_Reason_Code full_cb(struct _Unwind_Context *ctx, void *arg)
+{
+	struct full *w = arg;
+	uintptr_t ip = _Unwind_GetIP(ctx), g = _Unwind_GetCFA(ctx);
+	if (!w->started) { /* skip memlens's own frames, up to the hook's caller */
+		if (ip != w->start_ra)
+			return _URC_NO_REASON;
+		w->started = 1;
+	}
+	if (w->prev_ip)
+		learn(w->prev_ip, (intptr_t)(g - w->prev_g), 0);
+	if (!ip || w->n >= w->max)
+		return _URC_END_OF_STACK;
+	w->pcs[w->n++] = ip;
+	w->prev_ip = ip;
+	w->prev_g = g;
+	return _URC_NO_REASON;
+}
+
+static int unwind_full(uintptr_t ra, uintptr_t *pcs, int max)
+{
+	struct full w = { pcs, 0, max, 0, ra, 0, 0 };
+	_Unwind_Backtrace(full_cb, &w);
+	if (!w.started) { /* the hook's return address was not found: at least it */
+		pcs[0] = ra;
+		return 1;
+	}
+	if (w.n < max && w.prev_ip)
+		learn(w.prev_ip, 0, 1); /* the outermost frame */
+	return w.n;
+}
+
+/* The stack from the hook's caller outwards: pcs[0] = ra.  cfa is the
+ * hook's CFA (0: unknown, then a full unwind). */
+static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintptr_t *pcs, int max)
+{
+	uintptr_t pc = ra;
+	int n = 0;
+	if (!cfa)
+		return unwind_full(ra, pcs, max);
+	while (n < max) {
+		pcs[n++] = pc;
+		struct off *e = off_slot(pc, 0);
+		int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : OFF_NONE;
+		if (st == OFF_LAST)
+			return n;
+		if (st != OFF_TRUSTED)
+			return unwind_full(ra, pcs, max);
+		cfa += (uintptr_t)e->off;
+		if (cfa > stack_hi || cfa < 8)
+			return unwind_full(ra, pcs, max);
+		pc = *(const uintptr_t *)(cfa - 8);
+		if (!pc)
+			return n;
+	}
+	return n;
+}
+
+/* ---- the stack trie --------------------------------------------------------- */
+
+struct node { uintptr_t pc; uint32_t parent, next; };
+#define MAX_NODES (1u << 24)
+#define NBUCKETS (1u << 20)
+static struct node *nodes;
+static uint32_t *buckets, n_nodes = 1; /* node 0: the root */
+static int trie_lock;
+
+static uint32_t child(uint32_t parent, uintptr_t pc)
+{
+	unsigned h = (unsigned)(((pc ^ ((uint64_t)parent << 40)) * 0x9e3779b97f4a7c15ull) >> 44) & (NBUCKETS - 1);
+	for (uint32_t i = __atomic_load_n(&buckets[h], __ATOMIC_ACQUIRE); i; i = nodes[i].next)
+		if (nodes[i].pc == pc && nodes[i].parent == parent)
+			return i;
+	memlens__spin_lock(&trie_lock);
+	uint32_t i;
+	for (i = buckets[h]; i; i = nodes[i].next)
+		if (nodes[i].pc == pc && nodes[i].parent == parent)
+			break;
+	if (!i && n_nodes < MAX_NODES) {
+		i = n_nodes;
+		nodes[i].pc = pc;
+		nodes[i].parent = parent;
+		nodes[i].next = buckets[h];
+		__atomic_store_n(&buckets[h], i, __ATOMIC_RELEASE);
+		__atomic_store_n(&n_nodes, i + 1, __ATOMIC_RELEASE);
+	}
+	memlens__spin_unlock(&trie_lock);
+	return i; /* 0 (the root) when the trie is full */
+}
+
+/* ---- per-stack figures ------------------------------------------------------ */
+
+struct pstats {
+	uint32_t node, peak_id;
+	uint64_t allocs, bytes_total, live_blocks, live_bytes, peak_blocks, peak_bytes, temp_allocs, temp_bytes,
+		lifetime, max_bytes;
+};
+#define MAX_STATS (1u << 22)
+static struct pstats *stats;
+static uint32_t *stats_of; /* node -> stats index + 1 */
+static uint32_t n_stats;
+static int stats_lock;
+
+static struct pstats *stats_for(uint32_t node)
+{
+	uint32_t k = __atomic_load_n(&stats_of[node], __ATOMIC_ACQUIRE);
+	if (ML_LIKELY(k))
+		return &stats[k - 1];
+	memlens__spin_lock(&stats_lock);
+	if (!(k = stats_of[node]) && n_stats < MAX_STATS) {
+		stats[n_stats].node = node;
+		k = ++n_stats;
+		__atomic_store_n(&stats_of[node], k, __ATOMIC_RELEASE);
+	}
+	memlens__spin_unlock(&stats_lock);
+	return k ? &stats[k - 1] : NULL;
+}
+
+/* Global figures: live totals decide the peak. */
+static struct {
+	int64_t live_bytes, live_blocks;
+	uint64_t total_bytes, allocs, frees, temp, samples;
+	uint64_t peak_bytes, peak_blocks, peak_t, peak_total;
+	uint32_t peak_id;
+} g;
+
+/* Before a stack's live figures change: if a peak was reached since its
+ * last change, what it has now is what it had at that peak. */
+static inline void save_for_peak(struct pstats *s)
+{
+	uint32_t pid = __atomic_load_n(&g.peak_id, __ATOMIC_ACQUIRE);
+	if (s->peak_id != pid) {
+		s->peak_blocks = s->live_blocks;
+		s->peak_bytes = s->live_bytes;
+		s->peak_id = pid;
+	}
+}
+
+/* The timeline: about 100-200 points, massif's way: when full, every other
+ * point goes and the spacing (in bytes allocated) doubles. */
+#define TL_MAX 200
+static struct { uint64_t t, live, blocks, total; } tl[TL_MAX];
+static unsigned tl_n;
+static uint64_t tl_every = 64 * 1024, tl_next = 64 * 1024;
+static int tl_lock;
+
+static void timeline_point(uint64_t total)
+{
+	if (!memlens__spin_trylock(&tl_lock))
+		return;
+	if (total >= tl_next) {
+		if (tl_n == TL_MAX) {
+			for (unsigned i = 0; i < TL_MAX / 2; i++)
+				tl[i] = tl[2 * i + 1];
+			tl_n = TL_MAX / 2;
+			tl_every *= 2;
+		}
+		tl[tl_n].t = now_ns() - start_ns;
+		tl[tl_n].live = (uint64_t)__atomic_load_n(&g.live_bytes, __ATOMIC_RELAXED);
+		tl[tl_n].blocks = (uint64_t)__atomic_load_n(&g.live_blocks, __ATOMIC_RELAXED);
+		tl[tl_n].total = total;
+		tl_n++;
+		tl_next = total + tl_every;
+	}
+	memlens__spin_unlock(&tl_lock);
+}
+
+/* ---- per thread ------------------------------------------------------------- */
+
+struct prof_thread {
+	uintptr_t stack_hi;      /* top of this thread's stack (walk bound) */
+	int64_t until_sample;    /* sampling: bytes before the next sample */
+	uint64_t rng;
+	uintptr_t last_alloc;    /* the last chunk this thread allocated (temporaries) */
+	int n;                   /* the previous stack, outermost at the end */
+	uintptr_t pcs[256];
+	uint32_t nodes[256];     /* nodes[k]: the node of pcs[k..n-1] */
+};
+static __thread struct prof_thread *pt_tls __attribute__((tls_model("initial-exec")));
+
+static struct prof_thread *prof_thread(void)
+{
+	struct prof_thread *t = pt_tls;
+	if (ML_LIKELY(t != NULL))
+		return t;
+	t = memlens__map(sizeof *t, 0); /* once per thread, never freed: threads' records are reused rarely */
+	if (!t)
+		return NULL;
+	struct ml_region r;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	t->stack_hi = memlens__region_find(sp, &r) && r.kind == ML_RK_STACK ? r.end : sp + (8u << 20);
+	t->rng = now_ns() ^ (uintptr_t)t;
+	t->until_sample = 0;
+	pt_tls = t;
+	return t;
+}
+
+/* Exponential interval with mean sample_bytes (xorshift64*, -ln(u)). */
+static int64_t next_interval(struct prof_thread *t)
+{
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	uint64_t r = t->rng * 2685821657736338717ull;
+	double u = ((r >> 11) + 0.5) / 9007199254740992.0;
+	return (int64_t)(-__builtin_log(u) * (double)sample_bytes) + 1;
+}
+
+/* The weight of a sampled allocation of n bytes: 1/p, p = 1 - e^(-n/T). */
+static double weight_of(size_t n)
+{
+	if (!sample_bytes)
+		return 1.0;
+	double p = 1.0 - __builtin_exp(-(double)n / (double)sample_bytes);
+	return p > 0 ? 1.0 / p : 1.0;
+}
+
+const void *memlens__site_of(const void *site)
+{
+	if (!memlens__site_is_node(site))
+		return site;
+	uint32_t i = (uint32_t)((uintptr_t)site & 0xffffffffu);
+	/* The first frame outside the wrappers, as the site would be. */
+	for (uint32_t k = i; k && k < MAX_NODES; k = nodes[k].parent) {
+		const void *pc = (const void *)nodes[k].pc;
+		if (memlens__site(pc) == pc && !memlens__is_wrapper(nodes[k].pc))
+			return pc;
+	}
+	return i ? (const void *)nodes[i].pc : NULL;
+}
+
+const void *memlens__profile_alloc(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa)
+{
+	struct prof_thread *t = prof_thread();
+	if (!t)
+		return site;
+	t->last_alloc = 0; /* any allocation ends a temporary run */
+	if (sample_bytes) {
+		t->until_sample -= (int64_t)n;
+		if (t->until_sample > 0)
+			return site;
+		do
+			t->until_sample += next_interval(t);
+		while (t->until_sample <= 0);
+	}
+	/* The stack, and its node: reuse the previous stack's outer frames. */
+	uintptr_t pcs[256];
+	int depth = backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth);
+	int same = 0; /* outer frames shared with the previous stack */
+	while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
+		same++;
+	uint32_t node = same ? t->nodes[t->n - same] : 0;
+	/* Shift the memo to the new stack's layout. */
+	for (int k = 0; k < same; k++) {
+		t->pcs[depth - 1 - k] = t->pcs[t->n - 1 - k];
+		t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
+	}
+	for (int k = depth - 1 - same; k >= 0; k--) {
+		node = child(node, pcs[k]);
+		t->pcs[k] = pcs[k];
+		t->nodes[k] = node;
+	}
+	t->n = depth;
+
+	struct pstats *s = stats_for(node);
+	if (!s)
+		return site;
+	double w = weight_of(n);
+	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w + 0.5);
+	save_for_peak(s);
+	__atomic_add_fetch(&s->allocs, wc, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->bytes_total, wb, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->live_blocks, wc, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->live_bytes, wb, __ATOMIC_RELAXED);
+	if (n > s->max_bytes)
+		s->max_bytes = n;
+	__atomic_add_fetch(&g.allocs, wc, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&g.samples, 1, __ATOMIC_RELAXED);
+	uint64_t total = __atomic_add_fetch(&g.total_bytes, wb, __ATOMIC_RELAXED);
+	int64_t live = __atomic_add_fetch(&g.live_bytes, (int64_t)wb, __ATOMIC_RELAXED);
+	int64_t blocks = __atomic_add_fetch(&g.live_blocks, (int64_t)wc, __ATOMIC_RELAXED);
+	if ((uint64_t)live > __atomic_load_n(&g.peak_bytes, __ATOMIC_RELAXED)) {
+		/* A new peak: every stack's figures now are its figures at the peak
+		 * (saved lazily, on its next change). */
+		memlens__spin_lock(&tl_lock);
+		if ((uint64_t)live > g.peak_bytes) {
+			g.peak_bytes = (uint64_t)live;
+			g.peak_blocks = (uint64_t)blocks;
+			g.peak_total = total;
+			g.peak_t = now_ns() - start_ns;
+			__atomic_add_fetch(&g.peak_id, 1, __ATOMIC_RELEASE);
+		}
+		memlens__spin_unlock(&tl_lock);
+	}
+	if (total >= tl_next)
+		timeline_point(total);
+	t->last_alloc = (uintptr_t)p;
+	return (const void *)(ML_PROF_SITE_TAG | node);
+}
+
+void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t seq)
+{
+	uint32_t node = (uint32_t)((uintptr_t)site_field & 0xffffffffu);
+	struct pstats *s = node < MAX_NODES ? stats_for(node) : NULL;
+	struct prof_thread *t = prof_thread();
+	if (!s)
+		return;
+	double w = weight_of(n);
+	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w + 0.5);
+	save_for_peak(s);
+	__atomic_sub_fetch(&s->live_blocks, wc, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&s->live_bytes, wb, __ATOMIC_RELAXED);
+	struct mlthread *mt = memlens__tls.self;
+	uint64_t now = mt ? mt->seq_next : seq;
+	__atomic_add_fetch(&s->lifetime, (now > seq ? now - seq : 0) * wc, __ATOMIC_RELAXED);
+	if (t && t->last_alloc == (uintptr_t)p) { /* nothing allocated since: a temporary */
+		__atomic_add_fetch(&s->temp_allocs, wc, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&s->temp_bytes, wb, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&g.temp, wc, __ATOMIC_RELAXED);
+		t->last_alloc = 0;
+	}
+	__atomic_add_fetch(&g.frees, wc, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&g.live_bytes, (int64_t)wb, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&g.live_blocks, (int64_t)wc, __ATOMIC_RELAXED);
+}
+
+
+/* ---- writing ------------------------------------------------------------------- */
+
+struct out { int fd; uint64_t off; char buf[65536]; size_t n; int bad; };
+
+static void flush(struct out *o)
+{
+	if (o->n && memlens__write_all(o->fd, o->buf, o->n) < 0)
+		o->bad = 1;
+	o->off += o->n;
+	o->n = 0;
+}
+static void put(struct out *o, const void *p, size_t len)
+{
+	const char *c = p;
+	while (len) {
+		size_t k = sizeof o->buf - o->n < len ? sizeof o->buf - o->n : len;
+		memcpy(o->buf + o->n, c, k);
+		o->n += k;
+		c += k;
+		len -= k;
+		if (o->n == sizeof o->buf)
+			flush(o);
+	}
+}
+static void u8(struct out *o, uint8_t v) { put(o, &v, 1); }
+static void u16(struct out *o, uint16_t v) { put(o, &v, 2); }
+static void u32(struct out *o, uint32_t v) { put(o, &v, 4); }
+static void u64(struct out *o, uint64_t v) { put(o, &v, 8); }
+static void section(struct out *o, uint32_t tag, uint32_t count, uint64_t bytes)
+{
+	u32(o, tag);
+	u32(o, count);
+	u64(o, bytes);
+}
+
+/* Modules: the loader's list, each with its build-id from its notes. */
+struct mods { struct out *o; int pass; uint32_t count; uint64_t bytes; };
+
+static int build_id_of(struct dl_phdr_info *info, const uint8_t **id)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof *nh, *desc = name + ((nh->n_namesz + 3) & ~3u);
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) && nh->n_descsz <= 64) {
+				*id = (const uint8_t *)desc;
+				return (int)nh->n_descsz;
+			}
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	return 0;
+}
+
+static int mod_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct mods *m = arg;
+	(void)size;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
+			uintptr_t a = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+			if (a < lo)
+				lo = a;
+			if (a + info->dlpi_phdr[i].p_memsz > hi)
+				hi = a + info->dlpi_phdr[i].p_memsz;
+		}
+	if (hi <= lo)
+		return 0;
+	char exe[4096];
+	const char *path = info->dlpi_name;
+	if (!path || !*path) {
+		memlens__exe_path(exe, sizeof exe);
+		path = exe;
+		if (lo == getauxval(AT_SYSINFO_EHDR))
+			path = "[vdso]";
+	}
+	const uint8_t *id = NULL;
+	int idn = build_id_of(info, &id);
+	size_t pl = strlen(path);
+	if (pl > 65535)
+		pl = 65535;
+	if (m->pass == 0) {
+		m->count++;
+		m->bytes += 8 * 3 + 2 + pl + 1 + (size_t)idn;
+		return 0;
+	}
+	u64(m->o, lo);
+	u64(m->o, hi);
+	u64(m->o, info->dlpi_addr);
+	u16(m->o, (uint16_t)pl);
+	put(m->o, path, pl);
+	u8(m->o, (uint8_t)idn);
+	put(m->o, id, (size_t)idn);
+	return 0;
+}
+
+static int write_lock;
+
+void memlens__profile_write(int reason)
+{
+	if (!memlens__profiling || !memlens__spin_trylock(&write_lock))
+		return;
+	static struct out o; /* 64 KiB: not on the (possibly small) stack */
+	char path[4200], tmp[4300];
+	struct mlbuf b = MLBUF(path);
+	pid_t pid = memlens__getpid();
+	/* %p in the name: the pid; otherwise processes other than the one that
+	 * memlens run started (or, without it, fork children) add .PID. */
+	for (const char *c = out_path; *c; c++)
+		if (c[0] == '%' && c[1] == 'p') {
+			memlens__bdec(&b, (uint64_t)pid);
+			c++;
+		} else
+			memlens__bputc(&b, *c);
+	if (!path_has_pid && (memlens__opt.root_pid ? memlens__opt.root_pid != pid : memlens__forked_child))
+		memlens__bfmt(&b, ".%d", (int)pid);
+	memlens__bend(&b);
+	struct mlbuf tb = MLBUF(tmp);
+	memlens__bfmt(&tb, "%s.tmp.%d", path, (int)pid);
+	memlens__bend(&tb);
+	o.fd = (int)ML_SYS(SYS_open, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644, 0, 0, 0);
+	o.off = 0;
+	o.n = 0;
+	o.bad = 0;
+	if (o.fd < 0) {
+		memlens__warn("profile: cannot write %s", tmp);
+		memlens__spin_unlock(&write_lock);
+		return;
+	}
+	char exe[4096];
+	memlens__exe_path(exe, sizeof exe);
+	size_t el = strlen(exe);
+	put(&o, ML_PROF_MAGIC, 8);
+	u32(&o, ML_PROF_VERSION);
+	u32(&o, 0);
+	u64(&o, (uint64_t)pid);
+	u64(&o, start_ns);
+	u64(&o, now_ns());
+	u64(&o, wall_start);
+	u64(&o, sample_bytes);
+	u32(&o, (uint32_t)max_depth);
+	u32(&o, (uint32_t)reason);
+	u16(&o, (uint16_t)el);
+	put(&o, exe, el);
+
+	struct mods m = { &o, 0, 0, 0 };
+	dl_iterate_phdr(mod_cb, &m);
+	section(&o, ML_PROF_TAG_MODS, m.count, m.bytes);
+	m.pass = 1;
+	dl_iterate_phdr(mod_cb, &m);
+
+	uint32_t nn = __atomic_load_n(&n_nodes, __ATOMIC_ACQUIRE);
+	section(&o, ML_PROF_TAG_NODE, nn - 1, (uint64_t)(nn - 1) * 12);
+	for (uint32_t i = 1; i < nn; i++) {
+		u32(&o, nodes[i].parent);
+		u64(&o, nodes[i].pc);
+	}
+
+	uint32_t ns = __atomic_load_n(&n_stats, __ATOMIC_ACQUIRE), pid_now = __atomic_load_n(&g.peak_id, __ATOMIC_ACQUIRE);
+	section(&o, ML_PROF_TAG_STKS, ns, (uint64_t)ns * (4 + 8 * ML_PROF_STKS_FIELDS));
+	for (uint32_t i = 0; i < ns; i++) {
+		const struct pstats *s = &stats[i];
+		int at_peak_now = s->peak_id != pid_now; /* unchanged since the peak */
+		u32(&o, s->node);
+		u64(&o, s->allocs);
+		u64(&o, s->bytes_total);
+		u64(&o, s->live_blocks);
+		u64(&o, s->live_bytes);
+		u64(&o, at_peak_now ? s->live_blocks : s->peak_blocks);
+		u64(&o, at_peak_now ? s->live_bytes : s->peak_bytes);
+		u64(&o, s->temp_allocs);
+		u64(&o, s->temp_bytes);
+		u64(&o, s->lifetime);
+		u64(&o, s->max_bytes);
+	}
+
+	unsigned tn = tl_n;
+	section(&o, ML_PROF_TAG_TIME, tn + 1, (uint64_t)(tn + 1) * 32);
+	for (unsigned i = 0; i < tn; i++) {
+		u64(&o, tl[i].t);
+		u64(&o, tl[i].live);
+		u64(&o, tl[i].blocks);
+		u64(&o, tl[i].total);
+	}
+	u64(&o, now_ns() - start_ns); /* the end, as the last point */
+	u64(&o, (uint64_t)g.live_bytes);
+	u64(&o, (uint64_t)g.live_blocks);
+	u64(&o, g.total_bytes);
+
+	section(&o, ML_PROF_TAG_PEAK, 1, 32);
+	u64(&o, g.peak_t);
+	u64(&o, g.peak_bytes);
+	u64(&o, g.peak_blocks);
+	u64(&o, g.peak_total);
+
+	section(&o, ML_PROF_TAG_TOTL, 1, 56);
+	u64(&o, g.allocs);
+	u64(&o, g.frees);
+	u64(&o, g.total_bytes);
+	u64(&o, g.temp);
+	u64(&o, (uint64_t)g.live_blocks);
+	u64(&o, (uint64_t)g.live_bytes);
+	u64(&o, g.samples);
+
+	uint64_t len = o.off + o.n;
+	section(&o, ML_PROF_TAG_END, 0, 8);
+	u64(&o, len);
+	flush(&o);
+	memlens__close(o.fd);
+	if (o.bad || ML_SYS(SYS_rename, tmp, path, 0, 0, 0, 0) != 0) {
+		memlens__warn("profile: writing %s failed", path);
+		ML_SYS(SYS_unlink, tmp, 0, 0, 0, 0, 0);
+	} else if (memlens__opt.verbose)
+		memlens__diag("profile: wrote %s", path);
+	memlens__spin_unlock(&write_lock);
+}
+
+/* ---- signals ------------------------------------------------------------------- */
+
+/* A fatal signal the program does not handle: write what we have, then die
+ * of it as the program would have. */
+static void on_fatal(int sig)
+{
+	memlens__profile_write(ML_PROF_END_SIGNAL);
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	ML_SYS(SYS_tgkill, memlens__getpid(), memlens__gettid(), sig, 0, 0, 0);
+}
+
+static void on_snapshot(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	memlens__profile_write(ML_PROF_END_SNAPSHOT);
+	errno = saved;
+}
+
+static void install(int sig, void (*fn)(int))
+{
+	struct sigaction old, sa;
+	if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+		return; /* the program's own handler (or SIG_IGN) stays */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sa.sa_flags = SA_RESTART | (fn == on_fatal ? SA_RESETHAND | SA_NODEFER : 0);
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* ---- start-up ------------------------------------------------------------------ */
+
+static uint64_t parse_size(const char *v, int *ok)
+{
+	uint64_t n = 0;
+	*ok = *v != 0;
+	for (; *v >= '0' && *v <= '9'; v++)
+		n = n * 10 + (uint64_t)(*v - '0');
+	switch (*v) {
+	case 'k': case 'K': n <<= 10; v++; break;
+	case 'm': case 'M': n <<= 20; v++; break;
+	case 'g': case 'G': n <<= 30; v++; break;
+	}
+	if (*v == 'b' || *v == 'B')
+		v++;
+	if (*v)
+		*ok = 0;
+	return n;
+}
+
+void memlens__profile_init(void)
+{
+	const char *v = memlens__getenv("MEMLENS_PROFILE");
+	int ok;
+	if (!v || !*v)
+		return;
+	if (strlen(v) >= sizeof out_path - 32) {
+		memlens__warn("MEMLENS_PROFILE: path too long; not profiling");
+		return;
+	}
+	strcpy(out_path, v);
+	path_has_pid = strstr(v, "%p") != NULL;
+	if ((v = memlens__getenv("MEMLENS_SAMPLE")) && *v) {
+		sample_bytes = parse_size(v, &ok);
+		if (!ok) {
+			memlens__warn("MEMLENS_SAMPLE=%s is not a size in bytes (e.g. 512K); recording every allocation", v);
+			sample_bytes = 0;
+		}
+	}
+	if ((v = memlens__getenv("MEMLENS_PROFILE_DEPTH")) && *v) {
+		uint64_t d = parse_size(v, &ok);
+		if (!ok || d < 1 || d > 256)
+			memlens__warn("MEMLENS_PROFILE_DEPTH=%s is not a depth from 1 to 256; using 64", v);
+		else
+			max_depth = (int)d;
+	}
+	offs = memlens__map(NOFF * sizeof *offs, 1);
+	nodes = memlens__map((size_t)MAX_NODES * sizeof *nodes, 1);
+	buckets = memlens__map((size_t)NBUCKETS * sizeof *buckets, 1);
+	stats = memlens__map((size_t)MAX_STATS * sizeof *stats, 1);
+	stats_of = memlens__map((size_t)MAX_NODES * sizeof *stats_of, 1);
+	if (!offs || !nodes || !buckets || !stats || !stats_of) {
+		memlens__warn("profile: out of memory for the profiler's tables; not profiling");
+		return;
+	}
+	start_ns = now_ns();
+	struct timespec ts;
+	ML_SYS(SYS_clock_gettime, CLOCK_REALTIME, &ts, 0, 0, 0, 0);
+	wall_start = (uint64_t)ts.tv_sec;
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
+		install(fatal[i], on_fatal);
+	install(SIGUSR2, on_snapshot);
+	memlens__profiling = 1;
+	__atomic_or_fetch(&memlens__hook_gate, ML_GATE_PROFILE, __ATOMIC_SEQ_CST);
+	if (memlens__opt.verbose)
+		memlens__diag("profile: recording %s to %s, stacks up to %d frames",
+		              sample_bytes ? "a sample" : "every allocation", out_path, max_depth);
+}

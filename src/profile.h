@@ -1,0 +1,31 @@
+/* profile.h: the heap profiler's recording side (profile.c).  While it is
+ * on (MEMLENS_PROFILE=FILE), the hooks take their slow path (the hook gate),
+ * where each recorded allocation gets its stack: a node of a trie of stacks,
+ * kept in the chunk's record in place of its site (tagged; see
+ * memlens__site_of). */
+#ifndef MEMLENS_PROFILE_H
+#define MEMLENS_PROFILE_H
+#include <stddef.h>
+#include <stdint.h>
+
+extern int memlens__profiling;
+#define ML_GATE_PROFILE 8
+
+/* A record's site field holds ML_PROF_SITE_TAG | node for a recorded chunk. */
+#define ML_PROF_SITE_TAG (1ULL << 63)
+static inline int memlens__site_is_node(const void *site) { return (uintptr_t)site >> 63; }
+/* The allocation site of a record's site field (a node's first frame outside
+ * the wrappers, or the field itself). */
+const void *memlens__site_of(const void *site);
+
+/* Start-up: reads MEMLENS_PROFILE, MEMLENS_SAMPLE, MEMLENS_PROFILE_DEPTH. */
+void memlens__profile_init(void);
+/* An allocation of n bytes at p is being made from the hook whose return
+ * address is ra and CFA cfa: returns the site field to record (a tagged
+ * node), or site unchanged when this allocation is not recorded (sampling). */
+const void *memlens__profile_alloc(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa);
+/* A chunk whose record carried a tagged node is freed (or realloc'd away). */
+void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t seq);
+/* Writes the profile file (exit, fatal signal, snapshot). */
+void memlens__profile_write(int reason);
+#endif

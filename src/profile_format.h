@@ -1,0 +1,64 @@
+/* profile_format.h: the heap profile file that `memlens run --profile`
+ * writes (src/profile.c) and `memlens report` reads (src/cli/report*.c).
+ *
+ * All integers little-endian, fixed width, no padding between fields (the
+ * structs below are only a description: readers parse field by field).
+ *
+ *   header   "MLPROF\r\n" (8 bytes), u32 version (1), u32 flags,
+ *            u64 pid, u64 start_ns, u64 end_ns (CLOCK_MONOTONIC), u64 wall_start_s
+ *            (unix time), u64 sample_bytes (0: every allocation recorded),
+ *            u32 max_depth, u32 reason (why it was written: ML_PROF_END_*),
+ *            u16 exe_len, exe_len bytes of the executable's path
+ *   sections, each: u32 tag, u32 count, u64 bytes (of the payload that
+ *            follows); a reader skips tags it does not know
+ *   trailer  the section ML_PROF_TAG_END with count 0 and bytes 8: u64 the
+ *            file's length up to the trailer; a file without it is
+ *            truncated.
+ *
+ * Sections (count = number of records):
+ *   MODS  loaded objects: u64 lo, u64 hi (the span it was mapped at),
+ *         u64 bias (load bias: file address = run-time address - bias),
+ *         u16 path_len, path, u8 build_id_len, build_id bytes
+ *   NODE  the stack trie: record i is node i+1 (node 0 is the root, not
+ *         written): u32 parent, u64 pc (a return address, or the
+ *         allocation call's own address for the leaf frame).  A stack is a
+ *         node; its frames are the node, its parent, ... up to the root,
+ *         innermost first.
+ *   STKS  one record per stack that allocated: u32 node, then u64 each:
+ *         allocs, bytes_total (churn: every request), live_blocks,
+ *         live_bytes (now, or at exit: leaked), peak_blocks, peak_bytes (live
+ *         at the moment of the global peak), temp_allocs, temp_bytes
+ *         (freed right after being made: no allocation in between, on the
+ *         same thread), lifetime (sum over freed blocks of their lifetimes,
+ *         measured in allocations: how many allocations the process made
+ *         between the block's allocation and its free; approximate across
+ *         threads), max_bytes (the largest single request).  In sampling mode these are estimates
+ *         already scaled (unbiased), rounded.
+ *   TIME  the timeline: u64 t_ns (since start), u64 live_bytes, u64
+ *         live_blocks, u64 total_allocated (bytes so far), in time order
+ *   PEAK  one record: u64 t_ns, u64 live_bytes, u64 live_blocks,
+ *         u64 total_allocated at the peak
+ *   TOTL  one record: u64 allocs, u64 frees, u64 bytes_total, u64 temp_allocs,
+ *         u64 live_blocks_at_end, u64 live_bytes_at_end, u64 samples
+ */
+#ifndef MEMLENS_PROFILE_FORMAT_H
+#define MEMLENS_PROFILE_FORMAT_H
+#include <stdint.h>
+
+#define ML_PROF_MAGIC "MLPROF\r\n"
+#define ML_PROF_VERSION 1
+
+#define ML_PROF_TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define ML_PROF_TAG_MODS ML_PROF_TAG('M', 'O', 'D', 'S')
+#define ML_PROF_TAG_NODE ML_PROF_TAG('N', 'O', 'D', 'E')
+#define ML_PROF_TAG_STKS ML_PROF_TAG('S', 'T', 'K', 'S')
+#define ML_PROF_TAG_TIME ML_PROF_TAG('T', 'I', 'M', 'E')
+#define ML_PROF_TAG_PEAK ML_PROF_TAG('P', 'E', 'A', 'K')
+#define ML_PROF_TAG_TOTL ML_PROF_TAG('T', 'O', 'T', 'L')
+#define ML_PROF_TAG_END ML_PROF_TAG('E', 'N', 'D', '!')
+
+/* Why the file was written. */
+enum { ML_PROF_END_EXIT = 0, ML_PROF_END_SIGNAL = 1, ML_PROF_END_SNAPSHOT = 2 };
+
+#define ML_PROF_STKS_FIELDS 10 /* u64s after the node id */
+#endif
