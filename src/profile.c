@@ -113,10 +113,18 @@ static _Unwind_Reason_Code full_cb(struct _Unwind_Context *ctx, void *arg)
 			return _URC_NO_REASON;
 		w->started = 1;
 	}
+	if (!ip) { /* past the outermost frame (_start's CFI ends the stack) */
+		if (w->prev_ip)
+			learn(w->prev_ip, 0, 1);
+		w->prev_ip = 0;
+		return _URC_END_OF_STACK;
+	}
 	if (w->prev_ip)
 		learn(w->prev_ip, (intptr_t)(g - w->prev_g), 0);
-	if (!ip || w->n >= w->max)
+	if (w->n >= w->max) {
+		w->prev_ip = 0;
 		return _URC_END_OF_STACK;
+	}
 	w->pcs[w->n++] = ip;
 	w->prev_ip = ip;
 	w->prev_g = g;
@@ -131,7 +139,7 @@ static int unwind_full(uintptr_t ra, uintptr_t *pcs, int max)
 		pcs[0] = ra;
 		return 1;
 	}
-	if (w.n < max && w.prev_ip)
+	if (w.prev_ip)
 		learn(w.prev_ip, 0, 1); /* the outermost frame */
 	return w.n;
 }
