@@ -144,29 +144,64 @@ static int unwind_full(uintptr_t ra, uintptr_t *pcs, int max)
 	return w.n;
 }
 
+/* The previous walk of a thread: each frame's CFA, return address and
+ * frame size, inner first.  A frame found again at the same CFA with the
+ * same return address has the same size: no table probe. */
+struct walk_memo { int n; uintptr_t cfa[256], pc[256]; int32_t off[256]; };
+
 /* The stack from the hook's caller outwards: pcs[0] = ra.  cfa is the
  * hook's CFA (0: unknown, then a full unwind). */
-static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintptr_t *pcs, int max)
+static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintptr_t *pcs, int max,
+                          struct walk_memo *m)
 {
 	uintptr_t pc = ra;
-	int n = 0;
+	int n = 0, j = 0, mn = m->n;
+	m->n = 0;
 	if (!cfa)
 		return unwind_full(ra, pcs, max);
 	while (n < max) {
-		pcs[n++] = pc;
-		struct off *e = off_slot(pc, 0);
-		int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : OFF_NONE;
-		if (st == OFF_LAST)
-			return n;
-		if (st != OFF_TRUSTED)
+		int32_t off;
+		pcs[n] = pc;
+		while (j < mn && m->cfa[j] < cfa)
+			j++;
+		if (j < mn && m->cfa[j] == cfa && m->pc[j] == pc && m->off[j] > 0) {
+			off = m->off[j];
+			if (j == n) { /* the same frame at the same place: nothing to record */
+				n++;
+				cfa += (uintptr_t)off;
+				if (cfa > stack_hi) {
+					m->n = 0;
+					return unwind_full(ra, pcs, max);
+				}
+				pc = *(const uintptr_t *)(cfa - 8);
+				if (!pc)
+					break;
+				continue;
+			}
+		} else {
+			struct off *e = off_slot(pc, 0);
+			int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : OFF_NONE;
+			if (st == OFF_LAST) {
+				m->cfa[n] = cfa, m->pc[n] = pc, m->off[n] = 0;
+				m->n = n + 1;
+				return n + 1;
+			}
+			if (st != OFF_TRUSTED)
+				return unwind_full(ra, pcs, max);
+			off = e->off;
+		}
+		m->cfa[n] = cfa, m->pc[n] = pc, m->off[n] = off;
+		n++;
+		cfa += (uintptr_t)off;
+		if (cfa > stack_hi || cfa < 8) {
+			m->n = 0;
 			return unwind_full(ra, pcs, max);
-		cfa += (uintptr_t)e->off;
-		if (cfa > stack_hi || cfa < 8)
-			return unwind_full(ra, pcs, max);
+		}
 		pc = *(const uintptr_t *)(cfa - 8);
 		if (!pc)
-			return n;
+			break;
 	}
+	m->n = n;
 	return n;
 }
 
@@ -289,6 +324,7 @@ struct prof_thread {
 	int n;                   /* the previous stack, outermost at the end */
 	uintptr_t pcs[256];
 	uint32_t nodes[256];     /* nodes[k]: the node of pcs[k..n-1] */
+	struct walk_memo memo;
 };
 static __thread struct prof_thread *pt_tls __attribute__((tls_model("initial-exec")));
 
@@ -359,22 +395,33 @@ const void *memlens__profile_alloc(void *p, size_t n, const void *site, const vo
 	}
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t pcs[256];
-	int depth = backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth);
+	int depth = backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth, &t->memo);
 	int same = 0; /* outer frames shared with the previous stack */
 	while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
 		same++;
-	uint32_t node = same ? t->nodes[t->n - same] : 0;
-	/* Shift the memo to the new stack's layout. */
-	for (int k = 0; k < same; k++) {
-		t->pcs[depth - 1 - k] = t->pcs[t->n - 1 - k];
-		t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
+	uint32_t node;
+	if (same == depth && depth == t->n)
+		node = t->nodes[0]; /* the very same stack as last time */
+	else {
+		node = same ? t->nodes[t->n - same] : 0;
+		/* Shift the memo to the new stack's layout. */
+		if (depth > t->n) /* moving up: the outermost first */
+			for (int k = 0; k < same; k++) {
+				t->pcs[depth - 1 - k] = t->pcs[t->n - 1 - k];
+				t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
+			}
+		else if (depth < t->n) /* moving down: the innermost first */
+			for (int k = same - 1; k >= 0; k--) {
+				t->pcs[depth - 1 - k] = t->pcs[t->n - 1 - k];
+				t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
+			}
+		for (int k = depth - 1 - same; k >= 0; k--) {
+			node = child(node, pcs[k]);
+			t->pcs[k] = pcs[k];
+			t->nodes[k] = node;
+		}
+		t->n = depth;
 	}
-	for (int k = depth - 1 - same; k >= 0; k--) {
-		node = child(node, pcs[k]);
-		t->pcs[k] = pcs[k];
-		t->nodes[k] = node;
-	}
-	t->n = depth;
 
 	struct pstats *s = stats_for(node);
 	if (!s)
