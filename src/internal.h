@@ -66,6 +66,8 @@ static inline ML_NO_SANITIZE const void *memlens__site_at(const void *ra, uintpt
 		return memlens__site_slow(ra, cfa);
 	return ra;
 }
+/* Is ip in memlens, libc/libstdc++ or a wrapper: a frame a site skips? */
+int memlens__site_skips(uintptr_t ip);
 /* In a hook, for its own return address. */
 #define memlens__site_here() memlens__site_at(__builtin_return_address(0), (uintptr_t)__builtin_dwarf_cfa())
 /* Elsewhere (the hook's frame is not ours): a full unwind if needed. */

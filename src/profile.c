@@ -372,9 +372,8 @@ const void *memlens__site_of(const void *site)
 	uint32_t i = (uint32_t)((uintptr_t)site & 0xffffffffu);
 	/* The first frame outside the wrappers, as the site would be. */
 	for (uint32_t k = i; k && k < MAX_NODES; k = nodes[k].parent) {
-		const void *pc = (const void *)nodes[k].pc;
-		if (memlens__site(pc) == pc && !memlens__is_wrapper(nodes[k].pc))
-			return pc;
+		if (!memlens__site_skips(nodes[k].pc))
+			return (const void *)nodes[k].pc;
 	}
 	return i ? (const void *)nodes[i].pc : NULL;
 }

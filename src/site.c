@@ -123,6 +123,8 @@ static int skip_frame(uintptr_t ip)
 	return memlens__is_wrapper(ip);
 }
 
+int memlens__site_skips(uintptr_t ip) { return skip_frame(ip); }
+
 /* ---- learned frame offsets: pc -> CFA(frame) - CFA(callee) ---- */
 
 enum { OFF_NONE, OFF_SEEN, OFF_TRUSTED, OFF_VARIES };
