@@ -47,9 +47,12 @@ $(LIB): $(RT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libmemlens.so -Wl,-z,nodelete -o $@ $(RT_OBJS) $(RT_LDLIBS) $(SAN)
 
-$(CLI): src/cli/memlens.c $(wildcard src/cli/*.h)
+# The CLI: run, and report (reads profiles; libdw symbolizes, zlib gzips pprof).
+CLI_SRCS = src/cli/memlens.c src/cli/report.c src/cli/report_formats.c
+CLI_LDLIBS = -ldw -lelf -lz -ldl
+$(CLI): $(CLI_SRCS) $(wildcard src/cli/*.h) src/profile_format.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -DMEMLENS_VERSION_STR='"$(VERSION)"' -o $@ src/cli/memlens.c
+	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -DMEMLENS_VERSION_STR='"$(VERSION)"' -o $@ $(CLI_SRCS) $(CLI_LDLIBS)
 
 $(BUILD)/lib/pkgconfig/memlens.pc: memlens.pc.in
 	@mkdir -p $(dir $@)

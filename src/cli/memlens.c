@@ -1,6 +1,7 @@
 /* memlens.c: the command-line tool.
  *
  *   memlens run [OPTIONS] [--] PROG [ARGS...]
+ *   memlens report FILE [--format text|massif|dhat|pprof|folded|json] [-o OUT]
  *   memlens help | --help
  *   memlens --version
  *
@@ -28,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report.h"
+
 #ifndef MEMLENS_VERSION_STR
 #define MEMLENS_VERSION_STR "unknown"
 #endif
@@ -39,6 +42,7 @@
 
 static const char usage_text[] =
 "Usage: memlens run [OPTIONS] [--] PROG [ARGS...]\n"
+"       memlens report FILE [--format FORMAT] [-o OUT] [--weight WEIGHT]\n"
 "       memlens help | --help\n"
 "       memlens --version\n"
 "\n"
@@ -51,6 +55,11 @@ static const char usage_text[] =
 "             are tracked too.  memlens exits with PROG's exit status, or\n"
 "             128+N if PROG was killed by signal N.  The `--' is needed only\n"
 "             when PROG starts with `-'.\n"
+"  report     read a heap profile written by run --profile: a summary and\n"
+"             the top stacks by peak, churn, temporary allocations and\n"
+"             leaks, symbolized; --format massif|dhat|pprof|folded|json\n"
+"             writes it for ms_print, dh_view, go tool pprof, flame graphs\n"
+"             or scripts (see `memlens report --help')\n"
 "  help       print this help (also: memlens --help, memlens run --help)\n"
 "\n"
 "Options of run (each one only sets an environment variable for PROG, so\n"
@@ -852,6 +861,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 2, argv + 2, argv[0]);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 2, argv + 2);
 
 	fprintf(stderr, "memlens: unknown subcommand `%s'\n\n", cmd);
 	fputs(usage_text, stderr);

@@ -1,0 +1,5 @@
+#!/bin/bash
+# memlens report: see tests/unit/report/t_folded_json.py for what this checks.
+. "$ROOT/tests/lib.sh"
+[ -x "$MEMLENS" ] || fail "$MEMLENS missing (make failed?)"
+exec python3 "$ROOT/tests/unit/report/t_folded_json.py"
