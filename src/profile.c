@@ -242,7 +242,7 @@ static uint32_t child(uint32_t parent, uintptr_t pc)
 struct pstats {
 	uint32_t node, peak_id;
 	uint64_t allocs, bytes_total, live_blocks, live_bytes, peak_blocks, peak_bytes, temp_allocs, temp_bytes,
-		lifetime, max_bytes;
+		lifetime, max_bytes, max_live_blocks, max_live_bytes;
 };
 #define MAX_STATS (1u << 22)
 static struct pstats *stats;
@@ -430,10 +430,14 @@ const void *memlens__profile_alloc(void *p, size_t n, const void *site, const vo
 	save_for_peak(s);
 	__atomic_add_fetch(&s->allocs, wc, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&s->bytes_total, wb, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&s->live_blocks, wc, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&s->live_bytes, wb, __ATOMIC_RELAXED);
+	uint64_t lk = __atomic_add_fetch(&s->live_blocks, wc, __ATOMIC_RELAXED);
+	uint64_t lb = __atomic_add_fetch(&s->live_bytes, wb, __ATOMIC_RELAXED);
 	if (n > s->max_bytes)
 		s->max_bytes = n;
+	if (lk > s->max_live_blocks) /* racy maxima: within a block of exact */
+		s->max_live_blocks = lk;
+	if (lb > s->max_live_bytes)
+		s->max_live_bytes = lb;
 	__atomic_add_fetch(&g.allocs, wc, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&g.samples, 1, __ATOMIC_RELAXED);
 	uint64_t total = __atomic_add_fetch(&g.total_bytes, wb, __ATOMIC_RELAXED);
@@ -664,6 +668,8 @@ void memlens__profile_write(int reason)
 		u64(&o, s->temp_bytes);
 		u64(&o, s->lifetime);
 		u64(&o, s->max_bytes);
+		u64(&o, s->max_live_blocks);
+		u64(&o, s->max_live_bytes);
 	}
 
 	unsigned tn = tl_n;

@@ -20,8 +20,8 @@
  *         u64 bias (load bias: file address = run-time address - bias),
  *         u16 path_len, path, u8 build_id_len, build_id bytes
  *   NODE  the stack trie: record i is node i+1 (node 0 is the root, not
- *         written): u32 parent, u64 pc (a return address, or the
- *         allocation call's own address for the leaf frame).  A stack is a
+ *         written): u32 parent, u64 pc (a return address, for every frame,
+ *         the leaf too: look up pc - 1 for the call's line).  A stack is a
  *         node; its frames are the node, its parent, ... up to the root,
  *         innermost first.
  *   STKS  one record per stack that allocated: u32 node, then u64 each:
@@ -32,8 +32,10 @@
  *         same thread), lifetime (sum over freed blocks of their lifetimes,
  *         measured in allocations: how many allocations the process made
  *         between the block's allocation and its free; approximate across
- *         threads), max_bytes (the largest single request).  In sampling mode these are estimates
- *         already scaled (unbiased), rounded.
+ *         threads), max_bytes (the largest single request), max_live_blocks
+ *         and max_live_bytes (the most this stack had live at any moment;
+ *         blocks and bytes each at their own maximum).  In sampling mode
+ *         these are estimates already scaled (unbiased), rounded.
  *   TIME  the timeline: u64 t_ns (since start), u64 live_bytes, u64
  *         live_blocks, u64 total_allocated (bytes so far), in time order
  *   PEAK  one record: u64 t_ns, u64 live_bytes, u64 live_blocks,
@@ -60,5 +62,5 @@
 /* Why the file was written. */
 enum { ML_PROF_END_EXIT = 0, ML_PROF_END_SIGNAL = 1, ML_PROF_END_SNAPSHOT = 2 };
 
-#define ML_PROF_STKS_FIELDS 10 /* u64s after the node id */
+#define ML_PROF_STKS_FIELDS 12 /* u64s after the node id */
 #endif
