@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/run.sh: the memlens benchmark suite (run by `make bench`).
 #
-#   BUILD=build bench/run.sh [pair|query|mmap|larson|real|all]
+#   BUILD=build bench/run.sh [pair|query|mmap|larson|real|profile|all]
 #
 # Every figure is a ratio or a difference against a plain run measured in
 # this same invocation: plain and tracked runs alternate (plain, tracked,
@@ -20,8 +20,8 @@ CC=${CC:-gcc}
 TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds, per single run
 
 case "$ONLY" in
-pair|query|mmap|larson|real|all) ;;
-*) echo "usage: bench/run.sh [pair|query|mmap|larson|real|all]" >&2; exit 2 ;;
+pair|query|mmap|larson|real|profile|all) ;;
+*) echo "usage: bench/run.sh [pair|query|mmap|larson|real|profile|all]" >&2; exit 2 ;;
 esac
 case "$RUNS" in
 ''|*[!0-9]*|0) echo "bench: BENCH_RUNS='$RUNS' is not a positive integer; using 5" >&2; RUNS=5 ;;
@@ -518,6 +518,407 @@ bench_real() {
 	fi
 }
 
+# ---- 6. heap profiler ----------------------------------------------------
+#
+# Five modes per workload, alternating in each round: plain, memlens
+# tracking only, memlens --profile (every allocation's stack), memlens
+# --profile --sample=SAMPLE, and heaptrack.  The programs are timed whole by
+# walltime (start-up and the writing of the profile included);
+# bench_deepstack times its own loops.  Every profile run must leave its
+# file under $PD (a memlens file must start with the format's magic, a
+# heaptrack run must end with heaptrack's "heaptrack stats:"); a run
+# without one is a failure, reported.
+
+PMODES=(plain tracked profile sampled heaptrack)
+PD=$OUT/profiles
+SAMPLE=${BENCH_PROFILE_SAMPLE:-512K}
+HT_TIMEOUT=${BENCH_HEAPTRACK_TIMEOUT:-180}
+HT_MEM_KB=${BENCH_HEAPTRACK_MEM_KB:-8388608}
+HEAPTRACK=
+PHOW=env
+declare -A PDEAD   # WORKLOAD.MODE -> why that mode stopped being run
+declare -A PRAT    # WORKLOAD.MODE -> ratio against plain
+P_plain=(); P_tracked=(); P_profile=(); P_sampled=(); P_heaptrack=()
+PENV=()            # VAR=VALUE settings for every mode of a workload
+PLOG=              # the per-run log walltime writes the program's output to
+
+# pset_wall NAME CMD...: the five commands for CMD, timed by walltime; the
+# memlens modes go through `memlens run` when the CLI works.
+pset_wall() {
+	local n=$1; shift
+	PLOG=$D/prof_$n.run
+	P_plain=(env "${PENV[@]}" "$OUT/walltime" "$PLOG" "$@")
+	if [ "$PHOW" = cli ]; then
+		P_tracked=(env "${PENV[@]}" "$OUT/walltime" "$PLOG" "$CLI" run -- "$@")
+		P_profile=(env "${PENV[@]}" MEMLENS_QUIET_PROFILE=1 "$OUT/walltime" "$PLOG"
+			"$CLI" run --profile -o "$PD/$n.profile" -- "$@")
+		P_sampled=(env "${PENV[@]}" MEMLENS_QUIET_PROFILE=1 "$OUT/walltime" "$PLOG"
+			"$CLI" run --profile "--sample=$SAMPLE" -o "$PD/$n.sampled" -- "$@")
+	else
+		P_tracked=(env "${PENV[@]}" "$OUT/walltime" -p "$LIB" "$PLOG" "$@")
+		P_profile=(env "${PENV[@]}" "MEMLENS_PROFILE=$PD/$n.profile"
+			"$OUT/walltime" -p "$LIB" "$PLOG" "$@")
+		P_sampled=(env "${PENV[@]}" "MEMLENS_PROFILE=$PD/$n.sampled" "MEMLENS_SAMPLE=$SAMPLE"
+			"$OUT/walltime" -p "$LIB" "$PLOG" "$@")
+	fi
+	P_heaptrack=(env "${PENV[@]}" "$OUT/walltime" "$PLOG" "$HEAPTRACK" -o "$PD/$n.heaptrack" "$@")
+}
+
+# pset_direct NAME CMD...: the five commands for a program that times
+# itself (its stdout is the figures), preloaded with LD_PRELOAD.
+pset_direct() {
+	local n=$1; shift
+	PLOG=
+	P_plain=(env "${PENV[@]}" "$@")
+	P_tracked=(env "${PENV[@]}" "LD_PRELOAD=$LIB" "$@")
+	P_profile=(env "${PENV[@]}" "LD_PRELOAD=$LIB" "MEMLENS_PROFILE=$PD/$n.profile" "$@")
+	P_sampled=(env "${PENV[@]}" "LD_PRELOAD=$LIB" "MEMLENS_PROFILE=$PD/$n.sampled"
+		"MEMLENS_SAMPLE=$SAMPLE" "$@")
+	P_heaptrack=(env "${PENV[@]}" "$HEAPTRACK" -o "$PD/$n.heaptrack" "$@")
+}
+
+# pfiles BASE: the files a memlens profile run with -o BASE wrote: BASE and,
+# for the other processes of the run, BASE.PID.
+pfiles() {
+	local f
+	[ -f "$1" ] && echo "$1"
+	for f in "$1".*; do
+		[[ "$f" =~ \.[0-9]+$ ]] && [ -f "$f" ] && echo "$f"
+	done
+}
+
+# prun1 W MODE: one run of workload W in MODE; appends its figures to
+# $D/prof_W.MODE (plus "file_bytes N" and "file_count N" for the profile
+# modes).  Returns non-zero with FAIL set when the run did not succeed.
+prun1() {
+	local w=$1 m=$2 out=$D/prof_$1.$2 err=$D/prof_$1.$2.err base f n0 e0 txt v want bytes=0 cnt=0
+	local -n cmd=P_$m
+	touch "$out" "$err"
+	n0=$(wc -l < "$out"); e0=$(wc -l < "$err")
+	[ -n "$PLOG" ] && : > "$PLOG"
+	case $m in
+	profile|sampled) base=$PD/$w.$m; rm -f "$base" "$base".* ;;
+	heaptrack) base=$PD/$w.heaptrack; rm -f "$base".* ;;
+	esac
+	FAIL=
+	if [ "$m" = heaptrack ]; then
+		# heaptrack's interpreter can run away with the memory (it took
+		# 19 GB and died of bad_alloc on some workloads here): cap it.
+		local save=$TIMEOUT
+		TIMEOUT=$HT_TIMEOUT
+		run1 "prof_$w" "$m" prlimit "--as=$((HT_MEM_KB * 1024))" "${cmd[@]}"
+		v=$?
+		TIMEOUT=$save
+	else
+		run1 "prof_$w" "$m" "${cmd[@]}"
+		v=$?
+	fi
+	txt=$( { tail -n +$((n0 + 1)) "$out"; tail -n +$((e0 + 1)) "$err"; [ -n "$PLOG" ] && cat "$PLOG"; } 2>/dev/null)
+	if [ -n "$PLOG" ]; then
+		cat "$PLOG" >> "$D/prof_$w.$m.log"
+	fi
+	if [ $v -ne 0 ]; then
+		[ -n "$PLOG" ] && FAIL="$FAIL; its output ends: $(tail -n 2 "$PLOG" | tr '\n' ' ')"
+		return 1
+	fi
+	# A program that reports memlens_loaded must report the right value.
+	v=$(awk '$1 == "memlens_loaded" { v = $2 } END { print v }' <<< "$txt")
+	want=1
+	[ "$m" = plain ] || [ "$m" = heaptrack ] && want=0
+	if [ -n "$v" ] && [ "$v" != "$want" ]; then
+		FAIL="$m run: memlens_loaded $v (expected $want)"
+		return 1
+	fi
+	case $m in
+	profile|sampled)
+		if [ ! -s "$base" ]; then
+			FAIL="$m run wrote no profile file ($base missing or empty)"
+			return 1
+		fi
+		if [ "$(head -c 6 "$base")" != MLPROF ]; then
+			FAIL="$m run: $base does not start with the profile magic MLPROF"
+			return 1
+		fi
+		for f in $(pfiles "$base"); do
+			bytes=$((bytes + $(stat -c %s "$f"))); cnt=$((cnt + 1))
+		done
+		ls "$base".tmp.* > /dev/null 2>&1 && note "$w $m: a temporary profile file was left behind ($(ls "$base".tmp.* | head -n 1))"
+		;;
+	heaptrack)
+		f=
+		for v in "$base.zst" "$base.gz"; do [ -s "$v" ] && f=$v; done
+		if [ -z "$f" ]; then
+			FAIL="heaptrack run wrote no file ($base.zst or .gz)"
+			return 1
+		fi
+		if ! grep -q '^heaptrack stats:' <<< "$txt"; then
+			FAIL="heaptrack run: its interpreter did not finish (no \"heaptrack stats:\"): $(grep -m1 -E 'bad_alloc|terminate|rror' <<< "$txt")"
+			return 1
+		fi
+		bytes=$(stat -c %s "$f"); cnt=1
+		;;
+	esac
+	if [ $cnt -gt 0 ]; then
+		echo "file_bytes $bytes" >> "$out"
+		echo "file_count $cnt" >> "$out"
+	fi
+	return 0
+}
+
+# pab W: RUNS rounds of the modes in order; a mode that fails is not run
+# again (PDEAD says why).  Fails only when the plain runs fail.
+pab() {
+	local w=$1 r m
+	for m in "${PMODES[@]}"; do
+		: > "$D/prof_$w.$m"; : > "$D/prof_$w.$m.err"; rm -f "$D/prof_$w.$m.log"
+		unset "PDEAD[$w.$m]"
+	done
+	[ -z "$HEAPTRACK" ] && PDEAD[$w.heaptrack]="heaptrack is not installed"
+	for ((r = 1; r <= RUNS; r++)); do
+		log "profile $w: run $r/$RUNS"
+		for m in "${PMODES[@]}"; do
+			[ -n "${PDEAD[$w.$m]:-}" ] && continue
+			if ! prun1 "$w" "$m"; then
+				PDEAD[$w.$m]=$FAIL
+				log "profile $w: $m: $FAIL"
+				[ "$m" = plain ] && return 1
+			fi
+		done
+	done
+	FAIL=
+	return 0
+}
+
+# kib BYTES
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
+
+# prows W LABEL KEY: the rows of one workload (KEY: the figure, wall_ms).
+prows() {
+	local w=$1 lab=$2 k=$3 p t m x kind lim fp fh
+	p=$(med "$D/prof_$w.plain" "$k")
+	for m in tracked profile sampled heaptrack; do
+		case $m in
+		tracked)   x="memlens tracking only"; kind=none; lim=0 ;;
+		profile)   x="memlens --profile"; kind=ratio; lim=3 ;;
+		sampled)   x="memlens --profile --sample=$SAMPLE"; kind=ratio; lim=1.05 ;;
+		heaptrack) x="heaptrack"; kind=none; lim=0 ;;
+		esac
+		if [ -n "${PDEAD[$w.$m]:-}" ]; then
+			if [ "$m" = profile ] || [ "$m" = sampled ]; then
+				rowraw "$lab, $x (ms)" "$(awk -v p="$p" 'BEGIN { printf "%.1fms", p }')" "FAILED" - - \
+					"$([ $m = profile ] && echo '<= 3.00x' || echo '<= 1.05x')" NO
+				note "$lab, $x: FAILED: ${PDEAD[$w.$m]}"
+			elif [ -n "$HEAPTRACK" ] || [ "$m" != heaptrack ]; then
+				skip "$lab, $x (ms)" "${PDEAD[$w.$m]}"
+			fi
+			continue
+		fi
+		t=$(med "$D/prof_$w.$m" "$k")
+		row "$lab, $x (ms)" "$p" "$t" ms $kind $lim
+		PRAT[$w.$m]=$(ratio_of "$p" "$t")
+	done
+	# How much of each memlens mode is tracking itself.
+	if [ -n "${PRAT[$w.tracked]:-}" ]; then
+		x=$(awk -v t="${PRAT[$w.tracked]}" -v p="${PRAT[$w.profile]:-}" -v s="${PRAT[$w.sampled]:-}" 'BEGIN {
+			if (p != "") printf "--profile %.2fx", p / t
+			if (s != "") printf "%s--sample %.2fx", (p != "") ? ", " : "", s / t }')
+		[ -n "$x" ] && note "$lab: against tracking only: $x"
+	fi
+	# Overhead (ratio - 1) of --profile against heaptrack's: 5x less.
+	if [ -n "${PRAT[$w.profile]:-}" ] && [ -n "${PRAT[$w.heaptrack]:-}" ]; then
+		awk -v a="${PRAT[$w.profile]}" -v b="${PRAT[$w.heaptrack]}" -v n="$lab" 'BEGIN {
+			oa = a - 1; ob = b - 1; q = (ob > 0) ? oa / ob : 99
+			printf "%s, --profile overhead / heaptrack overhead\t%+.0f%%\t%+.0f%%\t%.2fx\t-\t<= 0.20x (5x less)\t%s\n",
+			       n, 100 * ob, 100 * oa, q, (q <= 0.2) ? "yes" : "NO" }' >> "$TABLE"
+	fi
+	# File sizes: memlens --profile's against heaptrack's, same workload.
+	if [ -z "${PDEAD[$w.profile]:-}" ]; then
+		fp=$(med "$D/prof_$w.profile" file_bytes)
+		if [ -z "${PDEAD[$w.heaptrack]:-}" ]; then
+			fh=$(med "$D/prof_$w.heaptrack" file_bytes)
+			row "$lab, profile file: heaptrack | memlens (KiB)" "$(kib "$fh")" "$(kib "$fp")" KiB ratio 0.1
+		fi
+		local z c
+		c=$(med "$D/prof_$w.profile" file_count)
+		z=0
+		if command -v zstd > /dev/null; then
+			for f in $(pfiles "$PD/$w.profile"); do
+				z=$((z + $(zstd -q -3 -c "$f" | wc -c)))
+			done
+		fi
+		note "$lab: memlens --profile file $(kib "$fp") KiB in $c file(s)$([ "$z" -gt 0 ] && echo ", $(kib "$z") KiB after zstd -3 (heaptrack's file is zstd-compressed)")$([ -z "${PDEAD[$w.sampled]:-}" ] && echo "; --sample=$SAMPLE file $(kib "$(med "$D/prof_$w.sampled" file_bytes)") KiB")"
+	fi
+}
+
+bench_profile() {
+	have_lib || { skip "profile" "$FAIL"; return; }
+	compile walltime || { skip "profile" "$FAIL"; return; }
+	rm -rf "$PD"
+	mkdir -p "$PD" || { skip "profile" "cannot create $PD"; return; }
+	HEAPTRACK=${BENCH_HEAPTRACK:-$(command -v heaptrack 2>/dev/null)}
+	if [ -z "$HEAPTRACK" ] || [ ! -x "$HEAPTRACK" ]; then
+		HEAPTRACK=
+		note "profile: heaptrack is not installed (Debian package heaptrack): its rows, the overhead and the file size comparisons are not run"
+	else
+		note "profile: heaptrack: $("$HEAPTRACK" --version 2>&1 | head -n 1), $HEAPTRACK -o FILE PROG (its interpreter and compressor included in the time), capped at $((HT_MEM_KB / 1024)) MiB of address space and ${HT_TIMEOUT}s"
+	fi
+	local py=/usr/bin/python3 w
+	[ -x "$py" ] || py=$(command -v python3 2>/dev/null)
+	[ -n "$py" ] && py=$("$py" -c 'import sys; print(sys.executable)' 2>/dev/null)
+	if [ -x "$CLI" ] && timeout 30 "$CLI" run -- /bin/sh -c 'exit 0' > "$D/prof_cli.log" 2>&1; then
+		PHOW=cli
+		note "profile: memlens modes run as '$CLI run [--profile [--sample=$SAMPLE]] -o $PD/W.MODE -- PROG' (bench_deepstack: LD_PRELOAD and MEMLENS_PROFILE/MEMLENS_SAMPLE)"
+	else
+		PHOW=env
+		note "profile: the CLI did not work; memlens modes use LD_PRELOAD with MEMLENS_PROFILE/MEMLENS_SAMPLE"
+	fi
+	local rounds=${BENCH_PROFILE_PY_ROUNDS:-200} lines=${BENCH_PROFILE_GEN_LINES:-2000}
+	local sops=${BENCH_PROFILE_STRESS_OPS:-4000000} rops=${BENCH_PROFILE_REALLOC_OPS:-40000000}
+	local -a done_w=()
+
+	# Fixed cost per process: /bin/true.
+	PENV=()
+	pset_wall true /bin/true
+	if pab true; then
+		local s="" m
+		for m in "${PMODES[@]}"; do
+			[ -z "${PDEAD[true.$m]:-}" ] &&
+				s="$s, $m $(awk -v v="$(med "$D/prof_true.$m" wall_ms)" 'BEGIN { printf "%.1f", v }') ms"
+		done
+		note "profile: fixed cost of one process (/bin/true, median wall time)${s}"
+	fi
+
+	# python3, every object through malloc
+	if [ -z "$py" ]; then
+		skip "python3 alloc-heavy, profile" "python3 not found"
+	else
+		PENV=(PYTHONMALLOC=malloc)
+		pset_wall python "$py" bench/alloc_heavy.py "$rounds"
+		if pab python; then
+			prows python "python3 alloc_heavy.py $rounds" wall_ms; done_w+=(python)
+		else
+			skip "python3 alloc_heavy.py $rounds (profile)" "$FAIL"
+		fi
+	fi
+
+	# gcc's compiler proper (cc1) on a generated file.  cc1 itself is run,
+	# not the gcc driver: heaptrack follows no exec (it would see only the
+	# driver's few hundred allocations), and its interpreter ran out of
+	# memory (19 GB, bad_alloc) on the 3000-line file of the real section.
+	PENV=()
+	local cc1
+	cc1=$(gcc -print-prog-name=cc1 2>/dev/null)
+	if ! compile gensrc; then
+		skip "cc1 -O2 (profile)" "$FAIL"
+	elif [ ! -x "$cc1" ]; then
+		skip "cc1 -O2 (profile)" "gcc -print-prog-name=cc1 gave no program ($cc1)"
+	else
+		"$OUT/gensrc" "$lines" > "$OUT/gen$lines.c"
+		pset_wall cc1 "$cc1" -quiet -O2 "$OUT/gen$lines.c" -o "$OUT/gen$lines.s"
+		if pab cc1; then
+			prows cc1 "gcc -O2 (cc1), $(wc -l < "$OUT/gen$lines.c")-line file" wall_ms; done_w+=(cc1)
+		else
+			skip "gcc -O2 (cc1) (profile)" "$FAIL"
+		fi
+	fi
+
+	# The larson-like stress workloads and realloc growth, timed whole.
+	if compile bench_stress; then
+		for w in larson simple xthread; do
+			PENV=("BENCH_STRESS_OPS=$sops")
+			pset_wall "$w" "$OUT/bench_stress" "$w"
+			case $w in
+			larson)  lab="larson-like, 2 threads" ;;
+			simple)  lab="simple malloc64/free" ;;
+			xthread) lab="cross-thread free" ;;
+			esac
+			if pab "$w"; then
+				prows "$w" "$lab" wall_ms; done_w+=("$w")
+			else
+				skip "$lab (profile)" "$FAIL"
+			fi
+		done
+	else
+		skip "stress workloads (profile)" "$FAIL"
+	fi
+	if compile bench_pair; then
+		PENV=("BENCH_PAIR_OPS=$rops")
+		pset_wall realloc "$OUT/bench_pair" realloc
+		if pab realloc; then
+			prows realloc "realloc growth" wall_ms; done_w+=(realloc)
+		else
+			skip "realloc growth (profile)" "$FAIL"
+		fi
+	else
+		skip "realloc growth (profile)" "$FAIL"
+	fi
+	note "profile: workloads: python3 alloc_heavy.py $rounds (PYTHONMALLOC=malloc), cc1 -O2 on gensrc $lines, bench_stress with BENCH_STRESS_OPS=$sops, bench_pair realloc with BENCH_PAIR_OPS=$rops; whole-process wall times (start-up and the writing of the profile or of heaptrack's file included)"
+
+	# Geomeans over the workloads measured in every mode.
+	if [ ${#done_w[@]} -gt 0 ]; then
+		awk -v ws="${done_w[*]}" -v rs="$(for w in "${done_w[@]}"; do
+				echo "$w ${PRAT[$w.profile]:-x} ${PRAT[$w.sampled]:-x} ${PRAT[$w.heaptrack]:-x}"
+			done | tr '\n' ';')" -v s="$SAMPLE" 'BEGIN {
+			n = split(rs, L, ";")
+			for (i = 1; i <= n; i++) { if (L[i] == "") continue; split(L[i], f, " ")
+				for (j = 2; j <= 4; j++) if (f[j] != "x") { S[j] += log(f[j]); N[j]++ }
+				if (f[2] != "x" && f[4] != "x") { P += log(f[2]); H += log(f[4]); B++ } }
+			if (N[2]) { g = exp(S[2] / N[2]); printf "geomean of %d workloads, memlens --profile\t-\t-\t%.2fx\t-\t<= 3.00x\t%s\n", N[2], g, g <= 3 ? "yes" : "NO" }
+			if (N[3]) { g = exp(S[3] / N[3]); printf "geomean of %d workloads, --profile --sample=%s\t-\t-\t%.2fx\t-\t<= 1.05x\t%s\n", N[3], s, g, g <= 1.05 ? "yes" : "NO" }
+			if (N[4]) { g = exp(S[4] / N[4]); printf "geomean of %d workloads, heaptrack\t-\t-\t%.2fx\t-\t-\t-\n", N[4], g }
+			if (B) { a = exp(P / B) - 1; b = exp(H / B) - 1; q = b > 0 ? a / b : 99
+				printf "geomean of %d workloads, --profile overhead / heaptrack overhead\t%+.0f%%\t%+.0f%%\t%.2fx\t-\t<= 0.20x (5x less)\t%s\n", B, 100 * b, 100 * a, q, q <= 0.2 ? "yes" : "NO" }
+		}' >> "$TABLE"
+	fi
+
+	# Microbenchmark: the cost of recording one allocation, 20 frames deep.
+	if compile bench_deepstack; then
+		local dops=${BENCH_DEEP_OPS:-4000000} t p pr sa ht
+		PENV=("BENCH_DEEP_OPS=$dops")
+		pset_direct deep "$OUT/bench_deepstack" same varied
+		# heaptrack's interpreter ran out of memory (19 GB, bad_alloc) on
+		# the varied stacks: heaptrack runs the same-stack loop only.
+		P_heaptrack=(env "${PENV[@]}" "$HEAPTRACK" -o "$PD/deep.heaptrack" "$OUT/bench_deepstack" same)
+		if pab deep; then
+			local k lab
+			for k in same varied; do
+				case $k in
+				same)   lab="the same 20-frame stack every time" ;;
+				varied) lab="256 distinct 20-frame stacks" ;;
+				esac
+				p=$(med "$D/prof_deep.plain" "deep_$k")
+				if [ -n "${PDEAD[deep.tracked]:-}" ]; then
+					skip "ns per recorded allocation, $lab" "${PDEAD[deep.tracked]}"
+					continue
+				fi
+				t=$(med "$D/prof_deep.tracked" "deep_$k")
+				if [ -n "${PDEAD[deep.profile]:-}" ]; then
+					rowraw "ns per recorded allocation, $lab" "$t" FAILED - - "<= +150ns" NO
+					note "ns per recorded allocation, $lab: FAILED: ${PDEAD[deep.profile]}"
+				else
+					row "ns per recorded allocation, $lab" "$t" "$(med "$D/prof_deep.profile" "deep_$k")" ns diff 150
+				fi
+				if [ -z "${PDEAD[deep.sampled]:-}" ]; then
+					row "ns per allocation, --sample=$SAMPLE, $lab" "$t" "$(med "$D/prof_deep.sampled" "deep_$k")" ns none 0
+				fi
+				note "deep stack, $lab: plain $p ns per free+malloc pair"
+			done
+			if [ -z "${PDEAD[deep.heaptrack]:-}" ]; then
+				row "ns per allocation, heaptrack, the same 20-frame stack" "$(med "$D/prof_deep.plain" deep_same)" \
+					"$(med "$D/prof_deep.heaptrack" deep_same)" ns none 0
+			elif [ -n "$HEAPTRACK" ]; then
+				note "deep stack, heaptrack: ${PDEAD[deep.heaptrack]}"
+			fi
+			note "deep stack: bench_deepstack, $dops free+malloc pairs per loop on a ring of 4096 (16..256 B); backtrace(3) sees $(med "$D/prof_deep.plain" deep_frames) frames at the malloc call (20 recursion levels + the loop + main + start-up); \"ns per recorded allocation\" rows: plain column = tracking only, tracked column = --profile (MEMLENS_PROFILE), diff = the cost of recording one allocation's stack; the sample and heaptrack rows' plain column is tracking only resp. plain"
+		else
+			skip "ns per recorded allocation (bench_deepstack)" "$FAIL"
+		fi
+	else
+		skip "ns per recorded allocation (bench_deepstack)" "$FAIL"
+	fi
+	note "profile: the files of the last run of each workload are in $PD"
+}
+
 # ---- main ----------------------------------------------------------------
 
 machine() {
@@ -553,7 +954,8 @@ query)  bench_query ;;
 mmap)   bench_mmap ;;
 larson) bench_larson ;;
 real)   bench_real ;;
-all)    bench_pair; FAIL=; bench_query; FAIL=; bench_mmap; FAIL=; bench_larson; FAIL=; bench_real ;;
+profile) bench_profile ;;
+all)    bench_pair; FAIL=; bench_query; FAIL=; bench_mmap; FAIL=; bench_larson; FAIL=; bench_real; FAIL=; bench_profile ;;
 esac
 
 if [ "$(lib_id "$BUILD_LIB")" != "$LIBID0" ]; then
@@ -567,6 +969,10 @@ fi
 	echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg); took $(( $(date +%s) - START ))s"
 	if grep -q '^query 1' "$TABLE"; then
 		echo "query rows: plain = one random 8-byte read from a 32 MiB array, tracked = one query, same loop shape"
+	fi
+	if grep -q 'heaptrack\|recorded allocation' "$TABLE"; then
+		echo "profile rows: plain = the plain run, tracked = the mode the row names; \"profile file\" rows: plain = heaptrack's file, tracked = memlens's;"
+		echo "  \"overhead\" rows (overhead = ratio - 1): plain = heaptrack's, tracked = memlens --profile's; \"ns per recorded allocation\": plain = tracking only, tracked = --profile"
 	fi
 	echo
 	awk -F'\t' '
