@@ -39,6 +39,11 @@
 #include <unwind.h>
 
 int memlens__profiling;
+
+/* Counts are kept in 16.16 fixed point, so that sampled estimates (each
+ * sample stands for 1/p allocations) add up without rounding bias. */
+#define FX 65536.0
+#define FX_OUT(v) (((uint64_t)(v) + 32768) >> 16)
 static char out_path[4096];
 static int path_has_pid;
 static uint64_t sample_bytes; /* 0: every allocation */
@@ -306,7 +311,7 @@ static void timeline_point(uint64_t total)
 		}
 		tl[tl_n].t = now_ns() - start_ns;
 		tl[tl_n].live = (uint64_t)__atomic_load_n(&g.live_bytes, __ATOMIC_RELAXED);
-		tl[tl_n].blocks = (uint64_t)__atomic_load_n(&g.live_blocks, __ATOMIC_RELAXED);
+		tl[tl_n].blocks = FX_OUT(__atomic_load_n(&g.live_blocks, __ATOMIC_RELAXED));
 		tl[tl_n].total = total;
 		tl_n++;
 		tl_next = total + tl_every;
@@ -328,6 +333,8 @@ struct prof_thread {
 };
 static __thread struct prof_thread *pt_tls __attribute__((tls_model("initial-exec")));
 
+static int64_t next_interval(struct prof_thread *t);
+
 static struct prof_thread *prof_thread(void)
 {
 	struct prof_thread *t = pt_tls;
@@ -340,8 +347,8 @@ static struct prof_thread *prof_thread(void)
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	t->stack_hi = memlens__region_find(sp, &r) && r.kind == ML_RK_STACK ? r.end : sp + (8u << 20);
 	t->rng = now_ns() ^ (uintptr_t)t;
-	t->until_sample = 0;
 	pt_tls = t;
+	t->until_sample = sample_bytes ? next_interval(t) : 0; /* not the thread's first allocation by rule */
 	return t;
 }
 
@@ -363,6 +370,24 @@ static double weight_of(size_t n)
 		return 1.0;
 	double p = 1.0 - __builtin_exp(-(double)n / (double)sample_bytes);
 	return p > 0 ? 1.0 / p : 1.0;
+}
+
+/* The figures' lock.  A signal handler that frees while its thread holds
+ * it skips the accounting rather than wait for itself. */
+static int stat_lock;
+static __thread int stat_held __attribute__((tls_model("initial-exec")));
+static int stat_lock_take(void)
+{
+	if (stat_held)
+		return 0;
+	memlens__spin_lock(&stat_lock);
+	stat_held = 1;
+	return 1;
+}
+static void stat_lock_drop(void)
+{
+	stat_held = 0;
+	memlens__spin_unlock(&stat_lock);
 }
 
 const void *memlens__site_of(const void *site)
@@ -426,36 +451,37 @@ const void *memlens__profile_alloc(void *p, size_t n, const void *site, const vo
 	if (!s)
 		return site;
 	double w = weight_of(n);
-	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w + 0.5);
+	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w * FX + 0.5);
+	/* One lock keeps a stack's figures and the global totals (and so the
+	 * peak) consistent with each other across threads. */
+	if (!stat_lock_take())
+		return site;
 	save_for_peak(s);
-	__atomic_add_fetch(&s->allocs, wc, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&s->bytes_total, wb, __ATOMIC_RELAXED);
-	uint64_t lk = __atomic_add_fetch(&s->live_blocks, wc, __ATOMIC_RELAXED);
-	uint64_t lb = __atomic_add_fetch(&s->live_bytes, wb, __ATOMIC_RELAXED);
+	s->live_blocks += wc;
+	s->live_bytes += wb;
 	if (n > s->max_bytes)
 		s->max_bytes = n;
-	if (lk > s->max_live_blocks) /* racy maxima: within a block of exact */
-		s->max_live_blocks = lk;
-	if (lb > s->max_live_bytes)
-		s->max_live_bytes = lb;
-	__atomic_add_fetch(&g.allocs, wc, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&g.samples, 1, __ATOMIC_RELAXED);
-	uint64_t total = __atomic_add_fetch(&g.total_bytes, wb, __ATOMIC_RELAXED);
-	int64_t live = __atomic_add_fetch(&g.live_bytes, (int64_t)wb, __ATOMIC_RELAXED);
-	int64_t blocks = __atomic_add_fetch(&g.live_blocks, (int64_t)wc, __ATOMIC_RELAXED);
-	if ((uint64_t)live > __atomic_load_n(&g.peak_bytes, __ATOMIC_RELAXED)) {
+	if (s->live_blocks > s->max_live_blocks)
+		s->max_live_blocks = s->live_blocks;
+	if (s->live_bytes > s->max_live_bytes)
+		s->max_live_bytes = s->live_bytes;
+	s->allocs += wc;
+	s->bytes_total += wb;
+	g.allocs += wc;
+	g.samples++;
+	uint64_t total = g.total_bytes += wb;
+	g.live_bytes += (int64_t)wb;
+	g.live_blocks += (int64_t)wc;
+	if ((uint64_t)g.live_bytes > g.peak_bytes) {
 		/* A new peak: every stack's figures now are its figures at the peak
 		 * (saved lazily, on its next change). */
-		memlens__spin_lock(&tl_lock);
-		if ((uint64_t)live > g.peak_bytes) {
-			g.peak_bytes = (uint64_t)live;
-			g.peak_blocks = (uint64_t)blocks;
-			g.peak_total = total;
-			g.peak_t = now_ns() - start_ns;
-			__atomic_add_fetch(&g.peak_id, 1, __ATOMIC_RELEASE);
-		}
-		memlens__spin_unlock(&tl_lock);
+		g.peak_bytes = (uint64_t)g.live_bytes;
+		g.peak_blocks = (uint64_t)g.live_blocks;
+		g.peak_total = total;
+		g.peak_t = now_ns() - start_ns;
+		__atomic_store_n(&g.peak_id, g.peak_id + 1, __ATOMIC_RELEASE);
 	}
+	stat_lock_drop();
 	if (total >= tl_next)
 		timeline_point(total);
 	t->last_alloc = (uintptr_t)p;
@@ -470,22 +496,28 @@ void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t s
 	if (!s)
 		return;
 	double w = weight_of(n);
-	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w + 0.5);
-	save_for_peak(s);
-	__atomic_sub_fetch(&s->live_blocks, wc, __ATOMIC_RELAXED);
-	__atomic_sub_fetch(&s->live_bytes, wb, __ATOMIC_RELAXED);
-	struct mlthread *mt = memlens__tls.self;
-	uint64_t now = mt ? mt->seq_next : seq;
-	__atomic_add_fetch(&s->lifetime, (now > seq ? now - seq : 0) * wc, __ATOMIC_RELAXED);
-	if (t && t->last_alloc == (uintptr_t)p) { /* nothing allocated since: a temporary */
-		__atomic_add_fetch(&s->temp_allocs, wc, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&s->temp_bytes, wb, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&g.temp, wc, __ATOMIC_RELAXED);
+	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w * FX + 0.5);
+	/* Sequence numbers are global while profiling: the allocations made
+	 * since this block's, by any thread. */
+	uint64_t now = memlens__seq_now(), life = now > seq + 1 ? now - seq - 1 : 0;
+	int temp = t && t->last_alloc == (uintptr_t)p; /* nothing allocated since */
+	if (temp)
 		t->last_alloc = 0;
+	if (!stat_lock_take())
+		return;
+	save_for_peak(s);
+	s->live_blocks -= wc;
+	s->live_bytes -= wb;
+	s->lifetime += (uint64_t)((double)life * w + 0.5);
+	if (temp) {
+		s->temp_allocs += wc;
+		s->temp_bytes += wb;
+		g.temp += wc;
 	}
-	__atomic_add_fetch(&g.frees, wc, __ATOMIC_RELAXED);
-	__atomic_sub_fetch(&g.live_bytes, (int64_t)wb, __ATOMIC_RELAXED);
-	__atomic_sub_fetch(&g.live_blocks, (int64_t)wc, __ATOMIC_RELAXED);
+	g.frees += wc;
+	g.live_bytes -= (int64_t)wb;
+	g.live_blocks -= (int64_t)wc;
+	stat_lock_drop();
 }
 
 
@@ -658,17 +690,17 @@ void memlens__profile_write(int reason)
 		const struct pstats *s = &stats[i];
 		int at_peak_now = s->peak_id != pid_now; /* unchanged since the peak */
 		u32(&o, s->node);
-		u64(&o, s->allocs);
+		u64(&o, FX_OUT(s->allocs));
 		u64(&o, s->bytes_total);
-		u64(&o, s->live_blocks);
+		u64(&o, FX_OUT(s->live_blocks));
 		u64(&o, s->live_bytes);
-		u64(&o, at_peak_now ? s->live_blocks : s->peak_blocks);
+		u64(&o, FX_OUT(at_peak_now ? s->live_blocks : s->peak_blocks));
 		u64(&o, at_peak_now ? s->live_bytes : s->peak_bytes);
-		u64(&o, s->temp_allocs);
+		u64(&o, FX_OUT(s->temp_allocs));
 		u64(&o, s->temp_bytes);
 		u64(&o, s->lifetime);
 		u64(&o, s->max_bytes);
-		u64(&o, s->max_live_blocks);
+		u64(&o, FX_OUT(s->max_live_blocks));
 		u64(&o, s->max_live_bytes);
 	}
 
@@ -682,21 +714,21 @@ void memlens__profile_write(int reason)
 	}
 	u64(&o, now_ns() - start_ns); /* the end, as the last point */
 	u64(&o, (uint64_t)g.live_bytes);
-	u64(&o, (uint64_t)g.live_blocks);
+	u64(&o, FX_OUT(g.live_blocks));
 	u64(&o, g.total_bytes);
 
 	section(&o, ML_PROF_TAG_PEAK, 1, 32);
 	u64(&o, g.peak_t);
 	u64(&o, g.peak_bytes);
-	u64(&o, g.peak_blocks);
+	u64(&o, FX_OUT(g.peak_blocks));
 	u64(&o, g.peak_total);
 
 	section(&o, ML_PROF_TAG_TOTL, 1, 56);
-	u64(&o, g.allocs);
-	u64(&o, g.frees);
+	u64(&o, FX_OUT(g.allocs));
+	u64(&o, FX_OUT(g.frees));
 	u64(&o, g.total_bytes);
-	u64(&o, g.temp);
-	u64(&o, (uint64_t)g.live_blocks);
+	u64(&o, FX_OUT(g.temp));
+	u64(&o, FX_OUT(g.live_blocks));
 	u64(&o, (uint64_t)g.live_bytes);
 	u64(&o, g.samples);
 
@@ -810,6 +842,9 @@ void memlens__profile_init(void)
 	for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
 		install(fatal[i], on_fatal);
 	install(SIGUSR2, on_snapshot);
+	memlens__seq_batch = 1; /* globally ordered sequence numbers: lifetimes */
+	if (memlens__tls.self)
+		memlens__tls.self->seq_end = memlens__tls.self->seq_next;
 	memlens__profiling = 1;
 	__atomic_or_fetch(&memlens__hook_gate, ML_GATE_PROFILE, __ATOMIC_SEQ_CST);
 	if (memlens__opt.verbose)

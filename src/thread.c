@@ -115,13 +115,17 @@ void memlens__thread_flush_peak(struct mlthread *t)
 	max_into(&g_peak_usable, u);
 }
 
+uint64_t memlens__seq_batch = ML_SEQ_BATCH;
+
 uint64_t memlens__seq_refill(struct mlthread *t)
 {
-	uint64_t s = __atomic_fetch_add(&g_seq, ML_SEQ_BATCH, __ATOMIC_RELAXED);
-	t->seq_end = s + ML_SEQ_BATCH;
+	uint64_t b = memlens__seq_batch, s = __atomic_fetch_add(&g_seq, b, __ATOMIC_RELAXED);
+	t->seq_end = s + b;
 	t->seq_next = s + 1;
 	return s;
 }
+
+uint64_t memlens__seq_now(void) { return __atomic_load_n(&g_seq, __ATOMIC_RELAXED); }
 
 void memlens__thread_sum(struct memlens_stats *out)
 {

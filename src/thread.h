@@ -93,6 +93,10 @@ static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_
  * batches of ML_SEQ_BATCH from one global counter. */
 #define ML_SEQ_BATCH 4096
 uint64_t memlens__seq_refill(struct mlthread *t);
+/* Batch size (ML_SEQ_BATCH; 1 while profiling, so that sequence numbers
+ * order allocations across threads exactly) and the next number to give. */
+extern uint64_t memlens__seq_batch;
+uint64_t memlens__seq_now(void);
 static inline uint64_t memlens__next_seq(struct mlthread *t)
 {
 	uint64_t s = 1;

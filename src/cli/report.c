@@ -160,6 +160,7 @@ static int cmp_stack(const void *a, const void *b)
 #define MOD_MIN (8 * 3 + 2 + 1)
 #define NODE_REC (4 + 8)
 #define STKS_REC (4 + 8 * ML_PROF_STKS_FIELDS)
+_Static_assert(SF_N == ML_PROF_STKS_FIELDS, "report.h's SF_* figures must follow profile_format.h's STKS records");
 #define TIME_REC (8 * 4)
 #define PEAK_REC (8 * 4)
 #define TOTL_REC (8 * 7)
@@ -446,7 +447,11 @@ done:
 			        p->nnodes - 1);
 			goto bad;
 		}
-	/* One record per node: duplicates are summed. */
+	/* One record per node: duplicates are summed, except the largest
+	 * request, their largest.  (The runtime writes one record per node; a
+	 * node split over records is read as parts that add up: the sum of the
+	 * parts' maxima live bounds the whole's, and stays at least its live
+	 * and peak figures, which add up too.) */
 	if (p->nstacks > 1) {
 		qsort(p->stacks, p->nstacks, sizeof *p->stacks, cmp_stack);
 		size_t w = 0;
@@ -1081,6 +1086,18 @@ static void fmt_ns(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
 }
 
+/* A mean lifetime, in allocations: "12 allocations", "1 allocation",
+ * "0.5 allocations" (one decimal below 10, when it is not whole). */
+static void fmt_allocs(double v, char *buf, size_t len)
+{
+	char n[64];
+	snprintf(n, sizeof n, "%.1f", v);
+	size_t l = strlen(n);
+	if (v >= 10 || (l >= 2 && !strcmp(n + l - 2, ".0")))
+		snprintf(n, sizeof n, "%.0f", v);
+	snprintf(buf, len, "%s allocation%s", n, strcmp(n, "1") ? "s" : "");
+}
+
 static double pct(uint64_t a, uint64_t b)
 {
 	return b ? 100.0 * (double)a / (double)b : 0.0;
@@ -1199,9 +1216,12 @@ int report_text(struct report *r, FILE *out)
 		fprintf(out, "  (none)\n");
 	for (shown = 0; shown < n && shown < top; shown++) {
 		const uint64_t *f = p->stacks[rk[shown].i].f;
-		fprintf(out, "  #%zu  %" PRIu64 " bytes in %" PRIu64 " block%s at the peak (%.1f%%); %" PRIu64
-		        " allocation%s, %" PRIu64 " bytes in all\n", shown + 1, f[SF_PEAK_BYTES], f[SF_PEAK_BLOCKS],
-		        PL(f[SF_PEAK_BLOCKS]), pct(f[SF_PEAK_BYTES], p->peak.live_bytes ? p->peak.live_bytes : peak_sum),
+		/* its own maxima: bytes and blocks each at its own moment */
+		fprintf(out, "  #%zu  %" PRIu64 " bytes in %" PRIu64 " block%s at the peak (%.1f%%), at most %" PRIu64
+		        " bytes and %" PRIu64 " block%s live; %" PRIu64 " allocation%s, %" PRIu64 " bytes in all\n",
+		        shown + 1, f[SF_PEAK_BYTES], f[SF_PEAK_BLOCKS], PL(f[SF_PEAK_BLOCKS]),
+		        pct(f[SF_PEAK_BYTES], p->peak.live_bytes ? p->peak.live_bytes : peak_sum),
+		        f[SF_MAX_LIVE_BYTES], f[SF_MAX_LIVE_BLOCKS], PL(f[SF_MAX_LIVE_BLOCKS]),
 		        f[SF_ALLOCS], PL(f[SF_ALLOCS]), f[SF_BYTES_TOTAL]);
 		print_stack(r, out, p->stacks[rk[shown].i].node);
 	}
@@ -1220,7 +1240,7 @@ int report_text(struct report *r, FILE *out)
 		        " bytes", shown + 1, f[SF_BYTES_TOTAL], f[SF_ALLOCS], PL(f[SF_ALLOCS]),
 		        pct(f[SF_BYTES_TOTAL], t->bytes_total), f[SF_MAX_BYTES]);
 		if (freed) {
-			fmt_ns(f[SF_LIFETIME_NS] / freed, b3, sizeof b3);
+			fmt_allocs((double)f[SF_LIFETIME] / (double)freed, b3, sizeof b3);
 			fprintf(out, ", mean lifetime %s", b3);
 		}
 		fputc('\n', out);

@@ -15,10 +15,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The figures of one STKS record, in file order. */
+/* The figures of one STKS record, in file order (ML_PROF_STKS_FIELDS of
+ * them).  SF_LIFETIME is measured in allocations: the sum, over the freed
+ * blocks, of how many allocations the process made between a block's
+ * allocation and its free.  SF_MAX_LIVE_BLOCKS and SF_MAX_LIVE_BYTES are the
+ * most the stack had live at any moment, each at its own maximum. */
 enum {
 	SF_ALLOCS, SF_BYTES_TOTAL, SF_LIVE_BLOCKS, SF_LIVE_BYTES, SF_PEAK_BLOCKS,
-	SF_PEAK_BYTES, SF_TEMP_ALLOCS, SF_TEMP_BYTES, SF_LIFETIME_NS, SF_MAX_BYTES,
+	SF_PEAK_BYTES, SF_TEMP_ALLOCS, SF_TEMP_BYTES, SF_LIFETIME, SF_MAX_BYTES,
+	SF_MAX_LIVE_BLOCKS, SF_MAX_LIVE_BYTES,
 	SF_N
 };
 

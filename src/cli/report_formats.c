@@ -5,10 +5,13 @@
  *           a "peak" snapshot with the tree of stacks live at the peak and a
  *           "detailed" last one with the stacks live at exit
  *   dhat    DHAT's JSON (dhatFileVersion 2, mode heap) for dh_view.html:
- *           per stack total, at-t-gmax (peak) and at-t-end figures and
- *           lifetimes of the freed blocks, times in nanoseconds; the
- *           profile has no per-stack maximum, so mb/mbk are the larger of
- *           the figures at the peak and at exit (a lower bound)
+ *           per stack total, maximum (the stack's own most live), at-t-gmax
+ *           (peak) and at-t-end figures and lifetimes of the freed blocks.
+ *           Time is counted in allocations, the unit of the profile's
+ *           lifetimes (tu "allocs", rates per million allocations, Mtu "M
+ *           allocs"): t-end is the number of allocations, t-gmax an
+ *           estimate (the profile has the bytes allocated up to the peak,
+ *           not the allocations: t-end scaled by that share of the bytes)
  *   pprof   gzip'd profile.proto, encoded here: alloc_objects/space (every
  *           allocation), inuse_objects/space (live at exit, as in Go's heap
  *           profiles), peak_objects/space (live at the peak),
@@ -417,11 +420,20 @@ int report_dhat(struct report *r, FILE *out)
 				break;
 			}
 		}
-		uint64_t maxb = f[SF_PEAK_BYTES] > f[SF_LIVE_BYTES] ? f[SF_PEAK_BYTES] : f[SF_LIVE_BYTES];
-		uint64_t maxk = f[SF_PEAK_BYTES] > f[SF_LIVE_BYTES] ? f[SF_PEAK_BLOCKS] : f[SF_LIVE_BLOCKS];
+		/* the stack's own maxima; never below what it had at the peak or
+		 * at exit (the runtime's maxima are racy across threads) */
+		uint64_t maxb = f[SF_MAX_LIVE_BYTES], maxk = f[SF_MAX_LIVE_BLOCKS];
+		if (maxb < f[SF_PEAK_BYTES])
+			maxb = f[SF_PEAK_BYTES];
+		if (maxb < f[SF_LIVE_BYTES])
+			maxb = f[SF_LIVE_BYTES];
+		if (maxk < f[SF_PEAK_BLOCKS])
+			maxk = f[SF_PEAK_BLOCKS];
+		if (maxk < f[SF_LIVE_BLOCKS])
+			maxk = f[SF_LIVE_BLOCKS];
 		d->tb += f[SF_BYTES_TOTAL];
 		d->tbk += f[SF_ALLOCS];
-		d->tl += f[SF_LIFETIME_NS];
+		d->tl += f[SF_LIFETIME];
 		d->mb += maxb;
 		d->mbk += maxk;
 		d->gb += f[SF_PEAK_BYTES];
@@ -430,12 +442,19 @@ int report_dhat(struct report *r, FILE *out)
 		d->ebk += f[SF_LIVE_BLOCKS];
 	}
 
-	uint64_t te = p->end_ns >= p->start_ns ? p->end_ns - p->start_ns : 0;
+	/* Time in allocations: the end is the number of allocations; the peak's
+	 * is estimated from the bytes allocated by then. */
+	uint64_t te = p->tot.allocs, tg = 0;
+	if (p->tot.bytes_total && p->peak.total)
+		tg = p->peak.total >= p->tot.bytes_total
+		             ? te
+		             : (uint64_t)((long double)te * (long double)p->peak.total / (long double)p->tot.bytes_total + 0.5L);
+	/* tuth: "short-lived" is at most 10 allocations on average (DHAT's
+	 * default, 500 instructions, is about as many mallocs) */
 	fprintf(out, "{\"dhatFileVersion\":2\n,\"mode\":\"heap\",\"verb\":\"Allocated\"\n"
-	        ",\"bklt\":true,\"bkacc\":false\n,\"tu\":\"ns\",\"Mtu\":\"ms\"\n,\"tuth\":1000\n,\"cmd\":");
+	        ",\"bklt\":true,\"bkacc\":false\n,\"tu\":\"allocs\",\"Mtu\":\"M allocs\"\n,\"tuth\":10\n,\"cmd\":");
 	json_str(out, p->exe[0] ? p->exe : "???");
-	fprintf(out, "\n,\"pid\":%" PRIu64 "\n,\"te\":%" PRIu64 "\n,\"tg\":%" PRIu64 "\n,\"pps\":\n [", p->pid, te,
-	        p->peak.t_ns);
+	fprintf(out, "\n,\"pid\":%" PRIu64 "\n,\"te\":%" PRIu64 "\n,\"tg\":%" PRIu64 "\n,\"pps\":\n [", p->pid, te, tg);
 	for (size_t i = 0; i < npps; i++) {
 		const struct dpp *d = &pps[i];
 		fprintf(out, "%s{\"tb\":%" PRIu64 ",\"tbk\":%" PRIu64 "\n  ,\"tl\":%" PRIu64
@@ -542,7 +561,7 @@ int report_json(struct report *r, FILE *out)
 	static const char *const reasons[] = { "exit", "signal", "snapshot" };
 	static const char *const fields[SF_N] = {
 		"allocs", "bytes_total", "live_blocks", "live_bytes", "peak_blocks", "peak_bytes",
-		"temp_allocs", "temp_bytes", "lifetime_ns", "max_bytes"
+		"temp_allocs", "temp_bytes", "lifetime_allocs", "max_bytes", "max_live_blocks", "max_live_bytes"
 	};
 	fprintf(out, "{\n\"format\": \"memlens-profile\",\n\"version\": %" PRIu32 ",\n\"file\": ", p->version);
 	json_str(out, r->o->file ? r->o->file : "");

@@ -25,25 +25,33 @@ T = os.environ.get("T") or tempfile.mkdtemp()
 HERE = os.path.join(ROOT, "tests/unit/report")
 PROG_SRC = os.path.join(HERE, "prog.c")
 
+# The STKS figures in file order (ML_PROF_STKS_FIELDS, 12), named as in the
+# json output.  lifetime_allocs: the sum over the freed blocks of the
+# allocations made between each one's allocation and its free.
 FIELDS = ["allocs", "bytes_total", "live_blocks", "live_bytes", "peak_blocks", "peak_bytes",
-          "temp_allocs", "temp_bytes", "lifetime_ns", "max_bytes"]
+          "temp_allocs", "temp_bytes", "lifetime_allocs", "max_bytes", "max_live_blocks",
+          "max_live_bytes"]
+STKS_REC = 4 + 8 * len(FIELDS)  # 100 bytes
 
 
 def F(allocs, bytes_total, live_blocks, live_bytes, peak_blocks, peak_bytes, temp_allocs,
-      temp_bytes, lifetime_ns, max_bytes):
+      temp_bytes, lifetime_allocs, max_bytes, max_live_blocks, max_live_bytes):
     return dict(zip(FIELDS, [allocs, bytes_total, live_blocks, live_bytes, peak_blocks,
-                             peak_bytes, temp_allocs, temp_bytes, lifetime_ns, max_bytes]))
+                             peak_bytes, temp_allocs, temp_bytes, lifetime_allocs, max_bytes,
+                             max_live_blocks, max_live_bytes]))
 
 
-# A: make_buffer, the top stack at the peak; B: intern_string inlined into
-# parse_input; C: temp_work, all temporary, the top churn; D: leaky, the top
-# leak; E: unknown frames.
+# A: make_buffer, the top stack at the peak (its own maximum above it:
+# 6 blocks, 24576 bytes); B: intern_string inlined into parse_input; C:
+# temp_work, all temporary, the top churn; D: leaky, the top leak; E:
+# unknown frames.  Mean lifetimes (lifetime / freed blocks): A 200, B 1.5,
+# C 1 allocation(s).
 FIG = {
-    "A": F(10, 40960, 0, 0, 4, 16384, 0, 0, 20000000, 4096),
-    "B": F(1000, 32000, 2, 64, 100, 3200, 0, 0, 998000, 32),
-    "C": F(5000, 500000, 0, 0, 1, 100, 5000, 500000, 250000, 100),
-    "D": F(3, 3000, 3, 3000, 3, 3000, 0, 0, 0, 1000),
-    "E": F(1, 10, 1, 10, 1, 10, 0, 0, 0, 10),
+    "A": F(10, 40960, 0, 0, 4, 16384, 0, 0, 2000, 4096, 6, 24576),
+    "B": F(1000, 32000, 2, 64, 100, 3200, 0, 0, 1497, 32, 150, 4800),
+    "C": F(5000, 500000, 0, 0, 1, 100, 5000, 500000, 5000, 100, 1, 100),
+    "D": F(3, 3000, 3, 3000, 3, 3000, 0, 0, 0, 1000, 3, 3000),
+    "E": F(1, 10, 1, 10, 1, 10, 0, 0, 0, 10, 1, 10),
 }
 ORDER = ["A", "B", "C", "D", "E"]
 
@@ -185,16 +193,19 @@ class Profile:
         for name in sorted(self.stacks):
             f = self.figs[name]
             vals = [f[k] for k in FIELDS]
+            fmt = "<I%dQ" % len(FIELDS)
             if split and name == "A":
-                # the same node in two records: the reader sums them (max of max_bytes)
+                # the same node in two records: the reader sums them (max of
+                # max_bytes; the maxima live are summed too)
+                mb = FIELDS.index("max_bytes")
                 half = [v // 2 for v in vals]
-                half[9] = vals[9]
+                half[mb] = vals[mb]
                 rest = [v - h for v, h in zip(vals, half)]
-                rest[9] = vals[9] // 2
-                recs.append(struct.pack("<I10Q", self.node_of[name], *half))
-                recs.append(struct.pack("<I10Q", self.node_of[name], *rest))
+                rest[mb] = vals[mb] // 2
+                recs.append(struct.pack(fmt, self.node_of[name], *half))
+                recs.append(struct.pack(fmt, self.node_of[name], *rest))
             else:
-                recs.append(struct.pack("<I10Q", self.node_of[name], *vals))
+                recs.append(struct.pack(fmt, self.node_of[name], *vals))
         stks = b"".join(recs)
         time = b"".join(struct.pack("<4Q", *t) for t in self.timeline)
         p = self.peak

@@ -2,7 +2,10 @@
 wants it: every field the viewer requires (dh_view.js checkFields/checkPP),
 frame indexes within ftbl, ftbl[0] "[root]", no two program points with
 the same frames (the viewer throws on that), the per-stack total, at-t-gmax
-(peak) and at-t-end figures and lifetimes adding up to the profile's.  When
+(peak) and at-t-end figures and lifetimes adding up to the profile's, the
+maxima (mb/mbk) the stacks' own most live; time counted in allocations (tu
+"allocs", te the number of allocations, tg estimated from the bytes
+allocated up to the peak, lifetimes as the file has them).  When
 node is installed, valgrind's own dh_view.js (run with a fake DOM, as the
 page runs it) must load the file and show the stacks."""
 import json
@@ -37,9 +40,12 @@ for k in ["tg", "tuth"]:
         fail("bklt but no %s field" % k)
 expect_eq(d["cmd"], prof.exe, "cmd")
 expect_eq(d["pid"], 4242, "pid")
-expect_eq(d["te"], HEADER["end_ns"] - HEADER["start_ns"], "te (ns)")
-expect_eq(d["tg"], PEAK["t_ns"], "tg (ns)")
-expect_eq(d["tu"], "ns", "tu")
+expect_eq(d["te"], TOTALS["allocs"], "te (allocations)")
+# t-gmax in allocations: te scaled by the share of the bytes allocated by the peak
+expect_eq(d["tg"], (TOTALS["allocs"] * PEAK["total"] * 2 + TOTALS["bytes_total"]) // (2 * TOTALS["bytes_total"]),
+          "tg (allocations, estimated)")
+expect_eq(d["tg"], 3132, "tg")
+expect_eq((d["tu"], d["Mtu"], d["tuth"]), ("allocs", "M allocs", 10), "tu, Mtu, tuth")
 ftbl = d["ftbl"]
 expect_eq(ftbl[0], "[root]", "ftbl[0]")
 if len(set(ftbl)) != len(ftbl):
@@ -56,12 +62,14 @@ for i, pp in enumerate(d["pps"]):
     if tuple(pp["fs"]) in seen:
         fail("pps[%d]: the same frames as another program point" % i)
     seen.add(tuple(pp["fs"]))
-    if pp["gb"] > pp["mb"] or pp["eb"] > pp["mb"]:
+    if pp["gb"] > pp["mb"] or pp["eb"] > pp["mb"] or pp["gbk"] > pp["mbk"] or pp["ebk"] > pp["mbk"]:
         fail("pps[%d]: the maximum is below the figures at t-gmax or t-end" % i)
 expect_eq(len(d["pps"]), 5, "number of program points")
 for key, want in [("tb", TOTALS["bytes_total"]), ("tbk", TOTALS["allocs"]), ("gb", PEAK["live_bytes"]),
                   ("gbk", PEAK["live_blocks"]), ("eb", TOTALS["live_bytes"]), ("ebk", TOTALS["live_blocks"]),
-                  ("tl", sum(FIG[k]["lifetime_ns"] for k in ORDER))]:
+                  ("mb", sum(FIG[k]["max_live_bytes"] for k in ORDER)),
+                  ("mbk", sum(FIG[k]["max_live_blocks"] for k in ORDER)),
+                  ("tl", sum(FIG[k]["lifetime_allocs"] for k in ORDER))]:
     expect_eq(sum(pp[key] for pp in d["pps"]), want, "sum of %s" % key)
 
 by_leaf = {ftbl[pp["fs"][0]]: pp for pp in d["pps"]}
@@ -69,8 +77,8 @@ a = "0x%X: make_buffer (prog.c:%d)" % (prof.stacks["A"][0], mk["A"])
 if a not in by_leaf:
     fail("no program point allocated at %r; leaves: %s" % (a, sorted(by_leaf)))
 pa = by_leaf[a]
-expect_eq((pa["tb"], pa["tbk"], pa["gb"], pa["gbk"], pa["eb"], pa["tl"]), (40960, 10, 16384, 4, 0, 20000000),
-          "make_buffer's figures")
+expect_eq((pa["tb"], pa["tbk"], pa["mb"], pa["mbk"], pa["gb"], pa["gbk"], pa["eb"], pa["tl"]),
+          (40960, 10, 24576, 6, 16384, 4, 0, 2000), "make_buffer's figures")
 expect_eq(ftbl[pa["fs"][1]], "0x%X: main (prog.c:%d)" % (prof.stacks["A"][1], mk["mainA"]), "make_buffer's caller")
 pb = [pp for pp in d["pps"] if "intern_string" in ftbl[pp["fs"][0]]]
 expect_eq(len(pb), 1, "program points in intern_string")
@@ -92,6 +100,11 @@ if shutil.which("node") and os.path.exists(dhv):
     for want in ["Command: %s" % prof.exe, "PID:     4242",
                  "Total:     575,970 bytes (100%", "At t-gmax: 22,694 bytes (100%) in 109 blocks",
                  "At t-end:  3,074 bytes (100%) in 6 blocks",
+                 "t-gmax: 3,132 allocs (52.08% of program duration)", "t-end:  6,014 allocs",
+                 "Max:       4,800 bytes in 150 blocks, avg size 32 bytes",
+                 "in 1,000 blocks (16.63%, 166,278.68/M allocs), avg size 32 bytes, "
+                 "avg lifetime 1.5 allocs (0.02% of program duration)",
+                 "575,970 bytes (100%, 95,771,533.09/M allocs)",
                  "0x%X: temp_work (prog.c:%d)" % (prof.stacks["C"][0], mk["C"])]:
         if want not in v:
             show("dh_view", v, 60)

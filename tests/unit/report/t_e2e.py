@@ -1,7 +1,8 @@
 """memlens run --profile, then memlens report: the runtime's file read back.
 alloc.c makes a 100000-byte block live at the peak, 1000 temporary 100-byte
 blocks and two 5000-byte leaks; the report names make_big, churn and leak
-with their lines, its figures agree with each other across the formats,
+with their lines and their maxima live, its figures agree with each other
+across the formats,
 and ms_print and json.load take the massif and DHAT outputs."""
 import json
 import os
@@ -51,12 +52,17 @@ def stack_in(fn):
 big = stack_in("make_big")
 expect_eq((big[0]["allocs"], big[0]["bytes_total"], big[0]["peak_bytes"], big[0]["live_bytes"]),
           (1, 100000, 100000, 0), "make_big's stack")
+expect_eq((big[0]["max_live_blocks"], big[0]["max_live_bytes"]), (1, 100000), "make_big's maxima live")
 expect_eq((big[0]["frames"][0]["line"], big[0]["frames"][1]["function"]), (mk["big"], "main"), "make_big's frames")
 ch = stack_in("churn")
 expect_eq((sum(x["allocs"] for x in ch), sum(x["temp_allocs"] for x in ch), sum(x["bytes_total"] for x in ch)),
           (1000, 1000, 100000), "churn's stacks")
+expect_eq((max(x["max_live_blocks"] for x in ch), max(x["max_live_bytes"] for x in ch)), (1, 100),
+          "churn's maxima live (one block at a time)")
 lk = stack_in("leak")
 expect_eq((sum(x["live_blocks"] for x in lk), sum(x["live_bytes"] for x in lk)), (2, 10000), "leak's stacks")
+expect_eq((sum(x["max_live_blocks"] for x in lk), sum(x["max_live_bytes"] for x in lk)), (2, 10000),
+          "leak's maxima live")
 
 text = report(pf)[0]
 t = parse_text(text)

@@ -89,8 +89,8 @@ expect_error(patch(good, layout["NODE"] + 4, "<I", cnt + 1),
              "section NODE at offset %d: %d records of 12 bytes need %d bytes, the section holds %d"
              % (layout["NODE"], cnt + 1, 12 * (cnt + 1), 12 * cnt), "NODE's count one too many")
 expect_error(patch(good, layout["STKS"] + 4, "<I", 0xffffffff),
-             "section STKS at offset %d: 4294967295 records of 84 bytes need %d bytes, the section holds %d"
-             % (layout["STKS"], 84 * 0xffffffff, 84 * 5), "STKS's count huge")
+             "section STKS at offset %d: 4294967295 records of 100 bytes need %d bytes, the section holds %d"
+             % (layout["STKS"], STKS_REC * 0xffffffff, STKS_REC * 5), "STKS's count huge")
 expect_error(patch(good, layout["MODS"] + 4, "<I", 0xffffffff),
              "section MODS at offset %d: 4294967295 modules cannot fit in %d bytes"
              % (layout["MODS"], layout["NODE"] - layout["MODS"] - 16), "MODS's count huge")
@@ -120,9 +120,19 @@ expect_eq(prof.nodes[1][0], 1, "the generator's trie (node 2's parent)")
 expect_error(patch(good, nd, "<I", 2), "section NODE: the stack of node 1 (at offset %d) loops" % nd,
              "a loop of two nodes")
 st = sec_payload("STKS")
-expect_error(patch(good, st + 84, "<I", cnt + 5),
-             "section STKS: record 1 (at offset %d) names node %d, but the last node is %d" % (st + 84, cnt + 5, cnt),
+expect_eq(STKS_REC, 100, "the STKS record size (u32 node, 12 u64 figures)")
+expect_error(patch(good, st + STKS_REC, "<I", cnt + 5),
+             "section STKS: record 1 (at offset %d) names node %d, but the last node is %d" % (st + STKS_REC, cnt + 5, cnt),
              "a stack naming a missing node")
+# a file of the older layout (10 figures, 84-byte STKS records)
+old = b"".join(struct.pack("<I10Q", prof.node_of[k], *[prof.figs[k][x] for x in FIELDS[:10]])
+               for k in sorted(prof.stacks))
+bad = prof.build(order=("MODS", "NODE", "TIME", "PEAK", "TOTL"), extra=[(2, b"STKS", len(prof.stacks), old)])
+lay_old = {}
+prof.build(order=("MODS", "NODE", "TIME", "PEAK", "TOTL"), extra=[(2, b"STKS", len(prof.stacks), old)],
+           layout=lay_old)
+expect_error(bad, "section STKS at offset %d: 5 records of 100 bytes need 500 bytes, the section holds 420"
+             % lay_old["STKS"], "84-byte STKS records (the layout before max_live_blocks/bytes)")
 expect_error(patch(good, layout["PEAK"] + 4, "<I", 2),
              "section PEAK at offset %d holds 2 records, expected 1" % layout["PEAK"], "two PEAK records")
 bad = prof.build(extra=[(6, b"TIME", 0, b"")])

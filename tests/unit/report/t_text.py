@@ -21,16 +21,21 @@ SUMMARY = [
 # section -> [(stack, headline)], in order
 SECTIONS = {
     "Peak": ("Peak: top stacks by bytes live at the peak (22694 bytes)", [
-        ("A", "  #1  16384 bytes in 4 blocks at the peak (72.2%); 10 allocations, 40960 bytes in all"),
-        ("B", "  #2  3200 bytes in 100 blocks at the peak (14.1%); 1000 allocations, 32000 bytes in all"),
-        ("D", "  #3  3000 bytes in 3 blocks at the peak (13.2%); 3 allocations, 3000 bytes in all"),
-        ("C", "  #4  100 bytes in 1 block at the peak (0.4%); 5000 allocations, 500000 bytes in all"),
-        ("E", "  #5  10 bytes in 1 block at the peak (0.0%); 1 allocation, 10 bytes in all"),
+        ("A", "  #1  16384 bytes in 4 blocks at the peak (72.2%), at most 24576 bytes and 6 blocks live; "
+              "10 allocations, 40960 bytes in all"),
+        ("B", "  #2  3200 bytes in 100 blocks at the peak (14.1%), at most 4800 bytes and 150 blocks live; "
+              "1000 allocations, 32000 bytes in all"),
+        ("D", "  #3  3000 bytes in 3 blocks at the peak (13.2%), at most 3000 bytes and 3 blocks live; "
+              "3 allocations, 3000 bytes in all"),
+        ("C", "  #4  100 bytes in 1 block at the peak (0.4%), at most 100 bytes and 1 block live; "
+              "5000 allocations, 500000 bytes in all"),
+        ("E", "  #5  10 bytes in 1 block at the peak (0.0%), at most 10 bytes and 1 block live; "
+              "1 allocation, 10 bytes in all"),
     ]),
     "Churn": ("Churn: top stacks by bytes allocated (575970 bytes in 6014 allocations)", [
-        ("C", "  #1  500000 bytes in 5000 allocations (86.8%); largest 100 bytes, mean lifetime 50 ns"),
-        ("A", "  #2  40960 bytes in 10 allocations (7.1%); largest 4096 bytes, mean lifetime 2.000 ms"),
-        ("B", "  #3  32000 bytes in 1000 allocations (5.6%); largest 32 bytes, mean lifetime 1.000 us"),
+        ("C", "  #1  500000 bytes in 5000 allocations (86.8%); largest 100 bytes, mean lifetime 1 allocation"),
+        ("A", "  #2  40960 bytes in 10 allocations (7.1%); largest 4096 bytes, mean lifetime 200 allocations"),
+        ("B", "  #3  32000 bytes in 1000 allocations (5.6%); largest 32 bytes, mean lifetime 1.5 allocations"),
         ("D", "  #4  3000 bytes in 3 allocations (0.5%); largest 1000 bytes"),
         ("E", "  #5  10 bytes in 1 allocation (0.0%); largest 10 bytes"),
     ]),
