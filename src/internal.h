@@ -109,6 +109,8 @@ void memlens__stats_at_exit(void);
 void memlens__report_at_exit(void);
 void memlens__exit_set_owner(void);
 void memlens__exit_after_fork(void);
+/* A vfork child (sharing its parent's memory) is running memlens's code. */
+int memlens__in_vfork_child(void);
 extern int memlens__forked_child;
 
 /* Sanitizer builds only: index what was allocated before the constructor

@@ -24,6 +24,8 @@ void memlens__report_at_exit(void)
 	memlens__profile_write(ML_PROF_END_EXIT);
 }
 
+int memlens__in_vfork_child(void) { return owner_pid && memlens__getpid() != owner_pid; }
+
 void memlens__exit_after_fork(void)
 {
 	owner_pid = memlens__getpid();

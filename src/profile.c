@@ -624,6 +624,28 @@ static int mod_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 static int write_lock;
 
+void memlens__profile_next_name(char *buf, size_t len)
+{
+	struct mlbuf b = { buf, len, 0 };
+	const char *dot = strrchr(out_path, '.');
+	unsigned long n = 0;
+	size_t keep = strlen(out_path);
+	if (dot && !strncmp(dot, ".exec", 5) && dot[5] >= '0' && dot[5] <= '9') {
+		const char *c = dot + 5;
+		while (*c >= '0' && *c <= '9')
+			n = n * 10 + (unsigned long)(*c++ - '0');
+		if (!*c)
+			keep = (size_t)(dot - out_path);
+		else
+			n = 0;
+	}
+	memlens__bputs(&b, "MEMLENS_PROFILE=");
+	for (size_t i = 0; i < keep; i++)
+		memlens__bputc(&b, out_path[i]);
+	memlens__bfmt(&b, ".exec%lu", n + 1);
+	memlens__bend(&b);
+}
+
 void memlens__profile_write(int reason)
 {
 	if (!memlens__profiling || !memlens__spin_trylock(&write_lock))

@@ -26,6 +26,9 @@ void memlens__profile_init(void);
 const void *memlens__profile_alloc(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa);
 /* A chunk whose record carried a tagged node is freed (or realloc'd away). */
 void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t seq);
+/* "MEMLENS_PROFILE=" and the file the next image (after an exec) writes:
+ * FILE.exec1, or FILE.execN+1 after FILE.execN. */
+void memlens__profile_next_name(char *buf, size_t len);
 /* Writes the profile file (exit, fatal signal, snapshot). */
 void memlens__profile_write(int reason);
 #endif

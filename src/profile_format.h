@@ -60,7 +60,9 @@
 #define ML_PROF_TAG_END ML_PROF_TAG('E', 'N', 'D', '!')
 
 /* Why the file was written. */
-enum { ML_PROF_END_EXIT = 0, ML_PROF_END_SIGNAL = 1, ML_PROF_END_SNAPSHOT = 2 };
+/* At exec, the image's profile is written to FILE and the new image writes
+ * FILE.exec1 (then .exec2, ...). */
+enum { ML_PROF_END_EXIT = 0, ML_PROF_END_SIGNAL = 1, ML_PROF_END_SNAPSHOT = 2, ML_PROF_END_EXEC = 3 };
 
 #define ML_PROF_STKS_FIELDS 12 /* u64s after the node id */
 #endif

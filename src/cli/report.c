@@ -1170,7 +1170,7 @@ int report_text(struct report *r, FILE *out)
 	const struct profile *p = r->p;
 	const struct prof_totals *t = &p->tot;
 	char b1[64], b2[64], b3[64];
-	static const char *const reasons[] = { "at exit", "on a fatal signal", "as a snapshot" };
+	static const char *const reasons[] = { "at exit", "on a fatal signal", "as a snapshot", "at exec" };
 
 	fprintf(out, "memlens heap profile of %s (pid %" PRIu64 ")\n", p->exe[0] ? p->exe : "?", p->pid);
 	fmt_ns(p->end_ns >= p->start_ns ? p->end_ns - p->start_ns : 0, b1, sizeof b1);

@@ -558,7 +558,7 @@ static void json_hex(FILE *out, uint64_t v)
 int report_json(struct report *r, FILE *out)
 {
 	const struct profile *p = r->p;
-	static const char *const reasons[] = { "exit", "signal", "snapshot" };
+	static const char *const reasons[] = { "exit", "signal", "snapshot", "exec" };
 	static const char *const fields[SF_N] = {
 		"allocs", "bytes_total", "live_blocks", "live_bytes", "peak_blocks", "peak_bytes",
 		"temp_allocs", "temp_bytes", "lifetime_allocs", "max_bytes", "max_live_blocks", "max_live_bytes"
@@ -568,7 +568,7 @@ int report_json(struct report *r, FILE *out)
 	fprintf(out, ",\n\"exe\": ");
 	json_str(out, p->exe);
 	fprintf(out, ",\n\"pid\": %" PRIu64 ",\n\"flags\": %" PRIu32 ",\n\"reason\": ", p->pid, p->flags);
-	if (p->reason < 3)
+	if (p->reason < 4)
 		fprintf(out, "\"%s\"", reasons[p->reason]);
 	else
 		fprintf(out, "%" PRIu32, p->reason);

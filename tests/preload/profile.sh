@@ -26,6 +26,8 @@
 #    with its own pid; the child's shows child_leaks' 3 leaked blocks of 77
 #    bytes and the parent's figures at the fork, the parent's has no
 #    child_leaks; no temporary files left behind;
+#  exec (execl of /bin/true at the end): FILE holds the pattern's profile,
+#    written at the exec, and FILE.exec1 /bin/true's, same pid, at exit;
 #  crash (SIGSEGV after leak_blocks): the program dies of SIGSEGV (status 139
 #    through memlens run), the file is complete, written "on a signal", and
 #    shows leak_blocks' 5 leaks and keep_blocks' 1000 live blocks;
@@ -386,6 +388,27 @@ else
 	cpid=${children#fork.prof.}
 	[ "$cpid" != "$parent_pid" ] || soft_fail "fork mode: the child's file has the parent's pid ($cpid)"
 	chk fork_child "$T/$children" "$cpid"
+fi
+
+# ---- exec: the image's profile at the exec, the new image's in FILE.exec1 -----------
+prof exec exec
+[ "$rc" = 0 ] || soft_fail "exec mode: memlens run exited with $rc, expected 0 (/bin/true)"
+if [ ! -s "$T/exec.prof" ] || [ ! -s "$T/exec.prof.exec1" ]; then
+	soft_fail "exec mode: want exec.prof (before the exec) and exec.prof.exec1 (after it); have: $(cd "$T" && ls exec.prof* | tr '\n' ' ')"
+else
+	"$MEMLENS" report "$T/exec.prof" --format json > exec.json 2> exec.rerr || soft_fail "exec.prof unreadable: $(cat exec.rerr)"
+	"$MEMLENS" report "$T/exec.prof.exec1" --format json > exec1.json 2> exec1.rerr || soft_fail "exec.prof.exec1 unreadable: $(cat exec1.rerr)"
+	python3 - exec.json exec1.json <<'PY' || soft_fail "exec mode: the two profiles are not what they should be (see above)"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+ok = a["reason"] == "exec" and a["pid"] == b["pid"] and b["reason"] == "exit"
+ok &= a["exe"].endswith("profile_pattern") and b["exe"].endswith("true")
+funcs = {fr[0]["function"] for st in a["stacks"] for fr in [st["frames"]] if fr}
+ok &= {"keep_blocks", "churn_blocks", "leak_blocks", "temporaries"} <= funcs
+if not ok:
+    print("exec: reason/pid/exe/functions:", a["reason"], b["reason"], a["pid"], b["pid"], a["exe"], b["exe"], sorted(funcs)[:8], file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
 fi
 
 # ---- a fatal signal ----------------------------------------------------------------

@@ -1,0 +1,131 @@
+/* interpose_exec.c: the exec family, while the profiler records.  An exec
+ * ends the program image without exit: its profile is written first (then,
+ * should the exec fail, the image goes on and writes again at its end).
+ * The new image is told to write FILE.execN instead of FILE, so that the
+ * profile of the image before it survives.  Without the profiler these are
+ * plain calls to the next definition. */
+#include "internal.h"
+#include "profile.h"
+#include "profile_format.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+
+/* Found at load time: an exec in a vfork child must not call dlsym. */
+__attribute__((constructor)) static void resolve(void)
+{
+	if (!real_execve)
+		real_execve = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
+	if (!real_execvpe)
+		real_execvpe = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");
+}
+
+/* Calls fn with envp, where MEMLENS_PROFILE names the next image's file.
+ * Built on the stack: an exec must not allocate (a vfork child calls it). */
+static int with_env(const char *path, char *const argv[], char *const envp[],
+                    int (*fn)(const char *, char *const[], char *const[]))
+{
+	char value[4200];
+	size_t n = 0;
+	/* A vfork child shares its parent's memory: the profile is the
+	 * parent's, and the exec'd program is a new process anyway. */
+	if (!memlens__profiling || !envp || memlens__in_vfork_child())
+		return fn(path, argv, envp);
+	memlens__profile_write(ML_PROF_END_EXEC);
+	memlens__profile_next_name(value, sizeof value);
+	while (envp[n])
+		n++;
+	char *env[n + 2];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], "MEMLENS_PROFILE=", 16) != 0)
+			env[k++] = envp[i];
+	env[k++] = value;
+	env[k] = NULL;
+	return fn(path, argv, env);
+}
+
+__attribute__((visibility("default"))) int execve(const char *path, char *const argv[], char *const envp[])
+{
+	resolve();
+	if (!real_execve) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return with_env(path, argv, envp, real_execve);
+}
+
+__attribute__((visibility("default"))) int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	resolve();
+	if (!real_execvpe) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return with_env(file, argv, envp, real_execvpe);
+}
+
+__attribute__((visibility("default"))) int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+__attribute__((visibility("default"))) int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+/* execl, execlp, execle: the arguments (arg and those after it, up to the
+ * NULL) into an array on the stack; for execle, then the envp after it. */
+#define GATHER(first, ap, out)                                               \
+	do {                                                                 \
+		va_list c_;                                                  \
+		size_t n_ = 1;                                               \
+		va_copy(c_, ap);                                             \
+		while (va_arg(c_, char *))                                   \
+			n_++;                                                \
+		va_end(c_);                                                  \
+		out = __builtin_alloca((n_ + 1) * sizeof(char *));           \
+		out[0] = (char *)(first);                                    \
+		for (size_t i_ = 1; i_ < n_; i_++)                           \
+			out[i_] = va_arg(ap, char *);                        \
+		out[n_] = va_arg(ap, char *); /* the terminating NULL */     \
+	} while (0)
+
+__attribute__((visibility("default"))) int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char **argv;
+	va_start(ap, arg);
+	GATHER(arg, ap, argv);
+	va_end(ap);
+	return execve(path, argv, environ);
+}
+
+__attribute__((visibility("default"))) int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	char **argv;
+	va_start(ap, arg);
+	GATHER(arg, ap, argv);
+	va_end(ap);
+	return execvpe(file, argv, environ);
+}
+
+__attribute__((visibility("default"))) int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char **argv, **envp;
+	va_start(ap, arg);
+	GATHER(arg, ap, argv);
+	envp = va_arg(ap, char **);
+	va_end(ap);
+	return execve(path, argv, envp);
+}
