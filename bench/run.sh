@@ -536,6 +536,7 @@ HT_TIMEOUT=${BENCH_HEAPTRACK_TIMEOUT:-180}
 HT_MEM_KB=${BENCH_HEAPTRACK_MEM_KB:-8388608}
 HEAPTRACK=
 PHOW=env
+PREPORT=0          # 1: each memlens profile is read back with `memlens report`
 declare -A PDEAD   # WORKLOAD.MODE -> why that mode stopped being run
 declare -A PRAT    # WORKLOAD.MODE -> ratio against plain
 P_plain=(); P_tracked=(); P_profile=(); P_sampled=(); P_heaptrack=()
@@ -639,9 +640,20 @@ prun1() {
 			FAIL="$m run: $base does not start with the profile magic MLPROF"
 			return 1
 		fi
+		local rec=0 a
 		for f in $(pfiles "$base"); do
 			bytes=$((bytes + $(stat -c %s "$f"))); cnt=$((cnt + 1))
+			# The file must read back (untimed): memlens report's summary.
+			if [ "$PREPORT" = 1 ]; then
+				if ! timeout 120 "$CLI" report "$f" -o "$D/prof_report.txt" > /dev/null 2> "$D/prof_report.err"; then
+					FAIL="$m run: memlens report rejects $f: $(head -n 1 "$D/prof_report.err")"
+					return 1
+				fi
+				a=$(awk '$1 == "allocations" { print $2; exit }' "$D/prof_report.txt")
+				num "$a" && rec=$((rec + a))
+			fi
 		done
+		[ "$PREPORT" = 1 ] && echo "report_allocs $rec" >> "$out"
 		ls "$base".tmp.* > /dev/null 2>&1 && note "$w $m: a temporary profile file was left behind ($(ls "$base".tmp.* | head -n 1))"
 		;;
 	heaptrack)
@@ -724,6 +736,15 @@ prows() {
 			if (s != "") printf "%s--sample %.2fx", (p != "") ? ", " : "", s / t }')
 		[ -n "$x" ] && note "$lab: against tracking only: $x"
 	fi
+	# What --profile adds per recorded allocation (memlens report's count).
+	if [ -z "${PDEAD[$w.profile]:-}" ] && [ -z "${PDEAD[$w.tracked]:-}" ]; then
+		x=$(med "$D/prof_$w.profile" report_allocs)
+		if num "$x" && [ "${x%.*}" -gt 0 ]; then
+			note "$lab: --profile recorded $x allocations (memlens report), $(awk -v a="$x" \
+				-v p="$(med "$D/prof_$w.profile" "$k")" -v t="$(med "$D/prof_$w.tracked" "$k")" \
+				'BEGIN { printf "%.0f", (p - t) * 1e6 / a }') ns each over tracking only"
+		fi
+	fi
 	# Overhead (ratio - 1) of --profile against heaptrack's: 5x less.
 	if [ -n "${PRAT[$w.profile]:-}" ] && [ -n "${PRAT[$w.heaptrack]:-}" ]; then
 		awk -v a="${PRAT[$w.profile]}" -v b="${PRAT[$w.heaptrack]}" -v n="$lab" 'BEGIN {
@@ -758,7 +779,7 @@ bench_profile() {
 	HEAPTRACK=${BENCH_HEAPTRACK:-$(command -v heaptrack 2>/dev/null)}
 	if [ -z "$HEAPTRACK" ] || [ ! -x "$HEAPTRACK" ]; then
 		HEAPTRACK=
-		note "profile: heaptrack is not installed (Debian package heaptrack): its rows, the overhead and the file size comparisons are not run"
+		skip "heaptrack rows (every workload)" "heaptrack is not installed (Debian package heaptrack; BENCH_HEAPTRACK=PATH names another): its rows, the overhead and the file size comparisons are not run"
 	else
 		note "profile: heaptrack: $("$HEAPTRACK" --version 2>&1 | head -n 1), $HEAPTRACK -o FILE PROG (its interpreter and compressor included in the time), capped at $((HT_MEM_KB / 1024)) MiB of address space and ${HT_TIMEOUT}s"
 	fi
@@ -771,6 +792,13 @@ bench_profile() {
 	else
 		PHOW=env
 		note "profile: the CLI did not work; memlens modes use LD_PRELOAD with MEMLENS_PROFILE/MEMLENS_SAMPLE"
+	fi
+	if [ -x "$CLI" ] && "$CLI" report --help > /dev/null 2>&1; then
+		PREPORT=1
+		note "profile: every memlens profile file was read back with '$CLI report FILE' (untimed); a file it rejects fails its run"
+	else
+		PREPORT=0
+		note "profile: '$CLI report' is not available: profile files are only checked for the MLPROF magic"
 	fi
 	local rounds=${BENCH_PROFILE_PY_ROUNDS:-200} lines=${BENCH_PROFILE_GEN_LINES:-2000}
 	local sops=${BENCH_PROFILE_STRESS_OPS:-4000000} rops=${BENCH_PROFILE_REALLOC_OPS:-40000000}
