@@ -245,7 +245,7 @@ static inline void account_free(struct mlthread *t, struct ml_chunk *c, const vo
 {
 	struct ml_freed *f;
 	if (ML_UNLIKELY(memlens__site_is_node(c->site))) { /* recorded by the profiler */
-		memlens__profile_free(c->site, (void *)c->base, c->size, c->seq);
+		memlens__profile_free(c->site, (void *)c->base, c->size, c->seq, c->tid);
 		c->site = memlens__site_of(c->site);
 	}
 	if (!c->usable)
@@ -516,8 +516,14 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 	void *p;
 	enter(tl);
 	p = real_alloc(k, a, b);
-	if (ML_LIKELY(p != NULL))
-		track_new(p, request_of(k, a, b), memlens__site_at(ra, cfa));
+	if (ML_LIKELY(p != NULL)) {
+		size_t n = request_of(k, a, b);
+		const void *site = memlens__site_at(ra, cfa);
+		/* The profiler's sample countdown (parked far away when off). */
+		if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) < 0))
+			site = memlens__profile_sampled(p, n, site, ra, cfa);
+		track_new(p, n, site);
+	}
 	leave(tl);
 	return p;
 }
@@ -540,8 +546,12 @@ ML_BODY int posix_memalign_body(void **out, size_t align, size_t n, const void *
 	int ret;
 	enter(tl);
 	ret = memlens__real.posix_memalign(out, align, n);
-	if (ret == 0)
-		track_new(*out, n, memlens__site_at(ra, cfa));
+	if (ret == 0) {
+		const void *site = memlens__site_at(ra, cfa);
+		if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) < 0))
+			site = memlens__profile_sampled(*out, n, site, ra, cfa);
+		track_new(*out, n, site);
+	}
 	leave(tl);
 	return ret;
 }
@@ -711,7 +721,7 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 		memlens__index_cover_drop((uintptr_t)p, old.size);
 	/* The profiler: the old block is gone, the new one has this stack. */
 	if (ML_UNLIKELY(memlens__site_is_node(old.site)))
-		memlens__profile_free(old.site, p, old.size, old.seq);
+		memlens__profile_free(old.site, p, old.size, old.seq, old.tid);
 	if (ML_UNLIKELY(memlens__profiling))
 		site = memlens__profile_alloc(q, n, site, ra, cfa);
 	if (index_new(t, q, n, site, &c, q == p ? ML_IX_KEEP_COVER : 0) < 0) { /* q is live but unknown */
@@ -806,8 +816,12 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	enter(tl);
 	if (p)
 		q = realloc_tracked(p, n, ra, memlens__site_at(ra, cfa), cfa);
-	else if ((q = memlens__real.realloc(NULL, n)))
-		track_new(q, n, memlens__site_at(ra, cfa));
+	else if ((q = memlens__real.realloc(NULL, n))) {
+		const void *site = memlens__site_at(ra, cfa);
+		if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) < 0))
+			site = memlens__profile_sampled(q, n, site, ra, cfa);
+		track_new(q, n, site);
+	}
 	leave(tl);
 	return q;
 }

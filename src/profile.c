@@ -4,8 +4,8 @@
  * with a table of learnt frame sizes: for each return address pc, how far
  * its frame's CFA lies above its callee's (fixed for code that does not
  * alloca).  The table learns from libgcc's unwinder (which reads .eh_frame,
- * so no frame pointers are needed): a pc is trusted once two unwinds agree,
- * and a pc whose frame size varies always takes the full unwind.  A walk
+ * so no frame pointers are needed): a pc is used once seen, and one whose
+ * frame size turns out to vary always takes the full unwind.  A walk
  * then costs a probe and a load per frame.
  *
  * Stacks are deduplicated in a trie of (parent, pc) nodes, found through a
@@ -191,7 +191,10 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 				m->n = n + 1;
 				return n + 1;
 			}
-			if (st != OFF_TRUSTED)
+			/* One observation is enough: a return address's frame size
+			 * only varies in functions that alloca, and a second unwind
+			 * that disagrees marks it as varying. */
+			if (st != OFF_TRUSTED && st != OFF_SEEN)
 				return unwind_full(ra, pcs, max);
 			off = e->off;
 		}
@@ -323,9 +326,7 @@ static void timeline_point(uint64_t total)
 
 struct prof_thread {
 	uintptr_t stack_hi;      /* top of this thread's stack (walk bound) */
-	int64_t until_sample;    /* sampling: bytes before the next sample */
 	uint64_t rng;
-	uintptr_t last_alloc;    /* the last chunk this thread allocated (temporaries) */
 	int n;                   /* the previous stack, outermost at the end */
 	uintptr_t pcs[256];
 	uint32_t nodes[256];     /* nodes[k]: the node of pcs[k..n-1] */
@@ -348,7 +349,7 @@ static struct prof_thread *prof_thread(void)
 	t->stack_hi = memlens__region_find(sp, &r) && r.kind == ML_RK_STACK ? r.end : sp + (8u << 20);
 	t->rng = now_ns() ^ (uintptr_t)t;
 	pt_tls = t;
-	t->until_sample = sample_bytes ? next_interval(t) : 0; /* not the thread's first allocation by rule */
+
 	return t;
 }
 
@@ -403,20 +404,45 @@ const void *memlens__site_of(const void *site)
 	return i ? (const void *)nodes[i].pc : NULL;
 }
 
+static const void *record(struct prof_thread *t, void *p, size_t n, const void *site, const void *ra, uintptr_t cfa);
+
+/* Sampling: the thread's countdown (in its TLS, where the hooks' fast path
+ * decrements it) went below zero: draw the next interval and record this
+ * one.  Not sampling: the countdown is parked far away. */
+const void *memlens__profile_sampled(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa)
+{
+	struct mltls *tl = &memlens__tls;
+	struct prof_thread *t;
+	if (!memlens__profiling || !sample_bytes || !(t = prof_thread())) {
+		tl->sample_left = INT64_MAX;
+		return site;
+	}
+	if (tl->sample_left == -(int64_t)n) { /* the thread's first allocation: only start counting */
+		tl->sample_left = next_interval(t) - (int64_t)n;
+		if (tl->sample_left >= 0)
+			return site;
+	}
+	do
+		tl->sample_left += next_interval(t);
+	while (tl->sample_left < 0);
+	return record(t, p, n, site, ra, cfa);
+}
+
 const void *memlens__profile_alloc(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa)
 {
-	struct prof_thread *t = prof_thread();
-	if (!t)
-		return site;
-	t->last_alloc = 0; /* any allocation ends a temporary run */
+	struct prof_thread *t;
 	if (sample_bytes) {
-		t->until_sample -= (int64_t)n;
-		if (t->until_sample > 0)
+		if ((memlens__tls.sample_left -= (int64_t)n) >= 0)
 			return site;
-		do
-			t->until_sample += next_interval(t);
-		while (t->until_sample <= 0);
+		return memlens__profile_sampled(p, n, site, ra, cfa);
 	}
+	if (!(t = prof_thread()))
+		return site;
+	return record(t, p, n, site, ra, cfa);
+}
+
+static const void *record(struct prof_thread *t, void *p, size_t n, const void *site, const void *ra, uintptr_t cfa)
+{
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t pcs[256];
 	int depth = backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth, &t->memo);
@@ -484,11 +510,11 @@ const void *memlens__profile_alloc(void *p, size_t n, const void *site, const vo
 	stat_lock_drop();
 	if (total >= tl_next)
 		timeline_point(total);
-	t->last_alloc = (uintptr_t)p;
+	(void)p;
 	return (const void *)(ML_PROF_SITE_TAG | node);
 }
 
-void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t seq)
+void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t seq, pid_t tid)
 {
 	uint32_t node = (uint32_t)((uintptr_t)site_field & 0xffffffffu);
 	struct pstats *s = node < MAX_NODES ? stats_for(node) : NULL;
@@ -500,9 +526,12 @@ void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t s
 	/* Sequence numbers are global while profiling: the allocations made
 	 * since this block's, by any thread. */
 	uint64_t now = memlens__seq_now(), life = now > seq + 1 ? now - seq - 1 : 0;
-	int temp = t && t->last_alloc == (uintptr_t)p; /* nothing allocated since */
-	if (temp)
-		t->last_alloc = 0;
+	/* A temporary: freed by the thread that made it, which has allocated
+	 * nothing since (its next sequence number follows this block's). */
+	struct mlthread *self = memlens__tls.self;
+	int temp = self && self->tid == tid && __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED) == seq + 1;
+	(void)p;
+	(void)t;
 	if (!stat_lock_take())
 		return;
 	save_for_peak(s);
@@ -864,11 +893,17 @@ void memlens__profile_init(void)
 	for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
 		install(fatal[i], on_fatal);
 	install(SIGUSR2, on_snapshot);
-	memlens__seq_batch = 1; /* globally ordered sequence numbers: lifetimes */
-	if (memlens__tls.self)
-		memlens__tls.self->seq_end = memlens__tls.self->seq_next;
 	memlens__profiling = 1;
-	__atomic_or_fetch(&memlens__hook_gate, ML_GATE_PROFILE, __ATOMIC_SEQ_CST);
+	if (!sample_bytes) {
+		/* Every allocation: the hooks' slow path records each one, and
+		 * sequence numbers are ordered across threads (lifetimes).  A
+		 * sample is drawn on the fast path instead (the TLS countdown),
+		 * with lifetimes to within the threads' batches of numbers. */
+		memlens__seq_batch = 1;
+		if (memlens__tls.self)
+			memlens__tls.self->seq_end = memlens__tls.self->seq_next;
+		__atomic_or_fetch(&memlens__hook_gate, ML_GATE_PROFILE, __ATOMIC_SEQ_CST);
+	}
 	if (memlens__opt.verbose)
 		memlens__diag("profile: recording %s to %s, stacks up to %d frames",
 		              sample_bytes ? "a sample" : "every allocation", out_path, max_depth);

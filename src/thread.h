@@ -54,6 +54,8 @@ struct mltls {
 	int pending; /* self->pending holds deferred events (see drain) */
 	int in_observer; /* an observer callback runs on this thread */
 	unsigned sample; /* MEMLENS_AUTO_WRAPPERS: allocations since the last sample */
+	int64_t sample_left; /* profiler's sampling: bytes before the next sample
+	                        (0 at first: the first allocation sets it up) */
 };
 enum { ML_GUARD_NONE = 0, ML_GUARD_HOOK = 1, ML_GUARD_INTERNAL = 2 };
 
