@@ -489,7 +489,7 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		 * are not sampled in step */
 		if (ML_UNLIKELY(memlens__auto_wrappers) && (++tl->sample * 0x9e3779b1u) >> 28 == 0)
 			memlens__wrappers_sample(ra);
-		const void *site = memlens__site(ra);
+		const void *site = memlens__site_at(ra, cfa); /* cfa 0: a full unwind */
 		enter(tl);
 		p = real_alloc(k, a, b);
 		if (p) /* the profiler records the chunk's stack node in place of its site */
@@ -763,7 +763,7 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 	struct mltls *tl = &memlens__tls;
 	void *q;
 	if (tl->guard == ML_GUARD_NONE) {
-		const void *site = memlens__site(ra);
+		const void *site = memlens__site_at(ra, cfa); /* cfa 0: a full unwind */
 		struct ml_chunk old;
 		int known = p && ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &old) &&
 		            old.base == (uintptr_t)p;

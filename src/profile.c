@@ -136,6 +136,8 @@ static _Unwind_Reason_Code full_cb(struct _Unwind_Context *ctx, void *arg)
 	return _URC_NO_REASON;
 }
 
+static uint64_t n_walks, n_full[4]; /* full unwinds: new pc, varying, out of bounds, no CFA */
+
 static int unwind_full(uintptr_t ra, uintptr_t *pcs, int max)
 {
 	struct full w = { pcs, 0, max, 0, ra, 0, 0 };
@@ -162,8 +164,11 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 	uintptr_t pc = ra;
 	int n = 0, j = 0, mn = m->n;
 	m->n = 0;
-	if (!cfa)
+	__atomic_add_fetch(&n_walks, 1, __ATOMIC_RELAXED);
+	if (!cfa) {
+		__atomic_add_fetch(&n_full[3], 1, __ATOMIC_RELAXED);
 		return unwind_full(ra, pcs, max);
+	}
 	while (n < max) {
 		int32_t off;
 		pcs[n] = pc;
@@ -194,8 +199,10 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 			/* One observation is enough: a return address's frame size
 			 * only varies in functions that alloca, and a second unwind
 			 * that disagrees marks it as varying. */
-			if (st != OFF_TRUSTED && st != OFF_SEEN)
+			if (st != OFF_TRUSTED && st != OFF_SEEN) {
+				__atomic_add_fetch(&n_full[st == OFF_VARIES], 1, __ATOMIC_RELAXED);
 				return unwind_full(ra, pcs, max);
+			}
 			off = e->off;
 		}
 		m->cfa[n] = cfa, m->pc[n] = pc, m->off[n] = off;
@@ -203,6 +210,7 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 		cfa += (uintptr_t)off;
 		if (cfa > stack_hi || cfa < 8) {
 			m->n = 0;
+			__atomic_add_fetch(&n_full[2], 1, __ATOMIC_RELAXED);
 			return unwind_full(ra, pcs, max);
 		}
 		pc = *(const uintptr_t *)(cfa - 8);
@@ -792,7 +800,9 @@ void memlens__profile_write(int reason)
 		memlens__warn("profile: writing %s failed", path);
 		ML_SYS(SYS_unlink, tmp, 0, 0, 0, 0, 0);
 	} else if (memlens__opt.verbose)
-		memlens__diag("profile: wrote %s", path);
+		memlens__diag("profile: wrote %s (%llu stacks walked; full unwinds: %llu new return addresses, %llu varying frame sizes, %llu out of bounds, %llu without a CFA)",
+		              path, (unsigned long long)n_walks, (unsigned long long)n_full[0], (unsigned long long)n_full[1],
+		              (unsigned long long)n_full[2], (unsigned long long)n_full[3]);
 	memlens__spin_unlock(&write_lock);
 }
 
