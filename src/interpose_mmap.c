@@ -104,15 +104,9 @@ __attribute__((visibility("default"))) void *mmap(void *addr, size_t len, int pr
 	return p;
 }
 
-__attribute__((visibility("default"))) void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	int b = memlens__regions_begin();
-	void *p = do_mmap(addr, len, prot, flags, fd, off);
-	if (b && p != MAP_FAILED)
-		record_map(p, len, prot, flags, fd, off, memlens__site(__builtin_return_address(0)));
-	memlens__regions_end(b);
-	return p;
-}
+/* The same function under its LFS name (off_t is 64 bits here). */
+__attribute__((visibility("default"), alias("mmap"))) void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+                                                                   off_t off);
 
 __attribute__((visibility("default"))) int munmap(void *addr, size_t len)
 {

@@ -26,6 +26,7 @@
 #include "thread.h"
 #include "regions.h"
 #include "prim.h"
+#include "frames.h"
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,53 +58,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- learnt frame sizes ------------------------------------------------ */
-
-enum { OFF_NONE, OFF_SEEN, OFF_TRUSTED, OFF_VARIES, OFF_LAST };
-struct off { uintptr_t pc; int32_t off; int32_t state; };
-#define NOFF (1u << 16)
-static struct off *offs;
-
-static struct off *off_slot(uintptr_t pc, int create)
-{
-	unsigned h = (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 48) & (NOFF - 1);
-	for (unsigned i = 0; i < 32; i++, h = (h + 1) & (NOFF - 1)) {
-		uintptr_t k = __atomic_load_n(&offs[h].pc, __ATOMIC_ACQUIRE);
-		if (k == pc)
-			return &offs[h];
-		if (!k) {
-			if (!create)
-				return NULL;
-			if (__atomic_compare_exchange_n(&offs[h].pc, &k, pc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) || k == pc)
-				return &offs[h];
-		}
-	}
-	return NULL;
-}
-
-static void learn(uintptr_t pc, intptr_t off, int last)
-{
-	struct off *e = off_slot(pc, 1);
-	if (!e)
-		return;
-	int st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
-	if (last) {
-		if (st == OFF_NONE)
-			__atomic_store_n(&e->state, OFF_LAST, __ATOMIC_RELEASE);
-		return;
-	}
-	if (off <= 0 || off > (1 << 20)) {
-		__atomic_store_n(&e->state, OFF_VARIES, __ATOMIC_RELEASE);
-		return;
-	}
-	if (st == OFF_NONE) {
-		e->off = (int32_t)off;
-		__atomic_store_n(&e->state, OFF_SEEN, __ATOMIC_RELEASE);
-	} else if (st == OFF_SEEN)
-		__atomic_store_n(&e->state, e->off == off ? OFF_TRUSTED : OFF_VARIES, __ATOMIC_RELEASE);
-	else if (st == OFF_TRUSTED && e->off != off)
-		__atomic_store_n(&e->state, OFF_VARIES, __ATOMIC_RELEASE);
-}
+/* ---- stack walks ---------------------------------------------------------- */
 
 /* libgcc gives, at frame k, the return address ip_k into function F_k and
  * G_k = the CFA of F_k's callee; F_k's frame size at ip_k is G_(k+1) - G_k. */
@@ -120,12 +75,12 @@ static _Unwind_Reason_Code full_cb(struct _Unwind_Context *ctx, void *arg)
 	}
 	if (!ip) { /* past the outermost frame (_start's CFI ends the stack) */
 		if (w->prev_ip)
-			learn(w->prev_ip, 0, 1);
+			memlens__frame_last(w->prev_ip);
 		w->prev_ip = 0;
 		return _URC_END_OF_STACK;
 	}
 	if (w->prev_ip)
-		learn(w->prev_ip, (intptr_t)(g - w->prev_g), 0);
+		memlens__frame_learn(w->prev_ip, (intptr_t)(g - w->prev_g));
 	if (w->n >= w->max) {
 		w->prev_ip = 0;
 		return _URC_END_OF_STACK;
@@ -147,7 +102,7 @@ static int unwind_full(uintptr_t ra, uintptr_t *pcs, int max)
 		return 1;
 	}
 	if (w.prev_ip)
-		learn(w.prev_ip, 0, 1); /* the outermost frame */
+		memlens__frame_last(w.prev_ip); /* the outermost frame */
 	return w.n;
 }
 
@@ -189,9 +144,9 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 				continue;
 			}
 		} else {
-			struct off *e = off_slot(pc, 0);
-			int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : OFF_NONE;
-			if (st == OFF_LAST) {
+			struct ml_frame *e = memlens__frame(pc, 0);
+			int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : ML_FRAME_NONE;
+			if (st == ML_FRAME_LAST) {
 				m->cfa[n] = cfa, m->pc[n] = pc, m->off[n] = 0;
 				m->n = n + 1;
 				return n + 1;
@@ -199,8 +154,8 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 			/* One observation is enough: a return address's frame size
 			 * only varies in functions that alloca, and a second unwind
 			 * that disagrees marks it as varying. */
-			if (st != OFF_TRUSTED && st != OFF_SEEN) {
-				__atomic_add_fetch(&n_full[st == OFF_VARIES], 1, __ATOMIC_RELAXED);
+			if (st != ML_FRAME_TRUSTED && st != ML_FRAME_SEEN) {
+				__atomic_add_fetch(&n_full[st == ML_FRAME_VARIES], 1, __ATOMIC_RELAXED);
 				return unwind_full(ra, pcs, max);
 			}
 			off = e->off;
@@ -886,12 +841,11 @@ void memlens__profile_init(void)
 		else
 			max_depth = (int)d;
 	}
-	offs = memlens__map(NOFF * sizeof *offs, 1);
 	nodes = memlens__map((size_t)MAX_NODES * sizeof *nodes, 1);
 	buckets = memlens__map((size_t)NBUCKETS * sizeof *buckets, 1);
 	stats = memlens__map((size_t)MAX_STATS * sizeof *stats, 1);
 	stats_of = memlens__map((size_t)MAX_NODES * sizeof *stats_of, 1);
-	if (!offs || !nodes || !buckets || !stats || !stats_of) {
+	if (!nodes || !buckets || !stats || !stats_of) {
 		memlens__warn("profile: out of memory for the profiler's tables; not profiling");
 		return;
 	}

@@ -10,6 +10,7 @@
  *    pc = *(CFA - 8), a few loads per frame instead of a full unwind. */
 #include "internal.h"
 #include "thread.h"
+#include "frames.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
@@ -125,46 +126,6 @@ static int skip_frame(uintptr_t ip)
 
 int memlens__site_skips(uintptr_t ip) { return skip_frame(ip); }
 
-/* ---- learned frame offsets: pc -> CFA(frame) - CFA(callee) ---- */
-
-enum { OFF_NONE, OFF_SEEN, OFF_TRUSTED, OFF_VARIES };
-struct cfa_off { uintptr_t pc; int32_t off; int32_t state; };
-#define NOFF 4096
-static struct cfa_off offs[NOFF];
-
-static struct cfa_off *off_slot(uintptr_t pc, int create)
-{
-	unsigned h = (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 52) & (NOFF - 1);
-	for (unsigned i = 0; i < 16; i++, h = (h + 1) & (NOFF - 1)) {
-		uintptr_t k = __atomic_load_n(&offs[h].pc, __ATOMIC_ACQUIRE);
-		if (k == pc)
-			return &offs[h];
-		if (!k) {
-			if (!create)
-				return NULL;
-			if (__atomic_compare_exchange_n(&offs[h].pc, &k, pc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) || k == pc)
-				return &offs[h];
-		}
-	}
-	return NULL;
-}
-
-static void learn(uintptr_t pc, intptr_t off)
-{
-	struct cfa_off *e = off_slot(pc, 1);
-	int st;
-	if (!e || off <= 0 || off > 65536)
-		return;
-	st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
-	if (st == OFF_NONE) {
-		e->off = (int32_t)off;
-		__atomic_store_n(&e->state, OFF_SEEN, __ATOMIC_RELEASE);
-	} else if (st == OFF_SEEN)
-		__atomic_store_n(&e->state, e->off == off ? OFF_TRUSTED : OFF_VARIES, __ATOMIC_RELEASE);
-	else if (st == OFF_TRUSTED && e->off != off)
-		__atomic_store_n(&e->state, OFF_VARIES, __ATOMIC_RELEASE);
-}
-
 /* At frame k (return address ip_k into function F_k), libgcc's
  * _Unwind_GetCFA gives G_k, the CFA of F_k's callee (F_k's stack pointer at
  * the call); F_k's own CFA is G_(k+1).  So the offset for ip_k is
@@ -178,7 +139,7 @@ static _Unwind_Reason_Code walk_cb(struct _Unwind_Context *ctx, void *arg)
 	if (++w->depth > 48 || !ip)
 		return _URC_END_OF_STACK;
 	if (w->prev_ip && !(w->prev_ip - self_lo < self_hi - self_lo))
-		learn(w->prev_ip, (intptr_t)(g - w->prev_g));
+		memlens__frame_learn(w->prev_ip, (intptr_t)(g - w->prev_g));
 	if (skip_frame(ip)) {
 		w->prev_ip = ip;
 		w->prev_g = g;
@@ -204,11 +165,11 @@ const void *memlens__site_slow(const void *ra, uintptr_t cfa)
 	if (!cfa)
 		return site_unwind(ra);
 	for (int depth = 0; depth < 32; depth++) {
-		struct cfa_off *e;
+		struct ml_frame *e;
 		if (!skip_frame(pc))
 			return (const void *)pc;
-		e = off_slot(pc, 0);
-		if (!e || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != OFF_TRUSTED)
+		e = memlens__frame(pc, 0);
+		if (!e || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != ML_FRAME_TRUSTED)
 			return site_unwind(ra);
 		cfa += (uintptr_t)e->off;
 		if (cfa > top)

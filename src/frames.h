@@ -1,0 +1,27 @@
+/* frames.h: frame sizes learnt per return address, shared by the site
+ * walk (site.c) and the profiler's stack walk (profile.c).  For a return
+ * address pc into function F, the size is F's CFA minus its callee's CFA at
+ * that call: fixed unless F allocates on the stack (alloca, VLAs).  libgcc's
+ * unwinder (which reads .eh_frame) teaches it; a walk then needs a probe and
+ * a load per frame. */
+#ifndef MEMLENS_FRAMES_H
+#define MEMLENS_FRAMES_H
+#include <stdint.h>
+
+enum {
+	ML_FRAME_NONE,    /* not seen */
+	ML_FRAME_SEEN,    /* seen once */
+	ML_FRAME_TRUSTED, /* seen twice, the same size */
+	ML_FRAME_VARIES,  /* seen with different sizes: always unwind */
+	ML_FRAME_LAST,    /* the outermost frame (the unwinder ended there) */
+};
+struct ml_frame { uintptr_t pc; int32_t off; int32_t state; };
+
+/* The entry for pc (created when asked), or NULL (table crowded there).
+ * Lock-free. */
+struct ml_frame *memlens__frame(uintptr_t pc, int create);
+/* One observation of pc's frame size. */
+void memlens__frame_learn(uintptr_t pc, intptr_t off);
+/* pc is where an unwind ended. */
+void memlens__frame_last(uintptr_t pc);
+#endif
