@@ -294,6 +294,10 @@ struct prof_thread {
 	uintptr_t pcs[256];
 	uint32_t nodes[256];     /* nodes[k]: the node of pcs[k..n-1] */
 	struct walk_memo memo;
+	/* Recently used trie edges (parent, pc) -> node: stacks that vary do so
+	 * among the same few frames, and the shared table's buckets miss the
+	 * cache.  Nodes are never removed, so an entry never goes stale. */
+	struct { uintptr_t pc; uint32_t parent, node; } edges[1024];
 };
 static __thread struct prof_thread *pt_tls __attribute__((tls_model("initial-exec")));
 
@@ -429,7 +433,16 @@ static const void *record(struct prof_thread *t, void *p, size_t n, const void *
 				t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
 			}
 		for (int k = depth - 1 - same; k >= 0; k--) {
-			node = child(node, pcs[k]);
+			unsigned e = (unsigned)(((pcs[k] >> 2) ^ (node * 0x9e3779b1u)) & 1023);
+			if (t->edges[e].pc == pcs[k] && t->edges[e].parent == node && t->edges[e].node)
+				node = t->edges[e].node;
+			else {
+				uint32_t c = child(node, pcs[k]);
+				t->edges[e].pc = pcs[k];
+				t->edges[e].parent = node;
+				t->edges[e].node = c;
+				node = c;
+			}
 			t->pcs[k] = pcs[k];
 			t->nodes[k] = node;
 		}
