@@ -344,18 +344,24 @@ static double weight_of(size_t n)
  * it skips the accounting rather than wait for itself. */
 static int stat_lock;
 static __thread int stat_held __attribute__((tls_model("initial-exec")));
+static __thread int stat_plain __attribute__((tls_model("initial-exec")));
 static int stat_lock_take(void)
 {
 	if (stat_held)
 		return 0;
-	memlens__spin_lock(&stat_lock);
 	stat_held = 1;
+	/* One thread (glibc's own test, which its malloc trusts too): no
+	 * other thread can take the lock until one is created. */
+	if ((stat_plain = *memlens__single_threaded) != 0)
+		return 1;
+	memlens__spin_lock(&stat_lock);
 	return 1;
 }
 static void stat_lock_drop(void)
 {
+	if (!stat_plain)
+		memlens__spin_unlock(&stat_lock);
 	stat_held = 0;
-	memlens__spin_unlock(&stat_lock);
 }
 
 const void *memlens__site_of(const void *site)
