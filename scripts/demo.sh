@@ -63,3 +63,36 @@ echo "== 2. An unmodified python3 under memlens run --stats (PYTHONMALLOC=malloc
 script='import json; d = {str(i): [i] * (i % 5) for i in range(20000)}; print(len(json.dumps(d)), "bytes of JSON")'
 echo "\$ memlens run --stats -- python3 -c '$script'"
 PYTHONMALLOC=malloc "$BUILD/bin/memlens" run --stats -- python3 -c "$script"
+
+echo
+echo "== 3. The liballocs demo program, unchanged (allocator and size of a function, a heap"
+echo "      chunk, a local variable and argv; types come with the DWARF work)"
+cat > "$tmp/liballocs_demo.c" <<'EOF2'
+#include <allocs.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+  void *p = malloc(42 * sizeof(int));
+  void *ptrs[] = { main, p, &p, argv, NULL };
+  for (void **x = &ptrs[0]; *x; ++x)
+  {
+    printf("At %p is a %s-allocated object of size %u, type %s\n",
+      *x,
+      alloc_get_allocator(*x)->name,
+      (unsigned) alloc_get_size(*x),
+      UNIQTYPE_NAME(alloc_get_type(*x))
+    );
+  }
+  return 0;
+}
+EOF2
+echo "\$ cc -O0 -o liballocs_demo liballocs_demo.c $flags && ./liballocs_demo"
+# shellcheck disable=SC2086
+cc -O0 -g -o "$tmp/liballocs_demo" "$tmp/liballocs_demo.c" $flags
+"$tmp/liballocs_demo"
+
+echo
+echo "== 4. A heap profile of an unmodified python3, read back"
+echo "\$ memlens run --profile -o py.prof -- python3 -c '$script' && memlens report py.prof"
+PYTHONMALLOC=malloc MEMLENS_QUIET_PROFILE=1 "$BUILD/bin/memlens" run --profile -o "$tmp/py.prof" -- python3 -c "$script" > /dev/null
+"$BUILD/bin/memlens" report "$tmp/py.prof" --top 2 | head -n 30
