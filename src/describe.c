@@ -64,6 +64,16 @@ static const char *rwx(int prot, char *b)
 	return b;
 }
 
+/* " made at SITE symbol+0x.. (object) by thread N" */
+static void made_at(struct mlbuf *b, const struct alloc_info *ai)
+{
+	memlens__bfmt(b, " made at %p ", ai->site);
+	if (!memlens__symbolize(ai->site, b))
+		memlens__bputs(b, "(unknown)");
+	if (ai->tid)
+		memlens__bfmt(b, " by thread %d", (int)ai->tid);
+}
+
 /* "is the start of" / "is N bytes into" */
 static void where(struct mlbuf *b, const void *p, const struct ml_level *l)
 {
@@ -122,12 +132,9 @@ static void describe_level(struct mlbuf *b, const void *p, const struct ml_level
 		memlens__bfmt(b, "a %zu-byte allocation of custom allocator \"%s\"", in->info.size, a);
 		if (n >= 2)
 			memlens__bfmt(b, " (inside a %s %s)", l[n - 2].info.allocator->name, l[n - 2].what);
-		if (in->info.site) {
-			memlens__bfmt(b, " made at %p ", in->info.site);
-			if (!memlens__symbolize(in->info.site, b))
-				memlens__bputs(b, "(unknown)");
-		}
-		if (in->info.tid)
+		if (in->info.site)
+			made_at(b, &in->info);
+		else if (in->info.tid)
 			memlens__bfmt(b, " by thread %d", (int)in->info.tid);
 		return;
 	}
@@ -180,13 +187,9 @@ static void describe_level(struct mlbuf *b, const void *p, const struct ml_level
 		if (*path)
 			memlens__bfmt(b, " of %s", path);
 	}
-	if (in->info.site) {
-		memlens__bfmt(b, " made at %p ", in->info.site);
-		if (!memlens__symbolize(in->info.site, b))
-			memlens__bputs(b, "(unknown)");
-		if (in->info.tid)
-			memlens__bfmt(b, " by thread %d", (int)in->info.tid);
-	} else if (in->region_flags & ML_RF_MALLOC)
+	if (in->info.site)
+		made_at(b, &in->info);
+	else if (in->region_flags & ML_RF_MALLOC)
 		memlens__bputs(b, ", made by malloc for one chunk");
 	else if (in->region_flags & ML_RF_LEARNT)
 		memlens__bputs(b, ", made by the C library or the loader");
