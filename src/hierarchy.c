@@ -253,6 +253,9 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 			l->what = "custom";
 		}
 	}
+	/* A mapping memlens only learnt, answered alone: is it still there? */
+	if (n == 1 && have_region && r.kind == ML_RK_MMAP && !memlens__region_still_mapped(&r, p))
+		return 0;
 	for (int i = 0; i < n; i++)
 		out[i].info.level = i;
 	return n;
@@ -283,6 +286,8 @@ int memlens__innermost_info(const void *ptr, const struct ml_region *reg, struct
 			return 0;
 		}
 	} else if (r.kind == ML_RK_MMAP) {
+		if (!memlens__region_still_mapped(&r, p))
+			return -1;
 		memset(out, 0, sizeof *out);
 		out->base = (void *)r.start;
 		out->size = out->usable_size = r.end - r.start;
@@ -318,6 +323,8 @@ const struct allocator *memlens__innermost_bounds(const void *ptr, void **base, 
 	} else if (r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) {
 		if (r.kind == ML_RK_BRK)
 			memlens__region_brk_refresh(&r);
+		else if (!memlens__region_still_mapped(&r, p))
+			return NULL;
 		*base = (void *)r.start;
 		*size = r.end - r.start;
 		return r.kind == ML_RK_MMAP ? &memlens__mmap_allocator.pub : &memlens__brk_allocator.pub;

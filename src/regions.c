@@ -611,6 +611,24 @@ void memlens__region_brk_refresh(struct ml_region *r)
 	memlens__region_find(r->start, r);
 }
 
+int memlens__region_still_mapped(const struct ml_region *r, uintptr_t a)
+{
+	unsigned char vec;
+	if (!(r->flags & (ML_RF_LEARNT | ML_RF_MALLOC)))
+		return 1;
+	if (ML_SYS(SYS_mincore, a & ~(PAGE - 1), PAGE, &vec, 0, 0, 0) != -ENOMEM)
+		return 1;
+	/* Unmapped behind memlens's back (glibc trims its arenas itself). */
+	if (!lock_depth && memlens__spin_trylock(&lock)) {
+		lock_depth = 1;
+		if (memlens__region_unchanged(r, a))
+			carve(r->start, r->end);
+		lock_depth = 0;
+		memlens__spin_unlock(&lock);
+	}
+	return 0;
+}
+
 int memlens__region_find_fresh(uintptr_t a, struct ml_region *out)
 {
 	if (memlens__region_find(a, out))

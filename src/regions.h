@@ -49,6 +49,10 @@ int memlens__region_find_fresh(uintptr_t a, struct ml_region *out);
 /* *r is the brk region: brings its end up to the current break (glibc's
  * malloc moves it without a call memlens sees) and copies it again. */
 void memlens__region_brk_refresh(struct ml_region *r);
+/* For a region memlens learnt rather than saw made (ML_RF_LEARNT or
+ * ML_RF_MALLOC): is a's page still mapped?  If not, the region is dropped
+ * and 0 returned.  Other regions: 1 at once. */
+int memlens__region_still_mapped(const struct ml_region *r, uintptr_t a);
 /* Is the region record that *r was copied from still the same? */
 int memlens__region_unchanged(const struct ml_region *r, uintptr_t a);
 
