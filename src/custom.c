@@ -39,15 +39,6 @@ static struct ml_custom *custom_of(const struct allocator *a)
 	return NULL;
 }
 
-int memlens__is_custom(const struct allocator *a)
-{
-	int n = __atomic_load_n(&n_made, __ATOMIC_ACQUIRE);
-	for (int i = 0; a && i < n; i++)
-		if (&customs[i]->pub == a)
-			return 1;
-	return 0;
-}
-
 ML_API_EXPORT struct allocator *memlens_allocator_create(const char *name)
 {
 	struct ml_custom *c = NULL;

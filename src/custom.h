@@ -9,8 +9,6 @@ extern int memlens__custom_count; /* live custom allocators */
 /* The live custom allocations containing p, outermost (largest) first, at
  * most max; the number found.  Lock-free. */
 int memlens__custom_find(uintptr_t p, struct alloc_info *out, int max);
-/* Is a one of the custom allocators (live or destroyed)? */
-int memlens__is_custom(const struct allocator *a);
 /* One line per custom allocator ever used, for memlens_print_stats. */
 void memlens__custom_print(struct mlbuf *b);
 #endif

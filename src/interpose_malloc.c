@@ -245,7 +245,7 @@ static inline void account_free(struct mlthread *t, struct ml_chunk *c, const vo
 {
 	struct ml_freed *f;
 	if (ML_UNLIKELY(memlens__site_is_node(c->site))) { /* recorded by the profiler */
-		memlens__profile_free(c->site, (void *)c->base, c->size, c->seq, c->tid);
+		memlens__profile_free(c->site, c->size, c->seq, c->tid);
 		c->site = memlens__site_of(c->site);
 	}
 	if (!c->usable)
@@ -494,7 +494,7 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		p = real_alloc(k, a, b);
 		if (p) /* the profiler records the chunk's stack node in place of its site */
 			track_new(p, request_of(k, a, b),
-			          ML_UNLIKELY(memlens__profiling) ? memlens__profile_alloc(p, request_of(k, a, b), site, ra, cfa) : site);
+			          ML_UNLIKELY(memlens__profiling) ? memlens__profile_alloc(request_of(k, a, b), site, ra, cfa) : site);
 		leave(tl);
 		if (p && ML_UNLIKELY(memlens__observing))
 			memlens__notify_alloc(&memlens__malloc_allocator.pub, p, request_of(k, a, b), site);
@@ -521,7 +521,7 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 		const void *site = memlens__site_at(ra, cfa);
 		/* The profiler's sample countdown (parked far away when off). */
 		if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) < 0))
-			site = memlens__profile_sampled(p, n, site, ra, cfa);
+			site = memlens__profile_sampled(n, site, ra, cfa);
 		track_new(p, n, site);
 	}
 	leave(tl);
@@ -549,7 +549,7 @@ ML_BODY int posix_memalign_body(void **out, size_t align, size_t n, const void *
 	if (ret == 0) {
 		const void *site = memlens__site_at(ra, cfa);
 		if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) < 0))
-			site = memlens__profile_sampled(*out, n, site, ra, cfa);
+			site = memlens__profile_sampled(n, site, ra, cfa);
 		track_new(*out, n, site);
 	}
 	leave(tl);
@@ -721,9 +721,9 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 		memlens__index_cover_drop((uintptr_t)p, old.size);
 	/* The profiler: the old block is gone, the new one has this stack. */
 	if (ML_UNLIKELY(memlens__site_is_node(old.site)))
-		memlens__profile_free(old.site, p, old.size, old.seq, old.tid);
+		memlens__profile_free(old.site, old.size, old.seq, old.tid);
 	if (ML_UNLIKELY(memlens__profiling))
-		site = memlens__profile_alloc(q, n, site, ra, cfa);
+		site = memlens__profile_alloc(n, site, ra, cfa);
 	if (index_new(t, q, n, site, &c, q == p ? ML_IX_KEEP_COVER : 0) < 0) { /* q is live but unknown */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
 		return q;
@@ -819,7 +819,7 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	else if ((q = memlens__real.realloc(NULL, n))) {
 		const void *site = memlens__site_at(ra, cfa);
 		if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) < 0))
-			site = memlens__profile_sampled(q, n, site, ra, cfa);
+			site = memlens__profile_sampled(n, site, ra, cfa);
 		track_new(q, n, site);
 	}
 	leave(tl);

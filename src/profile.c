@@ -91,7 +91,9 @@ static _Unwind_Reason_Code full_cb(struct _Unwind_Context *ctx, void *arg)
 	return _URC_NO_REASON;
 }
 
-static uint64_t n_walks, n_full[4]; /* full unwinds: new pc, varying, out of bounds, no CFA */
+/* Full unwinds (diagnostics for MEMLENS_VERBOSE): new pc, varying, out of
+ * bounds, no CFA.  Rare events: the walks themselves are not counted. */
+static uint64_t n_full[4];
 
 static int unwind_full(uintptr_t ra, uintptr_t *pcs, int max)
 {
@@ -119,7 +121,6 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 	uintptr_t pc = ra;
 	int n = 0, j = 0, mn = m->n;
 	m->n = 0;
-	__atomic_add_fetch(&n_walks, 1, __ATOMIC_RELAXED);
 	if (!cfa) {
 		__atomic_add_fetch(&n_full[3], 1, __ATOMIC_RELAXED);
 		return unwind_full(ra, pcs, max);
@@ -377,12 +378,12 @@ const void *memlens__site_of(const void *site)
 	return i ? (const void *)nodes[i].pc : NULL;
 }
 
-static const void *record(struct prof_thread *t, void *p, size_t n, const void *site, const void *ra, uintptr_t cfa);
+static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa);
 
 /* Sampling: the thread's countdown (in its TLS, where the hooks' fast path
  * decrements it) went below zero: draw the next interval and record this
  * one.  Not sampling: the countdown is parked far away. */
-const void *memlens__profile_sampled(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa)
+const void *memlens__profile_sampled(size_t n, const void *site, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	struct prof_thread *t;
@@ -398,23 +399,23 @@ const void *memlens__profile_sampled(void *p, size_t n, const void *site, const 
 	do
 		tl->sample_left += next_interval(t);
 	while (tl->sample_left < 0);
-	return record(t, p, n, site, ra, cfa);
+	return record(t, n, site, ra, cfa);
 }
 
-const void *memlens__profile_alloc(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa)
+const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, uintptr_t cfa)
 {
 	struct prof_thread *t;
 	if (sample_bytes) {
 		if ((memlens__tls.sample_left -= (int64_t)n) >= 0)
 			return site;
-		return memlens__profile_sampled(p, n, site, ra, cfa);
+		return memlens__profile_sampled(n, site, ra, cfa);
 	}
 	if (!(t = prof_thread()))
 		return site;
-	return record(t, p, n, site, ra, cfa);
+	return record(t, n, site, ra, cfa);
 }
 
-static const void *record(struct prof_thread *t, void *p, size_t n, const void *site, const void *ra, uintptr_t cfa)
+static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa)
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t pcs[256];
@@ -492,15 +493,13 @@ static const void *record(struct prof_thread *t, void *p, size_t n, const void *
 	stat_lock_drop();
 	if (total >= tl_next)
 		timeline_point(total);
-	(void)p;
 	return (const void *)(ML_PROF_SITE_TAG | node);
 }
 
-void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t seq, pid_t tid)
+void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid)
 {
 	uint32_t node = (uint32_t)((uintptr_t)site_field & 0xffffffffu);
 	struct pstats *s = node < MAX_NODES ? stats_for(node) : NULL;
-	struct prof_thread *t = prof_thread();
 	if (!s)
 		return;
 	double w = weight_of(n);
@@ -512,8 +511,6 @@ void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t s
 	 * nothing since (its next sequence number follows this block's). */
 	struct mlthread *self = memlens__tls.self;
 	int temp = self && self->tid == tid && __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED) == seq + 1;
-	(void)p;
-	(void)t;
 	if (!stat_lock_take())
 		return;
 	save_for_peak(s);
@@ -775,7 +772,7 @@ void memlens__profile_write(int reason)
 		ML_SYS(SYS_unlink, tmp, 0, 0, 0, 0, 0);
 	} else if (memlens__opt.verbose)
 		memlens__diag("profile: wrote %s (%llu stacks walked; full unwinds: %llu new return addresses, %llu varying frame sizes, %llu out of bounds, %llu without a CFA)",
-		              path, (unsigned long long)n_walks, (unsigned long long)n_full[0], (unsigned long long)n_full[1],
+		              path, (unsigned long long)g.samples, (unsigned long long)n_full[0], (unsigned long long)n_full[1],
 		              (unsigned long long)n_full[2], (unsigned long long)n_full[3]);
 	memlens__spin_unlock(&write_lock);
 }

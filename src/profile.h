@@ -21,14 +21,14 @@ const void *memlens__site_of(const void *site);
 
 /* Start-up: reads MEMLENS_PROFILE, MEMLENS_SAMPLE, MEMLENS_PROFILE_DEPTH. */
 void memlens__profile_init(void);
-/* An allocation of n bytes at p is being made from the hook whose return
+/* An allocation of n bytes is being made from the hook whose return
  * address is ra and CFA cfa: returns the site field to record (a tagged
  * node), or site unchanged when this allocation is not recorded (sampling). */
-const void *memlens__profile_alloc(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa);
+const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, uintptr_t cfa);
 /* The hooks' fast path: this thread's sampling countdown went below zero. */
-const void *memlens__profile_sampled(void *p, size_t n, const void *site, const void *ra, uintptr_t cfa);
+const void *memlens__profile_sampled(size_t n, const void *site, const void *ra, uintptr_t cfa);
 /* A chunk whose record carried a tagged node is freed (or realloc'd away). */
-void memlens__profile_free(const void *site_field, void *p, size_t n, uint64_t seq, pid_t tid);
+void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid);
 /* "MEMLENS_PROFILE=" and the file the next image (after an exec) writes:
  * FILE.exec1, or FILE.execN+1 after FILE.execN. */
 void memlens__profile_next_name(char *buf, size_t len);

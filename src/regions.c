@@ -36,7 +36,6 @@ static struct ml_region *recs;  /* MAX_REGIONS, id 0 unused */
 static uint32_t *order;         /* ids by start address (writers only) */
 static uint32_t n_order, next_id = 1, *free_ids, n_free;
 static uintptr_t *free_l2, *free_l3; /* recycled nodes, linked through entry 0 */
-uint32_t memlens__regions_count;
 
 static int lock;
 static __thread int lock_depth __attribute__((tls_model("initial-exec")));
@@ -238,14 +237,12 @@ static void order_insert(uint32_t id)
 	memmove(&order[pos + 1], &order[pos], (n_order - pos) * sizeof *order);
 	order[pos] = id;
 	n_order++;
-	memlens__regions_count = n_order;
 }
 
 static void order_delete(uint32_t pos)
 {
 	memmove(&order[pos], &order[pos + 1], (n_order - pos - 1) * sizeof *order);
 	n_order--;
-	memlens__regions_count = n_order;
 }
 
 static uint32_t insert_record(const struct ml_region *src)
@@ -435,16 +432,6 @@ void memlens__region_remove_stack(uintptr_t lo, pid_t tid)
 		}
 	}
 	memlens__regions_end(b);
-}
-
-size_t memlens__regions_snapshot(struct ml_region *buf, size_t max)
-{
-	int b = memlens__regions_begin();
-	size_t n = 0;
-	for (uint32_t i = 0; recs && i < n_order && n < max; i++)
-		buf[n++] = recs[order[i]];
-	memlens__regions_end(b);
-	return n;
 }
 
 /* ---- learning from /proc/self/maps --------------------------------------- */

@@ -83,9 +83,6 @@ void memlens__region_remove_stack(uintptr_t lo, pid_t tid);
 
 /* Start-up: ELF objects, the main stack and everything in /proc/self/maps. */
 void memlens__regions_init(void);
-/* Every region, in address order, copied into buf (at most max); the number
- * copied.  For reports: the records are copies, taken under the lock. */
-size_t memlens__regions_snapshot(struct ml_region *buf, size_t max);
 
 /* Calls fn for each line of /proc/self/maps, read with raw system calls into
  * a stack buffer (no allocation; safe in a signal handler).  A line too long
@@ -97,6 +94,4 @@ void memlens__read_maps(void (*fn)(const struct ml_maps_line *, void *), void *c
 void memlens__regions_prefork(void);
 void memlens__regions_postfork(int child);
 
-/* The pages of any region that a writer changes (for tests' white-box use). */
-extern uint32_t memlens__regions_count;
 #endif
