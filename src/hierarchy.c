@@ -285,14 +285,16 @@ int memlens__innermost_info(const void *ptr, const struct ml_region *reg, struct
 			out->level = 2 + memlens__symtab_section(t, p, &sec); /* object, segment[, section] */
 			return 0;
 		}
-	} else if (r.kind == ML_RK_MMAP) {
-		if (!memlens__region_still_mapped(&r, p))
+	} else if (r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) {
+		if (r.kind == ML_RK_BRK)
+			memlens__region_brk_refresh(&r);
+		else if (!memlens__region_still_mapped(&r, p))
 			return -1;
 		memset(out, 0, sizeof *out);
 		out->base = (void *)r.start;
 		out->size = out->usable_size = r.end - r.start;
-		out->allocator = &memlens__mmap_allocator.pub;
-		out->site = r.site;
+		out->allocator = r.kind == ML_RK_MMAP ? &memlens__mmap_allocator.pub : &memlens__brk_allocator.pub;
+		out->site = r.kind == ML_RK_MMAP ? r.site : NULL;
 		out->tid = r.tid;
 		return 0;
 	}
@@ -302,36 +304,14 @@ int memlens__innermost_info(const void *ptr, const struct ml_region *reg, struct
 	return 0;
 }
 
-/* The innermost non-chunk allocation's bounds, without building levels: the
- * common cases (a symbol, a mapping) directly, the rest through levels. */
-const struct allocator *memlens__innermost_bounds(const void *ptr, void **base, size_t *size)
+/* The innermost allocation's bounds when the chunk index has none. */
+const struct allocator *memlens__innermost_bounds(const void *p, void **base, size_t *size)
 {
-	uintptr_t p = (uintptr_t)ptr;
 	struct ml_region r;
-	struct ml_level l[ML_MAX_LEVELS];
-	int n;
-	if (!memlens__region_find_fresh(p, &r))
+	struct alloc_info ai;
+	if (!memlens__region_find_fresh((uintptr_t)p, &r) || memlens__innermost_info(p, &r, &ai) < 0)
 		return NULL;
-	if (r.kind == ML_RK_OBJECT) {
-		struct ml_symtab *t = memlens__object_symtab(r.obj);
-		struct ml_sym sym;
-		if (t && memlens__symtab_find(t, p, &sym)) {
-			*base = (void *)sym.base;
-			*size = sym.size;
-			return &memlens__static_allocator.pub;
-		}
-	} else if (r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) {
-		if (r.kind == ML_RK_BRK)
-			memlens__region_brk_refresh(&r);
-		else if (!memlens__region_still_mapped(&r, p))
-			return NULL;
-		*base = (void *)r.start;
-		*size = r.end - r.start;
-		return r.kind == ML_RK_MMAP ? &memlens__mmap_allocator.pub : &memlens__brk_allocator.pub;
-	}
-	if (!(n = memlens__levels(ptr, l, 1)))
-		return NULL;
-	*base = l[n - 1].info.base;
-	*size = l[n - 1].info.size;
-	return l[n - 1].info.allocator;
+	*base = ai.base;
+	*size = ai.size;
+	return ai.allocator;
 }

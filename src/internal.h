@@ -126,5 +126,13 @@ extern const volatile char *memlens__single_threaded;
 extern int memlens__index_incomplete;
 extern uint64_t memlens__untracked_global;
 
+/* The hooks' one test for anything unusual besides their guard
+ * (interpose_malloc.c): non-zero sends every call to the slow path. */
+extern int memlens__hook_gate;
+#define ML_GATE_UNRESOLVED 1 /* the real functions are not known yet */
+#define ML_GATE_OBSERVED 2   /* observers exist (observe.c) */
+#define ML_GATE_SAMPLED 4    /* MEMLENS_AUTO_WRAPPERS samples allocations */
+#define ML_GATE_PROFILE 8    /* the profiler records every allocation */
+
 #define ML_API_EXPORT __attribute__((visibility("default")))
 #endif

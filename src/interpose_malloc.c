@@ -50,10 +50,9 @@ const volatile char *memlens__single_threaded = &always_multi;
 int memlens__index_incomplete;
 uint64_t memlens__untracked_global;
 static int resolve_state; /* 0: not yet, 1: resolving, 2: ready */
-/* The hooks' one test for anything unusual besides their guard: bit 0
- * until the real functions are known, ML_GATE_OBSERVED while observers
- * exist (observe.c), so observing costs the fast path nothing. */
-int memlens__hook_gate = 1;
+/* See internal.h: observers, sampling and profiling cost the fast path
+ * nothing, they share the test it makes anyway. */
+int memlens__hook_gate = ML_GATE_UNRESOLVED;
 
 #ifdef ML_SAN_BUILD
 /* Built with a sanitizer (make asan-check): the sanitizer runtime allocates
@@ -142,7 +141,7 @@ ML_NO_SANITIZE int memlens__resolve(void)
 		}
 		memlens__real = r;
 		__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
-		__atomic_and_fetch(&memlens__hook_gate, ~1, __ATOMIC_RELEASE);
+		__atomic_and_fetch(&memlens__hook_gate, ~ML_GATE_UNRESOLVED, __ATOMIC_RELEASE);
 		return 0;
 	}
 	while (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != 2)

@@ -7,11 +7,6 @@
 #include "memlens.h"
 
 extern int memlens__observing; /* number of installed observers */
-/* The hooks' gate (interpose_malloc.c): non-zero sends them to their slow
- * path, which reports events. */
-extern int memlens__hook_gate;
-#define ML_GATE_OBSERVED 2
-#define ML_GATE_SAMPLED 4 /* MEMLENS_AUTO_WRAPPERS */
 
 /* Report an event to every observer, on this thread.  No-ops inside a
  * callback (what a callback allocates is not reported again) and while this

@@ -10,7 +10,6 @@
 #include <sys/types.h>
 
 extern int memlens__profiling;
-#define ML_GATE_PROFILE 8
 
 /* A record's site field holds ML_PROF_SITE_TAG | node for a recorded chunk. */
 #define ML_PROF_SITE_TAG (1ULL << 63)
