@@ -304,14 +304,39 @@ int memlens__innermost_info(const void *ptr, const struct ml_region *reg, struct
 	return 0;
 }
 
-/* The innermost allocation's bounds when the chunk index has none. */
-const struct allocator *memlens__innermost_bounds(const void *p, void **base, size_t *size)
+/* The innermost non-chunk allocation's bounds, without building levels: the
+ * common cases (a symbol, a mapping) directly, the rest through levels.
+ * (It repeats innermost_info's cases on purpose: built on it, with an
+ * alloc_info filled and a section searched, a static query took 50 ns, not
+ * 25.) */
+const struct allocator *memlens__innermost_bounds(const void *ptr, void **base, size_t *size)
 {
+	uintptr_t p = (uintptr_t)ptr;
 	struct ml_region r;
-	struct alloc_info ai;
-	if (!memlens__region_find_fresh((uintptr_t)p, &r) || memlens__innermost_info(p, &r, &ai) < 0)
+	struct ml_level l[ML_MAX_LEVELS];
+	int n;
+	if (!memlens__region_find_fresh(p, &r))
 		return NULL;
-	*base = ai.base;
-	*size = ai.size;
-	return ai.allocator;
+	if (r.kind == ML_RK_OBJECT) {
+		struct ml_symtab *t = memlens__object_symtab(r.obj);
+		struct ml_sym sym;
+		if (t && memlens__symtab_find(t, p, &sym)) {
+			*base = (void *)sym.base;
+			*size = sym.size;
+			return &memlens__static_allocator.pub;
+		}
+	} else if (r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) {
+		if (r.kind == ML_RK_BRK)
+			memlens__region_brk_refresh(&r);
+		else if (!memlens__region_still_mapped(&r, p))
+			return NULL;
+		*base = (void *)r.start;
+		*size = r.end - r.start;
+		return r.kind == ML_RK_MMAP ? &memlens__mmap_allocator.pub : &memlens__brk_allocator.pub;
+	}
+	if (!(n = memlens__levels(ptr, l, 1)))
+		return NULL;
+	*base = l[n - 1].info.base;
+	*size = l[n - 1].info.size;
+	return l[n - 1].info.allocator;
 }
