@@ -309,6 +309,30 @@ static void carve(uintptr_t lo, uintptr_t hi)
 	}
 }
 
+/* Region id grows up to end (the brk heap): what was there gives way. */
+static void grow_to(uint32_t id, uintptr_t end)
+{
+	struct ml_region *r = &recs[id];
+	uintptr_t from = r->end;
+	if (end <= from)
+		return;
+	carve(from, end);
+	rec_begin(r);
+	r->end = end;
+	rec_end(r);
+	radix_set(from, end, id);
+}
+
+/* The brk region holding a, or the last one starting below it; 0 if none. */
+static uint32_t brk_near(uintptr_t a)
+{
+	uint32_t pos = order_search(a);
+	for (uint32_t i = pos ? pos - 1 : 0; i < n_order && i <= pos; i++)
+		if (recs[order[i]].kind == ML_RK_BRK && recs[order[i]].start <= a)
+			return order[i];
+	return 0;
+}
+
 void memlens__region_add_locked(const struct ml_region *r)
 {
 	if (!init_tables() || r->end <= r->start)
@@ -365,23 +389,17 @@ void memlens__region_move_locked(uintptr_t old, size_t old_len, uintptr_t new_, 
 
 void memlens__region_brk_locked(uintptr_t old, uintptr_t cur)
 {
-	uint32_t pos;
 	if (!init_tables())
 		return;
 	old = PAGE_UP(old);
 	cur = PAGE_UP(cur);
 	/* The brk region ends at or below the old break. */
-	pos = order_search(old ? old - 1 : 0);
-	if (pos < n_order && recs[order[pos]].kind == ML_RK_BRK && recs[order[pos]].start < old) {
-		struct ml_region *r = &recs[order[pos]];
-		if (cur > r->end) {
-			uintptr_t from = r->end;
-			carve(from, cur);
-			rec_begin(r);
-			r->end = cur;
-			rec_end(r);
-			radix_set(from, cur, order[pos]);
-		} else if (cur < r->end) {
+	uint32_t id = old ? brk_near(old - 1) : 0;
+	if (id) {
+		struct ml_region *r = &recs[id];
+		if (cur > r->end)
+			grow_to(id, cur);
+		else if (cur < r->end) {
 			if (cur <= r->start)
 				carve(r->start, r->end);
 			else
@@ -504,17 +522,9 @@ static void learn_line(const struct ml_maps_line *l, void *arg)
 		return;
 	if (!strcmp(l->path, "[heap]")) {
 		/* The brk heap: one region from its start to the current end. */
-		uint32_t pos = order_search(l->lo);
-		if (pos < n_order && recs[order[pos]].kind == ML_RK_BRK && recs[order[pos]].start <= l->lo) {
-			struct ml_region *r = &recs[order[pos]];
-			if (r->end < l->hi) {
-				uintptr_t old = r->end;
-				carve(old, l->hi);
-				rec_begin(r);
-				r->end = l->hi;
-				rec_end(r);
-				radix_set(old, l->hi, order[pos]);
-			}
+		uint32_t id = brk_near(l->lo);
+		if (id) {
+			grow_to(id, l->hi);
 			return;
 		}
 		struct ml_region r = { .kind = ML_RK_BRK, .prot = (uint8_t)l->prot, .start = l->lo, .end = l->hi };
@@ -566,24 +576,14 @@ static void learn_line(const struct ml_maps_line *l, void *arg)
  * internal sbrk): ask the kernel. */
 static int grow_brk(uintptr_t a)
 {
-	uint32_t pos = order_search(a);
-	uintptr_t cur;
-	for (uint32_t i = pos ? pos - 1 : 0; i < n_order && i <= pos; i++) {
-		struct ml_region *r = &recs[order[i]];
-		if (r->kind != ML_RK_BRK || a < r->start)
-			continue;
-		cur = PAGE_UP(ML_SYS(SYS_brk, 0, 0, 0, 0, 0, 0));
-		if (a >= cur || cur <= r->end)
-			return 0;
-		uintptr_t old = r->end;
-		carve(old, cur);
-		rec_begin(r);
-		r->end = cur;
-		rec_end(r);
-		radix_set(old, cur, order[i]);
-		return 1;
-	}
-	return 0;
+	uint32_t id = brk_near(a);
+	if (!id)
+		return 0;
+	uintptr_t cur = PAGE_UP(ML_SYS(SYS_brk, 0, 0, 0, 0, 0, 0));
+	if (a >= cur || cur <= recs[id].end)
+		return 0;
+	grow_to(id, cur);
+	return 1;
 }
 
 void memlens__region_brk_refresh(struct ml_region *r)
