@@ -22,13 +22,12 @@
  * knows (every symbol, exported or not); else what the loader says. */
 int memlens__symbolize(const void *addr, struct mlbuf *b)
 {
-	struct ml_region r;
-	if (memlens__region_find_fresh((uintptr_t)addr, &r) && r.kind == ML_RK_OBJECT) {
-		struct ml_symtab *t = memlens__object_symtab(r.obj);
-		struct ml_sym sym;
-		if (t && memlens__symtab_find(t, (uintptr_t)addr, &sym))
-			memlens__bfmt(b, "%s+0x%lx ", sym.name, (unsigned long)((uintptr_t)addr - sym.base));
-		memlens__bfmt(b, "(%s)", r.obj->path);
+	struct ml_sym sym;
+	struct ml_object *o;
+	if (memlens__object_symbol((uintptr_t)addr, 1, &sym, &o))
+		memlens__bfmt(b, "%s+0x%lx ", sym.name, (unsigned long)((uintptr_t)addr - sym.base));
+	if (o) {
+		memlens__bfmt(b, "(%s)", o->path);
 		return 1;
 	}
 	Dl_info di;

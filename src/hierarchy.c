@@ -136,14 +136,11 @@ static __attribute__((noinline)) int find_frame(uintptr_t p, struct frame_walk *
 /* The function containing code address ip: its name and object. */
 static const char *function_at(uintptr_t ip, const struct ml_object **obj)
 {
-	struct ml_region r;
 	struct ml_sym s;
-	*obj = NULL;
-	if (!memlens__region_find(ip, &r) || r.kind != ML_RK_OBJECT)
-		return NULL;
-	*obj = r.obj;
-	struct ml_symtab *t = memlens__object_symtab(r.obj);
-	return t && memlens__symtab_find(t, ip, &s) ? s.name : NULL;
+	struct ml_object *o;
+	int found = memlens__object_symbol(ip, 0, &s, &o);
+	*obj = o;
+	return found ? s.name : NULL;
 }
 
 /* ---- ELF objects ----------------------------------------------------------- */

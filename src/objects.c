@@ -45,6 +45,19 @@ struct ml_symtab *memlens__object_symtab(struct ml_object *o)
 	return o->symtab;
 }
 
+int memlens__object_symbol(uintptr_t a, int fresh, struct ml_sym *sym, struct ml_object **obj)
+{
+	struct ml_region r;
+	struct ml_symtab *t;
+	if (obj)
+		*obj = NULL;
+	if (!(fresh ? memlens__region_find_fresh(a, &r) : memlens__region_find(a, &r)) || r.kind != ML_RK_OBJECT)
+		return 0;
+	if (obj)
+		*obj = r.obj;
+	return (t = memlens__object_symtab(r.obj)) && memlens__symtab_find(t, a, sym);
+}
+
 struct sync { int seen[MAX_OBJECTS]; unsigned long long adds, subs; };
 
 static int same(const struct ml_object *o, const struct dl_phdr_info *info)

@@ -27,6 +27,11 @@ void memlens__objects_sync_locked(void);
 /* o's symbol table, read on first use; NULL when unavailable (or being read
  * by another thread right now). */
 struct ml_symtab *memlens__object_symtab(struct ml_object *o);
+/* The ELF object holding code or data address a (*obj, NULL if none; obj
+ * may be NULL) and its symbol containing a: 1 and *sym filled, else 0.
+ * fresh: look for objects loaded since (see memlens__region_find_fresh). */
+struct ml_sym;
+int memlens__object_symbol(uintptr_t a, int fresh, struct ml_sym *sym, struct ml_object **obj);
 /* The last component of o's path. */
 const char *memlens__object_basename(const struct ml_object *o);
 #endif

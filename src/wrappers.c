@@ -228,12 +228,10 @@ static _Unwind_Reason_Code two_cb(struct _Unwind_Context *ctx, void *arg)
 void memlens__wrappers_sample(const void *ra)
 {
 	uintptr_t pc = (uintptr_t)ra;
-	struct ml_region r;
 	struct ml_sym s;
-	if (memlens__is_wrapper(pc) || !memlens__region_find(pc, &r) || r.kind != ML_RK_OBJECT)
-		return;
-	struct ml_symtab *t = memlens__object_symtab(r.obj);
-	if (!t || !memlens__symtab_find(t, pc - 1, &s) || !s.is_func || s.size > MAX_WRAPPER_BYTES)
+	struct ml_object *o;
+	if (memlens__is_wrapper(pc) || !memlens__object_symbol(pc - 1, 0, &s, &o) || !s.is_func ||
+	    s.size > MAX_WRAPPER_BYTES)
 		return;
 	/* F's caller: unwind from here to the hook's return address, one more. */
 	struct two tw = { { pc, 0, 0 }, 0 };
@@ -269,5 +267,5 @@ void memlens__wrappers_sample(const void *ra)
 	memlens__spin_unlock(&cand_lock);
 	if (report && add_range(s.base, s.base + s.size))
 		memlens__diag("detected allocation wrapper %s (%lu bytes at %p in %s), called from %d sites: its callers are the allocation sites from now on",
-		              s.name, (unsigned long)s.size, (void *)s.base, memlens__object_basename(r.obj), MIN_CALLERS);
+		              s.name, (unsigned long)s.size, (void *)s.base, memlens__object_basename(o), MIN_CALLERS);
 }
