@@ -67,28 +67,11 @@ PYTHONMALLOC=malloc "$BUILD/bin/memlens" run --stats -- python3 -c "$script"
 echo
 echo "== 3. The liballocs demo program, unchanged (allocator and size of a function, a heap"
 echo "      chunk, a local variable and argv; types come with the DWARF work)"
-cat > "$tmp/liballocs_demo.c" <<'EOF2'
-#include <allocs.h>
-#include <stdio.h>
-int main(int argc, char **argv)
-{
-  void *p = malloc(42 * sizeof(int));
-  void *ptrs[] = { main, p, &p, argv, NULL };
-  for (void **x = &ptrs[0]; *x; ++x)
-  {
-    printf("At %p is a %s-allocated object of size %u, type %s\n",
-      *x,
-      alloc_get_allocator(*x)->name,
-      (unsigned) alloc_get_size(*x),
-      UNIQTYPE_NAME(alloc_get_type(*x))
-    );
-  }
-  return 0;
-}
-EOF2
-echo "\$ cc -O0 -o liballocs_demo liballocs_demo.c $flags && ./liballocs_demo"
+demo_src=$(dirname "$0")/../tests/preload/demo_liballocs.c # the seed's program, byte for byte
+cat "$demo_src"
+echo "\$ cc -O0 -o liballocs_demo demo_liballocs.c $flags && ./liballocs_demo"
 # shellcheck disable=SC2086
-cc -O0 -g -o "$tmp/liballocs_demo" "$tmp/liballocs_demo.c" $flags
+cc -O0 -g -o "$tmp/liballocs_demo" "$demo_src" $flags
 "$tmp/liballocs_demo"
 
 echo

@@ -30,6 +30,20 @@ need_lib() {
 	[ -x "$MEMLENS" ] || fail "$MEMLENS missing (make failed?)"
 }
 
+# linked_prog_env: for a .sh unit test that builds a program linked with
+# -lmemlens: $cc, and under MEMLENS_TEST_ASAN the sanitizer flags ($san)
+# and environment ($envv: ASan options, and memlens preloaded so that its
+# malloc comes before ASan's).
+linked_prog_env() {
+	cc=${CC:-gcc}
+	san=
+	envv=()
+	if [ "$MEMLENS_TEST_ASAN" != 0 ]; then
+		san="-fsanitize=address,undefined"
+		envv=(ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1 LD_PRELOAD="$LIB")
+	fi
+}
+
 # run OUTPREFIX CMD...: runs CMD; stdout -> OUTPREFIX.out, stderr ->
 # OUTPREFIX.err, exit status -> $rc (and OUTPREFIX.rc).
 run() {

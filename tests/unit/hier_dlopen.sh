@@ -10,13 +10,7 @@
 # TIMEOUT: 120
 . "$ROOT/tests/lib.sh"
 need_lib
-cc=${CC:-gcc}
-san=
-envv=()
-if [ "$MEMLENS_TEST_ASAN" != 0 ]; then
-	san="-fsanitize=address,undefined"
-	envv=(ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1 LD_PRELOAD="$LIB")
-fi
+linked_prog_env
 
 # Two libraries of the same layout, with symbols of different sizes.
 cat > liba.c <<'C'
