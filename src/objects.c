@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <elf.h>
 
 #define MAX_OBJECTS 4096
 static struct ml_object *objs[MAX_OBJECTS];
@@ -58,7 +59,38 @@ int memlens__object_symbol(uintptr_t a, int fresh, struct ml_sym *sym, struct ml
 	return (t = memlens__object_symtab(r.obj)) && memlens__symtab_find(t, a, sym);
 }
 
+void memlens__objects_foreach(void (*fn)(const struct ml_object *, void *), void *ctx)
+{
+	int b = memlens__regions_begin();
+	if (b)
+		memlens__objects_sync_locked();
+	for (int i = 0; i < n_objs; i++)
+		fn(objs[i], ctx);
+	memlens__regions_end(b);
+}
+
 struct sync { int seen[MAX_OBJECTS]; unsigned long long adds, subs; };
+
+/* The object's NT_GNU_BUILD_ID note, from its loaded image. */
+static int build_id_of(struct dl_phdr_info *info, const uint8_t **id)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof *nh, *desc = name + ((nh->n_namesz + 3) & ~3u);
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) && nh->n_descsz <= 64) {
+				*id = (const uint8_t *)desc;
+				return (int)nh->n_descsz;
+			}
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	return 0;
+}
 
 static int same(const struct ml_object *o, const struct dl_phdr_info *info)
 {
@@ -114,6 +146,9 @@ static int sync_one(struct dl_phdr_info *info, size_t size, void *arg)
 		memlens__arena_free(o, sizeof *o);
 		return 0;
 	}
+	const uint8_t *id = NULL;
+	o->build_id_len = build_id_of(info, &id);
+	memcpy(o->build_id, id, (size_t)o->build_id_len);
 	struct ml_region r = { .kind = ML_RK_OBJECT, .prot = PROT_READ, .start = o->lo, .end = o->hi, .obj = o };
 	memlens__region_add_locked(&r);
 	s->seen[n_objs] = 1;

@@ -16,6 +16,8 @@ struct ml_object {
 	struct { uintptr_t lo, hi; int prot; } seg[ML_OBJ_SEGS]; /* PT_LOAD, unaligned */
 	int is_vdso, is_main;
 	int sym_state;           /* 0 unread, 1 being read, 2 ready, 3 unavailable */
+	int build_id_len;        /* 0 when the object has no NT_GNU_BUILD_ID note */
+	uint8_t build_id[64];
 	struct ml_symtab *symtab;
 	char path[1024];
 };
@@ -27,6 +29,9 @@ void memlens__objects_sync_locked(void);
 /* o's symbol table, read on first use; NULL when unavailable (or being read
  * by another thread right now). */
 struct ml_symtab *memlens__object_symtab(struct ml_object *o);
+/* Calls fn for each object loaded now (brought up to date first, unless
+ * this thread is inside a regions update: a signal handler). */
+void memlens__objects_foreach(void (*fn)(const struct ml_object *, void *), void *ctx);
 /* The ELF object holding code or data address a (*obj, NULL if none; obj
  * may be NULL) and its symbol containing a: 1 and *sym filled, else 0.
  * fresh: look for objects loaded since (see memlens__region_find_fresh). */

@@ -27,6 +27,7 @@
 #include "regions.h"
 #include "prim.h"
 #include "frames.h"
+#include "objects.h"
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -564,70 +565,27 @@ static void section(struct out *o, uint32_t tag, uint32_t count, uint64_t bytes)
 	u64(o, bytes);
 }
 
-/* Modules: the loader's list, each with its build-id from its notes. */
+/* Modules: the objects memlens knows (objects.c), with their build-ids. */
 struct mods { struct out *o; int pass; uint32_t count; uint64_t bytes; };
 
-static int build_id_of(struct dl_phdr_info *info, const uint8_t **id)
-{
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_NOTE)
-			continue;
-		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-			const char *name = p + sizeof *nh, *desc = name + ((nh->n_namesz + 3) & ~3u);
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) && nh->n_descsz <= 64) {
-				*id = (const uint8_t *)desc;
-				return (int)nh->n_descsz;
-			}
-			p = desc + ((nh->n_descsz + 3) & ~3u);
-		}
-	}
-	return 0;
-}
-
-static int mod_cb(struct dl_phdr_info *info, size_t size, void *arg)
+static void mod_cb(const struct ml_object *ob, void *arg)
 {
 	struct mods *m = arg;
-	(void)size;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
-			uintptr_t a = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-			if (a < lo)
-				lo = a;
-			if (a + info->dlpi_phdr[i].p_memsz > hi)
-				hi = a + info->dlpi_phdr[i].p_memsz;
-		}
-	if (hi <= lo)
-		return 0;
-	char exe[4096];
-	const char *path = info->dlpi_name;
-	if (!path || !*path) {
-		memlens__exe_path(exe, sizeof exe);
-		path = exe;
-		if (lo == getauxval(AT_SYSINFO_EHDR))
-			path = "[vdso]";
-	}
-	const uint8_t *id = NULL;
-	int idn = build_id_of(info, &id);
-	size_t pl = strlen(path);
+	size_t pl = strlen(ob->path);
 	if (pl > 65535)
 		pl = 65535;
 	if (m->pass == 0) {
 		m->count++;
-		m->bytes += 8 * 3 + 2 + pl + 1 + (size_t)idn;
-		return 0;
+		m->bytes += 8 * 3 + 2 + pl + 1 + (size_t)ob->build_id_len;
+		return;
 	}
-	u64(m->o, lo);
-	u64(m->o, hi);
-	u64(m->o, info->dlpi_addr);
+	u64(m->o, ob->lo);
+	u64(m->o, ob->hi);
+	u64(m->o, ob->bias);
 	u16(m->o, (uint16_t)pl);
-	put(m->o, path, pl);
-	u8(m->o, (uint8_t)idn);
-	put(m->o, id, (size_t)idn);
-	return 0;
+	put(m->o, ob->path, pl);
+	u8(m->o, (uint8_t)ob->build_id_len);
+	put(m->o, ob->build_id, (size_t)ob->build_id_len);
 }
 
 static int write_lock;
@@ -702,10 +660,10 @@ void memlens__profile_write(int reason)
 	put(&o, exe, el);
 
 	struct mods m = { &o, 0, 0, 0 };
-	dl_iterate_phdr(mod_cb, &m);
+	memlens__objects_foreach(mod_cb, &m);
 	section(&o, ML_PROF_TAG_MODS, m.count, m.bytes);
 	m.pass = 1;
-	dl_iterate_phdr(mod_cb, &m);
+	memlens__objects_foreach(mod_cb, &m);
 
 	uint32_t nn = __atomic_load_n(&n_nodes, __ATOMIC_ACQUIRE);
 	section(&o, ML_PROF_TAG_NODE, nn - 1, (uint64_t)(nn - 1) * 12);
