@@ -14,8 +14,21 @@ RT_SRCS = src/prim.c src/diag.c src/options.c src/arena.c src/thread.c \
           src/chunkindex.c src/bootstrap.c src/site.c src/frames.c src/interpose_malloc.c \
           src/interpose_exit.c src/stats.c src/query.c src/describe.c src/elfsym.c src/allocators/malloc.c src/init.c \
           src/regions.c src/objects.c src/hierarchy.c src/interpose_mmap.c src/print_maps.c \
-          src/custom.c src/observe.c src/wrappers.c src/profile.c src/interpose_exec.c
+          src/custom.c src/observe.c src/wrappers.c src/profile.c src/interpose_exec.c \
+          src/uniqtype.c src/types_query.c src/walk.c
 RT_OBJS = $(RT_SRCS:%.c=$(BUILD)/obj/%.o)
+
+# The types module: DWARF -> uniqtypes with libdw, dlopen'ed by the runtime
+# on the first type query (src/types/types_module.h).
+TYPES_SRCS = $(wildcard src/types/*.c)
+TYPES_OBJS = $(TYPES_SRCS:%.c=$(BUILD)/obj/%.o)
+TYPES_LIB = $(BUILD)/lib/libmemlens-types.so
+TYPES_LDLIBS = -ldw -lelf -lpthread
+
+# memlens-cc: libclang analysis of allocation sites, then the real compiler.
+LLVM_DIR ?= /usr/lib/llvm-14
+CC_TOOL = $(BUILD)/bin/memlens-cc
+CC_TOOL_SRCS = $(wildcard src/cc/*.c)
 
 LIB = $(BUILD)/lib/libmemlens.so
 CLI = $(BUILD)/bin/memlens
@@ -23,7 +36,7 @@ VERSION = 0.1.0
 
 .PHONY: all deps check demo install bench soak clean help asan-check
 HDRS = $(BUILD)/include/memlens.h $(BUILD)/include/allocs.h
-all: $(LIB) $(CLI) $(BUILD)/lib/pkgconfig/memlens.pc $(HDRS)
+all: $(LIB) $(TYPES_LIB) $(CLI) $(CC_TOOL) $(BUILD)/lib/pkgconfig/memlens.pc $(HDRS)
 
 # The build tree mirrors the install layout, so its memlens.pc works too.
 $(BUILD)/include/%.h: include/%.h
@@ -39,7 +52,7 @@ help:
 	@echo "make bench      run the benchmarks (ratios against plain runs)"
 	@echo "make asan-check unit tests with memlens built under ASan/UBSan"
 
-$(BUILD)/obj/%.o: %.c $(wildcard src/*.h include/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard src/*.h src/types/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -c $< -o $@
 
@@ -47,12 +60,22 @@ $(LIB): $(RT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libmemlens.so -Wl,-z,nodelete -o $@ $(RT_OBJS) $(RT_LDLIBS) $(SAN)
 
-# The CLI: run, and report (reads profiles; libdw symbolizes, zlib gzips pprof).
-CLI_SRCS = src/cli/memlens.c src/cli/report.c src/cli/report_formats.c
-CLI_LDLIBS = -ldw -lelf -lz -ldl
-$(CLI): $(CLI_SRCS) $(wildcard src/cli/*.h) src/profile_format.h
+$(TYPES_LIB): $(TYPES_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -DMEMLENS_VERSION_STR='"$(VERSION)"' -o $@ $(CLI_SRCS) $(CLI_LDLIBS)
+	$(CC) -shared -Wl,-soname,libmemlens-types.so -o $@ $(TYPES_OBJS) $(TYPES_LDLIBS) $(SAN)
+
+# The CLI: run, report (reads profiles; libdw symbolizes, zlib gzips pprof),
+# types and sites (the types module's files, linked in).
+CLI_SRCS = src/cli/memlens.c src/cli/report.c src/cli/report_formats.c src/cli/types.c src/cli/sites.c
+CLI_LDLIBS = -ldw -lelf -lz -ldl -lpthread
+$(CLI): $(CLI_SRCS) $(TYPES_SRCS) $(wildcard src/cli/*.h src/types/*.h) src/profile_format.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Isrc/types -DMEMLENS_VERSION_STR='"$(VERSION)"' -o $@ $(CLI_SRCS) $(TYPES_SRCS) $(CLI_LDLIBS)
+
+$(CC_TOOL): $(CC_TOOL_SRCS) $(wildcard src/cc/*.h src/types/*.h) src/types/sites_table.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Isrc/types -I$(LLVM_DIR)/include -o $@ $(CC_TOOL_SRCS) src/types/sites_table.c \
+		-L$(LLVM_DIR)/lib -lclang -lelf
 
 $(BUILD)/lib/pkgconfig/memlens.pc: memlens.pc.in
 	@mkdir -p $(dir $@)
@@ -84,7 +107,9 @@ bench: all
 install: all
 	install -d $(PREFIX)/bin $(PREFIX)/lib/pkgconfig $(PREFIX)/include
 	install -m 755 $(CLI) $(PREFIX)/bin/memlens
+	install -m 755 $(CC_TOOL) $(PREFIX)/bin/memlens-cc
 	install -m 755 $(LIB) $(PREFIX)/lib/libmemlens.so
+	install -m 755 $(TYPES_LIB) $(PREFIX)/lib/libmemlens-types.so
 	install -m 644 include/memlens.h include/allocs.h $(PREFIX)/include/
 	sed -e 's|@VERSION@|$(VERSION)|' memlens.pc.in > $(PREFIX)/lib/pkgconfig/memlens.pc
 

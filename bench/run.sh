@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/run.sh: the memlens benchmark suite (run by `make bench`).
 #
-#   BUILD=build bench/run.sh [pair|query|mmap|larson|real|profile|all]
+#   BUILD=build bench/run.sh [pair|query|mmap|larson|real|profile|types|all]
 #
 # Every figure is a ratio or a difference against a plain run measured in
 # this same invocation: plain and tracked runs alternate (plain, tracked,
@@ -20,8 +20,8 @@ CC=${CC:-gcc}
 TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds, per single run
 
 case "$ONLY" in
-pair|query|mmap|larson|real|profile|all) ;;
-*) echo "usage: bench/run.sh [pair|query|mmap|larson|real|profile|all]" >&2; exit 2 ;;
+pair|query|mmap|larson|real|profile|types|all) ;;
+*) echo "usage: bench/run.sh [pair|query|mmap|larson|real|profile|types|all]" >&2; exit 2 ;;
 esac
 case "$RUNS" in
 ''|*[!0-9]*|0) echo "bench: BENCH_RUNS='$RUNS' is not a positive integer; using 5" >&2; RUNS=5 ;;
@@ -41,6 +41,7 @@ SNAP=$OUT/snap
 rm -rf "$SNAP"
 mkdir -p "$SNAP/lib" "$SNAP/bin"
 [ -f "$BUILD_LIB" ] && cp -p "$BUILD_LIB" "$SNAP/lib/libmemlens.so"
+[ -f "$BUILD_ABS/lib/libmemlens-types.so" ] && cp -p "$BUILD_ABS/lib/libmemlens-types.so" "$SNAP/lib/"
 [ -x "$BUILD_ABS/bin/memlens" ] && cp -p "$BUILD_ABS/bin/memlens" "$SNAP/bin/memlens"
 LIB=$SNAP/lib/libmemlens.so
 CLI=$SNAP/bin/memlens
@@ -958,6 +959,70 @@ machine() {
 	echo "machine: $(nproc) cores, $cpu (family $fam model $mod$virt), kernel $(uname -r), $(ldd --version 2>&1 | head -n 1 | sed 's/^ldd //')"
 }
 
+# ---- 7. types ---------------------------------------------------------------
+# Type queries (bench_types.c, built with memlens-cc and linked), the first
+# type query in python3 (preloaded; ctypes asks for a libc function's type,
+# read from libc6-dbg's detached DWARF), and memlens-cc's build time against
+# cc's (bench/cc_overhead.sh).
+
+bench_types() {
+	local mlcc=$BUILD_ABS/bin/memlens-cc r f=$D/types.linked
+	have_lib || { skip "types" "$FAIL"; return; }
+	[ -x "$mlcc" ] || { skip "types" "$mlcc does not exist (run make)"; return; }
+	if ! "$mlcc" "${CFLAGS[@]}" -o "$OUT/bench_types" bench/bench_types.c -L"$SNAP/lib" -Wl,-rpath,"$SNAP/lib" \
+		-lmemlens -ldl > "$D/cc.bench_types.log" 2>&1; then
+		skip "types" "memlens-cc bench/bench_types.c failed: $(grep -m1 -i error "$D/cc.bench_types.log")"
+		return
+	fi
+	: > "$f"
+	for ((r = 1; r <= RUNS; r++)); do
+		log "types: run $r/$RUNS"
+		run1 types linked "$OUT/bench_types" || { skip "types" "$FAIL"; return; }
+	done
+	[ "$(med "$f" typed)" = 1 ] || note "types: WRONG ANSWERS: bench_types's heap chunks did not have their types"
+	row "type query, heap chunk (warm)" "$(med "$f" read_ns)" "$(med "$f" heap_type_ns)" ns abs 50
+	row "type query, heap: alloc_get_info alone" "$(med "$f" read_ns)" "$(med "$f" heap_info_ns)" ns none 0
+	row "type query, static variable (warm)" "$(med "$f" read_ns)" "$(med "$f" static_type_ns)" ns none 0
+	rowraw "first type query, small program (ms)" - "$(med "$f" first_static_ms)" - - - -
+	rowraw "first heap type query, small program (ms)" - "$(med "$f" first_heap_ms)" - - - -
+	rowraw "first type query on libc (libc6-dbg DWARF) (ms)" - "$(med "$f" first_libc_ms)" - - - -
+	note "types: first_*: one cold query each in a fresh process (module load + DWARF read); read = one random 8-byte read, same loop"
+	# python3: the first type query, on libc's printf.
+	local py=$D/types.py
+	: > "$py"
+	for ((r = 1; r <= RUNS; r++)); do
+		run1 types py env "LD_PRELOAD=$LIB" python3 -c '
+import ctypes, time
+c = ctypes.CDLL(None)
+f = c.alloc_get_type; f.restype = ctypes.c_void_p; f.argtypes = [ctypes.c_void_p]
+n = c.memlens_uniqtype_name; n.restype = ctypes.c_char_p; n.argtypes = [ctypes.c_void_p]
+a = ctypes.cast(c.printf, ctypes.c_void_p).value
+t = time.perf_counter(); ty = f(a); d = (time.perf_counter() - t) * 1000
+print("py_first_libc_ms %.3f" % d)
+t = time.perf_counter(); f(a); print("py_second_libc_us %.3f" % ((time.perf_counter() - t) * 1e6))
+print("py_typed %d" % (1 if ty and n(ty).startswith(b"__FUN_FROM_") else 0))' || break
+	done
+	if num "$(med "$py" py_first_libc_ms)"; then
+		rowraw "first type query in python3, libc function (ms)" - "$(med "$py" py_first_libc_ms)" - - - -
+		[ "$(med "$py" py_typed)" = 1 ] || note "types: python3's query on printf found no function type (libc6-dbg missing?)"
+	else
+		skip "first type query in python3" "$FAIL"
+	fi
+	# memlens-cc against cc
+	if [ -x bench/cc_overhead.sh ]; then
+		local out
+		out=$(BUILD=$BUILD_ABS RUNS=$RUNS bench/cc_overhead.sh 2> "$D/cc_overhead.err")
+		local ratio
+		ratio=$(printf '%s\n' "$out" | sed -n 's/^ratio[ :=]*\([0-9.]*\).*/\1/p' | tail -n 1)
+		if num "$ratio"; then
+			rowraw "memlens-cc build time vs cc" - - "${ratio}x" - - -
+			printf '%s\n' "$out" | grep -v '^ratio' | sed 's/^/types: cc_overhead: /' >> "$NOTES"
+		else
+			skip "memlens-cc build time vs cc" "bench/cc_overhead.sh printed no ratio: $(tail -n 2 "$D/cc_overhead.err" | tr '\n' ' ')"
+		fi
+	fi
+}
+
 # Which library was measured (md5 prefix and build time).
 lib_id() {
 	if [ -f "$1" ]; then
@@ -983,7 +1048,8 @@ mmap)   bench_mmap ;;
 larson) bench_larson ;;
 real)   bench_real ;;
 profile) bench_profile ;;
-all)    bench_pair; FAIL=; bench_query; FAIL=; bench_mmap; FAIL=; bench_larson; FAIL=; bench_real; FAIL=; bench_profile ;;
+types)  bench_types ;;
+all)    bench_pair; FAIL=; bench_query; FAIL=; bench_mmap; FAIL=; bench_larson; FAIL=; bench_real; FAIL=; bench_profile; FAIL=; bench_types ;;
 esac
 
 if [ "$(lib_id "$BUILD_LIB")" != "$LIBID0" ]; then

@@ -7,7 +7,9 @@
  * Error convention: queries on an address memlens knows nothing about return
  * NULL, 0 or -1 and never crash.  Every query is lock-free and safe to call
  * from a signal handler (a query that interrupts this thread's own index
- * update answers "unknown" rather than wait).  Nothing here allocates.
+ * update answers "unknown" rather than wait).  Nothing here allocates,
+ * except the type queries the first time they read an object's DWARF and
+ * memlens_walk_reachable (see "Types").
  *
  * Structs that memlens fills for the caller may grow in later versions: the
  * getters take the caller's sizeof and fill at most that many bytes.
@@ -54,8 +56,10 @@ struct allocator {
 	const char *name;
 };
 
-/* liballocs-compatible type handle (filled in by the types work; until then
- * every query answers NULL). */
+/* A type, read from the DWARF debugging information of the loaded objects
+ * (see "Types" below).  Each distinct type has one uniqtype for the life of
+ * the process: equal types from different objects are the same uniqtype, so
+ * types compare by pointer. */
 struct uniqtype;
 
 /* The liballocs-convention name of type t ("int$32", "__PTR_signed_char$8"),
@@ -81,7 +85,8 @@ size_t alloc_get_size(const void *p);
  * when unknown. */
 const void *alloc_get_site(const void *p);
 
-/* The type of the allocation containing p; NULL while unknown. */
+/* The type of the allocation containing p (see "Types" below); NULL when
+ * unknown. */
 const struct uniqtype *alloc_get_type(const void *p);
 
 /* Chains.  Every address lies in a chain of allocations, outermost first:
@@ -104,7 +109,7 @@ struct alloc_info {
 	uint64_t seq;                      /* unique, increasing per thread, and
 	                                      ordered across threads to within a
 	                                      batch of 4096 allocations */
-	const struct uniqtype *type;       /* NULL while unknown */
+	const struct uniqtype *type;       /* when already known: see "Types" */
 	int level;                         /* 0 = outermost level of the chain */
 };
 /* Fields by allocator: tid is the thread that allocated (malloc, mmap) or
@@ -137,6 +142,123 @@ int alloc_describe(const void *p, char *buf, size_t len);
  * allocator, and how many chunks (malloc) or symbols (static) lie in it and
  * their bytes.  Uses stdio on out; not for signal handlers. */
 void memlens_print_maps(FILE *out);
+
+/* ---- Types -------------------------------------------------------------
+ * alloc_get_type answers:
+ *   static       the DWARF variable or function at the address (functions
+ *                have a function type); a string literal in .rodata is a
+ *                char array (__ARR<len+1>_signed_char$8)
+ *   stackframe   a struct synthesized from the function's locals and
+ *                parameters that live in the frame at its current PC, at
+ *                their offsets from the frame's base, named
+ *                <file>_<function>_vaddrs_<lo>_<hi> (lo..hi: the function's
+ *                code addresses, relative to its object)
+ *   auxv         argv and envp: __ARR<n>___PTR_signed_char$8 (n counts the
+ *                terminating NULL); auxv: an array of Elf64_auxv_t; a string
+ *                a char array
+ *   malloc       the type memlens-cc recorded for the allocation site: T,
+ *                or __ARR<n>_T when the site allocates n of T (__ARR0_T when
+ *                n is unknown at compile time); NULL for sites memlens-cc
+ *                did not see (wrappers named in MEMLENS_ALLOC_FNS count as
+ *                allocation functions)
+ *   custom       the type passed to memlens_note_alloc
+ * Types are read lazily, per object, the first time a query needs one
+ * (libdw, separate debug files included): the first type query in an
+ * object may take milliseconds, allocates, and is not for signal handlers.
+ * After that, a type query on a heap chunk from a known site costs about as
+ * much as alloc_get_info.  alloc_get_info's `type` field is filled only
+ * when the type is already known (it never reads DWARF); alloc_get_type
+ * reads it.
+ *
+ * Names (liballocs's convention): base types by their canonical C name and
+ * bit size ("int$32", "unsigned_long_int$64", "signed_char$8" for char,
+ * "_Bool$8", "double$64"); "void"; __PTR_T; __ARR<n>_T (n = 0: unknown or
+ * flexible); struct, union and enum types by tag (an anonymous one by its
+ * typedef name, else by where it is declared); functions
+ * __FUN_FROM___ARG0_T0__ARG1_T1...__FUN_TO_R (with __VA_ before __FUN_TO_
+ * when variadic).  Typedefs and qualifiers are resolved away. */
+
+enum memlens_type_kind {
+	MEMLENS_TYPE_VOID = 0,
+	MEMLENS_TYPE_BASE,     /* integer, character, boolean, floating */
+	MEMLENS_TYPE_POINTER,
+	MEMLENS_TYPE_ARRAY,
+	MEMLENS_TYPE_STRUCT,
+	MEMLENS_TYPE_UNION,
+	MEMLENS_TYPE_ENUM,
+	MEMLENS_TYPE_FUNCTION
+};
+
+/* Base type encodings (uniqtype_encoding). */
+enum memlens_type_encoding {
+	MEMLENS_ENC_NONE = 0, MEMLENS_ENC_SIGNED, MEMLENS_ENC_UNSIGNED, MEMLENS_ENC_SIGNED_CHAR,
+	MEMLENS_ENC_UNSIGNED_CHAR, MEMLENS_ENC_BOOL, MEMLENS_ENC_FLOAT, MEMLENS_ENC_COMPLEX
+};
+
+/* Writes t's C spelling into buf ("int[42]", "char **", "struct point",
+ * "int (*)(int, char **)" for a pointer to function) as snprintf does:
+ * returns the length the whole spelling needs, -1 for NULL t. */
+int uniqtype_cname(const struct uniqtype *t, char *buf, size_t len);
+
+/* t's kind (enum memlens_type_kind), or -1 for NULL. */
+int uniqtype_kind(const struct uniqtype *t);
+
+/* t's size in bytes: 0 for void, functions, incomplete structs and arrays
+ * of unknown length. */
+size_t uniqtype_size(const struct uniqtype *t);
+
+/* Base types: an enum memlens_type_encoding; MEMLENS_ENC_NONE otherwise. */
+int uniqtype_encoding(const struct uniqtype *t);
+
+/* Structs and unions: how many members (in declaration order; an anonymous
+ * struct or union member counts as one member with a NULL name).  Enums:
+ * how many enumerators.  Functions: how many declared arguments.  0
+ * otherwise. */
+unsigned uniqtype_member_count(const struct uniqtype *t);
+
+/* Member i (0 <= i < member_count) of a struct or union: its name (NULL
+ * when anonymous), byte offset and type.  NULL / 0 when out of range. */
+const char *uniqtype_member_name(const struct uniqtype *t, unsigned i);
+size_t uniqtype_member_offset(const struct uniqtype *t, unsigned i);
+const struct uniqtype *uniqtype_member_type(const struct uniqtype *t, unsigned i);
+
+/* 1 when member i is a bit-field, with *bit_offset (from the member's byte
+ * offset, counting from the least significant bit) and *bit_size filled
+ * (either pointer may be NULL); 0 otherwise. */
+int uniqtype_member_bitfield(const struct uniqtype *t, unsigned i, unsigned *bit_offset, unsigned *bit_size);
+
+/* Enumerator i of an enum: its name, with *value filled (value may be
+ * NULL); NULL when out of range. */
+const char *uniqtype_enumerator(const struct uniqtype *t, unsigned i, long long *value);
+
+/* Arrays: the element type and the element count (0 when unknown or a
+ * flexible array member). */
+const struct uniqtype *uniqtype_element_type(const struct uniqtype *t);
+size_t uniqtype_element_count(const struct uniqtype *t);
+
+/* Pointers: the type pointed to (void for void *). */
+const struct uniqtype *uniqtype_pointee(const struct uniqtype *t);
+
+/* Functions: the return type (void when none), argument i's type, and
+ * whether the function is variadic. */
+const struct uniqtype *uniqtype_return_type(const struct uniqtype *t);
+const struct uniqtype *uniqtype_arg_type(const struct uniqtype *t, unsigned i);
+int uniqtype_is_variadic(const struct uniqtype *t);
+
+/* The uniqtype of that name among those read so far, or NULL. */
+const struct uniqtype *uniqtype_by_name(const char *name);
+
+/* The type-directed walk.  Calls fn once for each allocation reachable from
+ * the allocation containing obj (that one first), following the pointers
+ * its type says it holds (struct and union members, array elements, at any
+ * depth) to the allocations they point into, and on from those.  An
+ * allocation without a type is visited but not looked into; pointers to
+ * functions are not followed; a pointer to memory memlens knows nothing of
+ * is skipped.  fn returns 0 to go on, anything else to stop.  Returns how
+ * many allocations were visited, -1 when obj is unknown.  Reads types as
+ * alloc_get_type does; other threads must not change the graph meanwhile. */
+typedef int (*memlens_reach_fn)(void *ctx, const struct alloc_info *info);
+long memlens_walk_reachable(const void *obj, memlens_reach_fn fn, void *ctx);
 
 /* ---- Statistics -------------------------------------------------------- */
 
@@ -233,8 +355,8 @@ int memlens_observer_destroy(memlens_observer *obs);
  * out of memory or 256 custom allocators exist already. */
 struct allocator *memlens_allocator_create(const char *name);
 
-/* base..base+size-1 was allocated by a.  type may be NULL; it is reserved
- * for the types work (until then alloc_get_type answers NULL).  -1 when a
+/* base..base+size-1 was allocated by a, holding a type (alloc_get_type's
+ * answer for it; may be NULL).  -1 when a
  * is not a live custom allocator, base is NULL, or the range overlaps a
  * live allocation of a (nest allocations with a second allocator). */
 int memlens_note_alloc(struct allocator *a, void *base, size_t size, const struct uniqtype *type);

@@ -2,7 +2,9 @@
  * the memlens_note_* calls), and heaptrack's annotation API on top of them.
  * Each custom allocator has its own chunk index (records of one allocator
  * never overlap; those of different allocators nest), its own counters, and
- * reports to observers like malloc does. */
+ * reports to observers like malloc does.  The types given to
+ * memlens_note_alloc are kept in a second index per allocator, made on the
+ * first typed note, whose records carry the uniqtype in their site field. */
 #include "internal.h"
 #include "custom.h"
 #include "chunkindex.h"
@@ -19,6 +21,7 @@ struct ml_custom {
 	struct allocator pub;   /* first: what the program holds */
 	char name[64];
 	struct ml_index *ix;
+	struct ml_index *types; /* base -> uniqtype (as the record's site); NULL until needed */
 	int live;
 	uint64_t n_allocs, n_frees, n_resizes, n_bad; /* atomics */
 	int64_t bytes_live, bytes_peak;
@@ -101,6 +104,37 @@ static int bad_note(struct ml_custom *c, const char *call, void *base, const voi
 	return -1;
 }
 
+/* The type noted for the allocation at base, NULL if none. */
+static const struct uniqtype *type_at(struct ml_custom *c, uintptr_t base)
+{
+	struct ml_index *tx = __atomic_load_n(&c->types, __ATOMIC_ACQUIRE);
+	struct ml_chunk tc;
+	return tx && memlens__ix_lookup(tx, base, &tc) && tc.base == base ? tc.site : NULL;
+}
+
+/* Records (or, type NULL, forgets) the type of the allocation at base. */
+static void set_type(struct ml_custom *c, uintptr_t base, const struct uniqtype *type)
+{
+	struct ml_index *tx = __atomic_load_n(&c->types, __ATOMIC_ACQUIRE);
+	struct ml_chunk tc;
+	if (!type && !tx)
+		return;
+	if (!tx) {
+		memlens__spin_lock(&custom_lock);
+		if (!c->types)
+			__atomic_store_n(&c->types, memlens__ix_new(), __ATOMIC_RELEASE);
+		tx = c->types;
+		memlens__spin_unlock(&custom_lock);
+		if (!tx)
+			return;
+	}
+	memlens__ix_remove(tx, base, &tc);
+	if (type) {
+		struct ml_chunk n = { base, 1, 1, type, 0, 0 };
+		memlens__ix_insert(tx, &n);
+	}
+}
+
 static int note_alloc(struct ml_custom *c, void *base, size_t size, const void *site)
 {
 	struct mlthread *t = memlens__self();
@@ -118,8 +152,10 @@ static int note_alloc(struct ml_custom *c, void *base, size_t size, const void *
 ML_API_EXPORT int memlens_note_alloc(struct allocator *a, void *base, size_t size, const struct uniqtype *type)
 {
 	struct ml_custom *c = custom_of(a);
-	(void)type; /* no uniqtypes exist before the types work */
-	return c ? note_alloc(c, base, size, memlens__site(__builtin_return_address(0))) : -1;
+	if (!c || note_alloc(c, base, size, memlens__site(__builtin_return_address(0))) < 0)
+		return -1;
+	set_type(c, (uintptr_t)base, type);
+	return 0;
 }
 
 static int note_free(struct ml_custom *c, void *base, const void *site)
@@ -132,6 +168,7 @@ static int note_free(struct ml_custom *c, void *base, const void *site)
 		memlens__notify_free(&c->pub, base, ch.size);
 	if (!memlens__ix_remove(c->ix, (uintptr_t)base, &ch))
 		return bad_note(c, "memlens_note_free", base, site); /* another thread freed it meanwhile */
+	set_type(c, (uintptr_t)base, NULL);
 	__atomic_add_fetch(&c->n_frees, 1, __ATOMIC_RELAXED);
 	account(c, -(int64_t)ch.size);
 	return 0;
@@ -156,6 +193,11 @@ static int note_resize(struct ml_custom *c, void *old, void *new_, size_t size, 
 	}
 	__atomic_add_fetch(&c->n_resizes, 1, __ATOMIC_RELAXED);
 	account(c, (int64_t)size - (int64_t)ch.size);
+	if (new_ != old) { /* the type moves with the allocation */
+		const struct uniqtype *ty = type_at(c, (uintptr_t)old);
+		set_type(c, (uintptr_t)old, NULL);
+		set_type(c, (uintptr_t)new_, ty);
+	}
 	if (ML_UNLIKELY(memlens__observing))
 		memlens__notify_resize(&c->pub, old, ch.size, new_, size, site);
 	return 0;
@@ -191,8 +233,10 @@ ML_API_EXPORT void memlens_allocator_destroy(struct allocator *a)
 		struct bases bs = { .n = 0 };
 		struct ml_chunk ch;
 		memlens__ix_foreach(c->ix, take_base, &bs);
-		for (unsigned i = 0; i < bs.n; i++)
+		for (unsigned i = 0; i < bs.n; i++) {
 			memlens__ix_remove(c->ix, bs.b[i], &ch);
+			set_type(c, bs.b[i], NULL);
+		}
 		if (bs.n < 256)
 			break;
 	}
@@ -215,6 +259,7 @@ int memlens__custom_find(uintptr_t p, struct alloc_info *out, int max)
 		ai->site = ch.site;
 		ai->tid = ch.tid;
 		ai->seq = ch.seq;
+		ai->type = type_at(c, ch.base);
 	}
 	/* Outermost first: the larger contains the smaller (insertion sort). */
 	for (int i = 1; i < n; i++)

@@ -97,7 +97,7 @@ static int auxv_levels(uintptr_t p, uintptr_t hi, struct ml_level *out)
 
 /* ---- stack frames --------------------------------------------------------- */
 
-struct frame_walk { uintptr_t p, prev, prev_ip, base, size, ip; int n, found; };
+struct frame_walk { uintptr_t p, prev, prev_ip, prev_rbp, base, size, ip, rbp; int n, found; };
 
 /* libgcc hands the callback each frame's context with the IP in that frame
  * and, as its CFA, the stack pointer at that IP's call (the callee's CFA).
@@ -113,6 +113,7 @@ static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *c, void *arg)
 		ip--; /* a return address: the call is just before it */
 	if (w->n++ > 0 && w->prev <= w->p && w->p < cfa) {
 		w->ip = w->prev_ip;
+		w->rbp = w->prev_rbp;
 		w->base = w->prev;
 		w->size = cfa - w->prev;
 		w->found = 1;
@@ -122,6 +123,7 @@ static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *c, void *arg)
 		return _URC_END_OF_STACK;
 	w->prev = cfa;
 	w->prev_ip = ip;
+	w->prev_rbp = _Unwind_GetGR(c, 6); /* the frame's RBP, for frame types based on it */
 	return _URC_NO_REASON;
 }
 
@@ -145,6 +147,27 @@ static const char *function_at(uintptr_t ip, const struct ml_object **obj)
 
 /* ---- ELF objects ----------------------------------------------------------- */
 
+/* A string literal in read-only data around p: the bytes from the one after
+ * the previous NUL to the next NUL (included), all text.  String literals
+ * have no symbols; the compiler packs them, each with its NUL. */
+static int string_at(uintptr_t p, const struct ml_section *sec, uintptr_t *base, size_t *size)
+{
+	const unsigned char *lo = (const unsigned char *)sec->base, *hi = lo + sec->size;
+	const unsigned char *s = (const unsigned char *)p, *e = s;
+	while (s > lo && s[-1])
+		s--;
+	while (e < hi && *e)
+		e++;
+	if (e == hi || e == s)
+		return 0; /* no NUL in the section, or p on a NUL after a NUL */
+	for (const unsigned char *c = s; c < e; c++)
+		if (*c < 0x20 && *c != '\t' && *c != '\n' && *c != '\r' && *c != 0x1b)
+			return 0; /* binary data, not text */
+	*base = (uintptr_t)s;
+	*size = (size_t)(e + 1 - s);
+	return 1;
+}
+
 static int object_levels(uintptr_t p, const struct ml_region *r, struct ml_level *out, int innermost_only)
 {
 	struct ml_object *o = r->obj;
@@ -167,6 +190,12 @@ static int object_levels(uintptr_t p, const struct ml_region *r, struct ml_level
 			if (t && memlens__symtab_section(t, p, &sec)) {
 				put(&out[n], a, sec.base, sec.size, "section", sec.name)->obj = o;
 				out[n++].prot = o->seg[seg].prot;
+				uintptr_t s0;
+				size_t len;
+				if (!have_sym && !strncmp(sec.name, ".rodata", 7) && string_at(p, &sec, &s0, &len)) {
+					put(&out[n], a, s0, len, "string literal", NULL)->obj = o;
+					out[n++].prot = o->seg[seg].prot;
+				}
 			}
 		}
 	}
@@ -209,6 +238,7 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 				struct ml_level *l = put(&out[n++], &memlens__stackframe_allocator, w.base, w.size, "stack frame", fn);
 				l->obj = fo;
 				l->info.site = (const void *)w.ip;
+				l->frame_rbp = w.rbp;
 			}
 			break;
 		}

@@ -16,6 +16,7 @@ struct ml_level {
 	const struct ml_object *obj;  /* the ELF object, for static levels and frames */
 	int region_flags;             /* ML_RF_* of the region */
 	int prot;                     /* the region's (or segment's) PROT_* */
+	uintptr_t frame_rbp;          /* stack frames: RBP in the frame, 0 if unknown */
 };
 
 #define ML_MAX_LEVELS 8

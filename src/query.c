@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "hierarchy.h"
 #include "custom.h"
+#include "types_query.h"
 
 /* The innermost level of p's chain.  Heap chunks come first: they are the
  * most queried and the chunk index answers them without the regions. */
@@ -26,6 +27,8 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 	int have = memlens__region_find_fresh((uintptr_t)p, &r);
 	if ((!have || r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) && memlens__malloc_allocator.get_info(p, &ai) == 0) {
 		ai.level = have;
+		if (ML_UNLIKELY(memlens__types_api_loaded() != NULL))
+			ai.type = memlens__heap_type(ai.site, ai.size, 0);
 		*out = ai;
 		return 0;
 	}
@@ -87,19 +90,6 @@ ML_API_EXPORT const void *alloc_get_site(const void *p)
 {
 	struct alloc_info ai;
 	return alloc_get_info(p, &ai) == 0 ? ai.site : NULL;
-}
-
-ML_API_EXPORT const struct uniqtype *alloc_get_type(const void *p)
-{
-	struct alloc_info ai;
-	return alloc_get_info(p, &ai) == 0 ? ai.type : NULL;
-}
-
-ML_API_EXPORT const char *memlens_uniqtype_name(const struct uniqtype *t)
-{
-	/* No uniqtype can exist before the types are read from DWARF. */
-	(void)t;
-	return "(no type)";
 }
 
 ML_API_EXPORT const char *memlens_version(void)

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "subcommands.h"
 
 #ifndef MEMLENS_VERSION_STR
 #define MEMLENS_VERSION_STR "unknown"
@@ -43,6 +44,8 @@
 static const char usage_text[] =
 "Usage: memlens run [OPTIONS] [--] PROG [ARGS...]\n"
 "       memlens report FILE [--format FORMAT] [-o OUT] [--weight WEIGHT]\n"
+"       memlens types FILE\n"
+"       memlens sites FILE\n"
 "       memlens help | --help\n"
 "       memlens --version\n"
 "\n"
@@ -60,6 +63,9 @@ static const char usage_text[] =
 "             leaks, symbolized; --format massif|dhat|pprof|folded|json\n"
 "             writes it for ms_print, dh_view, go tool pprof, flame graphs\n"
 "             or scripts (see `memlens report --help')\n"
+"  types      print the types in FILE's DWARF (an executable, shared library\n"
+"             or object; separate debug files are found), with their members\n"
+"  sites      print the typed allocation sites memlens-cc recorded in FILE\n"
 "  help       print this help (also: memlens --help, memlens run --help)\n"
 "\n"
 "Options of run (each one only sets an environment variable for PROG, so\n"
@@ -100,12 +106,14 @@ static const char usage_text[] =
 "  MEMLENS_ALLOC_FNS allocation wrappers, liballocs signatures, e.g.\n"
 "                    \"xmalloc(Z)p;xcalloc(zZ)p;xrealloc(pZ)p\": their callers\n"
 "                    become the allocation sites (GLib's g_malloc family and\n"
-"                    the xmalloc family are built in).\n"
+"                    the xmalloc family are built in). memlens-cc reads it too:\n"
+"                    calls to them are typed allocation sites.\n"
 "  MEMLENS_FREE_FNS  free wrappers, e.g. \"xfree(P)\".\n"
 "  MEMLENS_AUTO_WRAPPERS 1/0: detect malloc wrappers while the program runs\n"
 "                    (one line on stderr for each). Default 0.\n"
 "  MEMLENS_LIB       (memlens run only) the runtime library to preload.\n"
 "                    Default: <dir of memlens>/../lib/libmemlens.so\n"
+"  MEMLENS_CC        (memlens-cc only) the real compiler it runs. Default cc.\n"
 "  MEMLENS_ROOT_PID  set by memlens run for PROG: the process that writes\n"
 "                    MEMLENS_STATS=FILE (the others write FILE.<pid>).\n"
 "\n"
@@ -863,6 +871,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2, argv[0]);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 2, argv + 2);
+	if (!strcmp(cmd, "types"))
+		return cmd_types(argc - 2, argv + 2);
+	if (!strcmp(cmd, "sites"))
+		return cmd_sites(argc - 2, argv + 2);
 
 	fprintf(stderr, "memlens: unknown subcommand `%s'\n\n", cmd);
 	fputs(usage_text, stderr);

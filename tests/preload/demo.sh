@@ -5,9 +5,11 @@
 # lines say main is a static-allocated object of main's st_size (nm), p a
 # malloc-allocated object of 168 bytes, &p a stackframe-allocated object of
 # main's frame size (from main's prologue in objdump: return address +
-# pushes + sub $X,%rsp), argv an auxv-allocated object of (argc+1)*8 bytes,
-# each of type "(no type)".  Also built with pkg-config and -O1, run with
-# one argument.
+# pushes + sub $X,%rsp), argv an auxv-allocated object of (argc+1)*8 bytes.
+# Types: main's function type, p's __ARR42_int$32 when built with
+# memlens-cc (no type with plain gcc: no site table), &p's frame type
+# demo_..._main_vaddrs_0x.._0x.., argv's __ARR<argc+1>___PTR_signed_char$8.
+# Also built with pkg-config and -O1, run with one argument.
 # TIMEOUT: 120
 . "$ROOT/tests/lib.sh"
 need_lib
@@ -47,9 +49,10 @@ frame_size() {
 	}
 }
 
-# check OUT BIN ARGC WHAT: the four lines of one run.
+# check OUT BIN ARGC WHAT [HEAPTYPE]: the four lines of one run; HEAPTYPE is
+# p's type ("(no type)" when not given).
 check() {
-	local out=$1 bin=$2 argc=$3 what=$4 want_main want_frame want_argv
+	local out=$1 bin=$2 argc=$3 what=$4 heaptype=${5:-"(no type)"} want_main want_frame want_argv
 	want_main=$(main_size "$bin")
 	want_frame=$(frame_size "$bin")
 	[ "$want_frame" != none ] || fail "$what: cannot read main's prologue in $bin"
@@ -58,6 +61,9 @@ check() {
 	local re='^At 0x[0-9a-f]+ is a ([a-z]+)-allocated object of size ([0-9]+), type (.*)$'
 	local i=0 line alloc size type
 	local want_alloc=(static malloc stackframe auxv) want_size=("$want_main" 168 "$want_frame" "$want_argv")
+	local fun='__FUN_FROM___ARG0_int\$32__ARG1___PTR___PTR_signed_char\$8__FUN_TO_int\$32'
+	local want_type=("^$fun\$" "^$(printf '%s' "$heaptype" | sed 's/[$()]/\\&/g')\$" \
+		'^demo[a-z_]*_c_main_vaddrs_0x[0-9a-f]+_0x[0-9a-f]+$' "^__ARR$((argc + 1))___PTR_signed_char\\\$8\$")
 	while IFS= read -r line; do
 		[[ $line =~ $re ]] || { show "$out"; fail "$what: line $((i + 1)) \"$line\" is not in the demo's format"; }
 		alloc=${BASH_REMATCH[1]} size=${BASH_REMATCH[2]} type=${BASH_REMATCH[3]}
@@ -65,7 +71,8 @@ check() {
 			|| { show "$out"; fail "$what: line $((i + 1)): \"$alloc\"-allocated, want ${want_alloc[$i]}"; }
 		[ "$size" = "${want_size[$i]}" ] \
 			|| { show "$out"; fail "$what: line $((i + 1)) ($alloc): size $size, want ${want_size[$i]}"; }
-		[ "$type" = "(no type)" ] || { show "$out"; fail "$what: line $((i + 1)): type \"$type\", want (no type)"; }
+		[[ $type =~ ${want_type[$i]} ]] \
+			|| { show "$out"; fail "$what: line $((i + 1)) ($alloc): type \"$type\", want ${want_type[$i]}"; }
 		i=$((i + 1))
 	done < "$out"
 	# four different addresses
@@ -96,3 +103,13 @@ run twin "${CLEANENV[@]}" ./twin x
 expect_rc twin 0 "pkg-config build"
 no_memlens_lines twin.err "pkg-config build"
 check twin.out twin 2 "pkg-config build"
+
+# built with memlens-cc exactly as the seed builds it with allocscc (no -g,
+# no -O: memlens-cc adds -g): p is __ARR42_int$32
+"$BUILD/bin/memlens-cc" -I"$BUILD/include" -o typed "$src" -L"$BUILD/lib" -Wl,-rpath,"$BUILD/lib" -lmemlens > typed.log 2>&1 \
+	|| { show typed.log; fail "the demo does not build with memlens-cc"; }
+run typed "${CLEANENV[@]}" "$MEMLENS" run -- ./typed
+expect_rc typed 0 "memlens-cc build under memlens run"
+no_memlens_lines typed.err "memlens-cc build under memlens run"
+check typed.out typed 1 "memlens-cc build under memlens run" '__ARR42_int$32'
+cat typed.out >&2

@@ -1,0 +1,23 @@
+/* types_query.h: what type each kind of allocation has (static, stack
+ * frame, auxv, heap, custom), answered through the types module
+ * (src/types/types_module.h), which is loaded on the first need. */
+#ifndef MEMLENS_TYPES_QUERY_H
+#define MEMLENS_TYPES_QUERY_H
+#include <stddef.h>
+#include "types/types_module.h"
+
+struct ml_level;
+/* The module if it is loaded already, else NULL (never loads it). */
+const struct ml_types_api *memlens__types_api_loaded(void);
+/* The module, loaded on first use; NULL when it cannot be loaded (a
+ * one-line warning says why, once). */
+const struct ml_types_api *memlens__types_api(void);
+
+/* The type of a heap chunk of `size` requested bytes made at `site`.
+ * resolve: read the site's DWARF and table if not known yet; without it,
+ * only what is known already is answered. */
+const struct uniqtype *memlens__heap_type(const void *site, size_t size, int resolve);
+
+/* The type of the allocation described by level l (any allocator). */
+const struct uniqtype *memlens__level_type(const struct ml_level *l);
+#endif
