@@ -52,8 +52,9 @@ struct ml_types_api {
 	 * parameters (of the function and the lexical blocks and inlined
 	 * calls live at pc) whose location at pc is in the frame, at their
 	 * offsets from f->base; named <file>_<function>_vaddrs_<lo>_<hi>
-	 * (lo, hi in hex, relative to o's DWARF addresses; file: the CU's
-	 * name with '/' and '.' made '_').  NULL without DWARF for pc. */
+	 * (lo, hi in hex, relative to o's DWARF addresses; file: the basename
+	 * of the CU's name, each character other than a letter or digit made
+	 * '_').  NULL without DWARF for pc. */
 	const struct uniqtype *(*frame_type)(const struct ml_types_obj *o, const struct ml_types_frame *f);
 
 	/* The allocation site whose call returns to ra (a run-time address in
