@@ -26,6 +26,7 @@ TYPES_LIB = $(BUILD)/lib/libmemlens-types.so
 TYPES_LDLIBS = -ldw -lelf -lpthread
 
 # memlens-cc: libclang analysis of allocation sites, then the real compiler.
+# libclang is dlopen'ed on first use (src/cc/clang_dl.c), not linked.
 LLVM_DIR ?= /usr/lib/llvm-14
 CC_TOOL = $(BUILD)/bin/memlens-cc
 CC_TOOL_SRCS = $(wildcard src/cc/*.c)
@@ -74,8 +75,8 @@ $(CLI): $(CLI_SRCS) $(TYPES_SRCS) $(wildcard src/cli/*.h src/types/*.h) src/prof
 
 $(CC_TOOL): $(CC_TOOL_SRCS) $(wildcard src/cc/*.h src/types/*.h) src/types/sites_table.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Isrc/types -I$(LLVM_DIR)/include -o $@ $(CC_TOOL_SRCS) src/types/sites_table.c \
-		-L$(LLVM_DIR)/lib -lclang -lelf
+	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Isrc/types -I$(LLVM_DIR)/include -DCC_LIBCLANG='"$(LLVM_DIR)/lib/libclang.so"' \
+		-o $@ $(CC_TOOL_SRCS) src/types/sites_table.c -ldl -lelf
 
 $(BUILD)/lib/pkgconfig/memlens.pc: memlens.pc.in
 	@mkdir -p $(dir $@)
