@@ -147,7 +147,10 @@ void memlens_print_maps(FILE *out);
  * alloc_get_type answers:
  *   static       the DWARF variable or function at the address (functions
  *                have a function type); a string literal in .rodata is a
- *                char array (__ARR<len+1>_signed_char$8)
+ *                char array (__ARR<len+1>_signed_char$8) from the byte
+ *                after the previous NUL (literals have no symbols: a
+ *                constant without NULs placed just before one, as clang
+ *                sometimes does, is taken as part of it)
  *   stackframe   a struct synthesized from the function's locals and
  *                parameters that live in the frame at its current PC, at
  *                their offsets from the frame's base, named

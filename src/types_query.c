@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "custom.h"
 #include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -215,6 +216,47 @@ static const struct uniqtype *auxv_entry_type(const struct ml_types_api *a)
 	return a->make_struct("Elf64_auxv_t", 16, 2, names, offs, types);
 }
 
+/* A library variable the executable refers to lives in the executable (a
+ * copy relocation: the executable's .bss holds `stdout`, `environ`, ...)
+ * where the executable's DWARF only declares it.  Its type is the one the
+ * defining library's DWARF gives its own (unused) copy of the symbol. */
+struct libs { int n; struct { char path[1024]; uintptr_t bias; } o[64]; };
+
+static void collect_lib(const struct ml_object *o, void *arg)
+{
+	struct libs *ls = arg;
+	if (o->is_main || o->is_vdso || ls->n >= 64)
+		return;
+	snprintf(ls->o[ls->n].path, sizeof ls->o[ls->n].path, "%s", o->path);
+	ls->o[ls->n++].bias = o->bias;
+}
+
+static const struct uniqtype *copied_variable_type(const struct ml_types_api *a, const char *name)
+{
+	static struct libs ls; /* under res_lock */
+	const struct uniqtype *t = NULL;
+	char sym[256]; /* .symtab names it with its version: stdout@GLIBC_2.2.5 */
+	snprintf(sym, sizeof sym, "%.*s", (int)strcspn(name, "@"), name);
+	name = sym;
+	ls.n = 0;
+	memlens__objects_foreach(collect_lib, &ls);
+	for (int i = 0; i < ls.n && !t; i++) {
+		void *h = dlopen(ls.o[i].path, RTLD_LAZY | RTLD_NOLOAD);
+		/* The handle's scope starts with the library itself. */
+		void *v = h ? dlsym(h, name) : NULL;
+		Dl_info di;
+		if (v && dladdr(v, &di) && (uintptr_t)di.dli_fbase && !strcmp(di.dli_fname, ls.o[i].path)) {
+			struct ml_types_obj o = { ls.o[i].path, ls.o[i].bias, NULL, 0 };
+			uintptr_t base;
+			size_t size;
+			t = a->static_type(&o, (uintptr_t)v, &base, &size);
+		}
+		if (h)
+			dlclose(h);
+	}
+	return t;
+}
+
 const struct uniqtype *memlens__level_type(const struct ml_level *l)
 {
 	const struct allocator *al = l->info.allocator;
@@ -240,6 +282,8 @@ const struct uniqtype *memlens__level_type(const struct ml_level *l)
 		obj_of(l->obj, &o);
 		pthread_mutex_lock(&res_lock);
 		t = a->static_type(&o, (uintptr_t)l->info.base, &base, &size);
+		if (!t && l->obj->is_main && l->name && !strcmp(l->what, "variable"))
+			t = copied_variable_type(a, l->name);
 		pthread_mutex_unlock(&res_lock);
 	} else if (al == &memlens__stackframe_allocator.pub) {
 		if (!l->obj || l->obj->is_vdso)
@@ -265,10 +309,17 @@ ML_API_EXPORT const struct uniqtype *alloc_get_type(const void *p)
 {
 	struct ml_level l[ML_MAX_LEVELS];
 	struct alloc_info ai;
+	const struct uniqtype *t = NULL;
+	int e = errno; /* reading DWARF and loading the module may set it */
 	/* A heap chunk straight from the index, as alloc_get_info finds it. */
 	if (!__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED) &&
-	    memlens__malloc_allocator.get_info(p, &ai) == 0)
-		return memlens__heap_type(ai.site, ai.size, 1);
-	int n = memlens__levels(p, l, 0);
-	return n ? memlens__level_type(&l[n - 1]) : NULL;
+	    memlens__malloc_allocator.get_info(p, &ai) == 0) {
+		t = memlens__heap_type(ai.site, ai.size, 1);
+	} else {
+		int n = memlens__levels(p, l, 0);
+		if (n)
+			t = memlens__level_type(&l[n - 1]);
+	}
+	errno = e;
+	return t;
 }

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "types/uniqtype.h"
 #include "types_query.h"
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -129,7 +130,10 @@ ML_API_EXPORT int uniqtype_is_variadic(const struct uniqtype *t)
 ML_API_EXPORT const struct uniqtype *uniqtype_by_name(const char *name)
 {
 	const struct ml_types_api *api = memlens__types_api_loaded();
-	return api && name ? api->by_name(name) : NULL;
+	int e = errno;
+	const struct uniqtype *t = api && name ? api->by_name(name) : NULL;
+	errno = e;
+	return t;
 }
 
 /* ---- C spelling ------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "types/uniqtype.h"
 #include "types_query.h"
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -158,6 +159,7 @@ ML_API_EXPORT long memlens_walk_reachable(const void *obj, memlens_reach_fn fn, 
 	struct alloc_info ai;
 	if (!obj || alloc_get_info(obj, &ai) != 0)
 		return -1;
+	int e = errno; /* mmap may set it */
 	ai.type = alloc_get_type(obj);
 	mark(&w, (uintptr_t)ai.base);
 	push(&w, &ai);
@@ -173,5 +175,6 @@ ML_API_EXPORT long memlens_walk_reachable(const void *obj, memlens_reach_fn fn, 
 		munmap(w.q, w.qcap * sizeof *w.q);
 	if (w.set)
 		munmap(w.set, w.setcap * sizeof *w.set);
+	errno = e;
 	return visited;
 }

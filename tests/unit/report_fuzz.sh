@@ -13,9 +13,11 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 $CC -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE $SAN -I"$ROOT/src" -I"$ROOT/src/cli" -o fuzz \
 	"$ROOT/tests/unit/report/fuzz.c" "$ROOT/src/cli/report.c" "$ROOT/src/cli/report_formats.c" \
 	-ldw -lelf -lz -ldl > build.log 2>&1 || { show build.log; fail "the fuzzer does not build"; }
-$CC -std=gnu11 -O1 -g -D_GNU_SOURCE $SAN -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/src/cli" \
+# shellcheck disable=SC2046
+$CC -std=gnu11 -O1 -g -D_GNU_SOURCE $SAN -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/src/cli" -I"$ROOT/src/types" \
 	-DMEMLENS_VERSION_STR='"asan"' -o memlens-asan "$ROOT/src/cli/memlens.c" "$ROOT/src/cli/report.c" \
-	"$ROOT/src/cli/report_formats.c" -ldw -lelf -lz -ldl >> build.log 2>&1 || { show build.log; fail "memlens does not build with ASan"; }
+	"$ROOT/src/cli/report_formats.c" "$ROOT/src/cli/types.c" "$ROOT/src/cli/sites.c" $(ls "$ROOT"/src/types/*.c) \
+	-ldw -lelf -lz -ldl -lpthread >> build.log 2>&1 || { show build.log; fail "memlens does not build with ASan"; }
 
 python3 - <<'PY' || fail "cannot write the test profile"
 import os, sys

@@ -6,7 +6,7 @@
 # trailing-array structs, `argc * sizeof global_array`, malloc(42), a
 # MEMLENS_ALLOC_FNS wrapper, an untyped site), static variables (struct
 # members by name and offset, arrays, pointers, a function pointer),
-# a string literal, main's function type, argv/envp/strings, a -O0 stack
+# a string literal (gcc builds), main's function type, argv/envp/strings, a -O0 stack
 # frame whose members sit where the locals are, the reachability walk of the
 # issue (10 nodes + 1 static array = 11), and a dlopen'ed memlens-cc library
 # whose struct is the same uniqtype.  Built with plain gcc, heap chunks have
@@ -58,11 +58,11 @@ else
 fi
 
 build o0 gcc -O0 -g
-check o0 "heap static frame auxv main walk custom $libc_checks"
+check o0 "heap static strlit frame auxv main walk custom $libc_checks"
 build o2 gcc -O2 -g
-check o2 "heap static auxv main walk custom"
+check o2 "heap static strlit auxv main walk custom"
 build dw4 gcc -O2 -gdwarf-4
-check dw4 "heap static auxv main walk custom"
+check dw4 "heap static strlit auxv main walk custom"
 if command -v clang > /dev/null; then
 	build clang clang -O2 -g
 	check clang "heap static auxv main walk custom"
@@ -73,7 +73,7 @@ fi
 # Plain gcc: DWARF types, but no typed heap sites.
 # shellcheck disable=SC2086
 $cc -O0 -g $san "${INC[@]}" -o plain "$src" "${LINK[@]}" > b-plain.log 2>&1 || { show b-plain.log; fail "plain gcc build failed"; }
-run plain "${CLEANENV[@]}" "${envv[@]}" TYPED_CHECKS="untyped static frame auxv main" ./plain
+run plain "${CLEANENV[@]}" "${envv[@]}" TYPED_CHECKS="untyped static strlit frame auxv main" ./plain
 expect_rc plain 0 "plain gcc build"
 no_memlens_lines plain.err "plain gcc build"
 exit 0
