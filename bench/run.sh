@@ -1013,7 +1013,7 @@ print("py_typed %d" % (1 if ty and n(ty).startswith(b"__FUN_FROM_") else 0))' ||
 		local out
 		out=$(BUILD=$BUILD_ABS RUNS=$RUNS bench/cc_overhead.sh 2> "$D/cc_overhead.err")
 		local ratio
-		ratio=$(printf '%s\n' "$out" | sed -n 's/^ratio[ :=]*\([0-9.]*\).*/\1/p' | tail -n 1)
+		ratio=$(printf '%s\n' "$out" | sed -n 's/^ratio memlens-cc\/cc: \([0-9.]*\) (wall).*/\1/p' | tail -n 1)
 		if num "$ratio"; then
 			rowraw "memlens-cc build time vs cc" - - "${ratio}x" - - -
 			printf '%s\n' "$out" | grep -v '^ratio' | sed 's/^/types: cc_overhead: /' >> "$NOTES"

@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	int c = 0, pass = 0, has_M = 0, has_MD = 0, has_g = 0, has_x = 0, has_sibling = 0, noutputs = 0;
+	int c = 0, pass = 0, has_M = 0, has_MD = 0, has_g = 0, has_x = 0, has_sibling = 0, has_unused = 0, noutputs = 0;
 	const char *out = NULL, *lang = NULL;
 	struct source *src = xmalloc((size_t)argc * sizeof *src);
 	int nsrc = 0;
@@ -236,6 +236,8 @@ int main(int argc, char **argv)
 			has_g = 1;
 		else if (!strcmp(a, "-foptimize-sibling-calls") || !strcmp(a, "-fno-optimize-sibling-calls"))
 			has_sibling = 1;
+		else if (!strcmp(a, "-feliminate-unused-debug-types") || !strcmp(a, "-fno-eliminate-unused-debug-types"))
+			has_unused = 1;
 		if (!strncmp(a, "-x", 2)) {
 			const char *l = a[2] ? a + 2 : i + 1 < argc ? argv[i + 1] : NULL;
 			lang = l && strcmp(l, "none") ? l : NULL;
@@ -272,9 +274,9 @@ int main(int argc, char **argv)
 		pass = 1;
 
 	/* the real compiler's command: cc words, maybe -g and the sibling-call
-	 * flag, the arguments, room
+	 * and debug-types flags, the arguments, room
 	 * for "-x none TABLE.o" */
-	char **cmd = xmalloc((size_t)(ncc + argc + 9) * sizeof *cmd);
+	char **cmd = xmalloc((size_t)(ncc + argc + 10) * sizeof *cmd);
 	int n = 0;
 	for (int i = 0; i < ncc; i++)
 		cmd[n++] = cc[i];
@@ -300,6 +302,10 @@ int main(int argc, char **argv)
 	 * allocscc does the same), unless the command says otherwise. */
 	if (!has_sibling)
 		cmd[n++] = "-fno-optimize-sibling-calls";
+	/* A struct used only in sizeof(struct s) is left out of the DWARF by
+	 * default, and the runtime resolves a site's type there. */
+	if (!has_unused)
+		cmd[n++] = "-fno-eliminate-unused-debug-types";
 	for (int i = 1; i < argc; i++)
 		cmd[n++] = argv[i];
 	cmd[n] = NULL;

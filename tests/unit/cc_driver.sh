@@ -14,7 +14,8 @@
 #  - the programs run and print the same as built with plain cc; a copied
 #    binary still carries its table;
 #  - -g is added only when the arguments have no -g option, and
-#    -fno-optimize-sibling-calls only when they do not choose;
+#    -fno-optimize-sibling-calls and -fno-eliminate-unused-debug-types
+#    only when they do not choose;
 #  - temporary files are removed;
 #  - `memlens sites` errors: missing file, not ELF, no table, a corrupt
 #    table (the parser's message with the byte offset), bad usage.
@@ -178,14 +179,14 @@ run rn ./nested
 # -g only when absent; -fno-optimize-sibling-calls unless the command says
 # either way (a tail-called malloc would lose its site)
 MEMLENS_CC_VERBOSE=1 "$MLCC" -c a.c -o g1.o 2> v1
-grep -q "running: gcc -g -fno-optimize-sibling-calls -c a.c" v1 || { show v1; fail "-g not added"; }
+grep -q "running: gcc -g -fno-optimize-sibling-calls -fno-eliminate-unused-debug-types -c a.c" v1 || { show v1; fail "-g not added"; }
 readelf -S g1.o | grep -q debug_line || fail "no .debug_line without -g"
 for g in -g -g0 -ggdb3 -gdwarf-4; do
 	MEMLENS_CC_VERBOSE=1 "$MLCC" $g -c a.c -o g2.o 2> v2
-	grep -q "running: gcc -fno-optimize-sibling-calls $g -c a.c" v2 || { show v2; fail "-g added to $g"; }
+	grep -q "running: gcc -fno-optimize-sibling-calls -fno-eliminate-unused-debug-types $g -c a.c" v2 || { show v2; fail "-g added to $g"; }
 done
 MEMLENS_CC_VERBOSE=1 "$MLCC" -foptimize-sibling-calls -c a.c -o g3.o 2> v3
-grep -q "running: gcc -g -foptimize-sibling-calls -c a.c" v3 || { show v3; fail "sibling-call flag added to -foptimize-sibling-calls"; }
+grep -q "running: gcc -g -fno-eliminate-unused-debug-types -foptimize-sibling-calls -c a.c" v3 || { show v3; fail "sibling-call flag added to -foptimize-sibling-calls"; }
 
 # clang compiles objects too
 if command -v clang > /dev/null; then

@@ -11,6 +11,7 @@
 struct point { int x, y; };
 struct s { long id; struct point at; int tail[]; };   /* trailing array */
 struct node { struct node *next; int *slot; double weight; };
+struct only_sized { int a; char b[3]; };              /* appears in sizeof alone */
 struct point gpoint = { 1, 2 };
 int global_array[10];
 static int slots[10];
@@ -58,6 +59,10 @@ static void check_heap(int argc)
 	CHECK_STREQ(tname(chars), "__ARR42_signed_char$8");
 	struct point *wrapped = xmalloc(sizeof(struct point));           /* S point, via the wrapper */
 	CHECK_STREQ(tname(wrapped), "point");
+	void *sized = malloc(sizeof(struct only_sized));                 /* S, a type DWARF keeps only when asked */
+	CHECK_STREQ(tname(sized), "only_sized");
+	CHECK_EQ(uniqtype_size(alloc_get_type(sized)), sizeof(struct only_sized));
+	free(sized);
 	char *untyped = malloc(n + 3);                                   /* no record */
 	CHECK(alloc_get_type(untyped) == NULL);
 	CHECK_STREQ(tname(untyped), "(no type)");
