@@ -1,5 +1,7 @@
 /* allocfns.c: the allocation functions whose calls memlens-cc records: the
- * malloc family, and the wrappers named in MEMLENS_ALLOC_FNS with
+ * malloc family, the wrappers the runtime knows built in (GLib's g_malloc
+ * family, the xmalloc family: src/wrappers.c), and those named in
+ * MEMLENS_ALLOC_FNS with
  * liballocs's signature letters (as the runtime reads them, src/wrappers.c):
  * NAME(ARGS)RET, one letter per argument, Z the size in bytes, z an element
  * count multiplied with it; entries separated by ';', ',' or white space. */
@@ -13,6 +15,15 @@ static const struct allocfn builtin[] = {
 	{ "malloc", 0, -1 },       { "calloc", 1, 0 },        { "realloc", 1, -1 },
 	{ "reallocarray", 2, 1 },  { "aligned_alloc", 1, -1 }, { "posix_memalign", 2, -1 },
 	{ "memalign", 1, -1 },     { "valloc", 0, -1 },       { "pvalloc", 0, -1 },
+	/* GLib (g_new and g_new0 expand to g_malloc_n / g_malloc0_n) */
+	{ "g_malloc", 0, -1 },     { "g_malloc0", 0, -1 },    { "g_realloc", 1, -1 },
+	{ "g_try_malloc", 0, -1 }, { "g_try_malloc0", 0, -1 }, { "g_try_realloc", 1, -1 },
+	{ "g_malloc_n", 1, 0 },    { "g_malloc0_n", 1, 0 },   { "g_realloc_n", 2, 1 },
+	{ "g_try_malloc_n", 1, 0 }, { "g_try_malloc0_n", 1, 0 }, { "g_try_realloc_n", 2, 1 },
+	/* the xmalloc family (libiberty, gnulib, git) */
+	{ "xmalloc", 0, -1 },      { "xcalloc", 1, 0 },       { "xrealloc", 1, -1 },
+	{ "xzalloc", 0, -1 },      { "xnmalloc", 1, 0 },      { "xnrealloc", 2, 1 },
+	{ "xmallocz", 0, -1 },
 };
 
 static struct allocfn *extra;

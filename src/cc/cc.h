@@ -36,7 +36,7 @@ struct sitelist {
 	struct site *v;
 	size_t n, cap;
 };
-void cc_sites_add(struct sitelist *l, const struct site *s);
+void cc_sites_add(struct sitelist *l, struct site *s); /* takes s's strings */
 void cc_sites_free(struct sitelist *l);
 
 /* ---- type expressions (typeexpr.c) ---- */

@@ -598,6 +598,24 @@ static void eval(const struct sizectx *cx, CXCursor c, struct sizeval *out, int 
 		cc_sizeval_free(&b);
 		return;
 	}
+	if (k == CXCursor_DeclRefExpr) {
+		/* A variable set from a size or a constant where it is declared
+		 * (`size_t sz = sizeof(struct s);`, GLib's g_new at -O): its
+		 * initializer's value (a later assignment is not seen). */
+		CXCursor d = clang_getCursorReferenced(c);
+		if (clang_getCursorKind(d) == CXCursor_VarDecl) {
+			struct kids ks;
+			kids_of(d, &ks);
+			if (ks.n && is_expr(ks.c[ks.n - 1])) {
+				eval(cx, ks.c[ks.n - 1], out, depth + 1);
+				if (out->kind == SV_TYPED || out->kind == SV_CONST)
+					return;
+				cc_sizeval_free(out);
+				memset(out, 0, sizeof *out);
+				out->kind = SV_UNKNOWN;
+			}
+		}
+	}
 	if (has_sizeof(cx, c))
 		return; /* unknown */
 	unsigned long long v = 0;

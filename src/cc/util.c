@@ -93,8 +93,26 @@ void str_prepend(struct str *b, const char *s)
 	memcpy(b->s, s, n);
 }
 
-void cc_sites_add(struct sitelist *l, const struct site *s)
+/* Calls from one macro expansion share one location (GLib's g_new expands
+ * to three calls, one per size case), and a return address maps to one
+ * record: of those at one place, a typed record beats a byte count (C), and
+ * otherwise the first stays. */
+void cc_sites_add(struct sitelist *l, struct site *s)
 {
+	for (size_t i = 0; i < l->n; i++) {
+		struct site *o = &l->v[i];
+		if (o->line != s->line || o->col != s->col || strcmp(o->file, s->file))
+			continue;
+		if (o->shape == 'C' && s->shape != 'C') {
+			free(o->file);
+			free(o->type);
+			*o = *s;
+		} else {
+			free(s->file);
+			free(s->type);
+		}
+		return;
+	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);

@@ -9,7 +9,8 @@
 #    realloc(p, 2 * n * sizeof *p), typedefs (tagless struct -> its typedef
 #    name), unions, enums, char **, function pointers, n*sizeof(T)+sizeof(T),
 #    sizeof(int[3]), sizeof(int *[2]), aligned_alloc, posix_memalign,
-#    reallocarray, a sizeof written in a macro;
+#    reallocarray, a sizeof written in a macro, a size kept in a variable
+#    (size_t sz = sizeof(struct s); malloc(sz); malloc(3 * sz));
 #  - MEMLENS_ALLOC_FNS wrappers (xmalloc(Z), xcalloc(zZ));
 #  - a call in a static inline function of an included header (the header's
 #    own path), two calls on one line (two columns);
@@ -83,10 +84,13 @@ int main(int argc, char **argv)
 	void *al2 = aligned_alloc(64, sizeof(struct s) * 2); /* @aligned */
 	void *pm; if (posix_memalign(&pm, 64, sizeof(long double) * n)) return 1; /* @posix */
 	void *ra = reallocarray(NULL, n, sizeof(short)); /* @reallocarray */
+	size_t rec_size = sizeof(struct s), count = 3;
+	struct s *sv = malloc(rec_size); /* @sizevar */
+	struct s *sv3 = malloc(count * rec_size); /* @sizevar3 */
 	printf("%d %d %p\n", n, (int)sizeof(struct s), (void *)(fp));
 	free(p); free(q); free(r); free(t); free(u); free(ia); free(ga); free(c1); free(c2); free(un); free(un2);
 	free(pp); free(an); free(al); free(st); free(uu); free(ee); free(argvc); free(fpp); free(ul); free(arr3); free(ap);
-	free(x); free(w1); free(w2); free(m1); free(m2); free(mac); free(al2); free(pm); free(ra);
+	free(x); free(w1); free(w2); free(m1); free(m2); free(mac); free(al2); free(pm); free(ra); free(sv); free(sv3);
 	return 0;
 }
 C
@@ -138,6 +142,8 @@ expect macro NEW malloc single s
 expect aligned 1 aligned_alloc array __ARR2_s
 expect posix 1 posix_memalign 'array?' '__ARR0_long_double$128'
 expect reallocarray 1 reallocarray 'array?' '__ARR0_short_int$16'
+expect sizevar 1 malloc single s
+expect sizevar3 1 malloc array __ARR3_s
 echo "$(wc -l < expected) typed allocation sites" >> expected
 
 compilers=(gcc)
