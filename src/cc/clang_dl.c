@@ -47,6 +47,8 @@ static CXSourceRange (*p_clang_getCursorExtent)(CXCursor);
 static enum CXCursorKind (*p_clang_getCursorKind)(CXCursor);
 static CXSourceLocation (*p_clang_getCursorLocation)(CXCursor);
 static CXCursor (*p_clang_getCursorReferenced)(CXCursor);
+static CXCursor (*p_clang_getCursorSemanticParent)(CXCursor);
+static unsigned (*p_clang_isConstQualifiedType)(CXType);
 static CXString (*p_clang_getCursorSpelling)(CXCursor);
 static CXType (*p_clang_getCursorType)(CXCursor C);
 static CXDiagnostic (*p_clang_getDiagnostic)(CXTranslationUnit Unit, unsigned Index);
@@ -250,6 +252,16 @@ CXCursor clang_getCursorReferenced(CXCursor a0)
 	return p_clang_getCursorReferenced(a0);
 }
 
+CXCursor clang_getCursorSemanticParent(CXCursor a0)
+{
+	return p_clang_getCursorSemanticParent(a0);
+}
+
+unsigned clang_isConstQualifiedType(CXType a0)
+{
+	return p_clang_isConstQualifiedType(a0);
+}
+
 CXString clang_getCursorSpelling(CXCursor a0)
 {
 	return p_clang_getCursorSpelling(a0);
@@ -425,6 +437,8 @@ static const struct sym syms[] = {
 	{ "clang_getCursorKind", (void **)&p_clang_getCursorKind },
 	{ "clang_getCursorLocation", (void **)&p_clang_getCursorLocation },
 	{ "clang_getCursorReferenced", (void **)&p_clang_getCursorReferenced },
+	{ "clang_getCursorSemanticParent", (void **)&p_clang_getCursorSemanticParent },
+	{ "clang_isConstQualifiedType", (void **)&p_clang_isConstQualifiedType },
 	{ "clang_getCursorSpelling", (void **)&p_clang_getCursorSpelling },
 	{ "clang_getCursorType", (void **)&p_clang_getCursorType },
 	{ "clang_getDiagnostic", (void **)&p_clang_getDiagnostic },

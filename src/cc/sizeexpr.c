@@ -599,15 +599,22 @@ static void eval(const struct sizectx *cx, CXCursor c, struct sizeval *out, int 
 		return;
 	}
 	if (k == CXCursor_DeclRefExpr) {
-		/* A variable set from a size or a constant where it is declared
-		 * (`size_t sz = sizeof(struct s);`, GLib's g_new at -O): its
-		 * initializer's value (a later assignment is not seen). */
+		/* A variable set from a size where it is declared (`size_t sz =
+		 * sizeof(struct s);`, GLib's g_new at -O): its initializer's
+		 * value, when the variable is const or a local whose initializer
+		 * mentions sizeof or is a constant by itself.  (A later
+		 * assignment is not seen; a global may change: not followed.) */
 		CXCursor d = clang_getCursorReferenced(c);
 		if (clang_getCursorKind(d) == CXCursor_VarDecl) {
 			struct kids ks;
 			kids_of(d, &ks);
-			if (ks.n && is_expr(ks.c[ks.n - 1])) {
-				eval(cx, ks.c[ks.n - 1], out, depth + 1);
+			CXCursor init = ks.n ? ks.c[ks.n - 1] : clang_getNullCursor();
+			enum CXCursorKind pk = clang_getCursorKind(clang_getCursorSemanticParent(d));
+			unsigned long long v;
+			if (ks.n && is_expr(init) &&
+			    (clang_isConstQualifiedType(clang_getCursorType(d)) ||
+			     (pk == CXCursor_FunctionDecl && (has_sizeof(cx, init) || evaluate(init, &v))))) {
+				eval(cx, init, out, depth + 1);
 				if (out->kind == SV_TYPED || out->kind == SV_CONST)
 					return;
 				cc_sizeval_free(out);

@@ -147,14 +147,12 @@ static void agg_name(struct ml_t_obj *o, Dwarf_Die *die, struct ml_t_buf *b)
 	ml_t_buf_addf(b, "__anon_%s_", tag_word(dwarf_tag(die)));
 	if (file) {
 		const char *s = strrchr(file, '/');
-		char *f = strdup(s ? s + 1 : file);
-		if (f) {
-			for (char *p = f; *p; p++)
-				if (!isalnum((unsigned char)*p))
-					*p = '_';
-			ml_t_buf_add(b, f);
-			free(f);
-		}
+		char f[256];
+		snprintf(f, sizeof f, "%s", s ? s + 1 : file);
+		for (char *p = f; *p; p++)
+			if (!isalnum((unsigned char)*p))
+				*p = '_';
+		ml_t_buf_add(b, f);
 	}
 	ml_t_buf_addf(b, "_%d", line);
 }

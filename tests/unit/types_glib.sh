@@ -8,6 +8,7 @@
 # TIMEOUT: 120
 . "$ROOT/tests/lib.sh"
 need_lib
+linked_prog_env
 pkg-config --exists glib-2.0 || skip "glib-2.0 development files not installed"
 cat > g.c <<'C'
 #include <glib.h>
@@ -29,13 +30,14 @@ int main(int argc, char **argv)
 }
 C
 # shellcheck disable=SC2046
-"$BUILD/bin/memlens-cc" -O2 -I"$ROOT/include" -o g g.c $(pkg-config --cflags --libs glib-2.0) \
+"$BUILD/bin/memlens-cc" -O2 $san -I"$ROOT/include" -o g g.c $(pkg-config --cflags --libs glib-2.0) \
 	-L"$BUILD/lib" -Wl,-rpath,"$BUILD/lib" -lmemlens > b.log 2>&1 || { show b.log; fail "memlens-cc with GLib failed"; }
 grep -q "cannot analyse" b.log && { show b.log; fail "memlens-cc could not analyse a GLib program"; }
 printf '%s\n' point __ARR0_node point "(no type)" > want
-run linked "${CLEANENV[@]}" ./g
+run linked "${CLEANENV[@]}" "${envv[@]}" ./g
 expect_rc linked 0 "GLib program, linked"
 diff want linked.out > d1 || { cat d1 >&2; fail "GLib program, linked: types differ (< want, > got)"; }
+[ "$MEMLENS_TEST_ASAN" != 0 ] && exit 0
 run pre "${CLEANENV[@]}" "$MEMLENS" run -- ./g
 expect_rc pre 0 "GLib program under memlens run"
 no_memlens_lines pre.err "GLib program under memlens run"

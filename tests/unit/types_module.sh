@@ -321,6 +321,11 @@ printf 'memlens-sites 1\nF %s\n6 %d S 0 my_alloc Spt;\n6 %d A 4 my_alloc Bint$32
 printf 'memlens-sites 1\nF /elsewhere/other.c\n7 5 S 0 my_alloc Bint$32;\n' >> sites.txt
 
 CFL="-g -O0 -fno-omit-frame-pointer -fno-inline -D_GNU_SOURCE -I$ROOT/src/types"
+# Under ASan the module is instrumented: its runtime must come first.
+asan_env=()
+if [ "$MEMLENS_TEST_ASAN" != 0 ]; then
+	asan_env=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0)
+fi
 for cc in gcc "gcc -gdwarf-4" clang; do
 	command -v ${cc%% *} > /dev/null || continue
 	$cc $CFL -fPIC -shared -o liba.so liba.c && $cc $CFL -fPIC -shared -o libb.so libb.c &&
@@ -331,7 +336,7 @@ for cc in gcc "gcc -gdwarf-4" clang; do
 	$cc $CFL -rdynamic -o drv drv.c site.c -ldl || fail "$cc: building the driver failed"
 	objcopy --add-section .memlens_sites=sites.txt drv || fail "objcopy --add-section failed"
 	out=drv-${cc// /}
-	run "$out" env TYPES_SO="$TYPES_SO" ./drv
+	run "$out" env "${asan_env[@]}" TYPES_SO="$TYPES_SO" ./drv
 	cat "$out.out" >&2
 	[ "$rc" = 0 ] || { show "$out.err"; fail "$cc: $(grep -m1 FAIL "$out.out")"; }
 done
