@@ -6,7 +6,10 @@
 # trailing-array structs, `argc * sizeof global_array`, malloc(42), a
 # MEMLENS_ALLOC_FNS wrapper, an untyped site), static variables (struct
 # members by name and offset, arrays, pointers, a function pointer),
-# a string literal (gcc builds), main's function type, argv/envp/strings, a -O0 stack
+# a struct's layout member by member through the accessors (nested array,
+# anonymous union, enum values, bit-field positions, a typedef chain, a
+# function pointer's C spelling, a flexible array member), a string
+# literal (gcc builds), main's function type, argv/envp/strings, a -O0 stack
 # frame whose members sit where the locals are, the reachability walk of the
 # issue (10 nodes + 1 static array = 11), and a dlopen'ed memlens-cc library
 # whose struct is the same uniqtype.  Built with plain gcc, heap chunks have
@@ -65,16 +68,16 @@ fi
 frame=frame
 [ "$MEMLENS_TEST_ASAN" != 0 ] && frame=
 build o0 gcc -O0 -g
-check o0 "heap static strlit $frame auxv main walk custom $libc_checks"
+check o0 "heap static strlit $frame auxv main walk custom layout $libc_checks"
 build o2 gcc -O2 -g
-check o2 "heap static strlit auxv main walk custom"
+check o2 "heap static strlit auxv main walk custom layout"
 build dw4 gcc -O2 -gdwarf-4
-check dw4 "heap static strlit auxv main walk custom"
+check dw4 "heap static strlit auxv main walk custom layout"
 if [ "$MEMLENS_TEST_ASAN" != 0 ]; then
 	note "under ASan: no clang build (its ASan runtime is not gcc's, which the library uses)"
 elif command -v clang > /dev/null; then
 	build clang clang -O2 -g
-	check clang "heap static auxv main walk custom"
+	check clang "heap static auxv main walk custom layout"
 else
 	note "clang not installed: the clang build is not tested"
 fi

@@ -18,6 +18,21 @@ static int slots[10];
 struct node *(*node_maker)(void);
 const char *greeting = "hello, types";
 
+/* Layouts checked member by member through the public accessors. */
+enum colour { RED = -1, GREEN = 5, BLUE };
+typedef unsigned int u32;
+typedef u32 word_t;                 /* a typedef chain */
+struct layout {
+	struct point corner[2];         /* nested struct array */
+	union { int i; float f; } num;  /* anonymous union member */
+	enum colour tint;
+	unsigned flag : 1, level : 5;   /* bit-fields */
+	word_t word;
+	int (*cb)(int, char **);        /* function pointer */
+	char tail[];                    /* flexible array member */
+};
+struct layout glayout;
+
 void *xmalloc(size_t n);   /* declared in MEMLENS_ALLOC_FNS at build time */
 __attribute__((noinline)) void *xmalloc(size_t n)
 {
@@ -191,6 +206,68 @@ static void check_libc(void)
 	CHECK_STREQ(uniqtype_member_name(f, 0), "_flags");
 }
 
+static void check_layout(void)
+{
+	const struct uniqtype *t = alloc_get_type(&glayout);
+	CHECK_STREQ(UNIQTYPE_NAME(t), "layout");
+	CHECK_EQ(uniqtype_size(t), sizeof(struct layout));
+	CHECK_EQ(uniqtype_member_count(t), 8);
+	const char *names[] = { "corner", "num", "tint", "flag", "level", "word", "cb", "tail" };
+	size_t offs[] = { offsetof(struct layout, corner), offsetof(struct layout, num), offsetof(struct layout, tint),
+	                  (size_t)-1, (size_t)-1, offsetof(struct layout, word), offsetof(struct layout, cb),
+	                  offsetof(struct layout, tail) };
+	for (unsigned i = 0; i < 8; i++) {
+		const char *m = uniqtype_member_name(t, i);
+		if (i == 1)
+			CHECK(m == NULL || !strcmp(m, "num"));
+		else
+			CHECK_STREQ(m, names[i]);
+		if (offs[i] != (size_t)-1)
+			CHECK_EQ(uniqtype_member_offset(t, i), offs[i]);
+	}
+	const struct uniqtype *corner = uniqtype_member_type(t, 0);
+	CHECK_EQ(uniqtype_kind(corner), MEMLENS_TYPE_ARRAY);
+	CHECK_EQ(uniqtype_element_count(corner), 2);
+	CHECK_PTR(uniqtype_element_type(corner), alloc_get_type(&gpoint));
+	CHECK_EQ(uniqtype_kind(uniqtype_member_type(t, 1)), MEMLENS_TYPE_UNION);
+	CHECK_EQ(uniqtype_member_count(uniqtype_member_type(t, 1)), 2);
+	const struct uniqtype *e = uniqtype_member_type(t, 2);
+	CHECK_STREQ(UNIQTYPE_NAME(e), "colour");
+	CHECK_EQ(uniqtype_kind(e), MEMLENS_TYPE_ENUM);
+	CHECK_EQ(uniqtype_member_count(e), 3);
+	long long v;
+	CHECK_STREQ(uniqtype_enumerator(e, 0, &v), "RED");
+	CHECK_EQ(v, RED);
+	CHECK_STREQ(uniqtype_enumerator(e, 2, &v), "BLUE");
+	CHECK_EQ(v, BLUE);
+	/* the bit-fields: where a field set to all ones shows */
+	unsigned bo, bs;
+	struct layout probe;
+	memset(&probe, 0, sizeof probe);
+	probe.level = 31;
+	const unsigned char *bytes = (const unsigned char *)&probe;
+	CHECK(uniqtype_member_bitfield(t, 4, &bo, &bs));
+	CHECK_EQ(bs, 5);
+	size_t lo = uniqtype_member_offset(t, 4);
+	for (unsigned b = 0; b < 8 * sizeof probe; b++) {
+		int set = (bytes[b / 8] >> (b % 8)) & 1;
+		int in = b >= 8 * lo + bo && b < 8 * lo + bo + bs;
+		CHECKF(set == in, "level bit %u: set %d, memlens says %d", b, set, in);
+	}
+	CHECK(uniqtype_member_bitfield(t, 3, NULL, &bs) && bs == 1);
+	CHECK(!uniqtype_member_bitfield(t, 5, NULL, NULL));
+	CHECK_STREQ(UNIQTYPE_NAME(uniqtype_member_type(t, 5)), "unsigned_int$32");  /* word_t -> u32 -> unsigned */
+	char buf[128];
+	uniqtype_cname(uniqtype_member_type(t, 6), buf, sizeof buf);
+	CHECK_STREQ(buf, "int (*)(int, char **)");
+	const struct uniqtype *tail = uniqtype_member_type(t, 7);
+	CHECK_EQ(uniqtype_kind(tail), MEMLENS_TYPE_ARRAY);
+	CHECK_EQ(uniqtype_element_count(tail), 0);
+	CHECK_PTR(uniqtype_by_name("layout"), t);
+	CHECK_EQ(uniqtype_kind(NULL), -1);
+	CHECK_EQ(uniqtype_member_count(NULL), 0);
+}
+
 /* A custom allocator's allocations have the type given to memlens_note_alloc,
  * which moves with memlens_note_resize and goes with memlens_note_free. */
 static struct point pool[8];
@@ -303,6 +380,8 @@ int main(int argc, char **argv, char **envp)
 		check_walk();
 	if (strstr(what, "custom"))
 		check_custom();
+	if (strstr(what, "layout"))
+		check_layout();
 	if (strstr(what, "libc"))
 		check_libc();
 	if (getenv("TYPED_LIB"))
