@@ -3,7 +3,9 @@
 # and from `make install PREFIX=DIR`: the flags work, the program runs with
 # its heap tracked and the API answering; the installed tree works from where
 # it was installed and after being moved (no build-tree paths baked in), and
-# its bin/memlens runs programs with its own lib/libmemlens.so.
+# its bin/memlens runs programs with its own lib/libmemlens.so; its
+# bin/memlens-cc builds a program whose heap chunk has its type, read
+# through the installed (and moved) lib/libmemlens-types.so.
 # TIMEOUT: 180
 . "$ROOT/tests/lib.sh"
 need_lib
@@ -46,7 +48,8 @@ errs=()
 
 # make install into a temporary prefix
 make -s -C "$ROOT" BUILD="$BUILD" install PREFIX="$T/inst" > install.log 2>&1 || { show install.log; fail "make install PREFIX=$T/inst failed"; }
-for f in bin/memlens lib/libmemlens.so include/memlens.h include/allocs.h lib/pkgconfig/memlens.pc; do
+for f in bin/memlens bin/memlens-cc lib/libmemlens.so lib/libmemlens-types.so include/memlens.h include/allocs.h \
+	lib/pkgconfig/memlens.pc; do
 	[ -e "inst/$f" ] || fail "make install did not install $f"
 done
 if grep -rq "$BUILD" inst/lib/pkgconfig/memlens.pc; then fail "memlens.pc names the build tree"; fi
@@ -56,8 +59,34 @@ run i "${CLEANENV[@]}" "$T/inst/bin/memlens" run --stats -- "$TB/preload/ten_exa
 expect_rc i 0 "installed memlens run"
 stats_kv i.err > kv
 expect_stat kv n_allocs 10
+cat > typed.c <<'C'
+#include <memlens.h>
+#include <stdio.h>
+#include <stdlib.h>
+struct point { int x, y; };
+int main(void)
+{
+	struct point *p = malloc(sizeof(struct point));
+	printf("%s\n", UNIQTYPE_NAME(alloc_get_type(p)));
+	free(p);
+	return 0;
+}
+C
+# typed_tree PREFIX WHAT: memlens-cc and the types module of that tree
+typed_tree() {
+	local flags
+	flags=$(PKG_CONFIG_PATH=$1/lib/pkgconfig pkg-config --cflags --libs memlens)
+	# shellcheck disable=SC2086
+	"$1/bin/memlens-cc" -o typed typed.c $flags > tb.log 2>&1 || { show tb.log; fail "$2: memlens-cc failed"; }
+	run t "${CLEANENV[@]}" ./typed
+	expect_rc t 0 "$2: typed program"
+	[ "$(cat t.out)" = point ] || { show t.err; fail "$2: the chunk's type is \"$(cat t.out)\", want point"; }
+}
+( typed_tree "$T/inst" "installed tree" ) 2> ck.err || errs+=("$(sed -n 's/^TESTFAIL: //p' ck.err)")
+
 # moved elsewhere, the tree still works
 mv inst moved
+( typed_tree "$T/moved" "moved installed tree" ) 2> ck.err || errs+=("$(sed -n 's/^TESTFAIL: //p' ck.err)")
 ( check_tree "$T/moved/lib/pkgconfig" "moved installed tree" ) 2> ck.err || errs+=("$(sed -n 's/^TESTFAIL: //p' ck.err)")
 run m "${CLEANENV[@]}" "$T/moved/bin/memlens" run --stats -- "$TB/preload/ten_exact"
 expect_rc m 0 "moved memlens run"
