@@ -23,8 +23,13 @@
 /* ---- loading the module ------------------------------------------------- */
 
 static const struct ml_types_api *api;  /* published with release */
+static pthread_mutex_t res_lock = PTHREAD_MUTEX_INITIALIZER; /* every call into the module */
 static int load_state;                  /* 0 not tried, 1 loaded, 2 failed */
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void fork_prepare(void) { pthread_mutex_lock(&res_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&res_lock); }
+static void fork_child(void) { pthread_mutex_unlock(&res_lock); }
 
 const struct ml_types_api *memlens__types_api_loaded(void)
 {
@@ -56,6 +61,10 @@ const struct ml_types_api *memlens__types_api(void)
 		const struct ml_types_api *(*get)(void) = h ? (const struct ml_types_api *(*)(void))dlsym(h, ML_TYPES_MODULE_SYM) : NULL;
 		const struct ml_types_api *got = get ? get() : NULL;
 		if (got && got->version == ML_TYPES_API_VERSION) {
+			/* A child forked while a thread is in the module (its own
+			 * lock is taken only under res_lock) must not inherit it
+			 * held. */
+			pthread_atfork(fork_prepare, fork_parent, fork_child);
 			__atomic_store_n(&api, got, __ATOMIC_RELEASE);
 			__atomic_store_n(&load_state, 1, __ATOMIC_RELEASE);
 		} else {
@@ -94,7 +103,6 @@ struct site_type {
 #define SITE_SLOTS 16384
 static struct site_type *site_tab[SITE_SLOTS];
 static unsigned site_count;
-static pthread_mutex_t res_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static inline unsigned site_hash(uintptr_t s)
 {
@@ -157,7 +165,9 @@ static const struct uniqtype *array_for(struct site_type *st, size_t n, int reso
 	const struct ml_types_api *a = memlens__types_api_loaded();
 	if (!a || !resolve)
 		return NULL;
+	pthread_mutex_lock(&res_lock);
 	const struct uniqtype *t = a->array_of(st->t, n);
+	pthread_mutex_unlock(&res_lock);
 	struct arr_memo *nm = memlens__arena_alloc(sizeof *nm);
 	if (nm && t) {
 		nm->n = n;
@@ -272,27 +282,25 @@ const struct uniqtype *memlens__level_type(const struct ml_level *l)
 		return NULL;
 	const struct uniqtype *t = NULL;
 	struct ml_types_obj o;
+	pthread_mutex_lock(&res_lock);
 	if (al == &memlens__static_allocator.pub) {
-		if (!strcmp(l->what, "string literal"))
-			return a->array_of(char_type(a), l->info.size);
-		if (!l->obj || l->obj->is_vdso || (strcmp(l->what, "function") && strcmp(l->what, "variable")))
-			return NULL;
 		uintptr_t base;
 		size_t size;
-		obj_of(l->obj, &o);
-		pthread_mutex_lock(&res_lock);
-		t = a->static_type(&o, (uintptr_t)l->info.base, &base, &size);
-		if (!t && l->obj->is_main && l->name && !strcmp(l->what, "variable"))
-			t = copied_variable_type(a, l->name);
-		pthread_mutex_unlock(&res_lock);
+		if (!strcmp(l->what, "string literal")) {
+			t = a->array_of(char_type(a), l->info.size);
+		} else if (l->obj && !l->obj->is_vdso && (!strcmp(l->what, "function") || !strcmp(l->what, "variable"))) {
+			obj_of(l->obj, &o);
+			t = a->static_type(&o, (uintptr_t)l->info.base, &base, &size);
+			if (!t && l->obj->is_main && l->name && !strcmp(l->what, "variable"))
+				t = copied_variable_type(a, l->name);
+		}
 	} else if (al == &memlens__stackframe_allocator.pub) {
-		if (!l->obj || l->obj->is_vdso)
-			return NULL;
-		struct ml_types_frame f = { (uintptr_t)l->info.site, (uintptr_t)l->info.base, l->info.size, l->frame_rbp };
-		obj_of(l->obj, &o);
-		pthread_mutex_lock(&res_lock);
-		t = a->frame_type(&o, &f);
-		pthread_mutex_unlock(&res_lock);
+		if (l->obj && !l->obj->is_vdso) {
+			struct ml_types_frame f = { (uintptr_t)l->info.site, (uintptr_t)l->info.base, l->info.size,
+				                    l->frame_rbp };
+			obj_of(l->obj, &o);
+			t = a->frame_type(&o, &f);
+		}
 	} else if (l->name && (!strcmp(l->name, "argv") || !strcmp(l->name, "envp"))) {
 		t = a->array_of(a->pointer_to(char_type(a)), l->info.size / sizeof(char *));
 	} else if (l->name && !strcmp(l->name, "auxv")) {
@@ -300,6 +308,7 @@ const struct uniqtype *memlens__level_type(const struct ml_level *l)
 	} else if (!strcmp(l->what, "string")) {
 		t = a->array_of(char_type(a), l->info.size);
 	}
+	pthread_mutex_unlock(&res_lock);
 	return t;
 }
 

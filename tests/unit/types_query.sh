@@ -12,7 +12,8 @@
 # literal (gcc builds), main's function type, argv/envp/strings, a -O0 stack
 # frame whose members sit where the locals are, the reachability walk of the
 # issue (10 nodes + 1 static array = 11), and a dlopen'ed memlens-cc library
-# whose struct is the same uniqtype.  Built with plain gcc, heap chunks have
+# whose struct is the same uniqtype; children forked while another thread
+# asks for types answer too.  Built with plain gcc, heap chunks have
 # no type while static, frame and auxv types still come from DWARF.
 # TIMEOUT: 240
 . "$ROOT/tests/lib.sh"
@@ -81,6 +82,55 @@ elif command -v clang > /dev/null; then
 else
 	note "clang not installed: the clang build is not tested"
 fi
+
+# fork while another thread asks for types: the children's type queries
+# answer (no lock inherited held)
+cat > fk.c <<'C'
+#include <allocs.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+struct pt { int x, y; };
+struct pt g;
+static void *spin(void *a)
+{
+	(void)a;
+	for (int i = 0; i < 20000; i++) {
+		void *p = malloc(sizeof(struct pt) * (i % 7 + 1));
+		alloc_get_type(p);
+		alloc_get_type(&g);
+		free(p);
+	}
+	return 0;
+}
+int main(void)
+{
+	pthread_t t;
+	pthread_create(&t, 0, spin, 0);
+	for (int i = 0; i < 50; i++) {
+		pid_t c = fork();
+		if (!c) {
+			struct pt *p = malloc(sizeof(struct pt) * 3);
+			_exit(alloc_get_type(&g) && alloc_get_type(p) ? 0 : 1);
+		}
+		int st;
+		waitpid(c, &st, 0);
+		if (st) {
+			printf("child %d: status %d\n", i, st);
+			return 1;
+		}
+	}
+	pthread_join(t, 0);
+	return 0;
+}
+C
+# shellcheck disable=SC2086
+"$MLCC" -O1 $san "${INC[@]}" -o fk fk.c "${LINK[@]}" -lpthread > b-fk.log 2>&1 || { show b-fk.log; fail "fork test: memlens-cc failed"; }
+asan_quiet=()
+[ "$MEMLENS_TEST_ASAN" != 0 ] && asan_quiet=(MEMLENS_ON_ERROR=ignore)
+run fk "${CLEANENV[@]}" "${envv[@]}" "${asan_quiet[@]}" timeout 60 ./fk
+expect_rc fk 0 "type queries in children forked while a thread asks for types"
 
 # Plain gcc: DWARF types, but no typed heap sites.
 # shellcheck disable=SC2086
