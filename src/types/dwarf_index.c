@@ -105,14 +105,9 @@ int ml_t_build_statics(struct ml_t_obj *o)
 		return 0;
 	o->statics_built = 1;
 	struct vec v = { 0 };
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	while (dwarf_nextcu(o->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu;
-		if (dwarf_offdie(o->dw, off + hsize, &cu))
-			walk(&cu, &v, 0);
-		off = next;
-	}
+	Dwarf_Die cu;
+	for (Dwarf_Off off = 0; ml_t_next_cu(o, &off, &cu);)
+		walk(&cu, &v, 0);
 	if (v.n)
 		qsort(v.v, v.n, sizeof *v.v, cmp_static);
 	o->statics = v.v;
@@ -281,25 +276,10 @@ static int frame_base(struct fctx *x, Dwarf_Die *fn)
 	}
 }
 
-static int cu_at(struct ml_t_obj *o, Dwarf_Addr pc, Dwarf_Die *cu)
-{
-	if (dwarf_addrdie(o->dw, pc, cu))
-		return 1;
-	/* No .debug_aranges entry: ask each unit. */
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	while (dwarf_nextcu(o->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		if (dwarf_offdie(o->dw, off + hsize, cu) && dwarf_haspc(cu, pc) == 1)
-			return 1;
-		off = next;
-	}
-	return 0;
-}
-
 static const struct uniqtype *build_frame(struct ml_t_obj *o, const struct ml_types_frame *f, Dwarf_Addr pc)
 {
 	Dwarf_Die cu, *scopes = NULL;
-	if (!cu_at(o, pc, &cu))
+	if (!ml_t_cu_at(o, pc, &cu))
 		return NULL;
 	int ns = dwarf_getscopes(&cu, pc, &scopes);
 	int fi = -1;

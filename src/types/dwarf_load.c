@@ -81,3 +81,27 @@ uint64_t ml_t_die_key(const struct ml_t_obj *o, Dwarf_Die *die)
 		k |= 1ULL << 62; /* a DIE in the dwz alternate file */
 	return k;
 }
+
+int ml_t_next_cu(struct ml_t_obj *o, Dwarf_Off *off, Dwarf_Die *cu)
+{
+	Dwarf_Off next;
+	size_t hsize;
+	while (*off != (Dwarf_Off)-1 && dwarf_nextcu(o->dw, *off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Off die = *off + hsize;
+		*off = next;
+		if (dwarf_offdie(o->dw, die, cu))
+			return 1;
+	}
+	*off = (Dwarf_Off)-1;
+	return 0;
+}
+
+int ml_t_cu_at(struct ml_t_obj *o, Dwarf_Addr a, Dwarf_Die *cu)
+{
+	if (dwarf_addrdie(o->dw, a, cu))
+		return 1;
+	for (Dwarf_Off off = 0; ml_t_next_cu(o, &off, cu);)
+		if (dwarf_haspc(cu, a) == 1)
+			return 1;
+	return 0;
+}

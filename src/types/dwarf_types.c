@@ -58,24 +58,28 @@ int ml_t_is_named_type(Dwarf_Die *die)
 	return is_agg(tag) && !is_decl(die);
 }
 
+/* Typedefs and qualifiers: a uniqtype is the type they lead to. */
+static int is_transparent(int tag)
+{
+	switch (tag) {
+	case DW_TAG_typedef:
+	case DW_TAG_const_type:
+	case DW_TAG_volatile_type:
+	case DW_TAG_restrict_type:
+	case DW_TAG_atomic_type:
+	case DW_TAG_immutable_type:
+	case DW_TAG_shared_type:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Follows typedefs and qualifiers; NULL for void. */
 static Dwarf_Die *strip(Dwarf_Die *die, Dwarf_Die *buf)
 {
-	for (int i = 0; die && i < MAX_DEPTH; i++) {
-		switch (dwarf_tag(die)) {
-		case DW_TAG_typedef:
-		case DW_TAG_const_type:
-		case DW_TAG_volatile_type:
-		case DW_TAG_restrict_type:
-		case DW_TAG_atomic_type:
-		case DW_TAG_immutable_type:
-		case DW_TAG_shared_type:
-			die = ref(die, DW_AT_type, buf);
-			continue;
-		default:
-			return die;
-		}
-	}
+	for (int i = 0; die && i < MAX_DEPTH && is_transparent(dwarf_tag(die)); i++)
+		die = ref(die, DW_AT_type, buf);
 	return die;
 }
 
@@ -86,22 +90,19 @@ static Dwarf_Die *strip(Dwarf_Die *die, Dwarf_Die *buf)
 static void scan_anon_typedefs(struct ml_t_obj *o)
 {
 	o->anon_scanned = 1;
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	while (dwarf_nextcu(o->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu, child, target;
-		if (dwarf_offdie(o->dw, off + hsize, &cu) && dwarf_child(&cu, &child) == 0) {
-			do {
-				if (dwarf_tag(&child) != DW_TAG_typedef || !ref(&child, DW_AT_type, &target) ||
-				    !is_agg(dwarf_tag(&target)) || dwarf_hasattr(&target, DW_AT_name))
-					continue;
-				uint64_t k = ml_t_die_key(o, &target);
-				const char *n = dwarf_diename(&child);
-				if (n && !ml_t_map_get(&o->anon_names, k))
-					ml_t_map_put(&o->anon_names, k, (void *)n);
-			} while (dwarf_siblingof(&child, &child) == 0);
-		}
-		off = next;
+	Dwarf_Die cu, child, target;
+	for (Dwarf_Off off = 0; ml_t_next_cu(o, &off, &cu);) {
+		if (dwarf_child(&cu, &child) != 0)
+			continue;
+		do {
+			if (dwarf_tag(&child) != DW_TAG_typedef || !ref(&child, DW_AT_type, &target) ||
+			    !is_agg(dwarf_tag(&target)) || dwarf_hasattr(&target, DW_AT_name))
+				continue;
+			uint64_t k = ml_t_die_key(o, &target);
+			const char *n = dwarf_diename(&child);
+			if (n && !ml_t_map_get(&o->anon_names, k))
+				ml_t_map_put(&o->anon_names, k, (void *)n);
+		} while (dwarf_siblingof(&child, &child) == 0);
 	}
 }
 
@@ -610,14 +611,9 @@ const struct uniqtype *ml_t_from_die(struct ml_t_obj *o, Dwarf_Die *die)
 	if (t)
 		return t;
 	Dwarf_Attribute a;
-	switch (dwarf_tag(die)) {
-	case DW_TAG_typedef:
-	case DW_TAG_const_type:
-	case DW_TAG_volatile_type:
-	case DW_TAG_restrict_type:
-	case DW_TAG_atomic_type:
-	case DW_TAG_immutable_type:
-	case DW_TAG_shared_type:
+	int tag = dwarf_tag(die);
+	switch (is_transparent(tag) ? DW_TAG_typedef : tag) {
+	case DW_TAG_typedef: /* and the qualifiers */
 		t = ml_t_type_of(o, die);
 		break;
 	case DW_TAG_base_type: {

@@ -249,14 +249,9 @@ int ml_types_print_file(const char *path, FILE *out)
 		return -1;
 	}
 	struct tvec v = { 0 };
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	while (dwarf_nextcu(o->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu;
-		if (dwarf_offdie(o->dw, off + hsize, &cu))
-			collect(o, &cu, &v, 0);
-		off = next;
-	}
+	Dwarf_Die cu;
+	for (Dwarf_Off off = 0; ml_t_next_cu(o, &off, &cu);)
+		collect(o, &cu, &v, 0);
 	if (v.n)
 		qsort(v.v, v.n, sizeof *v.v, cmp_type);
 	for (size_t i = 0; i < v.n; i++)

@@ -116,6 +116,12 @@ static inline uintptr_t ml_t_to_run(const struct ml_t_obj *o, Dwarf_Addr a)
 {
 	return (uintptr_t)(a + o->dwbias + o->bias);
 }
+/* Iterates over o's compilation units: start with *off = 0; each call puts
+ * the next unit's DIE in *cu and returns 1, then 0 at the end. */
+int ml_t_next_cu(struct ml_t_obj *o, Dwarf_Off *off, Dwarf_Die *cu);
+/* The unit whose code holds DWARF address a (.debug_aranges, else each
+ * unit's ranges): 1 and *cu set, or 0. */
+int ml_t_cu_at(struct ml_t_obj *o, Dwarf_Addr a, Dwarf_Die *cu);
 /* A key for a DIE of o (its offset, marked when it lives in a dwz
  * alternate file). */
 uint64_t ml_t_die_key(const struct ml_t_obj *o, Dwarf_Die *die);

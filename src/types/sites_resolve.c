@@ -112,14 +112,10 @@ static const struct uniqtype *find_named(struct ml_t_obj *o, Dwarf_Die *cu, int 
 		return ml_t_from_die(o, &d);
 	if (tag == DW_TAG_typedef)
 		return NULL;
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	while (dwarf_nextcu(o->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die c;
-		if (dwarf_offdie(o->dw, off + hsize, &c) && find_in(&c, tag, name, &d, 0))
+	Dwarf_Die c;
+	for (Dwarf_Off off = 0; ml_t_next_cu(o, &off, &c);)
+		if (find_in(&c, tag, name, &d, 0))
 			return ml_t_from_die(o, &d);
-		off = next;
-	}
 	struct ml_t_ent *e = ml_t_lookup(name);
 	return e ? e->t : NULL;
 }
@@ -206,20 +202,6 @@ static const struct uniqtype *resolve(struct ml_t_obj *o, Dwarf_Die *cu, const c
 }
 
 /* ---- matching a call to a record ----------------------------------------------------- */
-static int cu_of(struct ml_t_obj *o, Dwarf_Addr a, Dwarf_Die *cu)
-{
-	if (dwarf_addrdie(o->dw, a, cu))
-		return 1;
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	while (dwarf_nextcu(o->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		if (dwarf_offdie(o->dw, off + hsize, cu) && dwarf_haspc(cu, a) == 1)
-			return 1;
-		off = next;
-	}
-	return 0;
-}
-
 static struct ml_t_site *match(struct ml_t_obj *o, const char *file, const char *comp_dir, unsigned line,
                                unsigned col)
 {
@@ -257,7 +239,7 @@ static struct ml_t_site *match(struct ml_t_obj *o, const char *file, const char 
 static const struct uniqtype *lookup_site(struct ml_t_obj *o, Dwarf_Addr a, char *shape, unsigned long *count)
 {
 	Dwarf_Die cu;
-	if (!cu_of(o, a, &cu))
+	if (!ml_t_cu_at(o, a, &cu))
 		return NULL;
 	Dwarf_Line *l = dwarf_getsrc_die(&cu, a);
 	int line = 0, col = 0;
