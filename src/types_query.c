@@ -229,7 +229,10 @@ static const struct uniqtype *auxv_entry_type(const struct ml_types_api *a)
 /* A library variable the executable refers to lives in the executable (a
  * copy relocation: the executable's .bss holds `stdout`, `environ`, ...)
  * where the executable's DWARF only declares it.  Its type is the one the
- * defining library's DWARF gives its own (unused) copy of the symbol. */
+ * defining library's DWARF gives its own (unused) copy of the symbol.  The
+ * linker names such symbols in .symtab with their version (stdout@GLIBC_2.2.5),
+ * which tells them from the executable's own variables: only those are
+ * looked for in the libraries (a stripped executable's are not). */
 struct libs { int n; struct { char path[1024]; uintptr_t bias; } o[64]; };
 
 static void collect_lib(const struct ml_object *o, void *arg)
@@ -245,7 +248,7 @@ static const struct uniqtype *copied_variable_type(const struct ml_types_api *a,
 {
 	static struct libs ls; /* under res_lock */
 	const struct uniqtype *t = NULL;
-	char sym[256]; /* .symtab names it with its version: stdout@GLIBC_2.2.5 */
+	char sym[256];
 	snprintf(sym, sizeof sym, "%.*s", (int)strcspn(name, "@"), name);
 	name = sym;
 	ls.n = 0;
@@ -291,7 +294,7 @@ const struct uniqtype *memlens__level_type(const struct ml_level *l)
 		} else if (l->obj && !l->obj->is_vdso && (!strcmp(l->what, "function") || !strcmp(l->what, "variable"))) {
 			obj_of(l->obj, &o);
 			t = a->static_type(&o, (uintptr_t)l->info.base, &base, &size);
-			if (!t && l->obj->is_main && l->name && !strcmp(l->what, "variable"))
+			if (!t && l->obj->is_main && l->name && strchr(l->name, '@') && !strcmp(l->what, "variable"))
 				t = copied_variable_type(a, l->name);
 		}
 	} else if (al == &memlens__stackframe_allocator.pub) {
@@ -329,6 +332,16 @@ ML_API_EXPORT const struct uniqtype *alloc_get_type(const void *p)
 		if (n)
 			t = memlens__level_type(&l[n - 1]);
 	}
+	errno = e;
+	return t;
+}
+
+const struct uniqtype *memlens__info_type(const void *p, const struct alloc_info *ai)
+{
+	if (ai->allocator != &memlens__malloc_allocator.pub)
+		return ai->type ? ai->type : alloc_get_type(p);
+	int e = errno;
+	const struct uniqtype *t = memlens__heap_type(ai->site, ai->size, 1);
 	errno = e;
 	return t;
 }

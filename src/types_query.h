@@ -18,6 +18,10 @@ const struct ml_types_api *memlens__types_api(void);
  * only what is known already is answered. */
 const struct uniqtype *memlens__heap_type(const void *site, size_t size, int resolve);
 
+/* alloc_get_type(p) for a caller that has alloc_get_info(p)'s answer *ai
+ * already (a heap chunk's type then needs no second lookup). */
+const struct uniqtype *memlens__info_type(const void *p, const struct alloc_info *ai);
+
 /* The type of the allocation described by level l (any allocator). */
 const struct uniqtype *memlens__level_type(const struct ml_level *l);
 #endif

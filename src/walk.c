@@ -112,7 +112,7 @@ static void follow(struct walk *w, uintptr_t a)
 	struct alloc_info ai;
 	if (!v || alloc_get_info(v, &ai) != 0 || !mark(w, (uintptr_t)ai.base))
 		return;
-	ai.type = alloc_get_type(v);
+	ai.type = memlens__info_type(v, &ai);
 	push(w, &ai);
 }
 
@@ -160,7 +160,7 @@ ML_API_EXPORT long memlens_walk_reachable(const void *obj, memlens_reach_fn fn, 
 	if (!obj || alloc_get_info(obj, &ai) != 0)
 		return -1;
 	int e = errno; /* mmap may set it */
-	ai.type = alloc_get_type(obj);
+	ai.type = memlens__info_type(obj, &ai);
 	mark(&w, (uintptr_t)ai.base);
 	push(&w, &ai);
 	long visited = 0;
