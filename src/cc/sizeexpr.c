@@ -505,21 +505,28 @@ static void set_typed(struct sizeval *v, char shape, unsigned long count)
 	v->count = count;
 }
 
+/* An operation on a and b that yields no type: 1 with *out set (unknown
+ * from unknown, value = op(a, b) from two constants, else none); 0 when
+ * one side is typed. */
+static int untyped(const struct sizeval *a, const struct sizeval *b, unsigned long long value, struct sizeval *out)
+{
+	if (a->kind == SV_UNKNOWN || b->kind == SV_UNKNOWN)
+		out->kind = SV_UNKNOWN;
+	else if (a->kind == SV_TYPED || b->kind == SV_TYPED)
+		return 0;
+	else if (a->kind == SV_CONST && b->kind == SV_CONST) {
+		out->kind = SV_CONST;
+		out->value = value;
+	} else
+		out->kind = SV_NONE;
+	return 1;
+}
+
 /* a * b, one of them typed or both not. */
 static void multiply(struct sizeval *a, struct sizeval *b, struct sizeval *out)
 {
-	if (a->kind == SV_UNKNOWN || b->kind == SV_UNKNOWN) {
-		out->kind = SV_UNKNOWN;
+	if (untyped(a, b, a->value * b->value, out))
 		return;
-	}
-	if (a->kind != SV_TYPED && b->kind != SV_TYPED) {
-		if (a->kind == SV_CONST && b->kind == SV_CONST) {
-			out->kind = SV_CONST;
-			out->value = a->value * b->value;
-		} else
-			out->kind = SV_NONE;
-		return;
-	}
 	struct sizeval *t = a->kind == SV_TYPED ? a : b, *o = t == a ? b : a;
 	out->type = t->type;
 	t->type = (struct str){ 0 };
@@ -537,18 +544,8 @@ static void multiply(struct sizeval *a, struct sizeval *b, struct sizeval *out)
 /* a + b or a - b. */
 static void add(struct sizeval *a, struct sizeval *b, int minus, struct sizeval *out)
 {
-	if (a->kind == SV_UNKNOWN || b->kind == SV_UNKNOWN) {
-		out->kind = SV_UNKNOWN;
+	if (untyped(a, b, minus ? a->value - b->value : a->value + b->value, out))
 		return;
-	}
-	if (a->kind != SV_TYPED && b->kind != SV_TYPED) {
-		if (a->kind == SV_CONST && b->kind == SV_CONST) {
-			out->kind = SV_CONST;
-			out->value = minus ? a->value - b->value : a->value + b->value;
-		} else
-			out->kind = SV_NONE;
-		return;
-	}
 	struct sizeval *t = a->kind == SV_TYPED ? a : b;
 	out->type = t->type;
 	t->type = (struct str){ 0 };
