@@ -155,7 +155,6 @@ static void put(struct sbuf *b, const char *s)
 }
 
 #define DECL_MAX 512
-static const struct uniqtype *spell(const struct uniqtype *t, char *decl, int depth);
 
 static void wrap(char *decl, const char *pre, const char *post)
 {
@@ -165,7 +164,7 @@ static void wrap(char *decl, const char *pre, const char *post)
 }
 
 /* The argument list of function type f, "(int, char **)". */
-static void args(const struct uniqtype *f, char *out, size_t len, int depth)
+static void args(const struct uniqtype *f, char *out, size_t len)
 {
 	struct sbuf b = { out, len, 0 };
 	const struct uniqtype_memb *m;
@@ -175,10 +174,7 @@ static void args(const struct uniqtype *f, char *out, size_t len, int depth)
 		char a[DECL_MAX];
 		if (i)
 			put(&b, ", ");
-		if (depth < 8)
-			uniqtype_cname(m[i].type, a, sizeof a);
-		else
-			strcpy(a, "...");
+		uniqtype_cname(m[i].type, a, sizeof a);
 		put(&b, a);
 	}
 	if (f->variadic)
@@ -190,10 +186,10 @@ static void args(const struct uniqtype *f, char *out, size_t len, int depth)
 		out[b.need < len ? b.need : len - 1] = 0;
 }
 
-static const struct uniqtype *spell(const struct uniqtype *t, char *decl, int depth)
+static const struct uniqtype *spell(const struct uniqtype *t, char *decl)
 {
 	char num[32], a[DECL_MAX];
-	for (; t && depth < 32; depth++) {
+	for (int depth = 0; t && depth < 32; depth++) {
 		switch (t->kind) {
 		case MEMLENS_TYPE_POINTER:
 			wrap(decl, "*", "");
@@ -210,7 +206,7 @@ static const struct uniqtype *spell(const struct uniqtype *t, char *decl, int de
 			t = t->target;
 			continue;
 		case MEMLENS_TYPE_FUNCTION:
-			args(t, a, sizeof a, depth);
+			args(t, a, sizeof a);
 			wrap(decl, "", a);
 			t = t->target;
 			continue;
@@ -226,7 +222,7 @@ ML_API_EXPORT int uniqtype_cname(const struct uniqtype *t, char *buf, size_t len
 	if (!t)
 		return -1;
 	char decl[DECL_MAX] = "";
-	const struct uniqtype *base = spell(t, decl, 0);
+	const struct uniqtype *base = spell(t, decl);
 	const char *bname = !base ? "void" : base->cspell ? base->cspell : base->name;
 	int n = snprintf(buf, len, "%s%s%s", bname, decl[0] && decl[0] != '[' ? " " : "", decl);
 	return n;
