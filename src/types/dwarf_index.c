@@ -25,14 +25,8 @@ struct vec {
 
 static void push(struct vec *v, Dwarf_Addr lo, Dwarf_Addr len, Dwarf_Off off, int is_func)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 1024;
-		struct ml_t_static *n = realloc(v->v, cap * sizeof *n);
-		if (!n)
-			return;
-		v->v = n;
-		v->cap = cap;
-	}
+	if (ml_t_grow(&v->v, &v->cap, v->n, sizeof *v->v, 1024))
+		return;
 	v->v[v->n++] = (struct ml_t_static){ .lo = lo, .len = len, .off = off, .is_func = is_func };
 }
 
@@ -203,7 +197,7 @@ struct fctx {
 	int have_fb;
 	uintptr_t fb;
 	struct fmemb *m;
-	unsigned n, cap;
+	size_t n, cap;
 };
 
 static void frame_var(struct fctx *x, Dwarf_Die *v)
@@ -235,14 +229,8 @@ static void frame_var(struct fctx *x, Dwarf_Die *v)
 	const struct uniqtype *t = ml_t_type_of(x->o, v);
 	if (!t || addr < f->base || addr - f->base + t->size > f->size)
 		return;
-	if (x->n == x->cap) {
-		unsigned cap = x->cap ? x->cap * 2 : 16;
-		struct fmemb *m = realloc(x->m, cap * sizeof *m);
-		if (!m)
-			return;
-		x->m = m;
-		x->cap = cap;
-	}
+	if (ml_t_grow(&x->m, &x->cap, x->n, sizeof *x->m, 16))
+		return;
 	x->m[x->n] = (struct fmemb){ ml_t_die_name(v), addr - f->base, t, x->n };
 	x->n++;
 }

@@ -28,6 +28,10 @@ extern pthread_mutex_t ml_t_lock;
 
 /* ---- registry.c: uniqtypes unique by name, in memory mapped here -------- */
 void *ml_t_alloc(size_t n); /* zeroed, 16-aligned, never freed */
+/* Room for one more element in a malloc'd array *v of *n used and *cap
+ * allocated elements of elem bytes (doubling, from first): 0, or -1 when
+ * out of memory (*v unchanged). */
+int ml_t_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);
 const char *ml_t_strdup(const char *s);
 
 /* A registered name.  sig identifies the structure of a struct, union or

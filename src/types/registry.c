@@ -46,6 +46,20 @@ void *ml_t_alloc(size_t n)
 	return r; /* fresh anonymous memory is zero */
 }
 
+int ml_t_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	void **vp = v;
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : first;
+	void *nv = realloc(*vp, c * elem);
+	if (!nv)
+		return -1;
+	*vp = nv;
+	*cap = c;
+	return 0;
+}
+
 const char *ml_t_strdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

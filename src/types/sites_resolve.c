@@ -38,14 +38,8 @@ struct load_ctx {
 static void add_rec(void *ctx, const struct ml_site_rec *r)
 {
 	struct load_ctx *c = ctx;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct ml_t_site *n = realloc(c->v, cap * sizeof *n);
-		if (!n)
-			return;
-		c->v = n;
-		c->cap = cap;
-	}
+	if (ml_t_grow(&c->v, &c->cap, c->n, sizeof *c->v, 64))
+		return;
 	struct ml_t_site *s = &c->v[c->n];
 	if (!(s->file = strdup(r->file)) || !(s->type = strdup(r->type))) {
 		free(s->file);
