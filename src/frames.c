@@ -32,7 +32,7 @@ void memlens__frame_learn(uintptr_t pc, intptr_t off)
 		__atomic_store_n(&e->state, ML_FRAME_VARIES, __ATOMIC_RELEASE);
 		return;
 	}
-	if (st == ML_FRAME_NONE) {
+	if (st == ML_FRAME_NONE || st == ML_FRAME_RETURN) {
 		e->off = (int32_t)off;
 		__atomic_store_n(&e->state, ML_FRAME_SEEN, __ATOMIC_RELEASE);
 	} else if (st == ML_FRAME_SEEN)
@@ -45,6 +45,16 @@ void memlens__frame_last(uintptr_t pc)
 {
 	struct ml_frame *e = memlens__frame(pc, 1);
 	int none = ML_FRAME_NONE;
+	if (e && !__atomic_compare_exchange_n(&e->state, &none, ML_FRAME_LAST, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		int ret = ML_FRAME_RETURN;
+		__atomic_compare_exchange_n(&e->state, &ret, ML_FRAME_LAST, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	}
+}
+
+void memlens__frame_return(uintptr_t pc)
+{
+	struct ml_frame *e = memlens__frame(pc, 1);
+	int none = ML_FRAME_NONE;
 	if (e)
-		__atomic_compare_exchange_n(&e->state, &none, ML_FRAME_LAST, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		__atomic_compare_exchange_n(&e->state, &none, ML_FRAME_RETURN, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }

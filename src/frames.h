@@ -14,6 +14,9 @@ enum {
 	ML_FRAME_TRUSTED, /* seen twice, the same size */
 	ML_FRAME_VARIES,  /* seen with different sizes: always unwind */
 	ML_FRAME_LAST,    /* the outermost frame (the unwinder ended there) */
+	ML_FRAME_RETURN,  /* a real return address (the unwinder found it as a
+	                   * site), frame size not learnt: lets a fast walk
+	                   * trust a pc it read from the stack */
 };
 struct ml_frame { uintptr_t pc; int32_t off; int32_t state; };
 
@@ -24,4 +27,16 @@ struct ml_frame *memlens__frame(uintptr_t pc, int create);
 void memlens__frame_learn(uintptr_t pc, intptr_t off);
 /* pc is where an unwind ended. */
 void memlens__frame_last(uintptr_t pc);
+/* pc is a return address the unwinder reached (kept if nothing better is
+ * known of it). */
+void memlens__frame_return(uintptr_t pc);
+/* Has the unwinder ever reached pc?  A pc read from the stack by a walk
+ * that trusted learnt sizes is believed only then: a size learnt twice can
+ * still be wrong (a function that allocas on one path only), and the walk
+ * then reads a local, a canary or a stale value instead. */
+static inline int memlens__frame_known(uintptr_t pc)
+{
+	struct ml_frame *e = memlens__frame(pc, 0);
+	return e && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != ML_FRAME_NONE;
+}
 #endif

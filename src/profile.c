@@ -366,11 +366,20 @@ static void stat_lock_drop(void)
 	stat_held = 0;
 }
 
+/* Is node one the trie has made?  A tagged site field is used as an index
+ * only then: whatever forged the tag, it never reads outside the trie. */
+static int node_exists(uint32_t node)
+{
+	return node && nodes && node < __atomic_load_n(&n_nodes, __ATOMIC_ACQUIRE);
+}
+
 const void *memlens__site_of(const void *site)
 {
 	if (!memlens__site_is_node(site))
 		return site;
 	uint32_t i = (uint32_t)((uintptr_t)site & 0xffffffffu);
+	if (!node_exists(i))
+		return NULL;
 	/* The first frame outside the wrappers, as the site would be. */
 	for (uint32_t k = i; k && k < MAX_NODES; k = nodes[k].parent) {
 		if (!memlens__site_skips(nodes[k].pc))
@@ -500,7 +509,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid)
 {
 	uint32_t node = (uint32_t)((uintptr_t)site_field & 0xffffffffu);
-	struct pstats *s = node < MAX_NODES ? stats_for(node) : NULL;
+	struct pstats *s = node_exists(node) ? stats_for(node) : NULL;
 	if (!s)
 		return;
 	double w = weight_of(n);

@@ -11,9 +11,12 @@
 
 extern int memlens__profiling;
 
-/* A record's site field holds ML_PROF_SITE_TAG | node for a recorded chunk. */
+/* A record's site field holds ML_PROF_SITE_TAG | node for a recorded chunk:
+ * bit 63 and a 32-bit node, nothing between (no code address has them).  A
+ * field of that form is still only an index once profile.c has checked
+ * the node exists. */
 #define ML_PROF_SITE_TAG (1ULL << 63)
-static inline int memlens__site_is_node(const void *site) { return (uintptr_t)site >> 63; }
+static inline int memlens__site_is_node(const void *site) { return ((uintptr_t)site >> 32) == (ML_PROF_SITE_TAG >> 32); }
 /* The allocation site of a record's site field (a node's first frame outside
  * the wrappers, or the field itself). */
 const void *memlens__site_of(const void *site);

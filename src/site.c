@@ -7,7 +7,12 @@
  *    wrapper, how far that frame's CFA lies above its callee's (the frame
  *    size at that call, fixed for code that does not alloca);
  *  - once two unwinds agree on a pc's offset, the walk uses it: CFA += off,
- *    pc = *(CFA - 8), a few loads per frame instead of a full unwind. */
+ *    pc = *(CFA - 8), a few loads per frame instead of a full unwind;
+ *  - two agreeing unwinds do not prove a fixed size (glibc's
+ *    _nl_load_locale allocas on one path only), so a pc the walk reads is
+ *    believed only if the unwinder has reached it before; anything else
+ *    (a local, a stack canary) sends the call to the unwinder, which
+ *    learns the true size and marks the frame as varying. */
 #include "internal.h"
 #include "thread.h"
 #include "frames.h"
@@ -146,6 +151,7 @@ static _Unwind_Reason_Code walk_cb(struct _Unwind_Context *ctx, void *arg)
 		return _URC_NO_REASON;
 	}
 	w->found = ip;
+	memlens__frame_return(ip); /* a real return address: fast walks may stop here */
 	return _URC_END_OF_STACK;
 }
 
@@ -167,7 +173,7 @@ const void *memlens__site_slow(const void *ra, uintptr_t cfa)
 	for (int depth = 0; depth < 32; depth++) {
 		struct ml_frame *e;
 		if (!skip_frame(pc))
-			return (const void *)pc;
+			return depth == 0 || memlens__frame_known(pc) ? (const void *)pc : site_unwind(ra);
 		e = memlens__frame(pc, 0);
 		if (!e || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != ML_FRAME_TRUSTED)
 			return site_unwind(ra);
