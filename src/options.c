@@ -5,6 +5,8 @@
 #include "diag.h"
 #include "prim.h"
 #include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -20,6 +22,26 @@ static int parse_bool(const char *name, const char *v, int dflt)
 		return 0;
 	memlens__warn("%s=%s is not a boolean (use 1 or 0); using %d", name, v, dflt);
 	return dflt;
+}
+
+/* In secure mode memlens__getenv hides every MEMLENS_* variable; one line
+ * names those that were set, so that the user knows why nothing happened. */
+static void say_ignored(void)
+{
+	char buf[512];
+	struct mlbuf b = MLBUF(buf);
+	int n = 0;
+	for (char **e = __environ; e && *e; e++)
+		if (!strncmp(*e, "MEMLENS_", 8)) {
+			memlens__bputs(&b, n++ ? ", " : "");
+			for (const char *c = *e; *c && *c != '='; c++)
+				memlens__bputc(&b, *c);
+		}
+	memlens__bend(&b);
+	if (n)
+		memlens__warn("this program runs in secure-execution mode (set-user-ID, set-group-ID or file "
+		              "capabilities): %s ignored",
+		              buf);
 }
 
 void memlens__options_init(void)
@@ -41,6 +63,8 @@ void memlens__options_init(void)
 		if (fd >= 0)
 			memlens__opt.log_fd = (int)fd;
 	}
+	if (memlens__secure_mode())
+		say_ignored();
 	if ((v = memlens__getenv("MEMLENS_VERBOSE")))
 		memlens__opt.verbose = parse_bool("MEMLENS_VERBOSE", v, 0);
 	if ((v = memlens__getenv("MEMLENS_STATS"))) {

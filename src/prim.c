@@ -2,6 +2,7 @@
 #include "prim.h"
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <string.h>
@@ -55,10 +56,17 @@ pid_t memlens__getpid(void) { return (pid_t)ML_SYS(SYS_getpid, 0, 0, 0, 0, 0, 0)
 extern char **environ;
 extern char **__environ;
 
+int memlens__secure_mode(void) { return getauxval(AT_SECURE) != 0; }
+
 const char *memlens__getenv(const char *name)
 {
 	char **env = __environ;
 	size_t n = strlen(name);
+	/* A set-ID or file-capability program must not obey the invoking
+	 * user's MEMLENS_* (files, plugins): ignored, as ld.so ignores
+	 * LD_PRELOAD there; options.c says so once. */
+	if (!strncmp(name, "MEMLENS_", 8) && memlens__secure_mode())
+		return NULL;
 	if (!env)
 		return NULL;
 	for (; *env; env++)

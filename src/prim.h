@@ -17,8 +17,11 @@ void memlens__unmap(void *p, size_t len);
 long memlens__write_all(int fd, const void *buf, size_t len);
 pid_t memlens__gettid(void);
 pid_t memlens__getpid(void);
-/* getenv that works before libc has initialised (reads the stack's envp). */
+/* getenv that works before libc has initialised (reads the stack's envp);
+ * NULL for every MEMLENS_* name in secure-execution mode. */
 const char *memlens__getenv(const char *name);
+/* Secure-execution mode (AT_SECURE: set-ID or file capabilities). */
+int memlens__secure_mode(void);
 /* Open for writing (O_CLOEXEC; appending, or else truncating), moved above
  * fd 100; -1 on failure. */
 int memlens__open_out(const char *path, int append);

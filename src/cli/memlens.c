@@ -26,8 +26,12 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <endian.h>
+#include <linux/capability.h>
 
 #include "report.h"
 #include "subcommands.h"
@@ -431,8 +435,29 @@ static void warn_untracked(const char *prog, const char *via, const char *why)
 		msg("warning: %s %s; the preload cannot apply (running it untracked)", prog, why);
 }
 
+/* Whether PATH's file capabilities put it in secure-execution mode for us,
+ * by the kernel's rule: for a caller other than root, capabilities marked
+ * effective or permitted ones the caller lacks. */
+static int gains_capabilities(const char *path)
+{
+	struct vfs_ns_cap_data fc;
+	ssize_t n = getxattr(path, "security.capability", &fc, sizeof fc);
+	if (n < (ssize_t)XATTR_CAPS_SZ_1 || getuid() == 0)
+		return 0;
+	uint64_t file_p = le32toh(fc.data[0].permitted);
+	if (n >= (ssize_t)XATTR_CAPS_SZ_2)
+		file_p |= (uint64_t)le32toh(fc.data[1].permitted) << 32;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct mine[2];
+	if (syscall(SYS_capget, &hdr, mine) != 0)
+		return 1;
+	uint64_t my_p = mine[0].permitted | (uint64_t)mine[1].permitted << 32;
+	return (le32toh(fc.magic_etc) & VFS_CAP_FLAGS_EFFECTIVE) || (file_p & ~my_p);
+}
+
 /* Warn when the preload cannot reach PROG: a static binary (directly or as a
- * script's interpreter), another ELF class or machine, or a set-ID program. */
+ * script's interpreter), another ELF class or machine, or a set-ID or
+ * file-capability program. */
 static void check_prog(const char *prog, const char *lib)
 {
 	char *path = resolve_prog(prog);
@@ -444,14 +469,16 @@ static void check_prog(const char *prog, const char *lib)
 	struct elf_facts libf;
 	int have_lib = inspect_file(lib, &libf) == 0 && libf.is_elf;
 
-	/* a set-ID program runs in secure mode, where ld.so ignores preloads
-	 * given with a slash (unless the mount is nosuid) */
+	/* a set-ID or file-capability program runs in secure mode, where ld.so
+	 * ignores preloads given with a slash (unless the mount is nosuid) */
 	int suid = (st.st_mode & S_ISUID) && st.st_uid != getuid();
 	int sgid = (st.st_mode & S_ISGID) && st.st_gid != getgid();
+	int caps = !suid && !sgid && gains_capabilities(path);
 	struct statvfs vfs;
-	if ((suid || sgid) && !(statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))) {
-		warn_untracked(prog, NULL, suid ? "is set-user-ID, so the loader ignores LD_PRELOAD"
-		                                : "is set-group-ID, so the loader ignores LD_PRELOAD");
+	if ((suid || sgid || caps) && !(statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))) {
+		warn_untracked(prog, NULL, suid   ? "is set-user-ID, so the loader ignores LD_PRELOAD"
+		                           : sgid ? "is set-group-ID, so the loader ignores LD_PRELOAD"
+		                                  : "has file capabilities, so the loader ignores LD_PRELOAD");
 		free(path);
 		return;
 	}
