@@ -69,7 +69,7 @@ $(TYPES_LIB): $(TYPES_OBJS)
 # types and sites (the types module's files, linked in).
 CLI_SRCS = src/cli/memlens.c src/cli/report.c src/cli/report_formats.c src/cli/types.c src/cli/sites.c
 CLI_LDLIBS = -ldw -lelf -lz -ldl -lpthread
-$(CLI): $(CLI_SRCS) $(TYPES_SRCS) $(wildcard src/cli/*.h src/types/*.h) src/profile_format.h
+$(CLI): $(CLI_SRCS) $(TYPES_SRCS) $(wildcard src/cli/*.h src/types/*.h) src/profile_format.h src/number.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Isrc/types -DMEMLENS_VERSION_STR='"$(VERSION)"' -o $@ $(CLI_SRCS) $(TYPES_SRCS) $(CLI_LDLIBS)
 

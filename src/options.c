@@ -3,6 +3,7 @@
  * The CLI (`memlens run --help`) and README list the same options. */
 #include "options.h"
 #include "diag.h"
+#include "number.h"
 #include "prim.h"
 #include <fcntl.h>
 #include <limits.h>
@@ -81,14 +82,11 @@ void memlens__options_init(void)
 		}
 	}
 	if ((v = memlens__getenv("MEMLENS_ROOT_PID")) && *v) {
-		long r = 0;
-		const char *c = v;
-		for (; *c >= '0' && *c <= '9'; c++)
-			r = r * 10 + (*c - '0');
-		if (*c || r <= 0)
+		uint64_t r;
+		if (!memlens__parse_number(v, INT_MAX, 0, &r) || !r)
 			memlens__warn("MEMLENS_ROOT_PID=%s is not a process id; ignored", v);
 		else
-			memlens__opt.root_pid = r;
+			memlens__opt.root_pid = (long)r;
 	}
 	if ((v = memlens__getenv("MEMLENS_ON_ERROR"))) {
 		if (!strcmp(v, "warn"))

@@ -26,6 +26,7 @@
 #include "thread.h"
 #include "regions.h"
 #include "prim.h"
+#include "number.h"
 #include "frames.h"
 #include "objects.h"
 #include <elf.h>
@@ -38,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 #include <unwind.h>
 
 int memlens__profiling;
@@ -780,28 +782,36 @@ static void install(int sig, void (*fn)(int))
 
 /* ---- start-up ------------------------------------------------------------------ */
 
-static uint64_t parse_size(const char *v, int *ok)
+/* The profile is written in out_path's directory (a temporary file, then
+ * renamed): one that cannot take it is said at start, as MEMLENS_LOG's
+ * file is, not when the run is over.  NULL if it can, else why not. */
+static const char *dir_unwritable(void)
 {
-	uint64_t n = 0;
-	*ok = *v != 0;
-	for (; *v >= '0' && *v <= '9'; v++)
-		n = n * 10 + (uint64_t)(*v - '0');
-	switch (*v) {
-	case 'k': case 'K': n <<= 10; v++; break;
-	case 'm': case 'M': n <<= 20; v++; break;
-	case 'g': case 'G': n <<= 30; v++; break;
+	char dir[sizeof out_path];
+	const char *slash = strrchr(out_path, '/');
+	size_t n = slash ? (size_t)(slash - out_path) : 0;
+	if (memchr(out_path, '%', n))
+		return NULL; /* the directory itself names the pid */
+	if (!slash)
+		strcpy(dir, ".");
+	else {
+		n += !n; /* "/x.prof": the root */
+		memcpy(dir, out_path, n);
+		dir[n] = 0;
 	}
-	if (*v == 'b' || *v == 'B')
-		v++;
-	if (*v)
-		*ok = 0;
-	return n;
+	switch (-ML_SYS(SYS_access, dir, W_OK | X_OK, 0, 0, 0, 0)) {
+	case 0: return NULL;
+	case ENOENT: return "no such directory";
+	case ENOTDIR: return "not a directory";
+	case EACCES: return "permission denied";
+	case EROFS: return "read-only file system";
+	default: return "cannot write there";
+	}
 }
 
 void memlens__profile_init(void)
 {
 	const char *v = memlens__getenv("MEMLENS_PROFILE");
-	int ok;
 	if (!v || !*v)
 		return;
 	if (strlen(v) >= sizeof out_path - 32) {
@@ -810,16 +820,17 @@ void memlens__profile_init(void)
 	}
 	strcpy(out_path, v);
 	path_has_pid = strstr(v, "%p") != NULL;
-	if ((v = memlens__getenv("MEMLENS_SAMPLE")) && *v) {
-		sample_bytes = parse_size(v, &ok);
-		if (!ok) {
-			memlens__warn("MEMLENS_SAMPLE=%s is not a size in bytes (e.g. 512K); recording every allocation", v);
-			sample_bytes = 0;
-		}
+	const char *why = dir_unwritable();
+	if (why) {
+		memlens__warn("MEMLENS_PROFILE=%s: cannot write in its directory (%s); not profiling", v, why);
+		return;
 	}
+	if ((v = memlens__getenv("MEMLENS_SAMPLE")) && *v
+	    && !memlens__parse_number(v, ML_SAMPLE_MAX, 1, &sample_bytes))
+		memlens__warn("MEMLENS_SAMPLE=%s is not a size in bytes up to 1T (e.g. 512K); recording every allocation", v);
 	if ((v = memlens__getenv("MEMLENS_PROFILE_DEPTH")) && *v) {
-		uint64_t d = parse_size(v, &ok);
-		if (!ok || d < 1 || d > 256)
+		uint64_t d;
+		if (!memlens__parse_number(v, ML_DEPTH_MAX, 0, &d) || d < 1)
 			memlens__warn("MEMLENS_PROFILE_DEPTH=%s is not a depth from 1 to 256; using 64", v);
 		else
 			max_depth = (int)d;

@@ -33,6 +33,7 @@
 #include <endian.h>
 #include <linux/capability.h>
 
+#include "number.h"
 #include "report.h"
 #include "subcommands.h"
 
@@ -700,6 +701,24 @@ static int match_opt(const char *arg, const char *name, const char **value)
 	return 0;
 }
 
+/* The directory FILE (absolute) goes in must take it: said before PROG
+ * runs, as for --log, not when it is over.  0 if it can. */
+static int check_out_dir(const char *opt, const char *given, const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	size_t n = slash > file ? (size_t)(slash - file) : 1;
+	if (memchr(file, '%', n))
+		return 0; /* the directory itself names the pid */
+	char *dir = xmalloc(n + 1);
+	memcpy(dir, file, n);
+	dir[n] = '\0';
+	int r = access(dir, W_OK | X_OK);
+	if (r != 0)
+		msg("%s%s: cannot write in %s: %s", opt, given, dir, strerror(errno));
+	free(dir);
+	return r;
+}
+
 static int cmd_run(int argc, char **argv, const char *argv0)
 {
 	int i = 0;
@@ -764,13 +783,15 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			prof_out = v;
 			profile = 1;
 		} else if (match_opt(a, "--sample", &v)) {
-			if (!v || !*v || strspn(v, "0123456789") == 0 || strspn(v + strspn(v, "0123456789"), "kKmMgGbB") != strlen(v + strspn(v, "0123456789")))
-				usage_error("--sample=BYTES: a mean interval in bytes, e.g. --sample=512K");
+			uint64_t n;
+			if (!v || !memlens__parse_number(v, ML_SAMPLE_MAX, 1, &n))
+				usage_error("--sample=%s: a mean interval in bytes, up to 1T, e.g. --sample=512K", v ? v : "");
 			sample = v;
 			profile = 1;
 		} else if (match_opt(a, "--depth", &v)) {
-			if (!v || atoi(v) < 1 || atoi(v) > 256 || strspn(v, "0123456789") != strlen(v))
-				usage_error("--depth=N: stack frames to record, 1 to 256");
+			uint64_t n;
+			if (!v || !memlens__parse_number(v, ML_DEPTH_MAX, 0, &n) || n < 1)
+				usage_error("--depth=%s: stack frames to record, 1 to %d", v ? v : "", ML_DEPTH_MAX);
 			depth = v;
 			profile = 1;
 		} else if (match_opt(a, "--plugin", &v)) {
@@ -830,6 +851,10 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			char name[512];
 			snprintf(name, sizeof name, "memlens.%s.%%p.prof", base);
 			abs = absolute_path(name);
+		}
+		if (check_out_dir(prof_out ? "-o " : "--profile", prof_out ? prof_out : "", abs)) {
+			free(abs);
+			return EXIT_USAGE;
 		}
 		set_env("MEMLENS_PROFILE", abs);
 		if (!env_true("MEMLENS_QUIET_PROFILE"))
