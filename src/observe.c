@@ -17,6 +17,7 @@
 #include "options.h"
 #include "prim.h"
 #include <dlfcn.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <linux/membarrier.h>
@@ -235,6 +236,48 @@ static void replay(void)
 	memlens__unmap(l.c, l.cap * sizeof *l.c);
 }
 
+/* A plugin that dies while it loads or initialises would take the program
+ * with it before main, with nothing naming it: for that moment only,
+ * memlens catches the fatal signals, names the plugin, puts the previous
+ * actions back and dies of the signal as it would have.  Handlers the
+ * plugin installs itself are left as they are. */
+static const int init_fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+#define N_INIT_FATAL (int)(sizeof init_fatal / sizeof *init_fatal)
+static struct sigaction init_prev[N_INIT_FATAL];
+static const char *init_path, *init_phase;
+static void on_plugin_fatal(int sig);
+
+static void restore_fatal(void)
+{
+	for (int i = 0; i < N_INIT_FATAL; i++) {
+		struct sigaction cur;
+		if (sigaction(init_fatal[i], NULL, &cur) == 0 && cur.sa_handler == on_plugin_fatal)
+			sigaction(init_fatal[i], &init_prev[i], NULL);
+	}
+}
+
+static void on_plugin_fatal(int sig)
+{
+	static const char *const names[] = { [SIGSEGV] = "SIGSEGV", [SIGBUS] = "SIGBUS", [SIGILL] = "SIGILL",
+		                              [SIGFPE] = "SIGFPE", [SIGABRT] = "SIGABRT" };
+	memlens__warn("plugin %s: died of signal %d (%s) %s", init_path, sig, names[sig], init_phase);
+	restore_fatal();
+	/* blocked until this returns: then delivered under the previous action */
+	ML_SYS(SYS_tgkill, memlens__getpid(), memlens__gettid(), sig, 0, 0, 0);
+}
+
+static void catch_fatal(const char *path, const char *phase)
+{
+	init_path = path;
+	init_phase = phase;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_plugin_fatal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < N_INIT_FATAL; i++)
+		sigaction(init_fatal[i], &sa, &init_prev[i]);
+}
+
 void memlens__plugins_load(void)
 {
 	const char *list = memlens__getenv("MEMLENS_PLUGINS");
@@ -248,7 +291,9 @@ void memlens__plugins_load(void)
 		if (n && n < sizeof path) {
 			memcpy(path, list, n);
 			path[n] = 0;
+			catch_fatal(path, "while loading (in its constructors)");
 			void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+			restore_fatal();
 			void (*init)(void) = h ? (void (*)(void))dlsym(h, "memlens_plugin_init") : NULL;
 			if (!h)
 				memlens__warn("plugin %s: cannot load it (%s); going on without it", path, dlerror());
@@ -257,7 +302,9 @@ void memlens__plugins_load(void)
 			else {
 				if (memlens__opt.verbose)
 					memlens__diag("plugin %s: loaded", path);
+				catch_fatal(path, "in its memlens_plugin_init");
 				init();
+				restore_fatal();
 				any = 1;
 			}
 		} else if (n)

@@ -701,6 +701,19 @@ static int match_opt(const char *arg, const char *name, const char **value)
 	return 0;
 }
 
+/* Appends PATH to the ':'-separated list *LIST. */
+static void append_path(char **list, const char *path)
+{
+	size_t old = *list ? strlen(*list) : 0;
+	char *l = realloc(*list, old + strlen(path) + 2);
+	if (!l) {
+		msg("out of memory");
+		exit(EXIT_INTERNAL);
+	}
+	sprintf(l + old, "%s%s", old ? ":" : "", path);
+	*list = l;
+}
+
 /* The directory FILE (absolute) goes in must take it: said before PROG
  * runs, as for --log, not when it is over.  0 if it can. */
 static int check_out_dir(const char *opt, const char *given, const char *file)
@@ -726,6 +739,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	const char *stats = NULL, *on_error = NULL, *log = NULL;
 	int stats_given = 0;
 	char *plugins = NULL; /* --plugin=SO..., joined with ':' */
+	char *preloaded = NULL; /* the ones LD_PRELOAD can carry */
 	int profile = 0;
 	const char *prof_out = NULL, *sample = NULL, *depth = NULL;
 	const char *v;
@@ -805,13 +819,15 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			if (access(v, R_OK) != 0)
 				usage_error("--plugin=%s: %s", v, strerror(errno));
 			char *abs = absolute_path(v); /* a file given here: never searched for */
-			size_t old = plugins ? strlen(plugins) : 0;
-			plugins = realloc(plugins, old + strlen(abs) + 2);
-			if (!plugins) {
-				msg("out of memory");
-				exit(EXIT_USAGE);
-			}
-			sprintf(plugins + old, "%s%s", old ? ":" : "", abs);
+			append_path(&plugins, abs);
+			/* ld.so splits LD_PRELOAD at spaces too: such a path would
+			 * load other files; the runtime dlopens it instead */
+			if (abs[strcspn(abs, " \t\n")])
+				msg("warning: --plugin=%s: LD_PRELOAD cannot carry a path with white space; the plugin is "
+				    "loaded with dlopen before main instead, so its functions do not interpose on the program's",
+				    v);
+			else
+				append_path(&preloaded, abs);
 			free(abs);
 		} else {
 			usage_error("run: unknown option `%s'; allowed: %s", a, run_options_summary);
@@ -880,18 +896,19 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	}
 
 	char *preload = build_preload(lib);
-	if (plugins) {
+	if (preloaded) {
 		/* Plugins are preloaded too, right after the runtime, so that a
 		 * plugin may wrap library functions (examples/glib_slice.c wraps
 		 * g_slice_alloc); the runtime then finds them loaded. */
 		size_t n = strlen(preload);
 		char *rest = preload + strlen(lib);
-		char *both = xmalloc(n + strlen(plugins) + 2);
-		sprintf(both, "%s:%s%s", lib, plugins, rest);
+		char *both = xmalloc(n + strlen(preloaded) + 2);
+		sprintf(both, "%s:%s%s", lib, preloaded, rest);
 		free(preload);
 		preload = both;
-		free(plugins);
+		free(preloaded);
 	}
+	free(plugins);
 	set_env("LD_PRELOAD", preload);
 
 	if (env_true("MEMLENS_VERBOSE"))
