@@ -570,7 +570,7 @@ struct symbolizer {
 	Dwfl_Callbacks cb;
 	char *(*demangle)(const char *, char *, size_t *, int *);
 	void *libstdcxx;
-	int quiet;
+	int quiet, full_names;
 };
 
 static int cmp_mod_lo(const void *a, const void *b, void *arg)
@@ -580,11 +580,12 @@ static int cmp_mod_lo(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-struct symbolizer *sym_new(const struct profile *p, const char *const *debug_dirs, int quiet)
+struct symbolizer *sym_new(const struct profile *p, const char *const *debug_dirs, int flags)
 {
 	struct symbolizer *s = xcalloc(1, sizeof *s);
 	s->p = p;
-	s->quiet = quiet;
+	s->quiet = !!(flags & SYM_QUIET);
+	s->full_names = !!(flags & SYM_FULL_NAMES);
 	s->mods = xcalloc(p->nmods, sizeof *s->mods);
 	s->order = xmalloc(p->nmods * sizeof *s->order);
 	for (size_t i = 0; i < p->nmods; i++)
@@ -781,20 +782,119 @@ static const char *attr_str(Dwarf_Die *die, int name)
 	return dwarf_formstring(dwarf_attr_integrate(die, name, &a));
 }
 
-/* A name for display: demangled when it is a C++ symbol and we can. */
+/* The operator after "operator" whose characters include < or >. */
+static size_t angle_operator(const char *s)
+{
+	static const char *const ops[] = { "<=>", "<<=", ">>=", "->*", "<<", ">>", "<=", ">=", "->", "<", ">" };
+	for (size_t i = 0; i < NELEMS(ops); i++)
+		if (!strncmp(s, ops[i], strlen(ops[i])))
+			return strlen(ops[i]);
+	return 0;
+}
+
+static int is_operator_at(const char *name, size_t i)
+{
+	return !strncmp(name + i, "operator", 8) && (i == 0 || name[i - 1] == ':' || name[i - 1] == ' ')
+	       && !(name[i + 8] == '_' || (name[i + 8] >= 'a' && name[i + 8] <= 'z')
+	            || (name[i + 8] >= 'A' && name[i + 8] <= 'Z') || (name[i + 8] >= '0' && name[i + 8] <= '9'));
+}
+
+void short_name(const char *name, char *out, size_t len)
+{
+	/* template arguments -> <...>; an operator's own < and > are kept */
+	size_t n = 0, i = 0;
+	char *t = xmalloc(strlen(name) + 1);
+	while (name[i]) {
+		if (is_operator_at(name, i)) {
+			size_t k = 8 + angle_operator(name + i + 8);
+			memcpy(t + n, name + i, k);
+			n += k;
+			i += k;
+		} else if (name[i] == '<') {
+			int depth = 0, paren = 0;
+			size_t j = i;
+			for (; name[j]; j++) {
+				if (name[j] == '(')
+					paren++;
+				else if (name[j] == ')' && paren > 0)
+					paren--;
+				else if (!paren && name[j] == '<')
+					depth++;
+				else if (!paren && name[j] == '>' && --depth == 0)
+					break;
+			}
+			if (!name[j]) { /* unbalanced: keep the rest as it is */
+				size_t k = strlen(name + i);
+				memcpy(t + n, name + i, k);
+				n += k;
+				break;
+			}
+			memcpy(t + n, "<...>", 5);
+			n += 5;
+			i = j + 1;
+		} else {
+			t[n++] = name[i++];
+		}
+	}
+	t[n] = '\0';
+	/* a template function's return type: what comes before the last
+	 * space at the top level that precedes its parameter list (and any
+	 * "operator") */
+	size_t params = n, depth = 0, space = 0;
+	int has_space = 0;
+	for (size_t k = 0; k < n; k++) {
+		char c = t[k];
+		if (c == '(' || c == '[' || c == '{') {
+			if (depth++ == 0 && c == '(')
+				params = k;
+		} else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	depth = 0;
+	for (size_t k = 0; k < params; k++) {
+		char c = t[k];
+		if (c == '(' || c == '[' || c == '{')
+			depth++;
+		else if ((c == ')' || c == ']' || c == '}') && depth > 0)
+			depth--;
+		else if (!depth && is_operator_at(t, k))
+			break;
+		else if (!depth && c == ' ')
+			space = k, has_space = 1;
+	}
+	snprintf(out, len, "%s", has_space ? t + space + 1 : t);
+	free(t);
+}
+
+/* A name for display: demangled when it is a C++ symbol and we can, and
+ * shortened unless full names were asked for. */
 static const char *nice_name(struct symbolizer *s, const char *name)
 {
-	if (name && s->demangle && name[0] == '_' && name[1] == 'Z') {
+	if (!name)
+		return NULL;
+	char *d = NULL;
+	if (s->demangle && name[0] == '_' && name[1] == 'Z') {
 		int st = 0;
-		char *d = s->demangle(name, NULL, NULL, &st);
-		if (d && st == 0) {
-			const char *r = intern(&s->strings, d);
+		d = s->demangle(name, NULL, NULL, &st);
+		if (d && st != 0) {
 			free(d);
-			return r;
+			d = NULL;
 		}
-		free(d);
 	}
-	return intern(&s->strings, name);
+	const char *r;
+	if (s->full_names) {
+		r = intern(&s->strings, d ? d : name);
+	} else {
+		const char *full = d ? d : name;
+		size_t l = strlen(full) + 1;
+		char *sh = xmalloc(l);
+		short_name(full, sh, l);
+		r = intern(&s->strings, sh);
+		free(sh);
+	}
+	free(d);
+	return r;
 }
 
 static void die_names(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *f)
@@ -806,7 +906,7 @@ static void die_names(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *f)
 	if (link && s->demangle && link[0] == '_' && link[1] == 'Z')
 		f->func = nice_name(s, link);
 	else
-		f->func = intern(&s->strings, name ? name : link);
+		f->func = nice_name(s, name ? name : link);
 	f->sysname = link ? intern(&s->strings, link) : f->func;
 	int dl = 0;
 	if (dwarf_decl_line(die, &dl) == 0 && dl > 0)
@@ -846,6 +946,16 @@ static void symbolize_in(struct symbolizer *s, Dwfl_Module *mod, struct sym_pc *
 	if (cu) {
 		Dwarf_Die *scopes = NULL;
 		int n = dwarf_getscopes(cu, a - bias, &scopes);
+		/* Past the innermost inlined instance dwarf_getscopes continues
+		 * with the scopes around its abstract definition (a class, a
+		 * namespace), not with the function it was inlined into: the
+		 * concrete chain is the scopes around the innermost DIE. */
+		if (n > 0) {
+			Dwarf_Die inner = scopes[0];
+			free(scopes);
+			scopes = NULL;
+			n = dwarf_getscopes_die(&inner, &scopes);
+		}
 		Dwarf_Files *files = NULL;
 		size_t nfiles = 0;
 		if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
@@ -1284,7 +1394,7 @@ int report_text(struct report *r, FILE *out)
 
 static const char report_usage[] =
 "Usage: memlens report FILE [--format FORMAT] [-o OUT] [--weight WEIGHT]\n"
-"                           [--top N] [--debug-dir DIR]\n"
+"                           [--top N] [--debug-dir DIR] [--full-names]\n"
 "\n"
 "Reads a heap profile written by `memlens run --profile' and symbolizes its\n"
 "stacks (function, file:line, inlined frames) from the modules it names, or\n"
@@ -1304,6 +1414,9 @@ static const char report_usage[] =
 "                   temporary allocations)\n"
 "  --top N          stacks shown per section of the text report (default 10)\n"
 "  --debug-dir DIR  also look for debug files in DIR (repeatable)\n"
+"  --full-names     C++ names in full; by default template arguments are\n"
+"                   shortened (std::map<...>::emplace<...>(int&)) and template\n"
+"                   functions' return types left out\n"
 "  -h, --help       print this help\n"
 "\n"
 "Exit status: 0 done; 1 the file is not a valid profile, or OUT cannot be\n"
@@ -1382,7 +1495,7 @@ int cmd_report(int argc, char **argv)
 	struct report_opts o = { RF_TEXT, RW_PEAK, 10, NULL };
 	const char **dirs = xcalloc((size_t)argc + 1, sizeof *dirs);
 	size_t ndirs = 0;
-	int no_more_opts = 0;
+	int no_more_opts = 0, sym_flags = 0;
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -1392,6 +1505,8 @@ int cmd_report(int argc, char **argv)
 			file = a;
 		} else if (!strcmp(a, "--")) {
 			no_more_opts = 1;
+		} else if (!strcmp(a, "--full-names")) {
+			sym_flags |= SYM_FULL_NAMES;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(report_usage, stdout);
 			exit(0);
@@ -1428,7 +1543,7 @@ int cmd_report(int argc, char **argv)
 			dirs[ndirs++] = v;
 		} else {
 			report_usage_error("unknown option `%s'; allowed: --format, -o, --weight, --top, "
-			                   "--debug-dir, --help", a);
+			                   "--debug-dir, --full-names, --help", a);
 		}
 	}
 	if (!file)
@@ -1468,7 +1583,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 
-	struct report r = { p, sym_new(p, dirs, 0), &o, NULL, 0 };
+	struct report r = { p, sym_new(p, dirs, sym_flags), &o, NULL, 0 };
 	int rc = 0;
 	switch (o.format) {
 	case RF_TEXT: rc = report_text(&r, out); break;

@@ -99,8 +99,14 @@ struct sym_pc {
 struct symbolizer;
 /* debug_dirs: NULL-terminated extra directories searched for separate debug
  * files (DIR/.build-id/xx/yyyy.debug, and debuglinks), before the standard
- * ones. */
-struct symbolizer *sym_new(const struct profile *p, const char *const *debug_dirs, int quiet);
+ * ones.  flags: SYM_QUIET (no warnings), SYM_FULL_NAMES (C++ names as
+ * demangled; by default template arguments are shortened to <...> and the
+ * return types of template functions left out). */
+enum { SYM_QUIET = 1, SYM_FULL_NAMES = 2 };
+struct symbolizer *sym_new(const struct profile *p, const char *const *debug_dirs, int flags);
+/* name with its template arguments shortened to <...> and without a return
+ * type, into out (at most len bytes, always terminated). */
+void short_name(const char *name, char *out, size_t len);
 const struct sym_pc *sym_lookup(struct symbolizer *s, uint64_t pc);
 /* Module m could be read (its frames may have names). */
 int sym_module_ok(struct symbolizer *s, int m);
