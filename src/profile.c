@@ -181,7 +181,7 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 /* ---- the stack trie --------------------------------------------------------- */
 
 struct node { uintptr_t pc; uint32_t parent, next; };
-#define MAX_NODES (1u << 24)
+#define MAX_NODES ML_PROF_MAX_NODES
 #define NBUCKETS (1u << 20)
 static struct node *nodes;
 static uint32_t *buckets, n_nodes = 1; /* node 0: the root */
@@ -810,7 +810,7 @@ void memlens__profile_init(void)
 	}
 	if ((v = memlens__getenv("MEMLENS_PROFILE_DEPTH")) && *v) {
 		uint64_t d = parse_size(v, &ok);
-		if (!ok || d < 1 || d > 256)
+		if (!ok || d < 1 || d > ML_PROF_MAX_DEPTH)
 			memlens__warn("MEMLENS_PROFILE_DEPTH=%s is not a depth from 1 to 256; using 64", v);
 		else
 			max_depth = (int)d;

@@ -176,6 +176,62 @@ static int fixed_size(struct rd *r, const char *name, size_t off, uint32_t count
 	return 0;
 }
 
+/* What can be said of section number nsec (1: the first) from its header
+ * alone: its count against its bytes and the limits of profile_format.h.
+ * Checked before its payload is read: the CLI's reader stops reading where
+ * this fails, and prof_parse then gives this message. */
+static int sec_check(struct rd *r, size_t sec, uint32_t tag, uint32_t count, uint64_t bytes, unsigned nsec)
+{
+	char tn[16];
+	const char *name = tag_name(tag, tn);
+	if (nsec > ML_PROF_MAX_SECTIONS)
+		return rd_fail(r, "more than %d sections (section %s at offset %zu is the %uth)", ML_PROF_MAX_SECTIONS,
+		               name, sec, nsec);
+	switch (tag) {
+	case ML_PROF_TAG_END:
+		if (count != 0 || bytes != 8)
+			return rd_fail(r, "bad END! trailer at offset %zu (count %" PRIu32 ", %" PRIu64
+			               " bytes; expected 0 and 8)", sec, count, bytes);
+		return 0;
+	case ML_PROF_TAG_NODE:
+		if (fixed_size(r, name, sec, count, bytes, NODE_REC))
+			return -1;
+		if (count >= ML_PROF_MAX_NODES)
+			return rd_fail(r, "section NODE at offset %zu: %" PRIu32 " nodes, more than a profile has (%u)",
+			               sec, count, ML_PROF_MAX_NODES - 1);
+		return 0;
+	case ML_PROF_TAG_STKS:
+		if (fixed_size(r, name, sec, count, bytes, STKS_REC))
+			return -1;
+		if (count > ML_PROF_MAX_NODES)
+			return rd_fail(r, "section STKS at offset %zu: %" PRIu32 " records, more than a profile has (%u)",
+			               sec, count, ML_PROF_MAX_NODES);
+		return 0;
+	case ML_PROF_TAG_TIME:
+		if (fixed_size(r, name, sec, count, bytes, TIME_REC))
+			return -1;
+		if (count > ML_PROF_MAX_TIME)
+			return rd_fail(r, "section TIME at offset %zu: %" PRIu32 " records, more than a profile has (%u)",
+			               sec, count, ML_PROF_MAX_TIME);
+		return 0;
+	case ML_PROF_TAG_PEAK:
+	case ML_PROF_TAG_TOTL:
+		if (count != 1)
+			return rd_fail(r, "section %s at offset %zu holds %" PRIu32 " records, expected 1", name, sec, count);
+		return fixed_size(r, name, sec, count, bytes, tag == ML_PROF_TAG_PEAK ? PEAK_REC : TOTL_REC);
+	case ML_PROF_TAG_MODS:
+		if ((uint64_t)count * MOD_MIN > bytes)
+			return rd_fail(r, "section MODS at offset %zu: %" PRIu32 " modules cannot fit in %" PRIu64
+			               " bytes", sec, count, bytes);
+		/* fall through */
+	default:
+		if (bytes > ML_PROF_MAX_OTHER)
+			return rd_fail(r, "section %s at offset %zu: %" PRIu64 " bytes, more than a profile has (%"
+			               PRIu64 ")", name, sec, bytes, ML_PROF_MAX_OTHER);
+		return 0;
+	}
+}
+
 struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
 	struct rd r = { buf, len, err, errlen };
@@ -183,6 +239,7 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 	size_t pos = 0;
 	int seen[7] = { 0 }; /* MODS NODE STKS TIME PEAK TOTL */
 	size_t node_off = 0, stks_off = 0;
+	unsigned nsec = 0;
 	p->file_size = len;
 	p->nnodes = 1;
 	p->nodes = xcalloc(1, sizeof *p->nodes);
@@ -219,6 +276,11 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 	p->sample_bytes = le64(buf + 48);
 	p->max_depth = le32(buf + 56);
 	p->reason = le32(buf + 60);
+	if (p->max_depth < 1 || p->max_depth > ML_PROF_MAX_DEPTH) {
+		rd_fail(&r, "the header's max_depth (at offset 56) is %" PRIu32 ", not a depth from 1 to %d",
+		        p->max_depth, ML_PROF_MAX_DEPTH);
+		goto bad;
+	}
 	size_t exe_len = le16(buf + 64);
 	pos = HDR_FIXED;
 	if (exe_len > len - pos) {
@@ -243,6 +305,8 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 		uint64_t bytes = le64(buf + pos + 8);
 		const char *name = tag_name(tag, tn);
 		pos += SEC_HDR;
+		if (sec_check(&r, sec, tag, count, bytes, ++nsec))
+			goto bad;
 		if (bytes > len - pos) {
 			rd_fail(&r, "truncated at offset %zu (in section %s)", len, name);
 			goto bad;
@@ -266,11 +330,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			seen[which] = 1;
 		switch (tag) {
 		case ML_PROF_TAG_END: {
-			if (count != 0 || bytes != 8) {
-				rd_fail(&r, "bad END! trailer at offset %zu (count %" PRIu32 ", %" PRIu64
-				        " bytes; expected 0 and 8)", sec, count, bytes);
-				goto bad;
-			}
 			uint64_t said = le64(q);
 			if (said != sec) {
 				rd_fail(&r, "the END! trailer at offset %zu gives the file's length as %" PRIu64
@@ -285,11 +344,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			goto done;
 		}
 		case ML_PROF_TAG_MODS: {
-			if ((uint64_t)count * MOD_MIN > bytes) {
-				rd_fail(&r, "section MODS at offset %zu: %" PRIu32 " modules cannot fit in %" PRIu64
-				        " bytes", sec, count, bytes);
-				goto bad;
-			}
 			p->mods = xcalloc(count, sizeof *p->mods);
 			size_t o = 0;
 			for (uint32_t i = 0; i < count; i++) {
@@ -339,8 +393,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			break;
 		}
 		case ML_PROF_TAG_NODE:
-			if (fixed_size(&r, name, sec, count, bytes, NODE_REC))
-				goto bad;
 			free(p->nodes);
 			p->nodes = xcalloc((size_t)count + 1, sizeof *p->nodes);
 			p->nnodes = (size_t)count + 1;
@@ -351,8 +403,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			}
 			break;
 		case ML_PROF_TAG_STKS:
-			if (fixed_size(&r, name, sec, count, bytes, STKS_REC))
-				goto bad;
 			p->stacks = xcalloc(count, sizeof *p->stacks);
 			p->nstacks = count;
 			stks_off = pos;
@@ -364,8 +414,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			}
 			break;
 		case ML_PROF_TAG_TIME:
-			if (fixed_size(&r, name, sec, count, bytes, TIME_REC))
-				goto bad;
 			p->timeline = xcalloc(count, sizeof *p->timeline);
 			p->ntime = count;
 			for (uint32_t i = 0; i < count; i++) {
@@ -374,22 +422,10 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			}
 			break;
 		case ML_PROF_TAG_PEAK:
-			if (count != 1) {
-				rd_fail(&r, "section PEAK at offset %zu holds %" PRIu32 " records, expected 1", sec, count);
-				goto bad;
-			}
-			if (fixed_size(&r, name, sec, count, bytes, PEAK_REC))
-				goto bad;
 			p->peak = (struct prof_sample){ le64(q), le64(q + 8), le64(q + 16), le64(q + 24) };
 			p->has_peak = 1;
 			break;
 		case ML_PROF_TAG_TOTL:
-			if (count != 1) {
-				rd_fail(&r, "section TOTL at offset %zu holds %" PRIu32 " records, expected 1", sec, count);
-				goto bad;
-			}
-			if (fixed_size(&r, name, sec, count, bytes, TOTL_REC))
-				goto bad;
 			p->tot = (struct prof_totals){ le64(q), le64(q + 8), le64(q + 16), le64(q + 24),
 			                               le64(q + 32), le64(q + 40), le64(q + 48) };
 			p->has_totals = 1;
@@ -437,6 +473,15 @@ done:
 			uint32_t d = j ? p->nodes[j].depth : 0;
 			while (n > 0)
 				p->nodes[path[--n]].depth = ++d;
+			/* a stack is at most max_depth frames: deeper ones would
+			 * multiply the output without bound */
+			if (d > p->max_depth) {
+				free(path);
+				rd_fail(&r, "section NODE: the stack of node %zu (at offset %zu) is %" PRIu32
+				        " frames deep, more than the header's max_depth (%" PRIu32 ")", i,
+				        node_off + (i - 1) * NODE_REC, d, p->max_depth);
+				goto bad;
+			}
 		}
 		free(path);
 	}
@@ -1450,6 +1495,46 @@ static const char *opt_value(int argc, char **argv, int *i, const char *lng, con
 	return NULL;
 }
 
+/* A profile being read: buf holds the first n bytes. */
+struct input {
+	int fd;
+	uint8_t *buf;
+	size_t n, cap;
+	int eof, error;
+};
+
+/* Reads until the first want bytes are there, or the end; 0 when they are
+ * not.  The buffer grows with what arrives, not with what is wanted. */
+static int fill(struct input *in, uint64_t want)
+{
+	while (in->n < want && !in->eof) {
+		if (in->n == in->cap) {
+			uint64_t c = in->cap * 2;
+			if (c > want)
+				c = want;
+			in->cap = (size_t)c;
+			in->buf = xrealloc(in->buf, in->cap);
+		}
+		ssize_t r = read(in->fd, in->buf + in->n, in->cap - in->n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			in->error = errno;
+			return 0;
+		}
+		if (r == 0)
+			in->eof = 1;
+		in->n += (size_t)r;
+	}
+	return in->n >= want;
+}
+
+/* Reads a profile from path, only as far as its own structure says: the
+ * header first (a foreign file or device is left after its first bytes),
+ * then each section header, checked (sec_check) before its payload is
+ * read, up to the trailer; after it, what a regular file still holds (to
+ * report it), at most 64 KiB of anything else.  prof_parse then finds the
+ * problem at the place where reading stopped. */
 static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1463,30 +1548,35 @@ static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errle
 		snprintf(err, errlen, "%s", strerror(EISDIR));
 		return NULL;
 	}
-	size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
-	uint8_t *buf = xmalloc(cap);
-	size_t n = 0;
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = xrealloc(buf, cap);
+	int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	struct input in = { fd, NULL, 0, 4096, 0, 0 };
+	in.buf = xmalloc(in.cap);
+	char dummy[8];
+	struct rd r = { NULL, 0, dummy, sizeof dummy };
+	if (fill(&in, 12) && !memcmp(in.buf, ML_PROF_MAGIC, 8) && le32(in.buf + 8) == ML_PROF_VERSION
+	    && fill(&in, HDR_FIXED)) {
+		uint64_t pos = HDR_FIXED + le16(in.buf + 64);
+		for (unsigned nsec = 1; fill(&in, pos + SEC_HDR); nsec++) {
+			const uint8_t *h = in.buf + pos;
+			uint32_t tag = le32(h), count = le32(h + 4);
+			uint64_t bytes = le64(h + 8);
+			if (sec_check(&r, (size_t)pos, tag, count, bytes, nsec) || !fill(&in, pos + SEC_HDR + bytes))
+				break;
+			pos += SEC_HDR + bytes;
+			if (tag == ML_PROF_TAG_END) {
+				fill(&in, regular ? UINT64_MAX : pos + 65536);
+				break;
+			}
 		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
 	}
 	close(fd);
-	*len = n;
-	return buf;
+	if (in.error) {
+		snprintf(err, errlen, "%s", strerror(in.error));
+		free(in.buf);
+		return NULL;
+	}
+	*len = in.n;
+	return in.buf;
 }
 
 int cmd_report(int argc, char **argv)
