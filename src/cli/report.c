@@ -756,22 +756,23 @@ static int open_module(struct symbolizer *s, int mi)
 	if (!m->path[0] || m->path[0] == '[' || !strcmp(m->path, "linux-vdso.so.1"))
 		return 0; /* vdso and friends: no file */
 	Dwfl_Module *mod = NULL;
-	char why[256] = "";
+	char why[1024] = "", path[512];
+	text_esc(m->path, path, sizeof path, ESC_TEXT);
 	struct stat st;
 	if (access(m->path, R_OK) != 0 || stat(m->path, &st) != 0) {
-		snprintf(why, sizeof why, "cannot read %s: %s", m->path, strerror(errno));
+		snprintf(why, sizeof why, "cannot read %s: %s", path, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(why, sizeof why, "%s is not a regular file", m->path);
+		snprintf(why, sizeof why, "%s is not a regular file", path);
 	} else {
 		mod = report_file(s, sm, m, m->path);
 		if (!mod) {
-			snprintf(why, sizeof why, "cannot use %s: %s", m->path, dwfl_errmsg(-1));
+			snprintf(why, sizeof why, "cannot use %s: %s", path, dwfl_errmsg(-1));
 		} else if (m->build_id_len) {
 			const unsigned char *bits;
 			GElf_Addr vaddr;
 			int n = dwfl_module_build_id(mod, &bits, &vaddr);
 			if (n != (int)m->build_id_len || memcmp(bits, m->build_id, m->build_id_len)) {
-				snprintf(why, sizeof why, "%s is not the file that ran (its build-id differs)", m->path);
+				snprintf(why, sizeof why, "%s is not the file that ran (its build-id differs)", path);
 				mod = NULL;
 			}
 		}
@@ -789,7 +790,7 @@ static int open_module(struct symbolizer *s, int mi)
 		if (sm->dwfl)
 			dwfl_end(sm->dwfl);
 		sm->dwfl = NULL;
-		sym_warn(s, "%s; its frames stay unsymbolized", why[0] ? why : m->path);
+		sym_warn(s, "%s; its frames stay unsymbolized", why[0] ? why : path);
 		return 0;
 	}
 	sm->mod = mod;
@@ -1134,10 +1135,68 @@ const char *weight_name(enum report_weight w)
 	return (unsigned)w < NELEMS(names) ? names[w] : "?";
 }
 
-void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t len)
+/* The length of the well-formed UTF-8 sequence of 2 to 4 bytes at p, else 0. */
+static int utf8_len(const unsigned char *p)
 {
+	unsigned c = p[0];
+	int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+	uint32_t cp = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A C1 control (U+0080-U+009F) in UTF-8. */
+static int is_c1(const unsigned char *p)
+{
+	return p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0;
+}
+
+const char *text_esc(const char *s, char *out, size_t len, int flags)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	if (!len)
+		return out;
+	while (*p) {
+		char e[8];
+		size_t k;
+		unsigned c = *p;
+		int u = c >= 0x80 ? utf8_len(p) : 0;
+		if (c == '\\')
+			k = (size_t)snprintf(e, sizeof e, "\\\\");
+		else if (c == '\n')
+			k = (size_t)snprintf(e, sizeof e, "\\n");
+		else if (c == '\r')
+			k = (size_t)snprintf(e, sizeof e, "\\r");
+		else if (c == '\t')
+			k = (size_t)snprintf(e, sizeof e, "\\t");
+		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && (!u || is_c1(p))) || (c == ';' && (flags & ESC_FOLDED)))
+			k = (size_t)snprintf(e, sizeof e, "\\x%02x", c); /* a C1 control: its bytes one by one */
+		else
+			k = 0;
+		size_t m = k ? k : u ? (size_t)u : 1;
+		if (n + m >= len)
+			break;
+		memcpy(out + n, k ? (const unsigned char *)e : p, m);
+		n += m;
+		p += k ? 1 : m;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t len, int flags)
+{
+	char mod[512];
 	if (sp->mod >= 0)
-		snprintf(buf, len, "%s+0x%" PRIx64, base_name(r->p->mods[sp->mod].path), sp->off);
+		snprintf(buf, len, "%s+0x%" PRIx64, text_esc(base_name(r->p->mods[sp->mod].path), mod, sizeof mod, flags),
+		         sp->off);
 	else
 		snprintf(buf, len, "0x%" PRIx64, sp->pc);
 }
@@ -1145,11 +1204,12 @@ void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t le
 void frame_func(struct report *r, const struct xframe *x, char *buf, size_t len)
 {
 	const struct sym_frame *f = &x->sp->frames[x->idx];
+	char e[512];
 	if (f->func) {
-		snprintf(buf, len, "%s", f->func);
+		text_esc(f->func, buf, len, ESC_TEXT);
 	} else if (x->sp->mod >= 0) {
 		snprintf(buf, len, "0x%" PRIx64 " (%s+0x%" PRIx64 ")", x->sp->pc,
-		         base_name(r->p->mods[x->sp->mod].path), x->sp->off);
+		         text_esc(base_name(r->p->mods[x->sp->mod].path), e, sizeof e, ESC_TEXT), x->sp->off);
 	} else {
 		snprintf(buf, len, "0x%" PRIx64 " (no module)", x->sp->pc);
 	}
@@ -1159,12 +1219,15 @@ void frame_label_vg(struct report *r, const struct xframe *x, char *buf, size_t 
 {
 	const struct sym_frame *f = &x->sp->frames[x->idx];
 	const char *mod = x->sp->mod >= 0 ? r->p->mods[x->sp->mod].path : NULL;
+	char fn[1024], e[1024];
+	text_esc(f->func ? f->func : "???", fn, sizeof fn, ESC_TEXT);
 	if (f->func && f->file)
-		snprintf(buf, len, "0x%" PRIX64 ": %s (%s:%u)", x->sp->pc, f->func, base_name(f->file), f->line);
+		snprintf(buf, len, "0x%" PRIX64 ": %s (%s:%u)", x->sp->pc, fn, text_esc(base_name(f->file), e, sizeof e,
+		         ESC_TEXT), f->line);
 	else if (mod && mod[0])
-		snprintf(buf, len, "0x%" PRIX64 ": %s (in %s)", x->sp->pc, f->func ? f->func : "???", mod);
+		snprintf(buf, len, "0x%" PRIX64 ": %s (in %s)", x->sp->pc, fn, text_esc(mod, e, sizeof e, ESC_TEXT));
 	else
-		snprintf(buf, len, "0x%" PRIX64 ": %s", x->sp->pc, f->func ? f->func : "???");
+		snprintf(buf, len, "0x%" PRIX64 ": %s", x->sp->pc, fn);
 }
 
 void json_str(FILE *f, const char *s)
@@ -1177,29 +1240,20 @@ void json_str(FILE *f, const char *s)
 			putc('\\', f);
 			putc((int)c, f);
 			p++;
-		} else if (c < 0x20) {
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
 			p++;
 		} else if (c < 0x80) {
 			putc((int)c, f);
 			p++;
 		} else {
-			/* a well-formed UTF-8 sequence is copied, anything else is U+FFFD */
-			int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-			if (c > 0xf4)
-				n = 0;
-			int ok = n > 0;
-			uint32_t cp = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-			for (int i = 1; ok && i < n; i++) {
-				if ((p[i] & 0xc0) != 0x80)
-					ok = 0;
-				else
-					cp = cp << 6 | (p[i] & 0x3f);
-			}
-			if (ok && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000)))
-			           || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
-				ok = 0;
-			if (ok) {
+			/* a well-formed UTF-8 sequence is copied, a C1 control
+			 * escaped, anything else is U+FFFD */
+			int n = utf8_len(p);
+			if (n && is_c1(p)) {
+				fprintf(f, "\\u%04x", p[1]);
+				p += 2;
+			} else if (n) {
 				fwrite(p, 1, (size_t)n, f);
 				p += n;
 			} else {
@@ -1262,7 +1316,7 @@ static void print_stack(struct report *r, FILE *out, uint32_t node)
 {
 	const struct xframe *xf;
 	size_t n = report_frames(r, node, &xf);
-	char name[1024], where[512];
+	char name[1024], where[600], file[512];
 	if (n == 0)
 		fprintf(out, "      (no stack)\n");
 	for (size_t i = 0; i < n; i++) {
@@ -1274,11 +1328,12 @@ static void print_stack(struct report *r, FILE *out, uint32_t node)
 			continue;
 		}
 		if (f->file)
-			snprintf(where, sizeof where, "%s:%u", base_name(f->file), f->line);
+			snprintf(where, sizeof where, "%s:%u", text_esc(base_name(f->file), file, sizeof file, ESC_TEXT),
+			         f->line);
 		else
-			frame_where(r, xf[i].sp, where, sizeof where);
-		fprintf(out, "      %s 0x%" PRIx64 ": %s (%s)%s\n", lead, xf[i].sp->pc, f->func, where,
-		        f->inlined ? " [inlined]" : "");
+			frame_where(r, xf[i].sp, where, sizeof where, ESC_TEXT);
+		fprintf(out, "      %s 0x%" PRIx64 ": %s (%s)%s\n", lead, xf[i].sp->pc,
+		        text_esc(f->func, name, sizeof name, ESC_TEXT), where, f->inlined ? " [inlined]" : "");
 	}
 	if (r->p->nodes[node].depth > 0 && n == REPORT_MAX_FRAMES)
 		fprintf(out, "      ... (more frames not shown)\n");
@@ -1327,7 +1382,9 @@ int report_text(struct report *r, FILE *out)
 	char b1[64], b2[64], b3[64];
 	static const char *const reasons[] = { "at exit", "on a fatal signal", "as a snapshot", "at exec" };
 
-	fprintf(out, "memlens heap profile of %s (pid %" PRIu64 ")\n", p->exe[0] ? p->exe : "?", p->pid);
+	char exe[1024];
+	fprintf(out, "memlens heap profile of %s (pid %" PRIu64 ")\n",
+	        p->exe[0] ? text_esc(p->exe, exe, sizeof exe, ESC_TEXT) : "?", p->pid);
 	fmt_ns(p->end_ns >= p->start_ns ? p->end_ns - p->start_ns : 0, b1, sizeof b1);
 	if (p->reason < NELEMS(reasons))
 		fprintf(out, "  %s recorded, written %s\n", b1, reasons[p->reason]);
