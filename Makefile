@@ -35,7 +35,7 @@ LIB = $(BUILD)/lib/libmemlens.so
 CLI = $(BUILD)/bin/memlens
 VERSION = 0.1.0
 
-.PHONY: all deps check demo install bench soak clean help asan-check
+.PHONY: all deps check demo install bench soak clean help asan-check fuzz
 HDRS = $(BUILD)/include/memlens.h $(BUILD)/include/allocs.h
 all: $(LIB) $(TYPES_LIB) $(CLI) $(CC_TOOL) $(BUILD)/lib/pkgconfig/memlens.pc $(HDRS)
 
@@ -51,7 +51,8 @@ help:
 	@echo "make demo       show memlens on a small program and on python3"
 	@echo "make install PREFIX=DIR"
 	@echo "make bench      run the benchmarks (ratios against plain runs)"
-	@echo "make asan-check unit tests with memlens built under ASan/UBSan"
+	@echo "make asan-check unit tests with memlens built under ASan/UBSan, then make fuzz"
+	@echo "make fuzz       each libFuzzer target in tests/fuzz/ for FUZZ_TIME seconds (60)"
 
 $(BUILD)/obj/%.o: %.c $(wildcard src/*.h src/types/*.h include/*.h)
 	@mkdir -p $(dir $@)
@@ -95,6 +96,13 @@ check: deps-if-missing all
 asan-check:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
 	@BUILD=build-asan MEMLENS_TEST_ASAN=1 tests/run_tests.sh unit
+	$(MAKE) fuzz
+
+# libFuzzer targets (tests/fuzz/*.c, clang-14), each run for FUZZ_TIME seconds;
+# their seeds are made with this build's memlens.
+FUZZ_TIME ?= 60
+fuzz: deps-if-missing all
+	@BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh
 
 demo: deps-if-missing all
 	@BUILD=$(BUILD) scripts/demo.sh

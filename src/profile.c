@@ -183,7 +183,7 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 /* ---- the stack trie --------------------------------------------------------- */
 
 struct node { uintptr_t pc; uint32_t parent, next; };
-#define MAX_NODES (1u << 24)
+#define MAX_NODES ML_PROF_MAX_NODES
 #define NBUCKETS (1u << 20)
 static struct node *nodes;
 static uint32_t *buckets, n_nodes = 1; /* node 0: the root */

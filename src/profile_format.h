@@ -65,4 +65,17 @@
 enum { ML_PROF_END_EXIT = 0, ML_PROF_END_SIGNAL = 1, ML_PROF_END_SNAPSHOT = 2, ML_PROF_END_EXEC = 3 };
 
 #define ML_PROF_STKS_FIELDS 12 /* u64s after the node id */
+
+/* Limits a writer keeps and a reader enforces, so that a hostile file
+ * cannot make the reader read or write without bound: max_depth is 1 to
+ * ML_PROF_MAX_DEPTH and no node is deeper than the header's max_depth;
+ * nodes (the root counted) and STKS records at most ML_PROF_MAX_NODES; TIME
+ * records at most ML_PROF_MAX_TIME; at most ML_PROF_MAX_SECTIONS sections
+ * (the trailer counted); MODS and sections a reader does not know at most
+ * ML_PROF_MAX_OTHER bytes each. */
+#define ML_PROF_MAX_DEPTH 256
+#define ML_PROF_MAX_NODES (1u << 24)
+#define ML_PROF_MAX_TIME (1u << 20)
+#define ML_PROF_MAX_SECTIONS 64
+#define ML_PROF_MAX_OTHER ((uint64_t)64 << 20)
 #endif

@@ -176,6 +176,62 @@ static int fixed_size(struct rd *r, const char *name, size_t off, uint32_t count
 	return 0;
 }
 
+/* What can be said of section number nsec (1: the first) from its header
+ * alone: its count against its bytes and the limits of profile_format.h.
+ * Checked before its payload is read: the CLI's reader stops reading where
+ * this fails, and prof_parse then gives this message. */
+static int sec_check(struct rd *r, size_t sec, uint32_t tag, uint32_t count, uint64_t bytes, unsigned nsec)
+{
+	char tn[16];
+	const char *name = tag_name(tag, tn);
+	if (nsec > ML_PROF_MAX_SECTIONS)
+		return rd_fail(r, "more than %d sections (section %s at offset %zu is the %uth)", ML_PROF_MAX_SECTIONS,
+		               name, sec, nsec);
+	switch (tag) {
+	case ML_PROF_TAG_END:
+		if (count != 0 || bytes != 8)
+			return rd_fail(r, "bad END! trailer at offset %zu (count %" PRIu32 ", %" PRIu64
+			               " bytes; expected 0 and 8)", sec, count, bytes);
+		return 0;
+	case ML_PROF_TAG_NODE:
+		if (fixed_size(r, name, sec, count, bytes, NODE_REC))
+			return -1;
+		if (count >= ML_PROF_MAX_NODES)
+			return rd_fail(r, "section NODE at offset %zu: %" PRIu32 " nodes, more than a profile has (%u)",
+			               sec, count, ML_PROF_MAX_NODES - 1);
+		return 0;
+	case ML_PROF_TAG_STKS:
+		if (fixed_size(r, name, sec, count, bytes, STKS_REC))
+			return -1;
+		if (count > ML_PROF_MAX_NODES)
+			return rd_fail(r, "section STKS at offset %zu: %" PRIu32 " records, more than a profile has (%u)",
+			               sec, count, ML_PROF_MAX_NODES);
+		return 0;
+	case ML_PROF_TAG_TIME:
+		if (fixed_size(r, name, sec, count, bytes, TIME_REC))
+			return -1;
+		if (count > ML_PROF_MAX_TIME)
+			return rd_fail(r, "section TIME at offset %zu: %" PRIu32 " records, more than a profile has (%u)",
+			               sec, count, ML_PROF_MAX_TIME);
+		return 0;
+	case ML_PROF_TAG_PEAK:
+	case ML_PROF_TAG_TOTL:
+		if (count != 1)
+			return rd_fail(r, "section %s at offset %zu holds %" PRIu32 " records, expected 1", name, sec, count);
+		return fixed_size(r, name, sec, count, bytes, tag == ML_PROF_TAG_PEAK ? PEAK_REC : TOTL_REC);
+	case ML_PROF_TAG_MODS:
+		if ((uint64_t)count * MOD_MIN > bytes)
+			return rd_fail(r, "section MODS at offset %zu: %" PRIu32 " modules cannot fit in %" PRIu64
+			               " bytes", sec, count, bytes);
+		/* fall through */
+	default:
+		if (bytes > ML_PROF_MAX_OTHER)
+			return rd_fail(r, "section %s at offset %zu: %" PRIu64 " bytes, more than a profile has (%"
+			               PRIu64 ")", name, sec, bytes, ML_PROF_MAX_OTHER);
+		return 0;
+	}
+}
+
 struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
 	struct rd r = { buf, len, err, errlen };
@@ -183,6 +239,7 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 	size_t pos = 0;
 	int seen[7] = { 0 }; /* MODS NODE STKS TIME PEAK TOTL */
 	size_t node_off = 0, stks_off = 0;
+	unsigned nsec = 0;
 	p->file_size = len;
 	p->nnodes = 1;
 	p->nodes = xcalloc(1, sizeof *p->nodes);
@@ -219,6 +276,11 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 	p->sample_bytes = le64(buf + 48);
 	p->max_depth = le32(buf + 56);
 	p->reason = le32(buf + 60);
+	if (p->max_depth < 1 || p->max_depth > ML_PROF_MAX_DEPTH) {
+		rd_fail(&r, "the header's max_depth (at offset 56) is %" PRIu32 ", not a depth from 1 to %d",
+		        p->max_depth, ML_PROF_MAX_DEPTH);
+		goto bad;
+	}
 	size_t exe_len = le16(buf + 64);
 	pos = HDR_FIXED;
 	if (exe_len > len - pos) {
@@ -243,6 +305,8 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 		uint64_t bytes = le64(buf + pos + 8);
 		const char *name = tag_name(tag, tn);
 		pos += SEC_HDR;
+		if (sec_check(&r, sec, tag, count, bytes, ++nsec))
+			goto bad;
 		if (bytes > len - pos) {
 			rd_fail(&r, "truncated at offset %zu (in section %s)", len, name);
 			goto bad;
@@ -266,11 +330,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			seen[which] = 1;
 		switch (tag) {
 		case ML_PROF_TAG_END: {
-			if (count != 0 || bytes != 8) {
-				rd_fail(&r, "bad END! trailer at offset %zu (count %" PRIu32 ", %" PRIu64
-				        " bytes; expected 0 and 8)", sec, count, bytes);
-				goto bad;
-			}
 			uint64_t said = le64(q);
 			if (said != sec) {
 				rd_fail(&r, "the END! trailer at offset %zu gives the file's length as %" PRIu64
@@ -285,11 +344,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			goto done;
 		}
 		case ML_PROF_TAG_MODS: {
-			if ((uint64_t)count * MOD_MIN > bytes) {
-				rd_fail(&r, "section MODS at offset %zu: %" PRIu32 " modules cannot fit in %" PRIu64
-				        " bytes", sec, count, bytes);
-				goto bad;
-			}
 			p->mods = xcalloc(count, sizeof *p->mods);
 			size_t o = 0;
 			for (uint32_t i = 0; i < count; i++) {
@@ -339,8 +393,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			break;
 		}
 		case ML_PROF_TAG_NODE:
-			if (fixed_size(&r, name, sec, count, bytes, NODE_REC))
-				goto bad;
 			free(p->nodes);
 			p->nodes = xcalloc((size_t)count + 1, sizeof *p->nodes);
 			p->nnodes = (size_t)count + 1;
@@ -351,8 +403,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			}
 			break;
 		case ML_PROF_TAG_STKS:
-			if (fixed_size(&r, name, sec, count, bytes, STKS_REC))
-				goto bad;
 			p->stacks = xcalloc(count, sizeof *p->stacks);
 			p->nstacks = count;
 			stks_off = pos;
@@ -364,8 +414,6 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			}
 			break;
 		case ML_PROF_TAG_TIME:
-			if (fixed_size(&r, name, sec, count, bytes, TIME_REC))
-				goto bad;
 			p->timeline = xcalloc(count, sizeof *p->timeline);
 			p->ntime = count;
 			for (uint32_t i = 0; i < count; i++) {
@@ -374,22 +422,10 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 			}
 			break;
 		case ML_PROF_TAG_PEAK:
-			if (count != 1) {
-				rd_fail(&r, "section PEAK at offset %zu holds %" PRIu32 " records, expected 1", sec, count);
-				goto bad;
-			}
-			if (fixed_size(&r, name, sec, count, bytes, PEAK_REC))
-				goto bad;
 			p->peak = (struct prof_sample){ le64(q), le64(q + 8), le64(q + 16), le64(q + 24) };
 			p->has_peak = 1;
 			break;
 		case ML_PROF_TAG_TOTL:
-			if (count != 1) {
-				rd_fail(&r, "section TOTL at offset %zu holds %" PRIu32 " records, expected 1", sec, count);
-				goto bad;
-			}
-			if (fixed_size(&r, name, sec, count, bytes, TOTL_REC))
-				goto bad;
 			p->tot = (struct prof_totals){ le64(q), le64(q + 8), le64(q + 16), le64(q + 24),
 			                               le64(q + 32), le64(q + 40), le64(q + 48) };
 			p->has_totals = 1;
@@ -437,6 +473,15 @@ done:
 			uint32_t d = j ? p->nodes[j].depth : 0;
 			while (n > 0)
 				p->nodes[path[--n]].depth = ++d;
+			/* a stack is at most max_depth frames: deeper ones would
+			 * multiply the output without bound */
+			if (d > p->max_depth) {
+				free(path);
+				rd_fail(&r, "section NODE: the stack of node %zu (at offset %zu) is %" PRIu32
+				        " frames deep, more than the header's max_depth (%" PRIu32 ")", i,
+				        node_off + (i - 1) * NODE_REC, d, p->max_depth);
+				goto bad;
+			}
 		}
 		free(path);
 	}
@@ -570,7 +615,7 @@ struct symbolizer {
 	Dwfl_Callbacks cb;
 	char *(*demangle)(const char *, char *, size_t *, int *);
 	void *libstdcxx;
-	int quiet;
+	int quiet, full_names;
 };
 
 static int cmp_mod_lo(const void *a, const void *b, void *arg)
@@ -580,11 +625,12 @@ static int cmp_mod_lo(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-struct symbolizer *sym_new(const struct profile *p, const char *const *debug_dirs, int quiet)
+struct symbolizer *sym_new(const struct profile *p, const char *const *debug_dirs, int flags)
 {
 	struct symbolizer *s = xcalloc(1, sizeof *s);
 	s->p = p;
-	s->quiet = quiet;
+	s->quiet = !!(flags & SYM_QUIET);
+	s->full_names = !!(flags & SYM_FULL_NAMES);
 	s->mods = xcalloc(p->nmods, sizeof *s->mods);
 	s->order = xmalloc(p->nmods * sizeof *s->order);
 	for (size_t i = 0; i < p->nmods; i++)
@@ -710,22 +756,23 @@ static int open_module(struct symbolizer *s, int mi)
 	if (!m->path[0] || m->path[0] == '[' || !strcmp(m->path, "linux-vdso.so.1"))
 		return 0; /* vdso and friends: no file */
 	Dwfl_Module *mod = NULL;
-	char why[256] = "";
+	char why[1024] = "", path[512];
+	text_esc(m->path, path, sizeof path, ESC_TEXT);
 	struct stat st;
 	if (access(m->path, R_OK) != 0 || stat(m->path, &st) != 0) {
-		snprintf(why, sizeof why, "cannot read %s: %s", m->path, strerror(errno));
+		snprintf(why, sizeof why, "cannot read %s: %s", path, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(why, sizeof why, "%s is not a regular file", m->path);
+		snprintf(why, sizeof why, "%s is not a regular file", path);
 	} else {
 		mod = report_file(s, sm, m, m->path);
 		if (!mod) {
-			snprintf(why, sizeof why, "cannot use %s: %s", m->path, dwfl_errmsg(-1));
+			snprintf(why, sizeof why, "cannot use %s: %s", path, dwfl_errmsg(-1));
 		} else if (m->build_id_len) {
 			const unsigned char *bits;
 			GElf_Addr vaddr;
 			int n = dwfl_module_build_id(mod, &bits, &vaddr);
 			if (n != (int)m->build_id_len || memcmp(bits, m->build_id, m->build_id_len)) {
-				snprintf(why, sizeof why, "%s is not the file that ran (its build-id differs)", m->path);
+				snprintf(why, sizeof why, "%s is not the file that ran (its build-id differs)", path);
 				mod = NULL;
 			}
 		}
@@ -743,7 +790,7 @@ static int open_module(struct symbolizer *s, int mi)
 		if (sm->dwfl)
 			dwfl_end(sm->dwfl);
 		sm->dwfl = NULL;
-		sym_warn(s, "%s; its frames stay unsymbolized", why[0] ? why : m->path);
+		sym_warn(s, "%s; its frames stay unsymbolized", why[0] ? why : path);
 		return 0;
 	}
 	sm->mod = mod;
@@ -781,20 +828,119 @@ static const char *attr_str(Dwarf_Die *die, int name)
 	return dwarf_formstring(dwarf_attr_integrate(die, name, &a));
 }
 
-/* A name for display: demangled when it is a C++ symbol and we can. */
+/* The operator after "operator" whose characters include < or >. */
+static size_t angle_operator(const char *s)
+{
+	static const char *const ops[] = { "<=>", "<<=", ">>=", "->*", "<<", ">>", "<=", ">=", "->", "<", ">" };
+	for (size_t i = 0; i < NELEMS(ops); i++)
+		if (!strncmp(s, ops[i], strlen(ops[i])))
+			return strlen(ops[i]);
+	return 0;
+}
+
+static int is_operator_at(const char *name, size_t i)
+{
+	return !strncmp(name + i, "operator", 8) && (i == 0 || name[i - 1] == ':' || name[i - 1] == ' ')
+	       && !(name[i + 8] == '_' || (name[i + 8] >= 'a' && name[i + 8] <= 'z')
+	            || (name[i + 8] >= 'A' && name[i + 8] <= 'Z') || (name[i + 8] >= '0' && name[i + 8] <= '9'));
+}
+
+void short_name(const char *name, char *out, size_t len)
+{
+	/* template arguments -> <...>; an operator's own < and > are kept */
+	size_t n = 0, i = 0;
+	char *t = xmalloc(strlen(name) + 1);
+	while (name[i]) {
+		if (is_operator_at(name, i)) {
+			size_t k = 8 + angle_operator(name + i + 8);
+			memcpy(t + n, name + i, k);
+			n += k;
+			i += k;
+		} else if (name[i] == '<') {
+			int depth = 0, paren = 0;
+			size_t j = i;
+			for (; name[j]; j++) {
+				if (name[j] == '(')
+					paren++;
+				else if (name[j] == ')' && paren > 0)
+					paren--;
+				else if (!paren && name[j] == '<')
+					depth++;
+				else if (!paren && name[j] == '>' && --depth == 0)
+					break;
+			}
+			if (!name[j]) { /* unbalanced: keep the rest as it is */
+				size_t k = strlen(name + i);
+				memcpy(t + n, name + i, k);
+				n += k;
+				break;
+			}
+			memcpy(t + n, "<...>", 5);
+			n += 5;
+			i = j + 1;
+		} else {
+			t[n++] = name[i++];
+		}
+	}
+	t[n] = '\0';
+	/* a template function's return type: what comes before the last
+	 * space at the top level that precedes its parameter list (and any
+	 * "operator") */
+	size_t params = n, depth = 0, space = 0;
+	int has_space = 0;
+	for (size_t k = 0; k < n; k++) {
+		char c = t[k];
+		if (c == '(' || c == '[' || c == '{') {
+			if (depth++ == 0 && c == '(')
+				params = k;
+		} else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	depth = 0;
+	for (size_t k = 0; k < params; k++) {
+		char c = t[k];
+		if (c == '(' || c == '[' || c == '{')
+			depth++;
+		else if ((c == ')' || c == ']' || c == '}') && depth > 0)
+			depth--;
+		else if (!depth && is_operator_at(t, k))
+			break;
+		else if (!depth && c == ' ')
+			space = k, has_space = 1;
+	}
+	snprintf(out, len, "%s", has_space ? t + space + 1 : t);
+	free(t);
+}
+
+/* A name for display: demangled when it is a C++ symbol and we can, and
+ * shortened unless full names were asked for. */
 static const char *nice_name(struct symbolizer *s, const char *name)
 {
-	if (name && s->demangle && name[0] == '_' && name[1] == 'Z') {
+	if (!name)
+		return NULL;
+	char *d = NULL;
+	if (s->demangle && name[0] == '_' && name[1] == 'Z') {
 		int st = 0;
-		char *d = s->demangle(name, NULL, NULL, &st);
-		if (d && st == 0) {
-			const char *r = intern(&s->strings, d);
+		d = s->demangle(name, NULL, NULL, &st);
+		if (d && st != 0) {
 			free(d);
-			return r;
+			d = NULL;
 		}
-		free(d);
 	}
-	return intern(&s->strings, name);
+	const char *r;
+	if (s->full_names) {
+		r = intern(&s->strings, d ? d : name);
+	} else {
+		const char *full = d ? d : name;
+		size_t l = strlen(full) + 1;
+		char *sh = xmalloc(l);
+		short_name(full, sh, l);
+		r = intern(&s->strings, sh);
+		free(sh);
+	}
+	free(d);
+	return r;
 }
 
 static void die_names(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *f)
@@ -806,7 +952,7 @@ static void die_names(struct symbolizer *s, Dwarf_Die *die, struct sym_frame *f)
 	if (link && s->demangle && link[0] == '_' && link[1] == 'Z')
 		f->func = nice_name(s, link);
 	else
-		f->func = intern(&s->strings, name ? name : link);
+		f->func = nice_name(s, name ? name : link);
 	f->sysname = link ? intern(&s->strings, link) : f->func;
 	int dl = 0;
 	if (dwarf_decl_line(die, &dl) == 0 && dl > 0)
@@ -846,6 +992,16 @@ static void symbolize_in(struct symbolizer *s, Dwfl_Module *mod, struct sym_pc *
 	if (cu) {
 		Dwarf_Die *scopes = NULL;
 		int n = dwarf_getscopes(cu, a - bias, &scopes);
+		/* Past the innermost inlined instance dwarf_getscopes continues
+		 * with the scopes around its abstract definition (a class, a
+		 * namespace), not with the function it was inlined into: the
+		 * concrete chain is the scopes around the innermost DIE. */
+		if (n > 0) {
+			Dwarf_Die inner = scopes[0];
+			free(scopes);
+			scopes = NULL;
+			n = dwarf_getscopes_die(&inner, &scopes);
+		}
 		Dwarf_Files *files = NULL;
 		size_t nfiles = 0;
 		if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
@@ -979,10 +1135,68 @@ const char *weight_name(enum report_weight w)
 	return (unsigned)w < NELEMS(names) ? names[w] : "?";
 }
 
-void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t len)
+/* The length of the well-formed UTF-8 sequence of 2 to 4 bytes at p, else 0. */
+static int utf8_len(const unsigned char *p)
 {
+	unsigned c = p[0];
+	int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+	uint32_t cp = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A C1 control (U+0080-U+009F) in UTF-8. */
+static int is_c1(const unsigned char *p)
+{
+	return p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0;
+}
+
+const char *text_esc(const char *s, char *out, size_t len, int flags)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	if (!len)
+		return out;
+	while (*p) {
+		char e[8];
+		size_t k;
+		unsigned c = *p;
+		int u = c >= 0x80 ? utf8_len(p) : 0;
+		if (c == '\\')
+			k = (size_t)snprintf(e, sizeof e, "\\\\");
+		else if (c == '\n')
+			k = (size_t)snprintf(e, sizeof e, "\\n");
+		else if (c == '\r')
+			k = (size_t)snprintf(e, sizeof e, "\\r");
+		else if (c == '\t')
+			k = (size_t)snprintf(e, sizeof e, "\\t");
+		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && (!u || is_c1(p))) || (c == ';' && (flags & ESC_FOLDED)))
+			k = (size_t)snprintf(e, sizeof e, "\\x%02x", c); /* a C1 control: its bytes one by one */
+		else
+			k = 0;
+		size_t m = k ? k : u ? (size_t)u : 1;
+		if (n + m >= len)
+			break;
+		memcpy(out + n, k ? (const unsigned char *)e : p, m);
+		n += m;
+		p += k ? 1 : m;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t len, int flags)
+{
+	char mod[512];
 	if (sp->mod >= 0)
-		snprintf(buf, len, "%s+0x%" PRIx64, base_name(r->p->mods[sp->mod].path), sp->off);
+		snprintf(buf, len, "%s+0x%" PRIx64, text_esc(base_name(r->p->mods[sp->mod].path), mod, sizeof mod, flags),
+		         sp->off);
 	else
 		snprintf(buf, len, "0x%" PRIx64, sp->pc);
 }
@@ -990,11 +1204,12 @@ void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t le
 void frame_func(struct report *r, const struct xframe *x, char *buf, size_t len)
 {
 	const struct sym_frame *f = &x->sp->frames[x->idx];
+	char e[512];
 	if (f->func) {
-		snprintf(buf, len, "%s", f->func);
+		text_esc(f->func, buf, len, ESC_TEXT);
 	} else if (x->sp->mod >= 0) {
 		snprintf(buf, len, "0x%" PRIx64 " (%s+0x%" PRIx64 ")", x->sp->pc,
-		         base_name(r->p->mods[x->sp->mod].path), x->sp->off);
+		         text_esc(base_name(r->p->mods[x->sp->mod].path), e, sizeof e, ESC_TEXT), x->sp->off);
 	} else {
 		snprintf(buf, len, "0x%" PRIx64 " (no module)", x->sp->pc);
 	}
@@ -1004,12 +1219,15 @@ void frame_label_vg(struct report *r, const struct xframe *x, char *buf, size_t 
 {
 	const struct sym_frame *f = &x->sp->frames[x->idx];
 	const char *mod = x->sp->mod >= 0 ? r->p->mods[x->sp->mod].path : NULL;
+	char fn[1024], e[1024];
+	text_esc(f->func ? f->func : "???", fn, sizeof fn, ESC_TEXT);
 	if (f->func && f->file)
-		snprintf(buf, len, "0x%" PRIX64 ": %s (%s:%u)", x->sp->pc, f->func, base_name(f->file), f->line);
+		snprintf(buf, len, "0x%" PRIX64 ": %s (%s:%u)", x->sp->pc, fn, text_esc(base_name(f->file), e, sizeof e,
+		         ESC_TEXT), f->line);
 	else if (mod && mod[0])
-		snprintf(buf, len, "0x%" PRIX64 ": %s (in %s)", x->sp->pc, f->func ? f->func : "???", mod);
+		snprintf(buf, len, "0x%" PRIX64 ": %s (in %s)", x->sp->pc, fn, text_esc(mod, e, sizeof e, ESC_TEXT));
 	else
-		snprintf(buf, len, "0x%" PRIX64 ": %s", x->sp->pc, f->func ? f->func : "???");
+		snprintf(buf, len, "0x%" PRIX64 ": %s", x->sp->pc, fn);
 }
 
 void json_str(FILE *f, const char *s)
@@ -1022,29 +1240,20 @@ void json_str(FILE *f, const char *s)
 			putc('\\', f);
 			putc((int)c, f);
 			p++;
-		} else if (c < 0x20) {
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
 			p++;
 		} else if (c < 0x80) {
 			putc((int)c, f);
 			p++;
 		} else {
-			/* a well-formed UTF-8 sequence is copied, anything else is U+FFFD */
-			int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-			if (c > 0xf4)
-				n = 0;
-			int ok = n > 0;
-			uint32_t cp = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
-			for (int i = 1; ok && i < n; i++) {
-				if ((p[i] & 0xc0) != 0x80)
-					ok = 0;
-				else
-					cp = cp << 6 | (p[i] & 0x3f);
-			}
-			if (ok && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000)))
-			           || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
-				ok = 0;
-			if (ok) {
+			/* a well-formed UTF-8 sequence is copied, a C1 control
+			 * escaped, anything else is U+FFFD */
+			int n = utf8_len(p);
+			if (n && is_c1(p)) {
+				fprintf(f, "\\u%04x", p[1]);
+				p += 2;
+			} else if (n) {
 				fwrite(p, 1, (size_t)n, f);
 				p += n;
 			} else {
@@ -1107,7 +1316,7 @@ static void print_stack(struct report *r, FILE *out, uint32_t node)
 {
 	const struct xframe *xf;
 	size_t n = report_frames(r, node, &xf);
-	char name[1024], where[512];
+	char name[1024], where[600], file[512];
 	if (n == 0)
 		fprintf(out, "      (no stack)\n");
 	for (size_t i = 0; i < n; i++) {
@@ -1119,11 +1328,12 @@ static void print_stack(struct report *r, FILE *out, uint32_t node)
 			continue;
 		}
 		if (f->file)
-			snprintf(where, sizeof where, "%s:%u", base_name(f->file), f->line);
+			snprintf(where, sizeof where, "%s:%u", text_esc(base_name(f->file), file, sizeof file, ESC_TEXT),
+			         f->line);
 		else
-			frame_where(r, xf[i].sp, where, sizeof where);
-		fprintf(out, "      %s 0x%" PRIx64 ": %s (%s)%s\n", lead, xf[i].sp->pc, f->func, where,
-		        f->inlined ? " [inlined]" : "");
+			frame_where(r, xf[i].sp, where, sizeof where, ESC_TEXT);
+		fprintf(out, "      %s 0x%" PRIx64 ": %s (%s)%s\n", lead, xf[i].sp->pc,
+		        text_esc(f->func, name, sizeof name, ESC_TEXT), where, f->inlined ? " [inlined]" : "");
 	}
 	if (r->p->nodes[node].depth > 0 && n == REPORT_MAX_FRAMES)
 		fprintf(out, "      ... (more frames not shown)\n");
@@ -1172,7 +1382,9 @@ int report_text(struct report *r, FILE *out)
 	char b1[64], b2[64], b3[64];
 	static const char *const reasons[] = { "at exit", "on a fatal signal", "as a snapshot", "at exec" };
 
-	fprintf(out, "memlens heap profile of %s (pid %" PRIu64 ")\n", p->exe[0] ? p->exe : "?", p->pid);
+	char exe[1024];
+	fprintf(out, "memlens heap profile of %s (pid %" PRIu64 ")\n",
+	        p->exe[0] ? text_esc(p->exe, exe, sizeof exe, ESC_TEXT) : "?", p->pid);
 	fmt_ns(p->end_ns >= p->start_ns ? p->end_ns - p->start_ns : 0, b1, sizeof b1);
 	if (p->reason < NELEMS(reasons))
 		fprintf(out, "  %s recorded, written %s\n", b1, reasons[p->reason]);
@@ -1284,7 +1496,7 @@ int report_text(struct report *r, FILE *out)
 
 static const char report_usage[] =
 "Usage: memlens report FILE [--format FORMAT] [-o OUT] [--weight WEIGHT]\n"
-"                           [--top N] [--debug-dir DIR]\n"
+"                           [--top N] [--debug-dir DIR] [--full-names]\n"
 "\n"
 "Reads a heap profile written by `memlens run --profile' and symbolizes its\n"
 "stacks (function, file:line, inlined frames) from the modules it names, or\n"
@@ -1304,6 +1516,9 @@ static const char report_usage[] =
 "                   temporary allocations)\n"
 "  --top N          stacks shown per section of the text report (default 10)\n"
 "  --debug-dir DIR  also look for debug files in DIR (repeatable)\n"
+"  --full-names     C++ names in full; by default template arguments are\n"
+"                   shortened (std::map<...>::emplace<...>(int&)) and template\n"
+"                   functions' return types left out\n"
 "  -h, --help       print this help\n"
 "\n"
 "Exit status: 0 done; 1 the file is not a valid profile, or OUT cannot be\n"
@@ -1337,6 +1552,46 @@ static const char *opt_value(int argc, char **argv, int *i, const char *lng, con
 	return NULL;
 }
 
+/* A profile being read: buf holds the first n bytes. */
+struct input {
+	int fd;
+	uint8_t *buf;
+	size_t n, cap;
+	int eof, error;
+};
+
+/* Reads until the first want bytes are there, or the end; 0 when they are
+ * not.  The buffer grows with what arrives, not with what is wanted. */
+static int fill(struct input *in, uint64_t want)
+{
+	while (in->n < want && !in->eof) {
+		if (in->n == in->cap) {
+			uint64_t c = in->cap * 2;
+			if (c > want)
+				c = want;
+			in->cap = (size_t)c;
+			in->buf = xrealloc(in->buf, in->cap);
+		}
+		ssize_t r = read(in->fd, in->buf + in->n, in->cap - in->n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			in->error = errno;
+			return 0;
+		}
+		if (r == 0)
+			in->eof = 1;
+		in->n += (size_t)r;
+	}
+	return in->n >= want;
+}
+
+/* Reads a profile from path, only as far as its own structure says: the
+ * header first (a foreign file or device is left after its first bytes),
+ * then each section header, checked (sec_check) before its payload is
+ * read, up to the trailer; after it, what a regular file still holds (to
+ * report it), at most 64 KiB of anything else.  prof_parse then finds the
+ * problem at the place where reading stopped. */
 static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1350,30 +1605,35 @@ static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errle
 		snprintf(err, errlen, "%s", strerror(EISDIR));
 		return NULL;
 	}
-	size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
-	uint8_t *buf = xmalloc(cap);
-	size_t n = 0;
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = xrealloc(buf, cap);
+	int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	struct input in = { fd, NULL, 0, 4096, 0, 0 };
+	in.buf = xmalloc(in.cap);
+	char dummy[8];
+	struct rd r = { NULL, 0, dummy, sizeof dummy };
+	if (fill(&in, 12) && !memcmp(in.buf, ML_PROF_MAGIC, 8) && le32(in.buf + 8) == ML_PROF_VERSION
+	    && fill(&in, HDR_FIXED)) {
+		uint64_t pos = HDR_FIXED + le16(in.buf + 64);
+		for (unsigned nsec = 1; fill(&in, pos + SEC_HDR); nsec++) {
+			const uint8_t *h = in.buf + pos;
+			uint32_t tag = le32(h), count = le32(h + 4);
+			uint64_t bytes = le64(h + 8);
+			if (sec_check(&r, (size_t)pos, tag, count, bytes, nsec) || !fill(&in, pos + SEC_HDR + bytes))
+				break;
+			pos += SEC_HDR + bytes;
+			if (tag == ML_PROF_TAG_END) {
+				fill(&in, regular ? UINT64_MAX : pos + 65536);
+				break;
+			}
 		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
 	}
 	close(fd);
-	*len = n;
-	return buf;
+	if (in.error) {
+		snprintf(err, errlen, "%s", strerror(in.error));
+		free(in.buf);
+		return NULL;
+	}
+	*len = in.n;
+	return in.buf;
 }
 
 int cmd_report(int argc, char **argv)
@@ -1382,7 +1642,7 @@ int cmd_report(int argc, char **argv)
 	struct report_opts o = { RF_TEXT, RW_PEAK, 10, NULL };
 	const char **dirs = xcalloc((size_t)argc + 1, sizeof *dirs);
 	size_t ndirs = 0;
-	int no_more_opts = 0;
+	int no_more_opts = 0, sym_flags = 0;
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -1392,6 +1652,8 @@ int cmd_report(int argc, char **argv)
 			file = a;
 		} else if (!strcmp(a, "--")) {
 			no_more_opts = 1;
+		} else if (!strcmp(a, "--full-names")) {
+			sym_flags |= SYM_FULL_NAMES;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(report_usage, stdout);
 			exit(0);
@@ -1428,7 +1690,7 @@ int cmd_report(int argc, char **argv)
 			dirs[ndirs++] = v;
 		} else {
 			report_usage_error("unknown option `%s'; allowed: --format, -o, --weight, --top, "
-			                   "--debug-dir, --help", a);
+			                   "--debug-dir, --full-names, --help", a);
 		}
 	}
 	if (!file)
@@ -1468,7 +1730,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 
-	struct report r = { p, sym_new(p, dirs, 0), &o, NULL, 0 };
+	struct report r = { p, sym_new(p, dirs, sym_flags), &o, NULL, 0 };
 	int rc = 0;
 	switch (o.format) {
 	case RF_TEXT: rc = report_text(&r, out); break;

@@ -99,8 +99,14 @@ struct sym_pc {
 struct symbolizer;
 /* debug_dirs: NULL-terminated extra directories searched for separate debug
  * files (DIR/.build-id/xx/yyyy.debug, and debuglinks), before the standard
- * ones. */
-struct symbolizer *sym_new(const struct profile *p, const char *const *debug_dirs, int quiet);
+ * ones.  flags: SYM_QUIET (no warnings), SYM_FULL_NAMES (C++ names as
+ * demangled; by default template arguments are shortened to <...> and the
+ * return types of template functions left out). */
+enum { SYM_QUIET = 1, SYM_FULL_NAMES = 2 };
+struct symbolizer *sym_new(const struct profile *p, const char *const *debug_dirs, int flags);
+/* name with its template arguments shortened to <...> and without a return
+ * type, into out (at most len bytes, always terminated). */
+void short_name(const char *name, char *out, size_t len);
 const struct sym_pc *sym_lookup(struct symbolizer *s, uint64_t pc);
 /* Module m could be read (its frames may have names). */
 int sym_module_ok(struct symbolizer *s, int m);
@@ -143,17 +149,30 @@ size_t report_frames(struct report *r, uint32_t node, const struct xframe **out)
 uint64_t stack_weight(const struct prof_stack *s, enum report_weight w);
 const char *weight_name(enum report_weight w);
 
+/* Every string a profile brings (paths, and the names and files of the
+ * modules it names) is escaped for its output: in text-like outputs
+ * (text, massif, folded, pprof's names, messages) by text_esc, in JSON by
+ * json_str.  No control character reaches a terminal, and a name cannot
+ * break a line-based format. */
+
+/* s, escaped into out (at most len bytes, terminated, cut between whole
+ * characters): control characters (C0, DEL, and C1 in UTF-8), backslashes
+ * and bytes that are not UTF-8 become \n \r \t \\ or \xNN; with ESC_FOLDED
+ * also ';' (the frame separator of folded stacks).  Returns out. */
+enum { ESC_TEXT = 0, ESC_FOLDED = 1 };
+const char *text_esc(const char *s, char *out, size_t len, int flags);
+
 /* "0x401136: main (prog.c:12)", "0x7f12: ??? (in /lib/x.so)": valgrind's
- * style, used by massif and DHAT.  full_path: the source file as DWARF has
- * it, else its base name. */
+ * style, used by massif and DHAT; escaped (text_esc). */
 void frame_label_vg(struct report *r, const struct xframe *x, char *buf, size_t len);
-/* "main" or, unknown, "0xADDR (module+0xOFF)" */
+/* "main" or, unknown, "0xADDR (module+0xOFF)"; escaped */
 void frame_func(struct report *r, const struct xframe *x, char *buf, size_t len);
-/* "module+0xOFF" / "0xADDR" (no module) */
-void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t len);
+/* "module+0xOFF" / "0xADDR" (no module); escaped with flags (ESC_*) */
+void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t len, int flags);
 const char *base_name(const char *path);
 
-/* JSON string with its quotes; bytes that are not UTF-8 become U+FFFD. */
+/* JSON string with its quotes; bytes that are not UTF-8 become U+FFFD,
+ * control characters (C1 too) \u00XX. */
 void json_str(FILE *f, const char *s);
 
 int report_text(struct report *r, FILE *out);

@@ -331,8 +331,10 @@ int report_massif(struct report *r, FILE *out)
 			s[best].keep = 1;
 	}
 
-	fprintf(out, "desc: memlens heap profile %s (time = bytes allocated)\n", r->o->file ? r->o->file : "");
-	fprintf(out, "cmd: %s\n", p->exe[0] ? p->exe : "???");
+	char e[1024];
+	fprintf(out, "desc: memlens heap profile %s (time = bytes allocated)\n",
+	        text_esc(r->o->file ? r->o->file : "", e, sizeof e, ESC_TEXT));
+	fprintf(out, "cmd: %s\n", p->exe[0] ? text_esc(p->exe, e, sizeof e, ESC_TEXT) : "???");
 	fprintf(out, "time_unit: B\n");
 	size_t num = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -512,14 +514,9 @@ int report_folded(struct report *r, FILE *out)
 		for (size_t k = nf; k-- > 0;) {
 			const struct sym_frame *f = &xf[k].sp->frames[xf[k].idx];
 			if (f->func)
-				snprintf(name, sizeof name, "%s", f->func);
+				text_esc(f->func, name, sizeof name, ESC_FOLDED);
 			else
-				frame_where(r, xf[k].sp, name, sizeof name);
-			for (char *c = name; *c; c++)
-				if (*c == ';')
-					*c = ':';
-				else if (*c == '\n' || *c == '\r' || *c == '\t')
-					*c = ' ';
+				frame_where(r, xf[k].sp, name, sizeof name, ESC_FOLDED);
 			size_t l = strlen(name);
 			if (len + l + 2 > cap) {
 				while (len + l + 2 > cap)
@@ -788,7 +785,7 @@ int report_pprof(struct report *r, FILE *out)
 	struct strtab st = { 0 };
 	struct pb prof = { 0 }, m = { 0 }, sub = { 0 }, packed = { 0 };
 	struct kmap locs = { 0 }, funcs = { 0 };
-	char name[2048];
+	char name[2048], esc[2048];
 	st_index(&st, "");
 
 	for (size_t i = 0; i < NTYPES; i++)
@@ -820,8 +817,8 @@ int report_pprof(struct report *r, FILE *out)
 					struct xframe x = { sp, k };
 					frame_func(r, &x, name, sizeof name);
 					uint32_t ni = st_index(&st, name);
-					uint32_t si = f->sysname ? st_index(&st, f->sysname) : ni;
-					uint32_t fi = f->file ? st_index(&st, f->file) : 0;
+					uint32_t si = f->sysname ? st_index(&st, text_esc(f->sysname, esc, sizeof esc, ESC_TEXT)) : ni;
+					uint32_t fi = f->file ? st_index(&st, text_esc(f->file, esc, sizeof esc, ESC_TEXT)) : 0;
 					int ff;
 					struct kent *fe = km_slot(&funcs, ni, si, fi, &ff);
 					if (!ff) {
@@ -858,7 +855,7 @@ int report_pprof(struct report *r, FILE *out)
 		pb_uint(&m, P_MAPPING_START, mod->lo);
 		pb_uint(&m, P_MAPPING_LIMIT, mod->hi);
 		pb_uint(&m, P_MAPPING_OFFSET, 0);
-		pb_uint(&m, P_MAPPING_FILENAME, st_index(&st, mod->path));
+		pb_uint(&m, P_MAPPING_FILENAME, st_index(&st, text_esc(mod->path, esc, sizeof esc, ESC_TEXT)));
 		pb_uint(&m, P_MAPPING_BUILD_ID, st_index(&st, id));
 		/* every location carries its functions (or an address name):
 		 * nothing is left for pprof to symbolize */
@@ -873,7 +870,8 @@ int report_pprof(struct report *r, FILE *out)
 
 	static const int default_type[] = { 5, 1, 3, 6 }; /* peak_space, alloc_space, inuse_space, temp_objects */
 	uint32_t dflt = st_index(&st, pprof_types[default_type[r->o->weight]].type);
-	snprintf(name, sizeof name, "memlens heap profile of %s (pid %" PRIu64 ")", p->exe, p->pid);
+	snprintf(name, sizeof name, "memlens heap profile of %s (pid %" PRIu64 ")", text_esc(p->exe, esc, sizeof esc, ESC_TEXT),
+	         p->pid);
 	uint32_t comment = st_index(&st, name);
 	uint32_t space = st_index(&st, "space"), bytes = st_index(&st, "bytes");
 

@@ -329,3 +329,57 @@ def expected_frames(mk, name):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+# ---- protobuf (pprof), decoded field by field ------------------------------
+
+def varint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << s
+        s += 7
+        if not c & 0x80:
+            return v, i
+
+
+def fields(b):
+    """[(field, value)]: ints for varints, bytes for length-delimited"""
+    out, i = [], 0
+    while i < len(b):
+        key, i = varint(b, i)
+        f, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = varint(b, i)
+        elif wt == 2:
+            n, i = varint(b, i)
+            v = b[i:i + n]
+            if len(v) != n:
+                fail("truncated protobuf")
+            i += n
+        else:
+            fail("unexpected wire type %d (field %d)" % (wt, f))
+        out.append((f, v))
+    return out
+
+
+def packed(v):
+    if isinstance(v, int):
+        return [v]
+    r, i = [], 0
+    while i < len(v):
+        x, i = varint(v, i)
+        r.append(x)
+    return r
+
+
+def msg(b):
+    d = {}
+    for f, v in fields(b):
+        d.setdefault(f, []).append(v)
+    return d
+
+
+def one(d, f, default=0):
+    return d.get(f, [default])[-1]

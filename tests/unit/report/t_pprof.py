@@ -15,58 +15,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rlib import *  # noqa: E402,F401,F403
 
 
-def varint(b, i):
-    v = s = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7f) << s
-        s += 7
-        if not c & 0x80:
-            return v, i
-
-
-def fields(b):
-    """[(field, value)]: ints for varints, bytes for length-delimited"""
-    out, i = [], 0
-    while i < len(b):
-        key, i = varint(b, i)
-        f, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = varint(b, i)
-        elif wt == 2:
-            n, i = varint(b, i)
-            v = b[i:i + n]
-            if len(v) != n:
-                fail("truncated protobuf")
-            i += n
-        else:
-            fail("unexpected wire type %d (field %d)" % (wt, f))
-        out.append((f, v))
-    return out
-
-
-def packed(v):
-    if isinstance(v, int):
-        return [v]
-    r, i = [], 0
-    while i < len(v):
-        x, i = varint(v, i)
-        r.append(x)
-    return r
-
-
-def msg(b):
-    d = {}
-    for f, v in fields(b):
-        d.setdefault(f, []).append(v)
-    return d
-
-
-def one(d, f, default=0):
-    return d.get(f, [default])[-1]
-
-
 def decode(data):
     if data[:2] != b"\x1f\x8b":
         fail("the pprof output is not gzip'd")
