@@ -178,6 +178,23 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 	return n;
 }
 
+/* memlens's own code, from its ELF header to the end of its text: the
+ * thread trampoline under every thread's start routine, the pthread_create
+ * wrapper above the allocations of the real pthread_create.  Not the
+ * program's frames: a profiled stack leaves them out. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char _etext[] __attribute__((visibility("hidden")));
+
+static int drop_own_frames(uintptr_t *pcs, int n)
+{
+	uintptr_t lo = (uintptr_t)__ehdr_start, len = (uintptr_t)_etext - lo;
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (pcs[i] - lo >= len)
+			pcs[k++] = pcs[i];
+	return k ? k : (n ? 1 : 0); /* only memlens's (never seen): its innermost, not an empty stack */
+}
+
 /* ---- the stack trie --------------------------------------------------------- */
 
 struct node { uintptr_t pc; uint32_t parent, next; };
@@ -420,7 +437,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t pcs[256];
-	int depth = backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth, &t->memo);
+	int depth = drop_own_frames(pcs, backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth, &t->memo));
 	int same = 0; /* outer frames shared with the previous stack */
 	while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
 		same++;
