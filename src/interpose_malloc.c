@@ -140,6 +140,7 @@ ML_NO_SANITIZE int memlens__resolve(void)
 				memlens__single_threaded = st;
 		}
 		memlens__real = r;
+		memlens__profile_start(); /* before anything is tracked (constructors allocate) */
 		__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
 		__atomic_and_fetch(&memlens__hook_gate, ~ML_GATE_UNRESOLVED, __ATOMIC_RELEASE);
 		return 0;
@@ -237,6 +238,15 @@ static inline __attribute__((always_inline)) void track_new(void *p, size_t n, c
 	ML_ADD(t->req_total, n);
 	ML_ADD(t->hist[size_class(n)], 1);
 	memlens__account_live(t, (int64_t)n, (int64_t)c.usable);
+}
+
+/* The site field of a new chunk: while profiling, the profiler's record of
+ * it (every chunk the statistics count as made, so that the profile's
+ * totals are theirs). */
+static inline __attribute__((always_inline)) const void *profiled(size_t n, const void *site, const void *ra,
+                                                                  uintptr_t cfa)
+{
+	return ML_UNLIKELY(memlens__profiling) ? memlens__profile_alloc(n, site, ra, cfa) : site;
 }
 
 /* Accounts a chunk just removed from the index (before its real free). */
@@ -492,8 +502,7 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		enter(tl);
 		p = real_alloc(k, a, b);
 		if (p) /* the profiler records the chunk's stack node in place of its site */
-			track_new(p, request_of(k, a, b),
-			          ML_UNLIKELY(memlens__profiling) ? memlens__profile_alloc(request_of(k, a, b), site, ra, cfa) : site);
+			track_new(p, request_of(k, a, b), profiled(request_of(k, a, b), site, ra, cfa));
 		leave(tl);
 		if (p && ML_UNLIKELY(memlens__observing))
 			memlens__notify_alloc(&memlens__malloc_allocator.pub, p, request_of(k, a, b), site);
@@ -692,7 +701,7 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 		}
 		q = memlens__real.realloc(p, n);
 		if (q)
-			track_new(q, n, site);
+			track_new(q, n, profiled(n, site, ra, cfa));
 		return q;
 	}
 	if (!old.usable)
@@ -704,7 +713,7 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 		memlens__index_cover_drop((uintptr_t)p, old.size);
 		account_free(t, &old, ra);
 		if (q)
-			track_new(q, 0, site);
+			track_new(q, 0, profiled(0, site, ra, cfa));
 		return q;
 	}
 	if (!q) { /* p is still valid: restore its entry (covers untouched) */
@@ -721,8 +730,7 @@ static void *realloc_tracked(void *p, size_t n, const void *ra, const void *site
 	/* The profiler: the old block is gone, the new one has this stack. */
 	if (ML_UNLIKELY(memlens__site_is_node(old.site)))
 		memlens__profile_free(old.site, old.size, old.seq, old.tid);
-	if (ML_UNLIKELY(memlens__profiling))
-		site = memlens__profile_alloc(n, site, ra, cfa);
+	site = profiled(n, site, ra, cfa);
 	if (index_new(t, q, n, site, &c, q == p ? ML_IX_KEEP_COVER : 0) < 0) { /* q is live but unknown */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
 		return q;
@@ -770,8 +778,8 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 			memlens__notify_free(&memlens__malloc_allocator.pub, p, old.size);
 		enter(tl);
 		q = p ? realloc_tracked(p, n, ra, site, cfa) : NULL;
-		if (!p && (q = memlens__real.realloc(NULL, n)))
-			track_new(q, n, site);
+		if (!p && (q = memlens__real.realloc(NULL, n))) /* a malloc, and profiled as one */
+			track_new(q, n, profiled(n, site, ra, cfa));
 		leave(tl);
 		if (ML_UNLIKELY(memlens__observing)) {
 			if (q && (!p || (known && n == 0))) /* a new chunk (realloc(p, 0) of non-glibc mallocs) */

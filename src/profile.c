@@ -180,6 +180,23 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 	return n;
 }
 
+/* memlens's own code, from its ELF header to the end of its text: the
+ * thread trampoline under every thread's start routine, the pthread_create
+ * wrapper above the allocations of the real pthread_create.  Not the
+ * program's frames: a profiled stack leaves them out. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char _etext[] __attribute__((visibility("hidden")));
+
+static int drop_own_frames(uintptr_t *pcs, int n)
+{
+	uintptr_t lo = (uintptr_t)__ehdr_start, len = (uintptr_t)_etext - lo;
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (pcs[i] - lo >= len)
+			pcs[k++] = pcs[i];
+	return k ? k : (n ? 1 : 0); /* only memlens's (never seen): its innermost, not an empty stack */
+}
+
 /* ---- the stack trie --------------------------------------------------------- */
 
 struct node { uintptr_t pc; uint32_t parent, next; };
@@ -431,7 +448,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t pcs[256];
-	int depth = backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth, &t->memo);
+	int depth = drop_own_frames(pcs, backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth, &t->memo));
 	int same = 0; /* outer frames shared with the previous stack */
 	while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
 		same++;
@@ -809,29 +826,49 @@ static const char *dir_unwritable(void)
 	}
 }
 
-void memlens__profile_init(void)
+/* What memlens__profile_start found wrong, said by memlens__profile_init
+ * (the options are not read, nor the log open, before the constructor). */
+enum { BAD_PATH = 1, BAD_SAMPLE = 2, BAD_DEPTH = 4, BAD_MEMORY = 8, BAD_DIR = 16 };
+static int start_state; /* 0: not yet, 1: done, 2: not started (no environment yet) */
+static int start_bad;
+static const char *start_why; /* BAD_DIR: why the profile's directory cannot take it */
+
+/* Reads MEMLENS_PROFILE and turns recording on.  From memlens__resolve, at
+ * the first allocation memlens tracks, which comes before the constructors
+ * of the libraries that allocate in theirs (libstdc++'s exception pool): the
+ * profile counts every chunk the statistics count.  Single-threaded: the one
+ * thread that resolves, or the constructor. */
+void memlens__profile_start(void)
 {
-	const char *v = memlens__getenv("MEMLENS_PROFILE");
+	const char *v, *why;
+	if (start_state == 1)
+		return;
+	if (!__environ) { /* ld.so allocating before libc is up: the constructor starts it */
+		start_state = 2;
+		return;
+	}
+	start_state = 1;
+	v = memlens__getenv("MEMLENS_PROFILE");
 	if (!v || !*v)
 		return;
 	if (strlen(v) >= sizeof out_path - 32) {
-		memlens__warn("MEMLENS_PROFILE: path too long; not profiling");
+		start_bad |= BAD_PATH;
 		return;
 	}
 	strcpy(out_path, v);
 	path_has_pid = strstr(v, "%p") != NULL;
-	const char *why = dir_unwritable();
-	if (why) {
-		memlens__warn("MEMLENS_PROFILE=%s: cannot write in its directory (%s); not profiling", v, why);
+	if ((why = dir_unwritable())) {
+		start_bad |= BAD_DIR;
+		start_why = why;
 		return;
 	}
 	if ((v = memlens__getenv("MEMLENS_SAMPLE")) && *v
 	    && !memlens__parse_number(v, ML_SAMPLE_MAX, 1, &sample_bytes))
-		memlens__warn("MEMLENS_SAMPLE=%s is not a size in bytes up to 1T (e.g. 512K); recording every allocation", v);
+		start_bad |= BAD_SAMPLE;
 	if ((v = memlens__getenv("MEMLENS_PROFILE_DEPTH")) && *v) {
 		uint64_t d;
 		if (!memlens__parse_number(v, ML_DEPTH_MAX, 0, &d) || d < 1)
-			memlens__warn("MEMLENS_PROFILE_DEPTH=%s is not a depth from 1 to 256; using 64", v);
+			start_bad |= BAD_DEPTH;
 		else
 			max_depth = (int)d;
 	}
@@ -840,17 +877,13 @@ void memlens__profile_init(void)
 	stats = memlens__map((size_t)MAX_STATS * sizeof *stats, 1);
 	stats_of = memlens__map((size_t)MAX_NODES * sizeof *stats_of, 1);
 	if (!nodes || !buckets || !stats || !stats_of) {
-		memlens__warn("profile: out of memory for the profiler's tables; not profiling");
+		start_bad |= BAD_MEMORY;
 		return;
 	}
 	start_ns = now_ns();
 	struct timespec ts;
 	ML_SYS(SYS_clock_gettime, CLOCK_REALTIME, &ts, 0, 0, 0, 0);
 	wall_start = (uint64_t)ts.tv_sec;
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
-	for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
-		install(fatal[i], on_fatal);
-	install(SIGUSR2, on_snapshot);
 	memlens__profiling = 1;
 	if (!sample_bytes) {
 		/* Every allocation: the hooks' slow path records each one, and
@@ -862,6 +895,38 @@ void memlens__profile_init(void)
 			memlens__tls.self->seq_end = memlens__tls.self->seq_next;
 		__atomic_or_fetch(&memlens__hook_gate, ML_GATE_PROFILE, __ATOMIC_SEQ_CST);
 	}
+}
+
+/* The constructor: what needs a working process. */
+void memlens__profile_init(void)
+{
+	memlens__profile_start();
+	if (start_bad & BAD_PATH)
+		memlens__warn("MEMLENS_PROFILE: path too long; not profiling");
+	if (start_bad & BAD_DIR)
+		memlens__warn("MEMLENS_PROFILE=%s: cannot write in its directory (%s); not profiling",
+		              memlens__getenv("MEMLENS_PROFILE"), start_why);
+	if (start_bad & BAD_SAMPLE)
+		memlens__warn("MEMLENS_SAMPLE=%s is not a size in bytes up to 1T (e.g. 512K); recording every allocation",
+		              memlens__getenv("MEMLENS_SAMPLE"));
+	if (start_bad & BAD_DEPTH)
+		memlens__warn("MEMLENS_PROFILE_DEPTH=%s is not a depth from 1 to 256; using 64",
+		              memlens__getenv("MEMLENS_PROFILE_DEPTH"));
+	if (start_bad & BAD_MEMORY)
+		memlens__warn("profile: out of memory for the profiler's tables; not profiling");
+	if (!memlens__profiling)
+		return;
+	/* This thread's stack, now that memlens knows the mappings (its first
+	 * walks bounded it by a guess). */
+	if (pt_tls) {
+		struct ml_region r;
+		if (memlens__region_find((uintptr_t)__builtin_frame_address(0), &r) && r.kind == ML_RK_STACK)
+			pt_tls->stack_hi = r.end;
+	}
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
+		install(fatal[i], on_fatal);
+	install(SIGUSR2, on_snapshot);
 	if (memlens__opt.verbose)
 		memlens__diag("profile: recording %s to %s, stacks up to %d frames",
 		              sample_bytes ? "a sample" : "every allocation", out_path, max_depth);

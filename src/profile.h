@@ -21,7 +21,10 @@ static inline int memlens__site_is_node(const void *site) { return ((uintptr_t)s
  * the wrappers, or the field itself). */
 const void *memlens__site_of(const void *site);
 
-/* Start-up: reads MEMLENS_PROFILE, MEMLENS_SAMPLE, MEMLENS_PROFILE_DEPTH. */
+/* Start-up: reads MEMLENS_PROFILE, MEMLENS_SAMPLE, MEMLENS_PROFILE_DEPTH and
+ * starts recording (memlens__resolve, or else the constructor's init). */
+void memlens__profile_start(void);
+/* The constructor: diagnostics, signal handlers. */
 void memlens__profile_init(void);
 /* An allocation of n bytes is being made from the hook whose return
  * address is ra and CFA cfa: returns the site field to record (a tagged
