@@ -104,6 +104,13 @@ struct ml_allocator {
 };
 extern const struct ml_allocator memlens__malloc_allocator;
 
+/* interpose_malloc.c, for interpose_foreign.c: the bookkeeping of a chunk
+ * p of n bytes just allocated by another entry point of the next allocator,
+ * and of a free of p about to be passed to one (1: pass it on; 0: a bad
+ * free, reported, that must not reach it). */
+void memlens__foreign_alloc(void *p, size_t n, const void *ra, uintptr_t cfa);
+int memlens__foreign_free(void *p, const void *ra);
+
 /* stats.c, interpose_exit.c: statistics at exit, written once per process */
 void memlens__stats_at_exit(void);
 void memlens__report_at_exit(void);

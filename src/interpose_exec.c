@@ -5,6 +5,7 @@
  * profile of the image before it survives.  Without the profiler these are
  * plain calls to the next definition. */
 #include "internal.h"
+#include "prim.h"
 #include "profile.h"
 #include "profile_format.h"
 #include <dlfcn.h>
@@ -28,28 +29,40 @@ __attribute__((constructor)) static void resolve(void)
 }
 
 /* Calls fn with envp, where MEMLENS_PROFILE names the next image's file.
- * Built on the stack: an exec must not allocate (a vfork child calls it). */
+ * The new array (and the value) go in memory of memlens's own, mapped for
+ * this call: an exec must not call malloc (a vfork child calls it), and the
+ * environment is the program's to size, while the stack may be a thread's
+ * 64 KiB.  A failed exec unmaps it and returns the kernel's errno (E2BIG
+ * where plain gets E2BIG: the array holds no more than envp did). */
 static int with_env(const char *path, char *const argv[], char *const envp[],
                     int (*fn)(const char *, char *const[], char *const[]))
 {
-	char value[4200];
+	enum { VALUE_MAX = 4200 };
 	size_t n = 0;
 	/* A vfork child shares its parent's memory: the profile is the
 	 * parent's, and the exec'd program is a new process anyway. */
 	if (!memlens__profiling || !envp || memlens__in_vfork_child())
 		return fn(path, argv, envp);
 	memlens__profile_write(ML_PROF_END_EXEC);
-	memlens__profile_next_name(value, sizeof value);
 	while (envp[n])
 		n++;
-	char *env[n + 2];
+	size_t len = (n + 2) * sizeof(char *) + VALUE_MAX;
+	char **env = memlens__map(len, 0);
+	/* Out of memory for it: the exec goes on as the program asked (the
+	 * next image then writes the program's own profile name). */
+	if (!env)
+		return fn(path, argv, envp);
+	char *value = (char *)(env + n + 2);
+	memlens__profile_next_name(value, VALUE_MAX);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(envp[i], "MEMLENS_PROFILE=", 16) != 0)
 			env[k++] = envp[i];
 	env[k++] = value;
 	env[k] = NULL;
-	return fn(path, argv, env);
+	int r = fn(path, argv, env);
+	memlens__unmap(env, len); /* a raw syscall: errno stays the exec's */
+	return r;
 }
 
 __attribute__((visibility("default"))) int execve(const char *path, char *const argv[], char *const envp[])

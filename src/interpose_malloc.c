@@ -584,16 +584,18 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 /* ---- free ---- */
 
-static void free_tracked(struct mlthread *t, void *p, const void *site)
+/* The bookkeeping of freeing p: 1 when p goes on to the real free, 0 when
+ * it is a bad free kept from it. */
+static inline int free_tracked(struct mlthread *t, void *p, const void *site)
 {
 	struct ml_chunk c;
 	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, 0, &c))) {
 		account_free(t, &c, site);
 		if (ML_UNLIKELY(c.size >= ML_GLIBC_MMAP_MIN))
 			glibc_mapping(p, 0);
-		memlens__real.free(p);
-	} else if (bad_call(p, site, 0) == BAD_FORWARD)
-		memlens__real.free(p);
+		return 1;
+	}
+	return bad_call(p, site, 0) == BAD_FORWARD;
 }
 
 static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *ra);
@@ -624,15 +626,14 @@ static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *
 		if (ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p)
 			memlens__notify_free(&memlens__malloc_allocator.pub, p, c.size);
 		enter(tl);
-		if (t)
-			free_tracked(t, p, ra);
-		else
+		if (!t || free_tracked(t, p, ra))
 			memlens__real.free(p);
 		leave(tl);
 	} else if (tl->guard == ML_GUARD_INTERNAL) {
 		memlens__real.free(p);
 	} else if (nested_can_track(tl)) {
-		free_tracked(tl->self, p, ra);
+		if (free_tracked(tl->self, p, ra))
+			memlens__real.free(p);
 	} else {
 		/* The interrupted hook holds a lock: free now, unindex later
 		 * (only the chunk with this seq, should p be reused meanwhile). */
@@ -649,7 +650,8 @@ ML_BODY void free_body(struct mlthread *t, void *p, const void *ra)
 {
 	struct mltls *tl = &memlens__tls;
 	enter(tl);
-	free_tracked(t, p, ra);
+	if (ML_LIKELY(free_tracked(t, p, ra)))
+		memlens__real.free(p);
 	leave(tl);
 }
 
@@ -667,6 +669,62 @@ ML_EXPORT void free(void *p)
 }
 
 ML_EXPORT void cfree(void *p) { free(p); }
+
+/* ---- another allocator's own entry points (interpose_foreign.c) ----
+ * tc_malloc, mallocx and the like hand out chunks of the next allocator
+ * that free() may take back.  They are tracked as malloc's are, so that
+ * memlens knows every chunk it may be asked to free: an unknown pointer
+ * stays a bad free that never reaches the real free. */
+
+void memlens__foreign_alloc(void *p, size_t n, const void *ra, uintptr_t cfa)
+{
+	struct mltls *tl = &memlens__tls;
+	if (!p || memlens__resolve() < 0 || !TRACKING())
+		return;
+	if (tl->guard == ML_GUARD_NONE) {
+		const void *site = memlens__site_at(ra, cfa);
+		enter(tl);
+		track_new(p, n, ML_UNLIKELY(memlens__profiling) ? memlens__profile_alloc(n, site, ra, cfa) : site);
+		leave(tl);
+		if (ML_UNLIKELY(memlens__observing))
+			memlens__notify_alloc(&memlens__malloc_allocator.pub, p, n, site);
+	} else if (tl->guard == ML_GUARD_HOOK) {
+		if (nested_can_track(tl))
+			track_new(p, n, memlens__site(ra));
+		else if (!defer(tl->self, ML_EV_ALLOC, p, n, memlens__site(ra), 0))
+			note_untracked(tl->self);
+	}
+}
+
+int memlens__foreign_free(void *p, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
+	int pass = 1;
+	if (!p)
+		return 1;
+	if (memlens__boot_owns(p) || memlens__resolve() < 0)
+		return 0;
+	if (!TRACKING() || tl->guard == ML_GUARD_INTERNAL)
+		return 1;
+	if (tl->guard == ML_GUARD_NONE) {
+		struct mlthread *t = memlens__self();
+		struct ml_chunk c;
+		if (ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p)
+			memlens__notify_free(&memlens__malloc_allocator.pub, p, c.size);
+		enter(tl);
+		pass = !t || free_tracked(t, p, ra);
+		leave(tl);
+	} else if (nested_can_track(tl))
+		pass = free_tracked(tl->self, p, ra);
+	else {
+		struct ml_event *ev = tl->self ? pending_alloc_of(tl->self, p) : NULL;
+		if (ev)
+			ev->kind = 0;
+		else if (!defer(tl->self, ML_EV_FREE, p, 0, ra, seq_of(p)))
+			note_untracked(tl->self);
+	}
+	return pass;
+}
 
 /* ---- realloc ---- */
 

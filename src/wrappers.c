@@ -29,7 +29,7 @@ uint64_t memlens__wrap_bits[ML_WRAP_BITS / 64];
 int memlens__auto_wrappers;
 
 struct wrap { uintptr_t lo, hi; };
-struct wrapset { unsigned n, cap; struct wrap w[]; };
+struct wrapset { unsigned n; struct wrap w[]; };
 static struct wrapset *set; /* published; never freed (readers may hold it) */
 static int set_lock;
 
@@ -49,55 +49,108 @@ int memlens__is_wrapper(uintptr_t pc)
 	return s && lo < s->n && s->w[lo].lo <= pc;
 }
 
-/* Adds [lo, hi); 1 if it was new. */
-static int add_range(uintptr_t lo, uintptr_t hi)
+/* Sorts w by lo (Shell sort: no libc qsort, which may call malloc). */
+static void sort_ranges(struct wrap *w, unsigned n)
 {
-	int added = 0;
-	if (hi <= lo)
-		return 0;
+	for (unsigned gap = n / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
+		for (unsigned i = gap; i < n; i++) {
+			struct wrap x = w[i];
+			unsigned j = i;
+			for (; j >= gap && w[j - gap].lo > x.lo; j -= gap)
+				w[j] = w[j - gap];
+			w[j] = x;
+		}
+}
+
+/* Adds the n ranges of add (sorted here) to the set in one new copy: a
+ * copy per range would cost memory quadratic in the number of wrappers
+ * (old copies are never unmapped).  The number of ranges that were new. */
+static unsigned add_ranges(struct wrap *add, unsigned n)
+{
+	unsigned added = 0;
+	sort_ranges(add, n);
 	memlens__spin_lock(&set_lock);
 	struct wrapset *old = set;
-	unsigned n = old ? old->n : 0;
-	int dup = 0;
-	for (unsigned i = 0; i < n; i++)
-		dup |= old->w[i].lo == lo;
-	if (!dup) {
-		unsigned cap = n + 1 > (old ? old->cap : 0) ? (n + 1) * 2 : old->cap;
-		struct wrapset *s = memlens__map(sizeof *s + cap * sizeof(struct wrap), 0);
-		if (s) {
-			unsigned k = 0;
-			s->cap = cap;
-			for (unsigned i = 0; i < n && old->w[i].lo < lo; i++)
-				s->w[k++] = old->w[i];
-			s->w[k++] = (struct wrap){ lo, hi };
-			for (unsigned i = k - 1; i < n; i++)
-				s->w[k++] = old->w[i];
-			s->n = k;
-			/* Mark the pages first: a reader that sees the bit and the old
-			 * set only answers "not a wrapper" once more. */
-			for (uintptr_t pg = lo >> 12; pg <= (hi - 1) >> 12; pg++) {
+	unsigned nold = old ? old->n : 0;
+	struct wrapset *s = memlens__map(sizeof *s + (nold + n) * sizeof(struct wrap), 0);
+	if (s) {
+		unsigned i = 0, j = 0, k = 0;
+		while (i < nold || j < n) {
+			if (j < n && (add[j].hi <= add[j].lo || (k && s->w[k - 1].lo == add[j].lo))) {
+				j++; /* empty, or a duplicate */
+				continue;
+			}
+			if (j >= n || (i < nold && old->w[i].lo <= add[j].lo)) {
+				s->w[k++] = old->w[i++];
+				continue;
+			}
+			s->w[k++] = add[j];
+			/* Mark the pages first: a reader that sees the bit and the
+			 * old set only answers "not a wrapper" once more. */
+			for (uintptr_t pg = add[j].lo >> 12; pg <= (add[j].hi - 1) >> 12; pg++) {
 				uintptr_t b = pg & (ML_WRAP_BITS - 1);
 				__atomic_or_fetch(&memlens__wrap_bits[b >> 6], 1ull << (b & 63), __ATOMIC_RELEASE);
 			}
-			__atomic_store_n(&set, s, __ATOMIC_RELEASE);
-			added = 1;
+			added++;
+			j++;
 		}
+		s->n = k;
+		if (added)
+			__atomic_store_n(&set, s, __ATOMIC_RELEASE);
+		else
+			memlens__unmap(s, sizeof *s + (nold + n) * sizeof(struct wrap));
 	}
 	memlens__spin_unlock(&set_lock);
 	return added;
 }
 
+/* Adds [lo, hi); 1 if it was new. */
+static int add_range(uintptr_t lo, uintptr_t hi)
+{
+	struct wrap w = { lo, hi };
+	return add_ranges(&w, 1) > 0;
+}
+
+/* Ranges gathered at start-up, added to the set at once (in memory of
+ * memlens's own, unmapped after). */
+struct batch { struct wrap *w; unsigned n, cap; };
+
+static void batch_add(struct batch *b, uintptr_t lo, uintptr_t hi)
+{
+	if (b->n == b->cap) {
+		unsigned cap = b->cap ? b->cap * 2 : 256;
+		struct wrap *w = memlens__map(cap * sizeof *w, 0);
+		if (!w) {
+			add_range(lo, hi); /* no memory for the batch: one at a time */
+			return;
+		}
+		if (b->w) {
+			memcpy(w, b->w, b->n * sizeof *w);
+			memlens__unmap(b->w, b->cap * sizeof *w);
+		}
+		b->w = w;
+		b->cap = cap;
+	}
+	b->w[b->n++] = (struct wrap){ lo, hi };
+}
+
 /* The extent of function `name`: exported (any object) or in an object's
- * own symbol table.  1 if found. */
+ * own symbol table.  1 if found, 0 if not, -1 if name is a variable. */
 static int find_function(const char *name, uintptr_t *lo, uintptr_t *hi)
 {
 	void *f = dlsym(RTLD_DEFAULT, name);
 	Dl_info di;
 	const ElfW(Sym) *sym = NULL;
-	if (f && dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_shndx != SHN_UNDEF && sym->st_size) {
-		*lo = (uintptr_t)f;
-		*hi = (uintptr_t)f + sym->st_size;
-		return 1;
+	if (f && dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_shndx != SHN_UNDEF) {
+		/* (an IFUNC's dlsym is the implementation it chose, a function) */
+		int type = ELF64_ST_TYPE(sym->st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+			return -1;
+		if (sym->st_size) {
+			*lo = (uintptr_t)f;
+			*hi = (uintptr_t)f + sym->st_size;
+			return 1;
+		}
 	}
 	/* Not exported: the executable's own symbol table, where it has one
 	 * (its program headers lie in its first page). */
@@ -106,7 +159,11 @@ static int find_function(const char *name, uintptr_t *lo, uintptr_t *hi)
 		return 0;
 	struct ml_symtab *t = memlens__object_symtab(r.obj);
 	struct ml_sym s;
-	if (!t || !memlens__symtab_lookup_name(t, name, &s) || !s.is_func || !s.size)
+	if (!t || !memlens__symtab_lookup_name(t, name, &s))
+		return 0;
+	if (!s.is_func)
+		return -1;
+	if (!s.size)
 		return 0;
 	*lo = s.base;
 	*hi = s.base + s.size;
@@ -126,7 +183,7 @@ static const char *const builtin[] = {
 };
 
 /* Parses "name(sig)ret;..." from var, adding each function found. */
-static void declare_list(const char *var, int is_free)
+static void declare_list(const char *var, int is_free, struct batch *b)
 {
 	const char *v = memlens__getenv(var);
 	if (!v)
@@ -173,11 +230,14 @@ static void declare_list(const char *var, int is_free)
 				memlens__warn("%s: %s has no Z (size) argument", var, name);
 		}
 		uintptr_t lo, hi;
-		if (find_function(name, &lo, &hi)) {
-			add_range(lo, hi);
+		int found = find_function(name, &lo, &hi);
+		if (found > 0) {
+			batch_add(b, lo, hi);
 			if (memlens__opt.verbose)
 				memlens__diag("%s: %s at %p (%lu bytes)", var, name, (void *)lo, (unsigned long)(hi - lo));
-		} else
+		} else if (found < 0)
+			memlens__warn("%s: %s is a variable, not a function; ignored", var, name);
+		else
 			memlens__warn("%s: %s is not a function memlens can find in the program or its libraries; ignored", var,
 			              name);
 	}
@@ -185,13 +245,18 @@ static void declare_list(const char *var, int is_free)
 
 void memlens__wrappers_init(void)
 {
+	struct batch b = { NULL, 0, 0 };
 	for (int i = 0; builtin[i]; i++) {
 		uintptr_t lo, hi;
-		if (find_function(builtin[i], &lo, &hi))
-			add_range(lo, hi);
+		if (find_function(builtin[i], &lo, &hi) > 0)
+			batch_add(&b, lo, hi);
 	}
-	declare_list("MEMLENS_ALLOC_FNS", 0);
-	declare_list("MEMLENS_FREE_FNS", 1);
+	declare_list("MEMLENS_ALLOC_FNS", 0, &b);
+	declare_list("MEMLENS_FREE_FNS", 1, &b);
+	if (b.n)
+		add_ranges(b.w, b.n);
+	if (b.w)
+		memlens__unmap(b.w, b.cap * sizeof *b.w);
 	const char *v = memlens__getenv("MEMLENS_AUTO_WRAPPERS");
 	if (v && *v && strcmp(v, "0"))
 		memlens__auto_wrappers = 1;

@@ -3,8 +3,8 @@
  * libclang; sizeexpr.c turns a call's size argument into a type and a shape;
  * typeexpr.c spells clang types in the table's type grammar
  * (src/types/sites_format.h); allocfns.c knows the allocation functions;
- * table.c writes the table into objects; util.c has processes and temporary
- * files. */
+ * table.c writes the table into objects; isolate.c runs the analysis in a
+ * child process; util.c has processes and temporary files. */
 #ifndef MEMLENS_CC_H
 #define MEMLENS_CC_H
 #include <stddef.h>
@@ -86,6 +86,12 @@ int cc_clang_load(const char **why);
  * appends the typed allocation sites to out.  0, or -1 with *why set to a
  * malloc'd reason when the source could not be analysed. */
 int cc_analyse(const char *src, const char *const *clang_args, int nargs, struct sitelist *out, char **why);
+/* The same in a child process on a big stack (isolate.c): appends the
+ * table block (cc_table_block) of src's sites to table and their number to
+ * *nsites; 0, or -1 with *why set to a malloc'd reason, also when libclang
+ * crashed.  MEMLENS_CC_STACK=SIZE sets the stack (default 512M). */
+int cc_analyse_isolated(const char *src, const char *const *clang_args, int nargs, struct str *table,
+                        size_t *nsites, char **why);
 
 /* ---- the table (table.c) ---- */
 /* Appends one block (sites_format.h) for the records in l to b. */
@@ -108,6 +114,8 @@ int cc_wait(int pid);
 const char *cc_tmpdir(void);
 char *cc_tmppath(const char *suffix);
 void cc_cleanup(void);
+/* In a forked child: the directory is the parent's to remove. */
+void cc_forget_tmpdir(void);
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

@@ -1,7 +1,7 @@
 /* driver.c: memlens-cc's main.  Reads cc's arguments, runs the real
  * compiler ($MEMLENS_CC, else cc) with them (plus -g when they have no -g
  * option), and, for every C source it compiles, analyses the source
- * (analyse.c) and puts the table of typed allocation sites into what is
+ * (analyse.c, in a child process: isolate.c) and puts the table of typed allocation sites into what is
  * built: into each object with -c, into one extra object added to the link
  * when compiling and linking in one step.  Preprocessing, assembly output,
  * dependency generation, queries (--version, -print-*) and commands without
@@ -36,6 +36,8 @@ static const char help[] =
 	"                           e.g. \"xmalloc(Z)p;xcalloc(zZ)p;xrealloc(pZ)p\"\n"
 	"                           (Z: the size argument, z: a count multiplied with it)\n"
 	"  MEMLENS_CC_VERBOSE=1     print the commands run and what the analysis found\n"
+	"  MEMLENS_CC_STACK=SIZE    the stack of the libclang analysis, which runs in a\n"
+	"                           process of its own (default 512M; K, M, G)\n"
 	"  MEMLENS_OBJCOPY=PROG     the objcopy to use (default objcopy)\n"
 	"  TMPDIR                   where temporary files go\n";
 
@@ -173,7 +175,8 @@ static int is_self(const char *prog)
 
 struct source {
 	const char *path;
-	struct sitelist sites;
+	struct str table; /* its block of the table */
+	size_t nsites;
 	int analysed;
 	char *why;
 };
@@ -319,7 +322,8 @@ int main(int argc, char **argv)
 			return 1;
 		for (int i = 0; i < nsrc; i++) {
 			cargs[ncargs] = NULL;
-			src[i].analysed = cc_analyse(src[i].path, cargs, ncargs, &src[i].sites, &src[i].why) == 0;
+			src[i].analysed = cc_analyse_isolated(src[i].path, cargs, ncargs, &src[i].table, &src[i].nsites,
+			                                      &src[i].why) == 0;
 		}
 		st = cc_wait(pid);
 		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st))
@@ -333,11 +337,8 @@ int main(int argc, char **argv)
 			char *obj = out && nsrc == 1 ? xstrdup(out) : default_object(src[i].path);
 			struct stat sb;
 			if (stat(obj, &sb) == 0 && S_ISREG(sb.st_mode)) {
-				struct str t = { 0 };
-				cc_table_block(&src[i].sites, &t);
-				cc_note("%s: %zu typed sites into %s", src[i].path, src[i].sites.n, obj);
-				cc_table_add_to_object(obj, &t);
-				free(t.s);
+				cc_note("%s: %zu typed sites into %s", src[i].path, src[i].nsites, obj);
+				cc_table_add_to_object(obj, &src[i].table);
 			} else
 				cc_note("%s: no regular file %s to put the table in", src[i].path, obj);
 			free(obj);
@@ -351,11 +352,9 @@ int main(int argc, char **argv)
 	int nanalysed = 0;
 	for (int i = 0; i < nsrc; i++) {
 		cargs[ncargs] = NULL;
-		src[i].analysed = cc_analyse(src[i].path, cargs, ncargs, &src[i].sites, &src[i].why) == 0;
-		if (src[i].analysed) {
-			cc_table_block(&src[i].sites, &t);
+		src[i].analysed = cc_analyse_isolated(src[i].path, cargs, ncargs, &t, &src[i].nsites, &src[i].why) == 0;
+		if (src[i].analysed)
 			nanalysed++;
-		}
 	}
 	char *tobj = nanalysed ? cc_tmppath(".o") : NULL;
 	if (tobj && cc_table_make_object(cc, ncc, tflags, ntflags, &t, tobj) == 0) {

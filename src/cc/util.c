@@ -226,6 +226,11 @@ char *cc_tmppath(const char *suffix)
 	return p;
 }
 
+void cc_forget_tmpdir(void)
+{
+	tmpdir = NULL;
+}
+
 void cc_cleanup(void)
 {
 	char *d = tmpdir;
