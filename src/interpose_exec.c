@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "profile.h"
 #include "profile_format.h"
+#include "run_state.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -36,8 +37,16 @@ static int with_env(const char *path, char *const argv[], char *const envp[],
 	size_t n = 0;
 	/* A vfork child shares its parent's memory: the profile is the
 	 * parent's, and the exec'd program is a new process anyway. */
-	if (!memlens__profiling || !envp || memlens__in_vfork_child())
+	if (!envp || memlens__in_vfork_child())
 		return fn(path, argv, envp);
+	/* The image ends here: what it owed memlens run, the next one owes
+	 * (if it is tracked); should the exec fail, this one still does. */
+	uint32_t owed = memlens__run_owes(0, ML_RUN_OWES_STATS | ML_RUN_OWES_PROFILE);
+	if (!memlens__profiling) {
+		int r = fn(path, argv, envp);
+		memlens__run_owes(owed, 0);
+		return r;
+	}
 	memlens__profile_write(ML_PROF_END_EXEC);
 	memlens__profile_next_name(value, sizeof value);
 	while (envp[n])
@@ -49,7 +58,9 @@ static int with_env(const char *path, char *const argv[], char *const envp[],
 			env[k++] = envp[i];
 	env[k++] = value;
 	env[k] = NULL;
-	return fn(path, argv, env);
+	int r = fn(path, argv, env);
+	memlens__run_owes(owed, 0);
+	return r;
 }
 
 __attribute__((visibility("default"))) int execve(const char *path, char *const argv[], char *const envp[])
