@@ -9,6 +9,7 @@
 #include "hierarchy.h"
 #include "observe.h"
 #include "profile.h"
+#include "run_state.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
@@ -95,6 +96,7 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 		memlens__warn("interposition inactive: malloc resolves to %s, not memlens; heap allocations are not tracked", where);
 	}
 	memlens__profile_init();
+	memlens__run_state_init();
 	memlens__plugins_load();
 }
 

@@ -8,6 +8,7 @@
 #include "prim.h"
 #include "profile.h"
 #include "profile_format.h"
+#include "run_state.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -41,8 +42,16 @@ static int with_env(const char *path, char *const argv[], char *const envp[],
 	size_t n = 0;
 	/* A vfork child shares its parent's memory: the profile is the
 	 * parent's, and the exec'd program is a new process anyway. */
-	if (!memlens__profiling || !envp || memlens__in_vfork_child())
+	if (!envp || memlens__in_vfork_child())
 		return fn(path, argv, envp);
+	/* The image ends here: what it owed memlens run, the next one owes
+	 * (if it is tracked); should the exec fail, this one still does. */
+	uint32_t owed = memlens__run_owes(0, ML_RUN_OWES_STATS | ML_RUN_OWES_PROFILE);
+	if (!memlens__profiling) {
+		int r = fn(path, argv, envp);
+		memlens__run_owes(owed, 0);
+		return r;
+	}
 	memlens__profile_write(ML_PROF_END_EXEC);
 	while (envp[n])
 		n++;
@@ -61,6 +70,7 @@ static int with_env(const char *path, char *const argv[], char *const envp[],
 	env[k++] = value;
 	env[k] = NULL;
 	int r = fn(path, argv, env);
+	memlens__run_owes(owed, 0);
 	memlens__unmap(env, len); /* a raw syscall: errno stays the exec's */
 	return r;
 }

@@ -29,6 +29,7 @@
 #include "number.h"
 #include "frames.h"
 #include "objects.h"
+#include "run_state.h"
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -278,17 +279,16 @@ static inline void save_for_peak(struct pstats *s)
 }
 
 /* The timeline: about 100-200 points, massif's way: when full, every other
- * point goes and the spacing (in bytes allocated) doubles. */
+ * point goes and the spacing (in bytes allocated) doubles.  Added under the
+ * figures' lock, so that a profile's timeline agrees with its figures. */
 #define TL_MAX 200
-static struct { uint64_t t, live, blocks, total; } tl[TL_MAX];
+struct tl_point { uint64_t t, live, blocks, total; };
+static struct tl_point tl[TL_MAX];
 static unsigned tl_n;
 static uint64_t tl_every = 64 * 1024, tl_next = 64 * 1024;
-static int tl_lock;
 
 static void timeline_point(uint64_t total)
 {
-	if (!memlens__spin_trylock(&tl_lock))
-		return;
 	if (total >= tl_next) {
 		if (tl_n == TL_MAX) {
 			for (unsigned i = 0; i < TL_MAX / 2; i++)
@@ -303,7 +303,6 @@ static void timeline_point(uint64_t total)
 		tl_n++;
 		tl_next = total + tl_every;
 	}
-	memlens__spin_unlock(&tl_lock);
 }
 
 /* ---- per thread ------------------------------------------------------------- */
@@ -362,10 +361,12 @@ static double weight_of(size_t n)
 }
 
 /* The figures' lock.  A signal handler that frees while its thread holds
- * it skips the accounting rather than wait for itself. */
+ * it skips the accounting rather than wait for itself; a snapshot asked
+ * for then is written when the thread lets go of the lock. */
 static int stat_lock;
 static __thread int stat_held __attribute__((tls_model("initial-exec")));
 static __thread int stat_plain __attribute__((tls_model("initial-exec")));
+static __thread volatile int snapshot_deferred __attribute__((tls_model("initial-exec")));
 static int stat_lock_take(void)
 {
 	if (stat_held)
@@ -383,6 +384,12 @@ static void stat_lock_drop(void)
 	if (!stat_plain)
 		memlens__spin_unlock(&stat_lock);
 	stat_held = 0;
+	if (ML_UNLIKELY(snapshot_deferred)) {
+		int saved = errno;
+		snapshot_deferred = 0;
+		memlens__profile_write(ML_PROF_END_SNAPSHOT);
+		errno = saved;
+	}
 }
 
 /* Is node one the trie has made?  A tagged site field is used as an index
@@ -519,9 +526,9 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 		g.peak_t = now_ns() - start_ns;
 		__atomic_store_n(&g.peak_id, g.peak_id + 1, __ATOMIC_RELEASE);
 	}
-	stat_lock_drop();
 	if (total >= tl_next)
 		timeline_point(total);
+	stat_lock_drop();
 	return (const void *)(ML_PROF_SITE_TAG | node);
 }
 
@@ -618,6 +625,43 @@ static void mod_cb(const struct ml_object *ob, void *arg)
 
 static int write_lock;
 
+/* The figures as one moment saw them: the stacks', the totals and the
+ * timeline change only under the figures' lock, so they are copied under
+ * it (into memory of our own) and written from the copy, while the program
+ * goes on allocating.  Returns whether the copy is in *stats_out, to be
+ * unmapped; 0: no memory for it, the figures are written as they are. */
+static struct { __typeof__(g) g; struct tl_point tl[TL_MAX]; unsigned tl_n; uint32_t ns; } fig;
+
+static int copy_figures(struct pstats **stats_out, size_t *len_out)
+{
+	for (;;) {
+		uint32_t want = __atomic_load_n(&n_stats, __ATOMIC_ACQUIRE) + 1024;
+		size_t len = ((size_t)want * sizeof(struct pstats) + 4095) & ~(size_t)4095;
+		struct pstats *copy = memlens__map(len, 0);
+		/* 0: this thread was stopped inside a change (a fatal signal
+		 * there): nothing can finish it, so take the figures as they are */
+		int locked = stat_lock_take();
+		uint32_t ns = __atomic_load_n(&n_stats, __ATOMIC_ACQUIRE);
+		if (copy && ns > want) { /* more stacks came meanwhile */
+			if (locked)
+				stat_lock_drop();
+			memlens__unmap(copy, len);
+			continue;
+		}
+		if (copy)
+			memcpy(copy, stats, (size_t)ns * sizeof *copy);
+		fig.g = g;
+		memcpy(fig.tl, tl, sizeof tl);
+		fig.tl_n = tl_n;
+		fig.ns = ns;
+		if (locked)
+			stat_lock_drop();
+		*stats_out = copy ? copy : stats;
+		*len_out = len;
+		return copy != NULL;
+	}
+}
+
 void memlens__profile_next_name(char *buf, size_t len)
 {
 	struct mlbuf b = { buf, len, 0 };
@@ -666,6 +710,8 @@ void memlens__profile_write(int reason)
 	o.off = 0;
 	o.n = 0;
 	o.bad = 0;
+	if (reason != ML_PROF_END_SNAPSHOT) /* written, or a message says why not */
+		memlens__run_owes(0, ML_RUN_OWES_PROFILE);
 	if (o.fd < 0) {
 		memlens__warn("profile: cannot write %s", tmp);
 		memlens__spin_unlock(&write_lock);
@@ -693,6 +739,10 @@ void memlens__profile_write(int reason)
 	m.pass = 1;
 	memlens__objects_foreach(mod_cb, &m);
 
+	struct pstats *fs;
+	size_t fs_len;
+	int fs_mapped = copy_figures(&fs, &fs_len);
+	/* after the copy: every stack it holds has its nodes among these */
 	uint32_t nn = __atomic_load_n(&n_nodes, __ATOMIC_ACQUIRE);
 	section(&o, ML_PROF_TAG_NODE, nn - 1, (uint64_t)(nn - 1) * 12);
 	for (uint32_t i = 1; i < nn; i++) {
@@ -700,10 +750,10 @@ void memlens__profile_write(int reason)
 		u64(&o, nodes[i].pc);
 	}
 
-	uint32_t ns = __atomic_load_n(&n_stats, __ATOMIC_ACQUIRE), pid_now = __atomic_load_n(&g.peak_id, __ATOMIC_ACQUIRE);
+	uint32_t ns = fig.ns, pid_now = fig.g.peak_id;
 	section(&o, ML_PROF_TAG_STKS, ns, (uint64_t)ns * (4 + 8 * ML_PROF_STKS_FIELDS));
 	for (uint32_t i = 0; i < ns; i++) {
-		const struct pstats *s = &stats[i];
+		const struct pstats *s = &fs[i];
 		int at_peak_now = s->peak_id != pid_now; /* unchanged since the peak */
 		u32(&o, s->node);
 		u64(&o, FX_OUT(s->allocs));
@@ -720,33 +770,36 @@ void memlens__profile_write(int reason)
 		u64(&o, s->max_live_bytes);
 	}
 
-	unsigned tn = tl_n;
+	if (fs_mapped)
+		memlens__unmap(fs, fs_len);
+
+	unsigned tn = fig.tl_n;
 	section(&o, ML_PROF_TAG_TIME, tn + 1, (uint64_t)(tn + 1) * 32);
 	for (unsigned i = 0; i < tn; i++) {
-		u64(&o, tl[i].t);
-		u64(&o, tl[i].live);
-		u64(&o, tl[i].blocks);
-		u64(&o, tl[i].total);
+		u64(&o, fig.tl[i].t);
+		u64(&o, fig.tl[i].live);
+		u64(&o, fig.tl[i].blocks);
+		u64(&o, fig.tl[i].total);
 	}
 	u64(&o, now_ns() - start_ns); /* the end, as the last point */
-	u64(&o, (uint64_t)g.live_bytes);
-	u64(&o, FX_OUT(g.live_blocks));
-	u64(&o, g.total_bytes);
+	u64(&o, (uint64_t)fig.g.live_bytes);
+	u64(&o, FX_OUT(fig.g.live_blocks));
+	u64(&o, fig.g.total_bytes);
 
 	section(&o, ML_PROF_TAG_PEAK, 1, 32);
-	u64(&o, g.peak_t);
-	u64(&o, g.peak_bytes);
-	u64(&o, FX_OUT(g.peak_blocks));
-	u64(&o, g.peak_total);
+	u64(&o, fig.g.peak_t);
+	u64(&o, fig.g.peak_bytes);
+	u64(&o, FX_OUT(fig.g.peak_blocks));
+	u64(&o, fig.g.peak_total);
 
 	section(&o, ML_PROF_TAG_TOTL, 1, 56);
-	u64(&o, FX_OUT(g.allocs));
-	u64(&o, FX_OUT(g.frees));
-	u64(&o, g.total_bytes);
-	u64(&o, FX_OUT(g.temp));
-	u64(&o, FX_OUT(g.live_blocks));
-	u64(&o, (uint64_t)g.live_bytes);
-	u64(&o, g.samples);
+	u64(&o, FX_OUT(fig.g.allocs));
+	u64(&o, FX_OUT(fig.g.frees));
+	u64(&o, fig.g.total_bytes);
+	u64(&o, FX_OUT(fig.g.temp));
+	u64(&o, FX_OUT(fig.g.live_blocks));
+	u64(&o, (uint64_t)fig.g.live_bytes);
+	u64(&o, fig.g.samples);
 
 	uint64_t len = o.off + o.n;
 	section(&o, ML_PROF_TAG_END, 0, 8);
@@ -763,9 +816,15 @@ void memlens__profile_write(int reason)
 	memlens__spin_unlock(&write_lock);
 }
 
-/* ---- signals ------------------------------------------------------------------- */
+/* ---- signals (only with MEMLENS_PROFILE_SIGNALS=1) ------------------------------- */
 
-/* A fatal signal the program does not handle: write what we have, then die
+/* By default memlens takes no signal: a program sees the dispositions it
+ * would see alone (runtimes decide by them: python's KeyboardInterrupt,
+ * Go's crash reports), and an end by a signal leaves no profile (memlens
+ * run says so).  Asked to, it takes SIGUSR2 for snapshots and the fatal and
+ * terminating signals the program has no handler for at start-up.
+ *
+ * A fatal signal the program does not handle: write what we have, then die
  * of it as the program would have. */
 static void on_fatal(int sig)
 {
@@ -781,7 +840,10 @@ static void on_snapshot(int sig)
 {
 	(void)sig;
 	int saved = errno;
-	memlens__profile_write(ML_PROF_END_SNAPSHOT);
+	if (stat_held) /* this thread is changing the figures: once it is done */
+		snapshot_deferred = 1;
+	else
+		memlens__profile_write(ML_PROF_END_SNAPSHOT);
 	errno = saved;
 }
 
@@ -923,10 +985,20 @@ void memlens__profile_init(void)
 		if (memlens__region_find((uintptr_t)__builtin_frame_address(0), &r) && r.kind == ML_RK_STACK)
 			pt_tls->stack_hi = r.end;
 	}
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
-	for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
-		install(fatal[i], on_fatal);
-	install(SIGUSR2, on_snapshot);
+	/* No signal of the program's is taken unless asked (in the
+	 * constructor, not at the first allocation: a process ready for it). */
+	const char *v = memlens__getenv("MEMLENS_PROFILE_SIGNALS");
+	if (v && *v) {
+		int on = !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on");
+		if (!on && strcmp(v, "0") && strcmp(v, "no") && strcmp(v, "false") && strcmp(v, "off"))
+			memlens__warn("MEMLENS_PROFILE_SIGNALS=%s is not a boolean (use 1 or 0); using 0", v);
+		if (on) {
+			static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+			for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
+				install(fatal[i], on_fatal);
+			install(SIGUSR2, on_snapshot);
+		}
+	}
 	if (memlens__opt.verbose)
 		memlens__diag("profile: recording %s to %s, stacks up to %d frames",
 		              sample_bytes ? "a sample" : "every allocation", out_path, max_depth);

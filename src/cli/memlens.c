@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/syscall.h>
@@ -35,6 +36,7 @@
 
 #include "number.h"
 #include "report.h"
+#include "run_state.h"
 #include "subcommands.h"
 
 #ifndef MEMLENS_VERSION_STR
@@ -90,6 +92,13 @@ static const char usage_text[] =
 "                                          to 1T)\n"
 "  --depth=N         MEMLENS_PROFILE_DEPTH stack frames to record (1 to 256,\n"
 "                                          default 64)\n"
+"  --profile-signals MEMLENS_PROFILE_SIGNALS=1  let memlens take signals: SIGUSR2\n"
+"                                          writes a snapshot; SIGSEGV, SIGBUS, SIGILL,\n"
+"                                          SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP and\n"
+"                                          SIGQUIT the program does not handle at start-up\n"
+"                                          write the profile first (the program then sees\n"
+"                                          memlens's handlers); by default memlens takes\n"
+"                                          no signal\n"
 "  --plugin=FILE.so  MEMLENS_PLUGINS=A:B   load a plugin at start-up and call its\n"
 "                                          memlens_plugin_init (repeatable)\n"
 "                                          instead of stderr\n"
@@ -124,13 +133,16 @@ static const char usage_text[] =
 "  MEMLENS_ROOT_PID  set by memlens run for PROG: the process that writes\n"
 "                    MEMLENS_STATS=FILE (the others write FILE.<pid>).\n"
 "A set-ID or file-capability program ignores every MEMLENS_* variable.\n"
+"  MEMLENS_RUN_STATE set by memlens run: where PROG notes the outputs it still\n"
+"                    owes; memlens run warns when PROG ends without writing\n"
+"                    them (killed by a signal, or a raw exit_group as in Go).\n"
 "\n"
 "Exit status of memlens run: PROG's status; 128+N if PROG died of signal N;\n"
 "127 if PROG or the runtime library was not found; 126 if PROG could not be\n"
 "executed; 125 if memlens itself failed; 2 on a usage error.\n";
 
 static const char run_options_summary[] =
-	"--stats, --stats=FILE, --on-error=warn|abort|ignore, --verbose, --log=FILE, --profile, -o FILE, "
+	"--stats, --stats=FILE, --on-error=warn|abort|ignore, --verbose, --log=FILE, --profile, --profile-signals, -o FILE, "
 	"--sample=BYTES, --depth=N, --plugin=FILE.so, --help";
 
 /* ---- messages ---------------------------------------------------------- */
@@ -553,6 +565,46 @@ static const int interrupt_signals[] = { SIGINT, SIGQUIT };
 static const int forwarded_signals[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The page PROG notes the outputs it owes in (run_state.h): a memfd of
+ * ours, close-on-exec, that PROG's runtime maps through /proc.  NULL when
+ * PROG owes nothing or the page cannot be made (then no check). */
+static volatile uint32_t *run_state_page(void)
+{
+	const char *st = getenv("MEMLENS_STATS"), *pr = getenv("MEMLENS_PROFILE");
+	int stats = st && *st && strcmp(st, "0") && strcmp(st, "no") && strcmp(st, "false") && strcmp(st, "off");
+	if (!stats && !(pr && *pr))
+		return NULL;
+	int fd = memfd_create("memlens-run", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	void *p = MAP_FAILED;
+	if (ftruncate(fd, 4096) == 0)
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return NULL;
+	}
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%ld/fd/%d", (long)getpid(), fd);
+	setenv("MEMLENS_RUN_STATE", path, 1);
+	return p;
+}
+
+/* PROG has ended owing outputs: it never reached the runtime's exit path. */
+static void warn_unwritten(const char *prog, pid_t pid, int status, uint32_t owed)
+{
+	const char *what = owed == (ML_RUN_OWES_STATS | ML_RUN_OWES_PROFILE) ? "statistics and profile were"
+	                   : owed & ML_RUN_OWES_STATS                       ? "statistics were"
+	                                                                    : "profile was";
+	if (WIFSIGNALED(status))
+		msg("%s (pid %ld) was killed by signal %d (%s): its %s not written (memlens takes no signal of the "
+		    "program%s)", prog, (long)pid, WTERMSIG(status), strsignal(WTERMSIG(status)), what,
+		    owed & ML_RUN_OWES_PROFILE ? "; --profile-signals makes it write the profile on one" : "");
+	else
+		msg("%s (pid %ld) ended by the exit_group system call, without exit handlers (as Go programs do): "
+		    "its %s not written", prog, (long)pid, what);
+}
+
 static int run_prog(char **argv)
 {
 	const char *prog = argv[0];
@@ -572,6 +624,7 @@ static int run_prog(char **argv)
 		sigaddset(&block, forwarded_signals[i]);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
+	volatile uint32_t *owed = run_state_page();
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -653,6 +706,8 @@ static int run_prog(char **argv)
 		free(path);
 		return EXIT_CANNOT_EXEC;
 	}
+	if (owed && *owed)
+		warn_unwritten(prog, pid, status, *owed);
 
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
@@ -743,7 +798,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	int stats_given = 0;
 	char *plugins = NULL; /* --plugin=SO..., joined with ':' */
 	char *preloaded = NULL; /* the ones LD_PRELOAD can carry */
-	int profile = 0;
+	int profile = 0, profile_signals = 0;
 	const char *prof_out = NULL, *sample = NULL, *depth = NULL;
 	const char *v;
 
@@ -785,6 +840,11 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			if (!*v)
 				usage_error("--log needs a file name: --log=FILE");
 			log = v;
+		} else if (match_opt(a, "--profile-signals", &v)) {
+			if (v)
+				usage_error("--profile-signals takes no value");
+			profile_signals = 1;
+			profile = 1;
 		} else if (match_opt(a, "--profile", &v)) {
 			if (v)
 				usage_error("--profile takes no value; name the file with -o FILE");
@@ -883,6 +943,8 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 			set_env("MEMLENS_SAMPLE", sample);
 		if (depth)
 			set_env("MEMLENS_PROFILE_DEPTH", depth);
+		if (profile_signals)
+			set_env("MEMLENS_PROFILE_SIGNALS", "1");
 	}
 	if (log) {
 		char *abs = absolute_path(log);

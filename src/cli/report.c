@@ -1381,6 +1381,12 @@ int report_text(struct report *r, FILE *out)
 	const struct prof_totals *t = &p->tot;
 	char b1[64], b2[64], b3[64];
 	static const char *const reasons[] = { "at exit", "on a fatal signal", "as a snapshot", "at exec" };
+	/* What is live when the file was written is leaked only at exit; a
+	 * snapshot's (or a crash's, an exec's) blocks are simply live then. */
+	static const char *const live_label[] = { "leaked at exit", "live at signal", "live at snapshot", "live at exec" };
+	static const char *const live_when[] = { "at exit", "at the fatal signal", "at the snapshot", "at the exec" };
+	int at_exit = p->reason == 0 || p->reason >= NELEMS(live_label);
+	unsigned lw = at_exit ? 0 : p->reason;
 
 	char exe[1024];
 	fprintf(out, "memlens heap profile of %s (pid %" PRIu64 ")\n",
@@ -1409,7 +1415,7 @@ int report_text(struct report *r, FILE *out)
 	else
 		fprintf(out, "  peak heap        unknown (no PEAK section)\n");
 	fmt_bytes(t->live_bytes, b1, sizeof b1);
-	fprintf(out, "  leaked at exit   %" PRIu64 " bytes (%s) in %" PRIu64 " block%s\n", t->live_bytes, b1,
+	fprintf(out, "  %-17s%" PRIu64 " bytes (%s) in %" PRIu64 " block%s\n", live_label[lw], t->live_bytes, b1,
 	        t->live_blocks, PL(t->live_blocks));
 	fprintf(out, "  temporary        %" PRIu64 " allocations (%.1f%% of all)\n", t->temp_allocs,
 	        pct(t->temp_allocs, t->allocs));
@@ -1476,14 +1482,15 @@ int report_text(struct report *r, FILE *out)
 
 	/* leaks */
 	n = rank(r, SF_LIVE_BYTES, rk);
-	fprintf(out, "\nLeaks: stacks with blocks live at exit (%" PRIu64 " bytes in %" PRIu64 " blocks)\n",
-	        t->live_bytes, t->live_blocks);
+	fprintf(out, "\n%s: stacks with blocks live %s (%" PRIu64 " bytes in %" PRIu64 " blocks)\n",
+	        at_exit ? "Leaks" : "Live", live_when[lw], t->live_bytes, t->live_blocks);
 	if (n == 0)
 		fprintf(out, "  (none)\n");
 	for (shown = 0; shown < n && shown < top; shown++) {
 		const uint64_t *f = p->stacks[rk[shown].i].f;
-		fprintf(out, "  #%zu  %" PRIu64 " bytes leaked in %" PRIu64 " block%s (%.1f%%); %" PRIu64
-		        " allocation%s\n", shown + 1, f[SF_LIVE_BYTES], f[SF_LIVE_BLOCKS], PL(f[SF_LIVE_BLOCKS]),
+		fprintf(out, "  #%zu  %" PRIu64 " bytes %s in %" PRIu64 " block%s (%.1f%%); %" PRIu64
+		        " allocation%s\n", shown + 1, f[SF_LIVE_BYTES], at_exit ? "leaked" : "live", f[SF_LIVE_BLOCKS],
+		        PL(f[SF_LIVE_BLOCKS]),
 		        pct(f[SF_LIVE_BYTES], t->live_bytes), f[SF_ALLOCS], PL(f[SF_ALLOCS]));
 		print_stack(r, out, p->stacks[rk[shown].i].node);
 	}
@@ -1512,7 +1519,7 @@ static const char report_usage[] =
 "  -o, --output OUT write to OUT instead of standard output\n"
 "  --weight WEIGHT  what the folded stacks (and pprof's default sample) weigh:\n"
 "                   peak (bytes live at the peak, default), churn (bytes\n"
-"                   allocated), leaks (bytes live at exit), temp (number of\n"
+"                   allocated), leaks (bytes live at exit, or when written), temp (number of\n"
 "                   temporary allocations)\n"
 "  --top N          stacks shown per section of the text report (default 10)\n"
 "  --debug-dir DIR  also look for debug files in DIR (repeatable)\n"

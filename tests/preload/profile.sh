@@ -28,10 +28,12 @@
 #    child_leaks; no temporary files left behind;
 #  exec (execl of /bin/true at the end): FILE holds the pattern's profile,
 #    written at the exec, and FILE.exec1 /bin/true's, same pid, at exit;
-#  crash (SIGSEGV after leak_blocks): the program dies of SIGSEGV (status 139
-#    through memlens run), the file is complete, written "on a signal", and
-#    shows leak_blocks' 5 leaks and keep_blocks' 1000 live blocks;
-#  term: after "ready" on stdout, SIGUSR2 (to memlens run, which forwards
+#  crash (SIGSEGV after leak_blocks), under --profile-signals: the program
+#    dies of SIGSEGV (status 139 through memlens run), the file is complete,
+#    written "on a signal", and shows leak_blocks' 5 leaks and keep_blocks'
+#    1000 live blocks; without the option: status 139, no file, and memlens
+#    run's warning that the profile was not written;
+#  term, under --profile-signals: after "ready" on stdout, SIGUSR2 (to memlens run, which forwards
 #    it) writes a snapshot: the file appears, complete, reason "snapshot",
 #    while the program still runs; then SIGTERM (forwarded too): status 143,
 #    the file rewritten, reason "signal", the program's pid in it;
@@ -411,14 +413,20 @@ sys.exit(0 if ok else 1)
 PY
 fi
 
-# ---- a fatal signal ----------------------------------------------------------------
-prof crash crash
+# ---- a fatal signal (memlens takes signals only when asked: --profile-signals) -------
+prof crash --profile-signals crash
 [ "$rc" = 139 ] || soft_fail "crash mode: memlens run exited with $rc, expected 139 (SIGSEGV): $(tail -n 3 crash.err)"
 chk crash "$T/crash.prof"
+# by default the program dies of it in the kernel: no profile, memlens run says so
+prof crash_dfl crash
+[ "$rc" = 139 ] || soft_fail "crash mode without --profile-signals: memlens run exited with $rc, expected 139"
+[ -e "$T/crash_dfl.prof" ] && soft_fail "crash mode without --profile-signals: a profile was written (memlens took SIGSEGV)"
+grep -qx "memlens: $PROG (pid [0-9]*) was killed by signal 11 (Segmentation fault): its profile was not written (memlens takes no signal of the program; --profile-signals makes it write the profile on one)" crash_dfl.err ||
+	soft_fail "crash mode without --profile-signals: no warning that the profile was not written: $(cat crash_dfl.err)"
 
-# ---- SIGUSR2, then SIGTERM -----------------------------------------------------------
+# ---- SIGUSR2, then SIGTERM (--profile-signals) ---------------------------------------
 rm -f "$T/term.prof"
-"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile -o "$T/term.prof" -- "$PROG" term \
+"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/term.prof" -- "$PROG" term \
 	> term.out 2> term.err < /dev/null &
 runpid=$!
 for _ in $(seq 200); do grep -qx ready term.out && break; sleep 0.05; done

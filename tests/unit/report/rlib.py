@@ -291,7 +291,7 @@ def parse_text(text):
     res = {"header": []}
     cur = None
     for line in text.splitlines():
-        m = re.match(r"^(Summary|Peak|Churn|Temporary|Leaks)\b", line)
+        m = re.match(r"^(Summary|Peak|Churn|Temporary|Leaks|Live)\b", line)
         if m:
             cur = m.group(1)
             res[cur] = {"title": line, "entries": [], "more": None, "lines": []}

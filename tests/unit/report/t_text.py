@@ -154,6 +154,22 @@ for pie in (False, True):
         prof.h["sample_bytes"] = 0
         prof.h["reason"] = 0
 
+        # a snapshot (SIGUSR2): what is live then is not leaked, nothing has exited
+        prof.h["reason"] = 2
+        g = write(os.path.join(T, "snapshot.prof"), prof.build())
+        o2, _ = report(g)
+        r = parse_text(o2)
+        expect_eq(r["header"][1], "  1.500 s recorded, written as a snapshot", "snapshot's header")
+        expect_eq(r["Summary"]["lines"][2], "  live at snapshot 3074 bytes (3.0 KiB) in 6 blocks", "snapshot's summary")
+        expect_eq(r.get("Live", {}).get("title"), "Live: stacks with blocks live at the snapshot (3074 bytes in 6 blocks)",
+                  "snapshot's live section")
+        expect_eq([e["head"] for e in r.get("Live", {}).get("entries", [])],
+                  [h.replace(" leaked in ", " live in ") for _, h in SECTIONS["Leaks"][1]], "snapshot's live stacks")
+        if "Leaks" in r or "leaked" in o2:
+            show("report", o2)
+            fail("a snapshot's report speaks of leaks")
+        prof.h["reason"] = 0
+
         # usage
         for args, msg in [([], "no profile given"), ([f, f], "one profile at a time"),
                           ([f, "--format", "xml"], "--format xml: unknown format"),

@@ -1,0 +1,18 @@
+/* run_state.h: the page `memlens run` shares with the process it starts
+ * (MEMLENS_RUN_STATE names the parent's memfd, through /proc/PID/fd/N).
+ * Its first word: the outputs that process still owes, set at start-up,
+ * cleared once written; what is left when it has ended was never written
+ * (a raw exit_group, a death by a signal) and the parent warns. */
+#ifndef MEMLENS_RUN_STATE_H
+#define MEMLENS_RUN_STATE_H
+#include <stdint.h>
+
+#define ML_RUN_OWES_STATS 1u
+#define ML_RUN_OWES_PROFILE 2u
+
+/* The runtime side (interpose_exit.c): maps the page in the process memlens
+ * run started and notes what it owes; later, sets and clears bits (only in
+ * that process). */
+void memlens__run_state_init(void);
+uint32_t memlens__run_owes(uint32_t set, uint32_t clear); /* the bits before */
+#endif
