@@ -14,7 +14,7 @@ RT_SRCS = src/prim.c src/diag.c src/options.c src/arena.c src/thread.c \
           src/chunkindex.c src/bootstrap.c src/site.c src/frames.c src/interpose_malloc.c \
           src/interpose_exit.c src/stats.c src/query.c src/describe.c src/elfsym.c src/allocators/malloc.c src/init.c \
           src/regions.c src/objects.c src/hierarchy.c src/interpose_mmap.c src/print_maps.c \
-          src/custom.c src/observe.c src/wrappers.c src/profile.c src/interpose_exec.c \
+          src/custom.c src/observe.c src/wrappers.c src/outfile.c src/profile.c src/interpose_exec.c \
           src/uniqtype.c src/types_query.c src/walk.c
 RT_OBJS = $(RT_SRCS:%.c=$(BUILD)/obj/%.o)
 
