@@ -19,9 +19,9 @@ pid_t memlens__gettid(void);
 pid_t memlens__getpid(void);
 /* getenv that works before libc has initialised (reads the stack's envp). */
 const char *memlens__getenv(const char *name);
-/* Open for writing (O_CLOEXEC; appending, or else truncating), moved above
- * fd 100; -1 on failure. */
-int memlens__open_out(const char *path, int append);
+/* A close-on-exec copy of fd where the program cannot collide with it
+ * (at its RLIMIT_NOFILE; prim.c says how); -1 on failure. */
+int memlens__dup_high(int fd);
 void memlens__close(int fd);
 void memlens__abort(void) __attribute__((noreturn));
 
