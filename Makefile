@@ -67,7 +67,7 @@ $(TYPES_LIB): $(TYPES_OBJS)
 
 # The CLI: run, report (reads profiles; libdw symbolizes, zlib gzips pprof),
 # types and sites (the types module's files, linked in).
-CLI_SRCS = src/cli/memlens.c src/cli/report.c src/cli/report_formats.c src/cli/types.c src/cli/sites.c
+CLI_SRCS = src/cli/memlens.c src/cli/output.c src/cli/report.c src/cli/report_formats.c src/cli/types.c src/cli/sites.c
 CLI_LDLIBS = -ldw -lelf -lz -ldl -lpthread
 $(CLI): $(CLI_SRCS) $(TYPES_SRCS) $(wildcard src/cli/*.h src/types/*.h) src/profile_format.h
 	@mkdir -p $(dir $@)
