@@ -88,7 +88,7 @@ int memlens__outfile_open(struct ml_outfile *f, const char *what, const char *pa
 		ML_SYS(SYS_unlink, f->tmp, 0, 0, 0, 0, 0);
 	}
 	if (fd < 0) {
-		report(f, f->tmp, (int)-fd);
+		report(f, path, (int)-fd);
 		f->tmp[0] = '\0';
 		return -1;
 	}

@@ -14,7 +14,7 @@ struct cli_output {
 	char *tmp; /* NULL when writing in place */
 };
 
-/* 0, or an errno (the file named in the message is out->tmp when set). */
+/* 0, or an errno. */
 int output_open(struct cli_output *out, const char *path);
 /* Flushes and closes; renames into place when everything was written,
  * removes the temporary file otherwise.  0 or an errno. */

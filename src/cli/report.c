@@ -1463,7 +1463,7 @@ int cmd_report(int argc, char **argv)
 	if (outpath) {
 		int e = output_open(&co, outpath);
 		if (e) {
-			fprintf(stderr, "memlens report: %s: %s\n", co.tmp ? co.tmp : outpath, strerror(e));
+			fprintf(stderr, "memlens report: %s: %s\n", outpath, strerror(e));
 			free(co.tmp);
 			prof_free(p);
 			free(dirs);

@@ -41,7 +41,6 @@ for mode in preload linked; do
 	expect_rc r 0 "$mode: report of the child's profile"
 done
 
-run l "${CLEANENV[@]}" MEMLENS_LOG="$T/new.log" "$TB/preload/bad_free" double24 # the plain build: no CLI
 run l "${CLEANENV[@]}" MEMLENS_LOG="$T/new.log" LD_PRELOAD="$LIB" "$TB/preload/bad_free" double24
 expect_rc l 0 "MEMLENS_LOG=new.log"
 grep -q '^memlens: error: double free' new.log || fail "no report in the log"
