@@ -14,7 +14,7 @@ RT_SRCS = src/prim.c src/diag.c src/options.c src/arena.c src/thread.c \
           src/chunkindex.c src/bootstrap.c src/site.c src/frames.c src/interpose_malloc.c src/interpose_foreign.c \
           src/interpose_exit.c src/stats.c src/query.c src/describe.c src/elfsym.c src/allocators/malloc.c src/init.c \
           src/regions.c src/objects.c src/hierarchy.c src/interpose_mmap.c src/print_maps.c \
-          src/custom.c src/observe.c src/wrappers.c src/profile.c src/interpose_exec.c \
+          src/custom.c src/observe.c src/wrappers.c src/outfile.c src/profile.c src/interpose_exec.c \
           src/uniqtype.c src/types_query.c src/walk.c
 RT_OBJS = $(RT_SRCS:%.c=$(BUILD)/obj/%.o)
 
@@ -68,7 +68,7 @@ $(TYPES_LIB): $(TYPES_OBJS)
 
 # The CLI: run, report (reads profiles; libdw symbolizes, zlib gzips pprof),
 # types and sites (the types module's files, linked in).
-CLI_SRCS = src/cli/memlens.c src/cli/report.c src/cli/report_formats.c src/cli/types.c src/cli/sites.c
+CLI_SRCS = src/cli/memlens.c src/cli/output.c src/cli/report.c src/cli/report_formats.c src/cli/types.c src/cli/sites.c
 CLI_LDLIBS = -ldw -lelf -lz -ldl -lpthread
 $(CLI): $(CLI_SRCS) $(TYPES_SRCS) $(wildcard src/cli/*.h src/types/*.h) src/profile_format.h src/number.h
 	@mkdir -p $(dir $@)

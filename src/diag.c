@@ -1,8 +1,10 @@
 /* diag.c: allocation-free formatting and diagnostics. */
 #include "diag.h"
-#include "options.h"
+#include "outfile.h"
 #include "prim.h"
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 void memlens__bputc(struct mlbuf *b, char c)
 {
@@ -100,12 +102,80 @@ size_t memlens__bend(struct mlbuf *b)
 	return b->len;
 }
 
-/* To memlens's log descriptor, or to fd 2 should the program have closed
- * ours (some close every descriptor above 2). */
+/* Where diagnostics go.  memlens keeps no descriptor a program could
+ * expect to be free (RELIABILITY #37; a copy of stderr at fd 100 once
+ * swallowed `exec 100>FILE` and wrote statistics into the 100th file of a
+ * program that had closed its descriptors).  So:
+ * - MEMLENS_LOG is opened for each message and closed again (messages are
+ *   rare; O_APPEND keeps the processes of a run from overwriting each
+ *   other);
+ * - otherwise fd 2, but only while it is still the file the process started
+ *   with (dev/ino): a program that closed its stderr and reopened fd 2 on
+ *   a file of its own must not get our lines in it;
+ * - when statistics are due on stderr at exit, after programs close it
+ *   (coreutils' close_stdout does, in an atexit handler), a private copy is
+ *   kept where the program cannot open or dup2 (memlens__dup_high), and
+ *   checked to be that same file before each write. */
+static const char *log_path;
+static int log_ready;
+static int err_known, err_copy = -1;
+static uint64_t err_dev, err_ino;
+
+static int is_orig_stderr(int fd)
+{
+	struct stat st;
+	return err_known && fd >= 0 && ML_SYS(SYS_fstat, fd, &st, 0, 0, 0, 0) == 0 && st.st_dev == err_dev &&
+	       st.st_ino == err_ino;
+}
+
+void memlens__log_init(const char *path)
+{
+	struct stat st;
+	err_known = ML_SYS(SYS_fstat, 2, &st, 0, 0, 0, 0) == 0;
+	err_dev = st.st_dev;
+	err_ino = st.st_ino;
+	log_ready = 1;
+	log_path = NULL;
+	if (path && *path) {
+		int fd = memlens__outfile_open_append(path);
+		if (fd < 0) {
+			memlens__warn("MEMLENS_LOG=%s: cannot open for writing: %s; logging to stderr", path,
+			              memlens__errno_text(-fd));
+			return;
+		}
+		memlens__close(fd);
+		log_path = path;
+	}
+}
+
+void memlens__log_keep_stderr(void)
+{
+	if (log_path || !err_known || is_orig_stderr(err_copy))
+		return;
+	err_copy = memlens__dup_high(2);
+}
+
 void memlens__log_write(const char *buf, size_t len)
 {
-	if (memlens__write_all(memlens__opt.log_fd, buf, len) < 0 && memlens__opt.log_fd != 2)
-		memlens__write_all(2, buf, len);
+	int fd;
+	if (log_path) {
+		fd = memlens__outfile_open_append(log_path);
+		if (fd >= 0) {
+			long r = memlens__write_all(fd, buf, len);
+			memlens__close(fd);
+			if (r >= 0)
+				return;
+		}
+	}
+	if (!log_ready)
+		fd = 2; /* a message before the options are read */
+	else if (is_orig_stderr(2))
+		fd = 2;
+	else if (is_orig_stderr(err_copy))
+		fd = err_copy;
+	else
+		return; /* stderr is gone, or is now one of the program's files */
+	memlens__write_all(fd, buf, len);
 }
 
 static void vdiag(const char *prefix, const char *fmt, va_list ap)

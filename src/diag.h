@@ -24,10 +24,15 @@ void memlens__bfmt(struct mlbuf *b, const char *fmt, ...) __attribute__((format(
 /* Terminates the buffer (truncating if full) and returns the length needed. */
 size_t memlens__bend(struct mlbuf *b);
 
-/* Writes to memlens's log (MEMLENS_LOG, or memlens's own copy of stderr). */
+/* Where messages go (diag.c explains): MEMLENS_LOG's path, or NULL for
+ * stderr; read at start-up, before any other option. */
+void memlens__log_init(const char *path);
+/* Statistics are due on stderr at exit: keep a private copy of it. */
+void memlens__log_keep_stderr(void);
+/* Writes to memlens's log (MEMLENS_LOG, or the original stderr). */
 void memlens__log_write(const char *buf, size_t len);
 
-/* "memlens: " + formatted text + "\n" on fd 2 (or the MEMLENS_LOG fd). */
+/* "memlens: " + formatted text + "\n" to the log (memlens__log_write). */
 void memlens__diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void memlens__warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif

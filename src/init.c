@@ -63,6 +63,8 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 	int g, depth = 0;
 	void *m;
 	memlens__options_init();
+	if (memlens__opt.stats && !memlens__opt.stats_path)
+		memlens__log_keep_stderr(); /* before the program can close it */
 	memlens__exit_set_owner();
 	memlens__resolve();
 	g = memlens__tls.guard;

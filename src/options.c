@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 
 struct memlens_options memlens__opt = {
-	.stats = 0, .stats_path = NULL, .on_error = ML_ON_ERROR_WARN, .verbose = 0, .log_fd = 2,
+	.stats = 0, .stats_path = NULL, .on_error = ML_ON_ERROR_WARN, .verbose = 0,
 };
 
 static int parse_bool(const char *name, const char *v, int dflt)
@@ -49,21 +49,7 @@ void memlens__options_init(void)
 {
 	const char *v;
 
-	if ((v = memlens__getenv("MEMLENS_LOG")) && *v) {
-		int fd = memlens__open_out(v, 1); /* shared by every process of a run */
-		if (fd >= 0)
-			memlens__opt.log_fd = fd;
-		else
-			memlens__warn("MEMLENS_LOG=%s: cannot open for writing; logging to stderr", v);
-	}
-	if (memlens__opt.log_fd == 2) {
-		/* Programs close stderr on their way out (coreutils' close_stdout
-		 * does, in an atexit handler), before memlens reports: keep our
-		 * own copy, out of the way of the program's descriptors. */
-		long fd = ML_SYS(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 100, 0, 0, 0);
-		if (fd >= 0)
-			memlens__opt.log_fd = (int)fd;
-	}
+	memlens__log_init(memlens__getenv("MEMLENS_LOG")); /* first: where messages go */
 	if (memlens__secure_mode())
 		say_ignored();
 	if ((v = memlens__getenv("MEMLENS_VERBOSE")))

@@ -9,7 +9,6 @@ struct memlens_options {
 	const char *stats_path; /* ... to this file instead of stderr */
 	int on_error;           /* MEMLENS_ON_ERROR */
 	int verbose;            /* MEMLENS_VERBOSE */
-	int log_fd;             /* where diagnostics go (MEMLENS_LOG) */
 	long root_pid;          /* MEMLENS_ROOT_PID (set by memlens run): the
 	                           process that writes MEMLENS_STATS=FILE; 0 unset */
 };

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <errno.h>
@@ -75,17 +76,33 @@ const char *memlens__getenv(const char *name)
 	return NULL;
 }
 
-int memlens__open_out(const char *path, int append)
+/* The program may open or dup2 onto any descriptor below its soft
+ * RLIMIT_NOFILE, so the copy goes at the limit itself: the soft limit is
+ * raised by one for the dup and put back (an open descriptor above the
+ * limit stays usable; open, dup2 and F_DUPFD cannot reach it).  When the
+ * soft limit is the hard one, the last descriptor under it, which only a
+ * program that exhausts its table or names that number would meet (the
+ * caller checks the copy is still its file before each use).  Limits past
+ * ML_FD_CAP would cost the kernel a table of that many slots per process,
+ * copied at every fork: there the copy sits at ML_FD_CAP - 1. */
+#define ML_FD_CAP 65536
+int memlens__dup_high(int fd)
 {
-	long fd = ML_SYS(SYS_open, path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644, 0, 0, 0);
-	if (fd < 0)
+	struct { uint64_t cur, max; } rl, up;
+	long r = -1;
+	if (ML_SYS(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &rl, 0, 0) != 0)
 		return -1;
-	long hi = ML_SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 100, 0, 0, 0);
-	if (hi >= 0) {
-		ML_SYS(SYS_close, fd, 0, 0, 0, 0, 0);
-		fd = hi;
+	if (rl.cur < rl.max && rl.cur <= ML_FD_CAP) {
+		up = rl;
+		up.cur = rl.cur + 1;
+		if (ML_SYS(SYS_prlimit64, 0, RLIMIT_NOFILE, &up, 0, 0, 0) == 0) {
+			r = ML_SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, rl.cur, 0, 0, 0);
+			ML_SYS(SYS_prlimit64, 0, RLIMIT_NOFILE, &rl, 0, 0, 0);
+		}
 	}
-	return (int)fd;
+	if (r < 0 && rl.cur > 3)
+		r = ML_SYS(SYS_fcntl, fd, F_DUPFD_CLOEXEC, (rl.cur < ML_FD_CAP ? rl.cur : ML_FD_CAP) - 1, 0, 0, 0);
+	return r < 0 ? -1 : (int)r;
 }
 
 void memlens__close(int fd) { ML_SYS(SYS_close, fd, 0, 0, 0, 0, 0); }

@@ -22,9 +22,9 @@ pid_t memlens__getpid(void);
 const char *memlens__getenv(const char *name);
 /* Secure-execution mode (AT_SECURE: set-ID or file capabilities). */
 int memlens__secure_mode(void);
-/* Open for writing (O_CLOEXEC; appending, or else truncating), moved above
- * fd 100; -1 on failure. */
-int memlens__open_out(const char *path, int append);
+/* A close-on-exec copy of fd where the program cannot collide with it
+ * (at its RLIMIT_NOFILE; prim.c says how); -1 on failure. */
+int memlens__dup_high(int fd);
 void memlens__close(int fd);
 void memlens__abort(void) __attribute__((noreturn));
 

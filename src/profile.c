@@ -17,12 +17,14 @@
  * decides the peak, and each stack's live figures at the peak are kept
  * lazily: the first change to a stack after a new peak saves what it had.
  * Nothing here calls malloc; the file is written with raw system calls,
- * to a temporary name and renamed. */
+ * through outfile.h (a temporary name renamed into place, or a device or
+ * FIFO written directly). */
 #include "internal.h"
 #include "profile.h"
 #include "profile_format.h"
 #include "observe.h"
 #include "options.h"
+#include "outfile.h"
 #include "thread.h"
 #include "regions.h"
 #include "prim.h"
@@ -567,12 +569,12 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 
 /* ---- writing ------------------------------------------------------------------- */
 
-struct out { int fd; uint64_t off; char buf[65536]; size_t n; int bad; };
+struct out { struct ml_outfile f; uint64_t off; char buf[65536]; size_t n; };
 
 static void flush(struct out *o)
 {
-	if (o->n && memlens__write_all(o->fd, o->buf, o->n) < 0)
-		o->bad = 1;
+	if (o->n)
+		memlens__outfile_write(&o->f, o->buf, o->n);
 	o->off += o->n;
 	o->n = 0;
 }
@@ -689,31 +691,33 @@ void memlens__profile_write(int reason)
 	if (!memlens__profiling || !memlens__spin_trylock(&write_lock))
 		return;
 	static struct out o; /* 64 KiB: not on the (possibly small) stack */
-	char path[4200], tmp[4300];
+	char path[ML_OUT_PATH_MAX];
 	struct mlbuf b = MLBUF(path);
 	pid_t pid = memlens__getpid();
+	int own_name = path_has_pid;
 	/* %p in the name: the pid; otherwise processes other than the one that
-	 * memlens run started (or, without it, fork children) add .PID. */
+	 * memlens run started (or, without it, fork children) add .PID.  Either
+	 * way memlens made the name (outfile.h: never followed). */
 	for (const char *c = out_path; *c; c++)
 		if (c[0] == '%' && c[1] == 'p') {
 			memlens__bdec(&b, (uint64_t)pid);
 			c++;
 		} else
 			memlens__bputc(&b, *c);
-	if (!path_has_pid && (memlens__opt.root_pid ? memlens__opt.root_pid != pid : memlens__forked_child))
+	if (!path_has_pid && (memlens__opt.root_pid ? memlens__opt.root_pid != pid : memlens__forked_child)) {
 		memlens__bfmt(&b, ".%d", (int)pid);
-	memlens__bend(&b);
-	struct mlbuf tb = MLBUF(tmp);
-	memlens__bfmt(&tb, "%s.tmp.%d", path, (int)pid);
-	memlens__bend(&tb);
-	o.fd = (int)ML_SYS(SYS_open, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644, 0, 0, 0);
+		own_name = 1;
+	}
 	o.off = 0;
 	o.n = 0;
-	o.bad = 0;
 	if (reason != ML_PROF_END_SNAPSHOT) /* written, or a message says why not */
 		memlens__run_owes(0, ML_RUN_OWES_PROFILE);
-	if (o.fd < 0) {
-		memlens__warn("profile: cannot write %s", tmp);
+	if (memlens__bend(&b) >= sizeof path) {
+		memlens__warn("profile: cannot write %s...: file name too long", path);
+		memlens__spin_unlock(&write_lock);
+		return;
+	}
+	if (memlens__outfile_open(&o.f, "profile", path, own_name) != 0) {
 		memlens__spin_unlock(&write_lock);
 		return;
 	}
@@ -805,11 +809,7 @@ void memlens__profile_write(int reason)
 	section(&o, ML_PROF_TAG_END, 0, 8);
 	u64(&o, len);
 	flush(&o);
-	memlens__close(o.fd);
-	if (o.bad || ML_SYS(SYS_rename, tmp, path, 0, 0, 0, 0) != 0) {
-		memlens__warn("profile: writing %s failed", path);
-		ML_SYS(SYS_unlink, tmp, 0, 0, 0, 0, 0);
-	} else if (memlens__opt.verbose)
+	if (memlens__outfile_close(&o.f) == 0 && memlens__opt.verbose) /* else outfile said why */
 		memlens__diag("profile: wrote %s (%llu stacks walked; full unwinds: %llu new return addresses, %llu varying frame sizes, %llu out of bounds, %llu without a CFA)",
 		              path, (unsigned long long)g.samples, (unsigned long long)n_full[0], (unsigned long long)n_full[1],
 		              (unsigned long long)n_full[2], (unsigned long long)n_full[3]);

@@ -35,6 +35,7 @@
 #include <linux/capability.h>
 
 #include "number.h"
+#include "output.h"
 #include "report.h"
 #include "run_state.h"
 #include "subcommands.h"
@@ -948,14 +949,13 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 	}
 	if (log) {
 		char *abs = absolute_path(log);
-		/* Truncate once here; every process of the run appends to it. */
-		int fd = open(abs, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			msg("--log=%s: %s", log, strerror(errno));
+		/* Emptied once here; every process of the run appends to it. */
+		int e = output_start_log(abs);
+		if (e) {
+			msg("--log=%s: %s", log, e == ENXIO ? "a FIFO without a reader" : strerror(e));
 			free(abs);
 			return EXIT_USAGE;
 		}
-		close(fd);
 		set_env("MEMLENS_LOG", abs);
 		free(abs);
 	}

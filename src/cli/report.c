@@ -6,6 +6,7 @@
  * profile (one message naming the problem and its byte offset), or the
  * output cannot be written; 2 usage error. */
 #include "report.h"
+#include "output.h"
 #include "profile_format.h"
 
 #include <dlfcn.h>
@@ -1727,14 +1728,17 @@ int cmd_report(int argc, char **argv)
 		return 2;
 	}
 	FILE *out = stdout;
+	struct cli_output co;
 	if (outpath) {
-		out = fopen(outpath, "w");
-		if (!out) {
-			fprintf(stderr, "memlens report: %s: %s\n", outpath, strerror(errno));
+		int e = output_open(&co, outpath);
+		if (e) {
+			fprintf(stderr, "memlens report: %s: %s\n", outpath, strerror(e));
+			free(co.tmp);
 			prof_free(p);
 			free(dirs);
 			return 1;
 		}
+		out = co.f;
 	}
 
 	struct report r = { p, sym_new(p, dirs, sym_flags), &o, NULL, 0 };
@@ -1748,9 +1752,9 @@ int cmd_report(int argc, char **argv)
 	case RF_JSON: rc = report_json(&r, out); break;
 	}
 	int werr = 0;
-	if (fflush(out) != 0 || ferror(out))
-		werr = errno ? errno : EIO;
-	if (outpath && fclose(out) != 0 && !werr)
+	if (outpath)
+		werr = output_close(&co); /* a failed or partial report never replaces OUT */
+	else if (fflush(out) != 0 || ferror(out))
 		werr = errno ? errno : EIO;
 	if (rc == 0 && werr) {
 		fprintf(stderr, "memlens report: %s: write error: %s\n", outpath ? outpath : "standard output",
