@@ -183,23 +183,6 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 	return n;
 }
 
-/* memlens's own code, from its ELF header to the end of its text: the
- * thread trampoline under every thread's start routine, the pthread_create
- * wrapper above the allocations of the real pthread_create.  Not the
- * program's frames: a profiled stack leaves them out. */
-extern const char __ehdr_start[] __attribute__((visibility("hidden")));
-extern const char _etext[] __attribute__((visibility("hidden")));
-
-static int drop_own_frames(uintptr_t *pcs, int n)
-{
-	uintptr_t lo = (uintptr_t)__ehdr_start, len = (uintptr_t)_etext - lo;
-	int k = 0;
-	for (int i = 0; i < n; i++)
-		if (pcs[i] - lo >= len)
-			pcs[k++] = pcs[i];
-	return k ? k : (n ? 1 : 0); /* only memlens's (never seen): its innermost, not an empty stack */
-}
-
 /* ---- the stack trie --------------------------------------------------------- */
 
 struct node { uintptr_t pc; uint32_t parent, next; };
@@ -209,8 +192,18 @@ static struct node *nodes;
 static uint32_t *buckets, n_nodes = 1; /* node 0: the root */
 static int trie_lock;
 
+/* memlens's own code, from its ELF header to the end of its text: the
+ * thread trampoline under every thread's start routine, the pthread_create
+ * wrapper above the allocations of the real pthread_create.  Not the
+ * program's frames: the trie gives them no node of their own (a check made
+ * once per new edge of a thread's stacks, not per allocation). */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char _etext[] __attribute__((visibility("hidden")));
+
 static uint32_t child(uint32_t parent, uintptr_t pc)
 {
+	if (parent && pc - (uintptr_t)__ehdr_start < (uintptr_t)(_etext - __ehdr_start))
+		return parent; /* a frame of memlens's own: the stack goes on without it */
 	unsigned h = (unsigned)(((pc ^ ((uint64_t)parent << 40)) * 0x9e3779b97f4a7c15ull) >> 44) & (NBUCKETS - 1);
 	for (uint32_t i = __atomic_load_n(&buckets[h], __ATOMIC_ACQUIRE); i; i = nodes[i].next)
 		if (nodes[i].pc == pc && nodes[i].parent == parent)
@@ -369,7 +362,7 @@ static int stat_lock;
 static __thread int stat_held __attribute__((tls_model("initial-exec")));
 static __thread int stat_plain __attribute__((tls_model("initial-exec")));
 static __thread volatile int snapshot_deferred __attribute__((tls_model("initial-exec")));
-static int stat_lock_take(void)
+static inline int stat_lock_take(void)
 {
 	if (stat_held)
 		return 0;
@@ -381,24 +374,29 @@ static int stat_lock_take(void)
 	memlens__spin_lock(&stat_lock);
 	return 1;
 }
-static void stat_lock_drop(void)
+/* A snapshot asked for while this thread held the lock: written now. */
+static __attribute__((noinline, cold)) void write_deferred_snapshot(void)
+{
+	int saved = errno;
+	snapshot_deferred = 0;
+	memlens__profile_write(ML_PROF_END_SNAPSHOT);
+	errno = saved;
+}
+static inline void stat_lock_drop(void)
 {
 	if (!stat_plain)
 		memlens__spin_unlock(&stat_lock);
 	stat_held = 0;
-	if (ML_UNLIKELY(snapshot_deferred)) {
-		int saved = errno;
-		snapshot_deferred = 0;
-		memlens__profile_write(ML_PROF_END_SNAPSHOT);
-		errno = saved;
-	}
+	if (ML_UNLIKELY(snapshot_deferred))
+		write_deferred_snapshot();
 }
 
 /* Is node one the trie has made?  A tagged site field is used as an index
  * only then: whatever forged the tag, it never reads outside the trie. */
-static int node_exists(uint32_t node)
+static inline int node_exists(uint32_t node)
 {
-	return node && nodes && node < __atomic_load_n(&n_nodes, __ATOMIC_ACQUIRE);
+	/* 1 <= node < n_nodes; n_nodes passes 1 only once the trie is mapped */
+	return node - 1 < __atomic_load_n(&n_nodes, __ATOMIC_ACQUIRE) - 1;
 }
 
 const void *memlens__site_of(const void *site)
@@ -457,7 +455,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t pcs[256];
-	int depth = drop_own_frames(pcs, backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth, &t->memo));
+	int depth = backtrace_from((uintptr_t)ra, cfa, t->stack_hi, pcs, max_depth, &t->memo);
 	int same = 0; /* outer frames shared with the previous stack */
 	while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
 		same++;
