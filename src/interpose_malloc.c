@@ -614,9 +614,14 @@ static void ML_NO_SANITIZE __attribute__((noinline)) free_unusual(void *p, const
 	free_unusual_tracked(p, ra);
 }
 
-static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *ra)
+/* The free of p leaves the index, whatever the hook state: 1 when p goes
+ * on to the real allocator (a known chunk, or one memlens cannot judge),
+ * 0 for a bad free it stops.  The guard ladder of free, and of the foreign
+ * allocators' frees (interpose_foreign.c). */
+static int untrack_free(void *p, const void *ra)
 {
 	struct mltls *tl = &memlens__tls;
+	int pass = 1;
 	if (tl->guard == ML_GUARD_NONE) {
 		struct mlthread *t = memlens__self();
 		struct ml_chunk c;
@@ -626,14 +631,12 @@ static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *
 		if (ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p)
 			memlens__notify_free(&memlens__malloc_allocator.pub, p, c.size);
 		enter(tl);
-		if (!t || free_tracked(t, p, ra))
-			memlens__real.free(p);
+		pass = !t || free_tracked(t, p, ra);
 		leave(tl);
 	} else if (tl->guard == ML_GUARD_INTERNAL) {
-		memlens__real.free(p);
+		pass = 1;
 	} else if (nested_can_track(tl)) {
-		if (free_tracked(tl->self, p, ra))
-			memlens__real.free(p);
+		pass = free_tracked(tl->self, p, ra);
 	} else {
 		/* The interrupted hook holds a lock: free now, unindex later
 		 * (only the chunk with this seq, should p be reused meanwhile). */
@@ -642,8 +645,14 @@ static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *
 			ev->kind = 0;
 		else if (!defer(tl->self, ML_EV_FREE, p, 0, ra, seq_of(p)))
 			note_untracked(tl->self);
-		memlens__real.free(p);
 	}
+	return pass;
+}
+
+static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *ra)
+{
+	if (untrack_free(p, ra))
+		memlens__real.free(p);
 }
 
 ML_BODY void free_body(struct mlthread *t, void *p, const void *ra)
@@ -698,32 +707,13 @@ void memlens__foreign_alloc(void *p, size_t n, const void *ra, uintptr_t cfa)
 
 int memlens__foreign_free(void *p, const void *ra)
 {
-	struct mltls *tl = &memlens__tls;
-	int pass = 1;
 	if (!p)
 		return 1;
 	if (memlens__boot_owns(p) || memlens__resolve() < 0)
 		return 0;
-	if (!TRACKING() || tl->guard == ML_GUARD_INTERNAL)
+	if (!TRACKING())
 		return 1;
-	if (tl->guard == ML_GUARD_NONE) {
-		struct mlthread *t = memlens__self();
-		struct ml_chunk c;
-		if (ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p)
-			memlens__notify_free(&memlens__malloc_allocator.pub, p, c.size);
-		enter(tl);
-		pass = !t || free_tracked(t, p, ra);
-		leave(tl);
-	} else if (nested_can_track(tl))
-		pass = free_tracked(tl->self, p, ra);
-	else {
-		struct ml_event *ev = tl->self ? pending_alloc_of(tl->self, p) : NULL;
-		if (ev)
-			ev->kind = 0;
-		else if (!defer(tl->self, ML_EV_FREE, p, 0, ra, seq_of(p)))
-			note_untracked(tl->self);
-	}
-	return pass;
+	return untrack_free(p, ra);
 }
 
 /* ---- realloc ---- */
