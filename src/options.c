@@ -15,7 +15,7 @@ struct memlens_options memlens__opt = {
 	.stats = 0, .stats_path = NULL, .on_error = ML_ON_ERROR_WARN, .verbose = 0,
 };
 
-static int parse_bool(const char *name, const char *v, int dflt)
+int memlens__parse_bool(const char *name, const char *v, int dflt)
 {
 	if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
 		return 1;
@@ -53,7 +53,7 @@ void memlens__options_init(void)
 	if (memlens__secure_mode())
 		say_ignored();
 	if ((v = memlens__getenv("MEMLENS_VERBOSE")))
-		memlens__opt.verbose = parse_bool("MEMLENS_VERBOSE", v, 0);
+		memlens__opt.verbose = memlens__parse_bool("MEMLENS_VERBOSE", v, 0);
 	if ((v = memlens__getenv("MEMLENS_STATS"))) {
 		/* a boolean word, or else the path of a file to write them to */
 		static const char *const words[] = { "0", "1", "yes", "no", "true", "false", "on", "off", "" };
@@ -61,7 +61,7 @@ void memlens__options_init(void)
 		for (unsigned i = 0; i < sizeof words / sizeof *words; i++)
 			is_word |= !strcmp(v, words[i]);
 		if (is_word)
-			memlens__opt.stats = parse_bool("MEMLENS_STATS", v, 0);
+			memlens__opt.stats = memlens__parse_bool("MEMLENS_STATS", v, 0);
 		else {
 			memlens__opt.stats = 1;
 			memlens__opt.stats_path = v;

@@ -17,4 +17,7 @@ extern struct memlens_options memlens__opt;
 /* Reads the environment; safe to call more than once (later calls re-read).
  * Bad values warn and keep the default. */
 void memlens__options_init(void);
+/* NAME=V as a boolean (1/yes/true/on, 0/no/false/off or empty); anything
+ * else: a warning naming it, and dflt. */
+int memlens__parse_bool(const char *name, const char *v, int dflt);
 #endif

@@ -986,16 +986,11 @@ void memlens__profile_init(void)
 	/* No signal of the program's is taken unless asked (in the
 	 * constructor, not at the first allocation: a process ready for it). */
 	const char *v = memlens__getenv("MEMLENS_PROFILE_SIGNALS");
-	if (v && *v) {
-		int on = !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on");
-		if (!on && strcmp(v, "0") && strcmp(v, "no") && strcmp(v, "false") && strcmp(v, "off"))
-			memlens__warn("MEMLENS_PROFILE_SIGNALS=%s is not a boolean (use 1 or 0); using 0", v);
-		if (on) {
-			static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
-			for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
-				install(fatal[i], on_fatal);
-			install(SIGUSR2, on_snapshot);
-		}
+	if (v && memlens__parse_bool("MEMLENS_PROFILE_SIGNALS", v, 0)) {
+		static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+		for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
+			install(fatal[i], on_fatal);
+		install(SIGUSR2, on_snapshot);
 	}
 	if (memlens__opt.verbose)
 		memlens__diag("profile: recording %s to %s, stacks up to %d frames",
