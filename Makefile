@@ -5,17 +5,14 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 OPT     ?= -O2
 SAN     ?=
-CFLAGS_COMMON = -std=gnu11 $(OPT) -g -Wall -Wextra -Iinclude -Isrc $(SAN)
+CFLAGS_COMMON = -std=gnu11 $(OPT) -g -Wall -Wextra -MMD -MP -Iinclude -Isrc $(SAN)
 RT_CFLAGS = $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
             -ftls-model=initial-exec -fno-stack-protector -D_GNU_SOURCE
 RT_LDLIBS = -ldl -lpthread -lgcc_s -lm
 
-RT_SRCS = src/prim.c src/diag.c src/options.c src/arena.c src/thread.c \
-          src/chunkindex.c src/bootstrap.c src/site.c src/frames.c src/interpose_malloc.c src/interpose_foreign.c \
-          src/interpose_exit.c src/stats.c src/query.c src/describe.c src/elfsym.c src/allocators/malloc.c src/init.c \
-          src/regions.c src/objects.c src/hierarchy.c src/interpose_mmap.c src/print_maps.c \
-          src/custom.c src/observe.c src/wrappers.c src/outfile.c src/profile.c src/interpose_exec.c \
-          src/uniqtype.c src/types_query.c src/walk.c
+# The runtime: every source in its folders (README "Layout"), and init.c.
+RT_DIRS = base interpose heap space allocators query site ext profile
+RT_SRCS = src/init.c $(foreach d,$(RT_DIRS),$(wildcard src/$(d)/*.c))
 RT_OBJS = $(RT_SRCS:%.c=$(BUILD)/obj/%.o)
 
 # The types module: DWARF -> uniqtypes with libdw, dlopen'ed by the runtime
@@ -54,9 +51,21 @@ help:
 	@echo "make asan-check unit tests with memlens built under ASan/UBSan, then make fuzz"
 	@echo "make fuzz       each libFuzzer target in tests/fuzz/ for FUZZ_TIME seconds (60)"
 
-$(BUILD)/obj/%.o: %.c $(wildcard src/*.h src/types/*.h include/*.h)
+# Each object's header dependencies come from the compiler (-MMD: a .d file
+# beside it), so a change to one header rebuilds only its includers.
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -c $< -o $@
+
+# The CLI's and memlens-cc's own objects: not position-independent, and
+# memlens-cc sees libclang's headers.
+CLI_CFLAGS = $(CFLAGS_COMMON) -D_GNU_SOURCE -Isrc/types
+$(BUILD)/obj/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -DMEMLENS_VERSION_STR='"$(VERSION)"' -c $< -o $@
+$(BUILD)/obj/src/cc/%.o: src/cc/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -I$(LLVM_DIR)/include -DCC_LIBCLANG='"$(LLVM_DIR)/lib/libclang.so"' -c $< -o $@
 
 $(LIB): $(RT_OBJS)
 	@mkdir -p $(dir $@)
@@ -68,16 +77,17 @@ $(TYPES_LIB): $(TYPES_OBJS)
 
 # The CLI: run, report (reads profiles; libdw symbolizes, zlib gzips pprof),
 # types and sites (the types module's files, linked in).
-CLI_SRCS = src/cli/memlens.c src/cli/output.c src/cli/report.c src/cli/report_formats.c src/cli/types.c src/cli/sites.c
+CLI_SRCS = $(wildcard src/cli/*.c)
+CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_LDLIBS = -ldw -lelf -lz -ldl -lpthread
-$(CLI): $(CLI_SRCS) $(TYPES_SRCS) $(wildcard src/cli/*.h src/types/*.h) src/profile_format.h src/number.h
+$(CLI): $(CLI_OBJS) $(TYPES_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Isrc/types -DMEMLENS_VERSION_STR='"$(VERSION)"' -o $@ $(CLI_SRCS) $(TYPES_SRCS) $(CLI_LDLIBS)
+	$(CC) $(SAN) -o $@ $(CLI_OBJS) $(TYPES_OBJS) $(CLI_LDLIBS)
 
-$(CC_TOOL): $(CC_TOOL_SRCS) $(wildcard src/cc/*.h src/types/*.h) src/types/sites_table.c
+CC_TOOL_OBJS = $(CC_TOOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/types/sites_table.o
+$(CC_TOOL): $(CC_TOOL_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -D_GNU_SOURCE -Isrc/types -I$(LLVM_DIR)/include -DCC_LIBCLANG='"$(LLVM_DIR)/lib/libclang.so"' \
-		-o $@ $(CC_TOOL_SRCS) src/types/sites_table.c -ldl -lelf
+	$(CC) $(SAN) -o $@ $(CC_TOOL_OBJS) -ldl -lelf
 
 $(BUILD)/lib/pkgconfig/memlens.pc: memlens.pc.in
 	@mkdir -p $(dir $@)
@@ -93,9 +103,10 @@ deps-if-missing:
 check: deps-if-missing all
 	@BUILD=$(BUILD) tests/run_tests.sh
 
+ASAN_BUILD ?= build-asan
 asan-check:
-	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
-	@BUILD=build-asan MEMLENS_TEST_ASAN=1 tests/run_tests.sh unit
+	$(MAKE) BUILD=$(ASAN_BUILD) SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+	@BUILD=$(ASAN_BUILD) MEMLENS_TEST_ASAN=1 tests/run_tests.sh unit
 	$(MAKE) fuzz
 
 # libFuzzer targets (tests/fuzz/*.c, clang-14), each run for FUZZ_TIME seconds;
@@ -123,4 +134,6 @@ install: all
 	sed -e 's|@VERSION@|$(VERSION)|' memlens.pc.in > $(PREFIX)/lib/pkgconfig/memlens.pc
 
 clean:
-	rm -rf build build-asan
+	rm -rf $(BUILD) $(ASAN_BUILD)
+
+-include $(wildcard $(BUILD)/obj/src/*.d $(BUILD)/obj/src/*/*.d)

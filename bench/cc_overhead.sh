@@ -47,9 +47,9 @@ if [ -n "$sqlite" ]; then
 	srcs=("$sqlite")
 	flags=(-O2 -g -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION)
 else
-	srcs=(src/*.c src/types/*.c src/cli/*.c)
+	srcs=(src/*.c src/*/*.c)
 	lines=$(cat "${srcs[@]}" | wc -l)
-	what="memlens's own sources: ${#srcs[@]} files, $lines lines (src/*.c src/types/*.c src/cli/*.c), one cc -O2 -g -c each"
+	what="memlens's own sources: ${#srcs[@]} files, $lines lines (src/*.c src/*/*.c), one cc -O2 -g -c each"
 	flags=(-std=gnu11 -O2 -g -fPIC -Iinclude -Isrc -Isrc/types -D_GNU_SOURCE -DMEMLENS_VERSION_STR='"bench"')
 fi
 

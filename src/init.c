@@ -4,12 +4,12 @@
  * the check that memlens's malloc is the one the program calls.  No thread
  * is started and no signal handler installed. */
 #include "internal.h"
-#include "options.h"
-#include "thread.h"
-#include "hierarchy.h"
-#include "observe.h"
-#include "profile.h"
-#include "run_state.h"
+#include "base/options.h"
+#include "base/thread.h"
+#include "allocators/hierarchy.h"
+#include "ext/observe.h"
+#include "profile/profile.h"
+#include "base/run_state.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "memlens.h"
-#include "diag.h"
-#include "wrappers.h"
+#include "base/diag.h"
+#include "site/wrappers.h"
 
 /* Code that may run before a sanitizer runtime has set itself up (the
  * malloc entry points, finding the real malloc, the bootstrap arena) must

@@ -95,7 +95,7 @@ compile_unit() { # compile_unit SRC OUT LOG
 compile_internal() { # compile_internal SRC OUT LOG: with the runtime's objects
 	local objs o list=()
 	objs=$(header_value "$1" OBJS)
-	[ -n "$objs" ] || objs="chunkindex arena prim diag outfile options"
+	[ -n "$objs" ] || objs="heap/chunkindex base/arena base/prim base/diag base/outfile base/options"
 	for o in $objs; do list+=("$BUILD/obj/src/$o.o"); done
 	local san=
 	[ -n "$ASAN" ] && san=$SANFLAGS

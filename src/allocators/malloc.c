@@ -1,8 +1,8 @@
 /* allocators/malloc.c: the "malloc" allocator: chunks of the malloc family,
  * answered from the chunk index. */
 #include "internal.h"
-#include "chunkindex.h"
-#include "profile.h"
+#include "heap/chunkindex.h"
+#include "profile/profile.h"
 
 static int malloc_get_info(const void *p, struct alloc_info *out)
 {

@@ -34,10 +34,10 @@
 #include <endian.h>
 #include <linux/capability.h>
 
-#include "number.h"
+#include "base/number.h"
 #include "output.h"
 #include "report.h"
-#include "run_state.h"
+#include "base/run_state.h"
 #include "subcommands.h"
 
 #ifndef MEMLENS_VERSION_STR

@@ -7,7 +7,7 @@
  * output cannot be written; 2 usage error. */
 #include "report.h"
 #include "output.h"
-#include "profile_format.h"
+#include "profile/profile_format.h"
 
 #include <dlfcn.h>
 #include <dwarf.h>

@@ -1,14 +1,14 @@
-// OBJS: options prim diag
+// OBJS: base/options base/prim base/diag
 /* options.c: libFuzzer target for the option readers.  The input is split
- * at newlines: the first piece goes to the number reader (src/number.h)
+ * at newlines: the first piece goes to the number reader (src/base/number.h)
  * under every limit and with and without units, each answer checked
  * against a reference done in 128-bit arithmetic; then the pieces become
  * MEMLENS_VERBOSE, MEMLENS_STATS, MEMLENS_ROOT_PID and MEMLENS_ON_ERROR in
- * an environment of their own for memlens__options_init (src/options.c),
+ * an environment of their own for memlens__options_init (src/base/options.c),
  * whose settings must come out in range.  (MEMLENS_LOG is left out: it
  * opens files.)  Standalone:
  *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -Iinclude \
- *     tests/fuzz/options.c src/options.c src/prim.c src/diag.c -o build/fuzz-options
+ *     tests/fuzz/options.c src/base/options.c src/base/prim.c src/base/diag.c -o build/fuzz-options
  *   build/fuzz-options -max_total_time=60 */
 #include <fcntl.h>
 #include <limits.h>
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "number.h"
-#include "options.h"
+#include "base/number.h"
+#include "base/options.h"
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 

@@ -2,7 +2,7 @@
 # run.sh [NAME...]: builds and runs the libFuzzer targets tests/fuzz/*.c
 # (`make fuzz`; see tests/README.md for the convention), each for
 # FUZZ_TIME seconds (default 60).  A target's first lines may carry
-#   // OBJS: cli/report prim ...   sources under src/ (src/cli/report.c, ...)
+#   // OBJS: cli/report base/prim ...   sources under src/ (src/cli/report.c, ...)
 #                                  built into it with the fuzzer's flags
 #   // CFLAGS: ...                 extra compiler flags
 #   // LIBS: ...                   libraries to link

@@ -1,5 +1,5 @@
-// OBJS: elfsym prim
-/* elfsym.c: the ELF symbol tables (src/elfsym.c), white-box.  Checks this
+// OBJS: space/elfsym base/prim
+/* elfsym.c: the ELF symbol tables (src/space/elfsym.c), white-box.  Checks this
  * program's own .symtab against `nm -S`, its sections, libc's .dynsym
  * against dlsym, the vdso from its in-memory image, synthetic images with
  * random nested, overlapping and aliased symbols against a brute-force
@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "elfsym.h"
+#include "space/elfsym.h"
 
 #define FAIL(...) do { printf("TESTFAIL: "); printf(__VA_ARGS__); printf("\n"); \
 	fprintf(stderr, "FAIL %s:%d\n", __FILE__, __LINE__); exit(1); } while (0)

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "chunkindex.h"
-#include "thread.h"
+#include "heap/chunkindex.h"
+#include "base/thread.h"
 
 __thread struct mltls memlens__tls __attribute__((tls_model("initial-exec")));
 int memlens__forking;

@@ -1,6 +1,6 @@
 """rlib.py: shared by the `memlens report` tests (tests/unit/report_*.sh).
 
-Writes heap profiles per src/profile_format.h with known stacks and figures.
+Writes heap profiles per src/profile/profile_format.h with known stacks and figures.
 The stacks are real: prog.c, built with -g, prints its module map and the
 return addresses of the stacks of its "allocation sites"; the generator puts
 them in a trie (NODE), gives each stack its figures (STKS) and adds a

@@ -1,0 +1,213 @@
+/* thread.c: the registry of per-thread records, peak publication, and the
+ * fork protocol (wait for index writers, hold the arena and registry locks
+ * across fork). */
+#include "base/thread.h"
+#include "space/regions.h"
+#include "base/arena.h"
+#include "internal.h"
+#include "base/prim.h"
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <errno.h>
+
+__thread struct mltls memlens__tls __attribute__((tls_model("initial-exec")));
+int memlens__forking;
+
+static struct mlthread *registry;
+static int registry_lock_word;
+static struct mlthread *recycle_cursor;
+static struct memlens_stats dead;   /* folded counts of recycled records */
+static uint64_t g_seq = 1;
+static int64_t g_live_req, g_live_usable, g_peak_req, g_peak_usable;
+
+/* Records come from their own slabs (not the index arena, whose memory must
+ * stay type-stable for lock-free readers). */
+static char *slab_cur, *slab_end;
+static size_t records_bytes;
+
+size_t memlens__thread_records_bytes(void) { return __atomic_load_n(&records_bytes, __ATOMIC_RELAXED); }
+
+static void registry_lock(void) { memlens__spin_lock(&registry_lock_word); }
+static void registry_unlock(void) { memlens__spin_unlock(&registry_lock_word); }
+
+static void fold_into_dead(struct mlthread *t)
+{
+	dead.n_allocs += t->n_allocs;
+	dead.n_frees += t->n_frees;
+	dead.n_reallocs += t->n_reallocs;
+	dead.bytes_requested_total += t->req_total;
+	dead.bytes_requested_live += (uint64_t)t->req_live;
+	dead.bytes_usable_live += (uint64_t)t->usable_live;
+	dead.n_bad_frees += t->n_bad;
+	dead.n_untracked += t->n_untracked;
+	for (int i = 0; i < MEMLENS_SIZE_CLASSES; i++)
+		dead.size_class[i] += t->hist[i];
+}
+
+static int thread_gone(pid_t tid, pid_t pid)
+{
+	return ML_SYS(SYS_tgkill, pid, tid, 0, 0, 0, 0) == -ESRCH;
+}
+
+/* Finds a record whose thread no longer exists; checks a few per call so
+ * that thread creation stays cheap even with thousands of live threads. */
+static struct mlthread *find_recyclable(void)
+{
+	pid_t pid = memlens__getpid();
+	for (int tries = 0; tries < 4 && registry; tries++) {
+		struct mlthread *t = recycle_cursor ? recycle_cursor : registry;
+		recycle_cursor = t->next;
+		if (t->tid && !t->in_index && thread_gone(t->tid, pid))
+			return t;
+	}
+	return NULL;
+}
+
+struct mlthread *memlens__thread_attach(void)
+{
+	struct mlthread *t;
+	registry_lock();
+	t = find_recyclable();
+	if (t) {
+		memlens__thread_flush_peak(t);
+		fold_into_dead(t);
+		struct mlthread *next = t->next;
+		memset(t, 0, sizeof *t);
+		t->next = next;
+	} else {
+		size_t sz = (sizeof(struct mlthread) + 63) & ~(size_t)63;
+		if ((size_t)(slab_end - slab_cur) < sz) {
+			slab_cur = memlens__map(1 << 20, 0);
+			if (!slab_cur) {
+				slab_end = NULL;
+				registry_unlock();
+				return NULL;
+			}
+			slab_end = slab_cur + (1 << 20);
+		}
+		t = (struct mlthread *)slab_cur;
+		slab_cur += sz;
+		records_bytes += sz;
+		t->next = registry;
+		__atomic_store_n(&registry, t, __ATOMIC_RELEASE);
+	}
+	t->tid = memlens__gettid();
+	registry_unlock();
+	memlens__tls.self = t;
+	return t;
+}
+
+static void max_into(int64_t *peak, int64_t v)
+{
+	int64_t cur = __atomic_load_n(peak, __ATOMIC_RELAXED);
+	while (v > cur && !__atomic_compare_exchange_n(peak, &cur, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+void memlens__thread_flush_peak(struct mlthread *t)
+{
+	int64_t r = __atomic_add_fetch(&g_live_req, t->pend_req, __ATOMIC_RELAXED);
+	int64_t u = __atomic_add_fetch(&g_live_usable, t->pend_usable, __ATOMIC_RELAXED);
+	t->pend_req = t->pend_usable = 0;
+	max_into(&g_peak_req, r);
+	max_into(&g_peak_usable, u);
+}
+
+uint64_t memlens__seq_batch = ML_SEQ_BATCH;
+
+uint64_t memlens__seq_refill(struct mlthread *t)
+{
+	uint64_t b = memlens__seq_batch, s = __atomic_fetch_add(&g_seq, b, __ATOMIC_RELAXED);
+	t->seq_end = s + b;
+	t->seq_next = s + 1;
+	return s;
+}
+
+uint64_t memlens__seq_now(void) { return __atomic_load_n(&g_seq, __ATOMIC_RELAXED); }
+
+void memlens__thread_sum(struct memlens_stats *out)
+{
+	int64_t req_live = 0, usable_live = 0;
+	registry_lock();
+	*out = dead;
+	req_live = (int64_t)dead.bytes_requested_live;
+	usable_live = (int64_t)dead.bytes_usable_live;
+	for (struct mlthread *t = registry; t; t = t->next) {
+		out->n_allocs += __atomic_load_n(&t->n_allocs, __ATOMIC_RELAXED);
+		out->n_frees += __atomic_load_n(&t->n_frees, __ATOMIC_RELAXED);
+		out->n_reallocs += __atomic_load_n(&t->n_reallocs, __ATOMIC_RELAXED);
+		out->bytes_requested_total += __atomic_load_n(&t->req_total, __ATOMIC_RELAXED);
+		out->n_bad_frees += __atomic_load_n(&t->n_bad, __ATOMIC_RELAXED);
+		out->n_untracked += __atomic_load_n(&t->n_untracked, __ATOMIC_RELAXED);
+		req_live += __atomic_load_n(&t->req_live, __ATOMIC_RELAXED);
+		usable_live += __atomic_load_n(&t->usable_live, __ATOMIC_RELAXED);
+		for (int i = 0; i < MEMLENS_SIZE_CLASSES; i++)
+			out->size_class[i] += __atomic_load_n(&t->hist[i], __ATOMIC_RELAXED);
+	}
+	registry_unlock();
+	out->bytes_requested_live = req_live > 0 ? (uint64_t)req_live : 0;
+	out->bytes_usable_live = usable_live > 0 ? (uint64_t)usable_live : 0;
+	int64_t pr = __atomic_load_n(&g_peak_req, __ATOMIC_RELAXED);
+	int64_t pu = __atomic_load_n(&g_peak_usable, __ATOMIC_RELAXED);
+	out->bytes_requested_peak = (uint64_t)(pr > req_live ? pr : req_live);
+	out->bytes_usable_peak = (uint64_t)(pu > usable_live ? pu : usable_live);
+}
+
+void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx)
+{
+	struct mlthread *self = memlens__tls.self;
+	uintptr_t held = self ? self->in_index : 0;
+	if (self) /* a signal handler that allocates now must not wait for us */
+		__atomic_store_n(&self->in_index, 1, __ATOMIC_RELAXED);
+	registry_lock();
+	for (struct mlthread *t = registry; t; t = t->next)
+		fn(t, ctx);
+	registry_unlock();
+	if (self)
+		__atomic_store_n(&self->in_index, held, __ATOMIC_RELAXED);
+}
+
+/* fork: no index lock may be held by a thread that will not exist in the
+ * child.  Writers publish the lock they hold in their record and re-check
+ * memlens__forking after taking it (index.c), so once every record shows
+ * none held, no writer can start until fork returns. */
+static void before_fork(void)
+{
+	struct mlthread *self = memlens__tls.self;
+	memlens__regions_prefork();
+	__atomic_store_n(&memlens__forking, 1, __ATOMIC_SEQ_CST);
+	for (struct mlthread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = t->next)
+		if (t != self)
+			while (__atomic_load_n(&t->in_index, __ATOMIC_ACQUIRE))
+				memlens__pause();
+	memlens__arena_lock();
+	registry_lock();
+}
+
+static void after_fork_parent(void)
+{
+	registry_unlock();
+	memlens__arena_unlock();
+	__atomic_store_n(&memlens__forking, 0, __ATOMIC_RELEASE);
+	memlens__regions_postfork(0);
+}
+
+static void after_fork_child(void)
+{
+	registry_unlock();
+	memlens__arena_unlock();
+	__atomic_store_n(&memlens__forking, 0, __ATOMIC_RELEASE);
+	if (memlens__tls.self)
+		memlens__tls.self->tid = memlens__gettid();
+	recycle_cursor = NULL;
+	memlens__forked_child = 1;
+	memlens__exit_after_fork();
+	memlens__regions_postfork(1);
+}
+
+void memlens__thread_atfork_install(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}

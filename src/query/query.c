@@ -1,0 +1,98 @@
+/* query.c: the public query API, over the chain of levels that
+ * hierarchy.c builds. */
+#include "internal.h"
+#include "allocators/hierarchy.h"
+#include "allocators/custom.h"
+#include "query/types_query.h"
+
+/* The innermost level of p's chain.  Heap chunks come first: they are the
+ * most queried and the chunk index answers them without the regions. */
+ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
+{
+	struct ml_region r;
+	struct alloc_info ai;
+	if (!out)
+		return -1;
+	if (ML_UNLIKELY(__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED))) {
+		/* A custom allocation is innermost wherever it lies. */
+		struct ml_level l[ML_MAX_LEVELS];
+		int n = memlens__levels(p, l, 0);
+		if (!n)
+			return -1;
+		*out = l[n - 1].info;
+		return 0;
+	}
+	/* The region first: chunks lie only in brk and mmap regions (or in
+	 * mappings not known), one level below the region. */
+	int have = memlens__region_find_fresh((uintptr_t)p, &r);
+	if ((!have || r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) && memlens__malloc_allocator.get_info(p, &ai) == 0) {
+		ai.level = have;
+		if (ML_UNLIKELY(memlens__types_api_loaded() != NULL))
+			ai.type = memlens__heap_type(ai.site, ai.size, 0);
+		*out = ai;
+		return 0;
+	}
+	if (!have || memlens__innermost_info(p, &r, &ai) < 0)
+		return -1;
+	*out = ai;
+	return 0;
+}
+
+ML_API_EXPORT int alloc_get_chain(const void *p, struct alloc_info *out, int max)
+{
+	struct ml_level l[ML_MAX_LEVELS];
+	int n = memlens__levels(p, l, 0);
+	for (int i = 0; out && i < n && i < max; i++)
+		out[i] = l[i].info;
+	return n;
+}
+
+/* Base, size and allocator: a chunk from the index alone, else the
+ * innermost level without the ones above it. */
+static const struct allocator *bounds(const void *p, void **base, size_t *size)
+{
+	if (ML_UNLIKELY(__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED))) {
+		struct alloc_info ci[ML_MAX_LEVELS];
+		int k = memlens__custom_find((uintptr_t)p, ci, ML_MAX_LEVELS);
+		if (k) {
+			*base = ci[k - 1].base;
+			*size = ci[k - 1].size;
+			return ci[k - 1].allocator;
+		}
+	}
+	if (memlens__malloc_allocator.bounds(p, base, size) == 0)
+		return &memlens__malloc_allocator.pub;
+	return memlens__innermost_bounds(p, base, size);
+}
+
+ML_API_EXPORT const struct allocator *alloc_get_allocator(const void *p)
+{
+	void *base;
+	size_t size;
+	return bounds(p, &base, &size);
+}
+
+ML_API_EXPORT void *alloc_get_base(const void *p)
+{
+	void *base;
+	size_t size;
+	return bounds(p, &base, &size) ? base : NULL;
+}
+
+ML_API_EXPORT size_t alloc_get_size(const void *p)
+{
+	void *base;
+	size_t size;
+	return bounds(p, &base, &size) ? size : 0;
+}
+
+ML_API_EXPORT const void *alloc_get_site(const void *p)
+{
+	struct alloc_info ai;
+	return alloc_get_info(p, &ai) == 0 ? ai.site : NULL;
+}
+
+ML_API_EXPORT const char *memlens_version(void)
+{
+	return "0.1.0";
+}

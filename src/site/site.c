@@ -1,0 +1,186 @@
+/* site.c: the allocation site of a chunk.  The fast path is the hook's own
+ * return address.  When that lies inside libc or libstdc++ (strdup,
+ * asprintf, getline, fopen, operator new, std::string ...), the site is the
+ * first caller outside them, found by walking those wrapper frames:
+ *  - the slow path unwinds with libgcc's unwinder (it reads .eh_frame, so it
+ *    needs no frame pointers) and learns, for each return address pc into a
+ *    wrapper, how far that frame's CFA lies above its callee's (the frame
+ *    size at that call, fixed for code that does not alloca);
+ *  - once two unwinds agree on a pc's offset, the walk uses it: CFA += off,
+ *    pc = *(CFA - 8), a few loads per frame instead of a full unwind;
+ *  - two agreeing unwinds do not prove a fixed size (glibc's
+ *    _nl_load_locale allocas on one path only), so a pc the walk reads is
+ *    believed only if the unwinder has reached it before; anything else
+ *    (a local, a stack canary) sends the call to the unwinder, which
+ *    learns the true size and marks the frame as varying. */
+#include "internal.h"
+#include "base/thread.h"
+#include "site/frames.h"
+#include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+#include <unwind.h>
+
+uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
+static uintptr_t self_lo, self_hi;
+
+struct seg_query { uintptr_t base; uintptr_t lo, hi; };
+
+/* The executable PT_LOAD segment of the object loaded at q->base. */
+static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct seg_query *q = arg;
+	(void)size;
+	if (info->dlpi_addr != q->base)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			q->lo = info->dlpi_addr + ph->p_vaddr;
+			q->hi = q->lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The executable segment of the object holding addr, found by its load
+ * bias (the link map's l_addr is what dl_iterate_phdr reports, for PIE and
+ * non-PIE objects alike). */
+static int text_of(const void *addr, uintptr_t *lo, uintptr_t *hi)
+{
+	Dl_info di;
+	struct link_map *lm = NULL;
+	struct seg_query q = { 0, 0, 0 };
+	if (!addr || !dladdr1(addr, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return 0;
+	q.base = lm->l_addr;
+	dl_iterate_phdr(find_text, &q);
+	*lo = q.lo;
+	*hi = q.hi;
+	return q.hi != 0;
+}
+
+ML_NO_SANITIZE int memlens__object_is(const void *addr, const char *prefix)
+{
+	Dl_info di;
+	const char *base, *c;
+	if (!addr || !dladdr(addr, &di) || !di.dli_fname)
+		return 0;
+	for (base = c = di.dli_fname; *c; c++)
+		if (*c == '/')
+			base = c + 1;
+	return strncmp(base, prefix, strlen(prefix)) == 0;
+}
+
+/* The span of the operator new family where a program defines its own
+ * (gcc's cc1 does): just those functions, never the whole program. */
+static int new_family_span(uintptr_t *lo, uintptr_t *hi)
+{
+	static const char *const names[] = { "_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+	                                     "_ZnwmSt11align_val_t", "_ZnamSt11align_val_t", NULL };
+	uintptr_t l = UINTPTR_MAX, h = 0;
+	for (int i = 0; names[i]; i++) {
+		Dl_info di;
+		const ElfW(Sym) *sym = NULL;
+		void *f = dlsym(RTLD_DEFAULT, names[i]);
+		if (!f || !dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || sym->st_shndx == SHN_UNDEF)
+			continue;
+		if ((uintptr_t)f < l)
+			l = (uintptr_t)f;
+		if ((uintptr_t)f + (sym->st_size ? sym->st_size : 1) > h)
+			h = (uintptr_t)f + (sym->st_size ? sym->st_size : 1);
+	}
+	if (!h || h - l > 64 * 1024) /* not one cluster: keep just operator new */
+		return 0;
+	*lo = l;
+	*hi = h;
+	return 1;
+}
+
+void memlens__site_init(void)
+{
+	uintptr_t lo, hi;
+	void *strdup_fn = dlsym(RTLD_DEFAULT, "strdup"), *new_fn = dlsym(RTLD_DEFAULT, "_Znwm");
+	int n = 0;
+	/* Everything libc or libstdc++ allocates is on its caller's behalf. */
+	if (memlens__object_is(strdup_fn, "libc.so") && text_of(strdup_fn, &lo, &hi)) {
+		memlens__wrap_lo[n] = lo;
+		memlens__wrap_len[n++] = hi - lo;
+	}
+	if (new_fn && memlens__object_is(new_fn, "libstdc++.so") && text_of(new_fn, &lo, &hi)) {
+		memlens__wrap_lo[n] = lo;
+		memlens__wrap_len[n++] = hi - lo;
+	} else if (new_fn && new_family_span(&lo, &hi)) {
+		memlens__wrap_lo[n] = lo;
+		memlens__wrap_len[n++] = hi - lo;
+	}
+	text_of((const void *)memlens__site_init, &self_lo, &self_hi);
+}
+
+static int skip_frame(uintptr_t ip)
+{
+	if (ip - self_lo < self_hi - self_lo)
+		return 1;
+	for (int i = 0; i < 2; i++)
+		if (ip - memlens__wrap_lo[i] < memlens__wrap_len[i])
+			return 1;
+	return memlens__is_wrapper(ip);
+}
+
+int memlens__site_skips(uintptr_t ip) { return skip_frame(ip); }
+
+/* At frame k (return address ip_k into function F_k), libgcc's
+ * _Unwind_GetCFA gives G_k, the CFA of F_k's callee (F_k's stack pointer at
+ * the call); F_k's own CFA is G_(k+1).  So the offset for ip_k is
+ * G_(k+1) - G_k, learnt one frame later. */
+struct walk { uintptr_t found, prev_ip, prev_g; int depth; };
+
+static _Unwind_Reason_Code walk_cb(struct _Unwind_Context *ctx, void *arg)
+{
+	struct walk *w = arg;
+	uintptr_t ip = _Unwind_GetIP(ctx), g = _Unwind_GetCFA(ctx);
+	if (++w->depth > 48 || !ip)
+		return _URC_END_OF_STACK;
+	if (w->prev_ip && !(w->prev_ip - self_lo < self_hi - self_lo))
+		memlens__frame_learn(w->prev_ip, (intptr_t)(g - w->prev_g));
+	if (skip_frame(ip)) {
+		w->prev_ip = ip;
+		w->prev_g = g;
+		return _URC_NO_REASON;
+	}
+	w->found = ip;
+	memlens__frame_return(ip); /* a real return address: fast walks may stop here */
+	return _URC_END_OF_STACK;
+}
+
+static const void *site_unwind(const void *ra)
+{
+	/* Runs inside a hook (guard set): a signal handler that allocates
+	 * meanwhile is handled like any nested call; the unwinder itself does
+	 * not allocate. */
+	struct walk w = { 0, 0, 0, 0 };
+	_Unwind_Backtrace(walk_cb, &w);
+	return w.found ? (const void *)w.found : ra;
+}
+
+const void *memlens__site_slow(const void *ra, uintptr_t cfa)
+{
+	uintptr_t pc = (uintptr_t)ra, top = cfa + 64 * 1024; /* wrapper frames are small */
+	if (!cfa)
+		return site_unwind(ra);
+	for (int depth = 0; depth < 32; depth++) {
+		struct ml_frame *e;
+		if (!skip_frame(pc))
+			return depth == 0 || memlens__frame_known(pc) ? (const void *)pc : site_unwind(ra);
+		e = memlens__frame(pc, 0);
+		if (!e || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != ML_FRAME_TRUSTED)
+			return site_unwind(ra);
+		cfa += (uintptr_t)e->off;
+		if (cfa > top)
+			return site_unwind(ra);
+		pc = *(const uintptr_t *)(cfa - 8);
+	}
+	return site_unwind(ra);
+}

@@ -1,0 +1,200 @@
+/* objects.c: ELF objects as regions.  The loader's list (dl_iterate_phdr) is
+ * the truth; memlens does not wrap dlopen, because dlopen searches the
+ * caller's RUNPATH and $ORIGIN and a wrapper would become the caller.  New
+ * objects are picked up by the first query that meets an unknown address,
+ * and by dlclose, which memlens wraps, for the objects that went away. */
+#include "internal.h"
+#include "space/objects.h"
+#include "space/regions.h"
+#include "space/elfsym.h"
+#include "base/arena.h"
+#include "base/prim.h"
+#include <link.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <elf.h>
+
+#define MAX_OBJECTS 4096
+static struct ml_object *objs[MAX_OBJECTS];
+static int n_objs;
+static unsigned long long seen_adds = ~0ULL, seen_subs = ~0ULL;
+
+/* Symbol tables of unloaded objects are freed late: a query that read the
+ * table pointer just before the dlclose may still be searching it. */
+#define RETIRED 32
+static struct ml_symtab *retired[RETIRED];
+static unsigned n_retired;
+
+const char *memlens__object_basename(const struct ml_object *o)
+{
+	const char *s = strrchr(o->path, '/');
+	return s ? s + 1 : o->path;
+}
+
+struct ml_symtab *memlens__object_symtab(struct ml_object *o)
+{
+	int st = __atomic_load_n(&o->sym_state, __ATOMIC_ACQUIRE);
+	if (st == 2)
+		return o->symtab;
+	if (st != 0)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&o->sym_state, &st, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return st == 2 ? o->symtab : NULL;
+	o->symtab = memlens__symtab_load(o->path, o->bias, o->is_vdso ? (const void *)o->lo : NULL);
+	__atomic_store_n(&o->sym_state, o->symtab ? 2 : 3, __ATOMIC_RELEASE);
+	return o->symtab;
+}
+
+int memlens__object_symbol(uintptr_t a, int fresh, struct ml_sym *sym, struct ml_object **obj)
+{
+	struct ml_region r;
+	struct ml_symtab *t;
+	if (obj)
+		*obj = NULL;
+	if (!(fresh ? memlens__region_find_fresh(a, &r) : memlens__region_find(a, &r)) || r.kind != ML_RK_OBJECT)
+		return 0;
+	if (obj)
+		*obj = r.obj;
+	return (t = memlens__object_symtab(r.obj)) && memlens__symtab_find(t, a, sym);
+}
+
+void memlens__objects_foreach(void (*fn)(const struct ml_object *, void *), void *ctx)
+{
+	int b = memlens__regions_begin();
+	if (b)
+		memlens__objects_sync_locked();
+	for (int i = 0; i < n_objs; i++)
+		fn(objs[i], ctx);
+	memlens__regions_end(b);
+}
+
+struct sync { int seen[MAX_OBJECTS]; unsigned long long adds, subs; };
+
+/* The object's NT_GNU_BUILD_ID note, from its loaded image. */
+static int build_id_of(struct dl_phdr_info *info, const uint8_t **id)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof *nh, *desc = name + ((nh->n_namesz + 3) & ~3u);
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) && nh->n_descsz <= 64) {
+				*id = (const uint8_t *)desc;
+				return (int)nh->n_descsz;
+			}
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	return 0;
+}
+
+static int same(const struct ml_object *o, const struct dl_phdr_info *info)
+{
+	return o->bias == info->dlpi_addr && (o->is_main ? !*info->dlpi_name : !strcmp(o->path, info->dlpi_name));
+}
+
+static int sync_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct sync *s = arg;
+	(void)size;
+	s->adds = info->dlpi_adds;
+	s->subs = info->dlpi_subs;
+	for (int i = 0; i < n_objs; i++)
+		if (same(objs[i], info)) {
+			s->seen[i] = 1;
+			return 0;
+		}
+	if (n_objs >= MAX_OBJECTS)
+		return 0;
+	struct ml_object *o = memlens__arena_alloc(sizeof *o);
+	if (!o)
+		return 0;
+	memset(o, 0, sizeof *o);
+	o->bias = info->dlpi_addr;
+	o->lo = UINTPTR_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+			continue;
+		uintptr_t lo = o->bias + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (o->nseg < ML_OBJ_SEGS) {
+			o->seg[o->nseg].lo = lo;
+			o->seg[o->nseg].hi = hi;
+			o->seg[o->nseg].prot = (ph->p_flags & PF_R ? PROT_READ : 0) | (ph->p_flags & PF_W ? PROT_WRITE : 0) |
+			                       (ph->p_flags & PF_X ? PROT_EXEC : 0);
+			o->nseg++;
+		}
+		if ((lo & ~4095UL) < o->lo)
+			o->lo = lo & ~4095UL;
+		if (((hi + 4095) & ~4095UL) > o->hi)
+			o->hi = (hi + 4095) & ~4095UL;
+	}
+	uintptr_t vdso = getauxval(AT_SYSINFO_EHDR);
+	o->is_vdso = vdso && vdso == o->lo;
+	o->is_main = !*info->dlpi_name && !o->is_vdso;
+	if (o->is_main)
+		memlens__exe_path(o->path, sizeof o->path);
+	else if (o->is_vdso)
+		strcpy(o->path, "[vdso]");
+	else
+		strncpy(o->path, info->dlpi_name, sizeof o->path - 1);
+	if (o->hi <= o->lo) {
+		memlens__arena_free(o, sizeof *o);
+		return 0;
+	}
+	const uint8_t *id = NULL;
+	o->build_id_len = build_id_of(info, &id);
+	memcpy(o->build_id, id, (size_t)o->build_id_len);
+	struct ml_region r = { .kind = ML_RK_OBJECT, .prot = PROT_READ, .start = o->lo, .end = o->hi, .obj = o };
+	memlens__region_add_locked(&r);
+	s->seen[n_objs] = 1;
+	objs[n_objs++] = o;
+	return 0;
+}
+
+static int counters(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct sync *s = arg;
+	(void)size;
+	s->adds = info->dlpi_adds;
+	s->subs = info->dlpi_subs;
+	return 1;
+}
+
+void memlens__objects_sync_locked(void)
+{
+	static struct sync s; /* under the regions lock */
+	dl_iterate_phdr(counters, &s);
+	if (s.adds == seen_adds && s.subs == seen_subs)
+		return;
+	memset(s.seen, 0, sizeof s.seen);
+	dl_iterate_phdr(sync_one, &s);
+	seen_adds = s.adds;
+	seen_subs = s.subs;
+	/* Objects the loader no longer lists were unloaded: their pages answer
+	 * their new owner (or nothing) from now on. */
+	int k = 0;
+	for (int i = 0; i < n_objs; i++) {
+		struct ml_object *o = objs[i];
+		if (s.seen[i]) {
+			objs[k++] = o;
+			continue;
+		}
+		struct ml_region r;
+		if (memlens__region_find(o->lo, &r) && r.obj == o)
+			memlens__region_remove_locked(o->lo, o->hi);
+		if (__atomic_load_n(&o->sym_state, __ATOMIC_ACQUIRE) == 2) {
+			struct ml_symtab **slot = &retired[n_retired++ % RETIRED];
+			if (*slot)
+				memlens__symtab_free(*slot);
+			*slot = o->symtab;
+		}
+		/* The record itself stays (type-stable); a reader that still holds
+		 * it sees a region whose sequence number has moved. */
+	}
+	n_objs = k;
+}
