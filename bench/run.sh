@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/run.sh: the memlens benchmark suite (run by `make bench`).
 #
-#   BUILD=build bench/run.sh [pair|query|mmap|larson|real|profile|types|all]
+#   BUILD=build bench/run.sh [pair|query|mmap|larson|real|profile|types|instr|all]
 #
 # Every figure is a ratio or a difference against a plain run measured in
 # this same invocation: plain and tracked runs alternate (plain, tracked,
@@ -20,8 +20,8 @@ CC=${CC:-gcc}
 TIMEOUT=${BENCH_TIMEOUT:-300}   # seconds, per single run
 
 case "$ONLY" in
-pair|query|mmap|larson|real|profile|types|all) ;;
-*) echo "usage: bench/run.sh [pair|query|mmap|larson|real|profile|types|all]" >&2; exit 2 ;;
+pair|query|mmap|larson|real|profile|types|instr|all) ;;
+*) echo "usage: bench/run.sh [pair|query|mmap|larson|real|profile|types|instr|all]" >&2; exit 2 ;;
 esac
 case "$RUNS" in
 ''|*[!0-9]*|0) echo "bench: BENCH_RUNS='$RUNS' is not a positive integer; using 5" >&2; RUNS=5 ;;
@@ -1023,6 +1023,57 @@ print("py_typed %d" % (1 if ty and n(ty).startswith(b"__FUN_FROM_") else 0))' ||
 	fi
 }
 
+# ---- 8. instr ----------------------------------------------------------------
+# Instruction counts (callgrind), exact where wall times drift: what memlens
+# adds per free+malloc pair (bench_instr.c, random sizes 16..4096 on a ring
+# of 4096), tracking and --profile, and python3's start-up plain and preloaded.
+# Each figure is one run: the counts do not vary between runs.
+
+# icount FILE CMD...: callgrind's total instruction count for CMD into FILE
+# ("Collected" line); LD_PRELOAD and MEMLENS_* must be set by an env before
+# valgrind, so that valgrind's own preload keeps them.
+icount() {
+	local f=$1; shift
+	"$@" 2>&1 | awk '/Collected/ { print $4 }' > "$f"
+	num "$(cat "$f")"
+}
+
+bench_instr() {
+	local n1=100000 n2=300000 vg=(valgrind --tool=callgrind --callgrind-out-file=/dev/null)
+	have_lib || { skip "instr" "$FAIL"; return; }
+	command -v valgrind > /dev/null || { skip "instr" "valgrind is not installed (make deps)"; return; }
+	compile bench_instr || { skip "instr" "$FAIL"; return; }
+	local prof=$D/instr.prof m mode a b
+	declare -A per
+	for mode in plain tracked profile; do
+		local pre=()
+		case $mode in
+		tracked) pre=(env "LD_PRELOAD=$LIB") ;;
+		profile) pre=(env "LD_PRELOAD=$LIB" "MEMLENS_PROFILE=$prof") ;;
+		esac
+		log "instr: $mode"
+		if ! icount "$D/instr.$mode.1" "${pre[@]}" "${vg[@]}" "$OUT/bench_instr" $n1 ||
+		   ! icount "$D/instr.$mode.2" "${pre[@]}" "${vg[@]}" "$OUT/bench_instr" $n2; then
+			skip "instr per pair ($mode)" "callgrind gave no count (see $D/instr.$mode.*)"
+			return
+		fi
+		a=$(cat "$D/instr.$mode.1"); b=$(cat "$D/instr.$mode.2")
+		per[$mode]=$(awk -v a="$a" -v b="$b" -v n=$((n2 - n1)) 'BEGIN { printf "%.1f", (b - a) / n }')
+	done
+	row "instructions per free+malloc pair, tracking" "${per[plain]}" "${per[tracked]}" instr diff 80
+	row "instructions per free+malloc pair, --profile" "${per[plain]}" "${per[profile]}" instr diff 400
+	local py=/usr/bin/python3 pp pt
+	if [ -x $py ] && icount "$D/instr.py.plain" "${vg[@]}" $py -c pass &&
+	   icount "$D/instr.py.tracked" env "LD_PRELOAD=$LIB" "${vg[@]}" $py -c pass; then
+		pp=$(awk '{ printf "%.2f", $1 / 1e6 }' "$D/instr.py.plain")
+		pt=$(awk '{ printf "%.2f", $1 / 1e6 }' "$D/instr.py.tracked")
+		row "python3 -c pass start-up (Minstr)" "$pp" "$pt" M ratio 1.03
+	else
+		skip "python3 start-up instructions" "callgrind on $py gave no count"
+	fi
+	note "instr: callgrind (valgrind --tool=callgrind) instruction counts; per pair = (count at $n2 pairs - count at $n1) / $((n2 - n1)), bench_instr.c; start-up = /usr/bin/python3 -c pass, whole process"
+}
+
 # Which library was measured (md5 prefix and build time).
 lib_id() {
 	if [ -f "$1" ]; then
@@ -1049,7 +1100,8 @@ larson) bench_larson ;;
 real)   bench_real ;;
 profile) bench_profile ;;
 types)  bench_types ;;
-all)    bench_pair; FAIL=; bench_query; FAIL=; bench_mmap; FAIL=; bench_larson; FAIL=; bench_real; FAIL=; bench_profile; FAIL=; bench_types ;;
+instr)  bench_instr ;;
+all)    bench_pair; FAIL=; bench_query; FAIL=; bench_mmap; FAIL=; bench_larson; FAIL=; bench_real; FAIL=; bench_profile; FAIL=; bench_types; FAIL=; bench_instr ;;
 esac
 
 if [ "$(lib_id "$BUILD_LIB")" != "$LIBID0" ]; then
