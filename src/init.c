@@ -3,13 +3,23 @@
  * process: options, wrapper ranges for allocation sites, fork handlers, and
  * the check that memlens's malloc is the one the program calls.  No thread
  * is started and no signal handler installed. */
-#include "internal.h"
-#include "base/options.h"
-#include "base/thread.h"
+#include "allocators/allocator.h"
 #include "allocators/hierarchy.h"
-#include "ext/observe.h"
-#include "profile/profile.h"
+#include "base/diag.h"
+#include "base/options.h"
 #include "base/run_state.h"
+#include "base/runtime.h"
+#include "base/thread.h"
+#include "ext/observe.h"
+#include "interpose/early.h"
+#include "interpose/exit.h"
+#include "interpose/fork.h"
+#include "interpose/real_malloc.h"
+#include "profile/profile.h"
+#include "site/site.h"
+#include "site/wrappers.h"
+#include "space/objects.h"
+#include "space/regions.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
@@ -70,7 +80,7 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 	g = memlens__tls.guard;
 	memlens__tls.guard = ML_GUARD_INTERNAL;
 	memlens__site_init();
-	memlens__thread_atfork_install();
+	memlens__fork_handlers_install();
 	_Unwind_Backtrace(warm_cb, &depth); /* first use may load and cache */
 	memlens__early_index();
 	memlens__auxv_init(argc, argv, envp);
@@ -98,8 +108,8 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 		memlens__warn("interposition inactive: malloc resolves to %s, not memlens; heap allocations are not tracked", where);
 	}
 	memlens__profile_init();
-	memlens__run_state_init();
-	memlens__plugins_load();
+	memlens__run_state_init((memlens__opt.stats ? ML_RUN_OWES_STATS : 0) | (memlens__profiling ? ML_RUN_OWES_PROFILE : 0));
+	memlens__plugins_load(&memlens__malloc_allocator.pub);
 }
 
 __attribute__((destructor)) static void memlens_fini(void)

@@ -5,14 +5,18 @@
  * reports to observers like malloc does.  The types given to
  * memlens_note_alloc are kept in a second index per allocator, made on the
  * first typed note, whose records carry the uniqtype in their site field. */
-#include "internal.h"
 #include "allocators/custom.h"
-#include "heap/chunkindex.h"
-#include "ext/observe.h"
-#include "base/options.h"
-#include "base/thread.h"
+#include "memlens.h"
+#include "allocators/bad_free.h"
 #include "base/arena.h"
+#include "base/compiler.h"
+#include "base/diag.h"
+#include "base/options.h"
 #include "base/prim.h"
+#include "base/thread.h"
+#include "ext/observe.h"
+#include "heap/chunkindex.h"
+#include "site/site.h"
 #include <string.h>
 
 #define MAX_CUSTOM 256

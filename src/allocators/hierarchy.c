@@ -5,12 +5,14 @@
  *   thread stack -> frame (this thread's, by unwinding)  ("stack", "stackframe")
  *   main stack -> auxv area -> argv/envp/auxv array or strings -> string ("auxv")
  * and below any of them the malloc chunk, from the chunk index. */
-#include "internal.h"
 #include "allocators/hierarchy.h"
-#include "space/objects.h"
-#include "space/elfsym.h"
-#include "heap/chunkindex.h"
+#include "memlens.h"
+#include "allocators/allocator.h"
 #include "allocators/custom.h"
+#include "base/compiler.h"
+#include "space/elfsym.h"
+#include "space/objects.h"
+#include "space/regions.h"
 #include <elf.h>
 #include <link.h>
 #include <string.h>

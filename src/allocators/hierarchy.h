@@ -5,6 +5,7 @@
 #ifndef MEMLENS_HIERARCHY_H
 #define MEMLENS_HIERARCHY_H
 #include "memlens.h"
+#include "allocators/allocator.h"
 #include "space/regions.h"
 
 struct ml_object;

@@ -1,6 +1,8 @@
 /* allocators/malloc.c: the "malloc" allocator: chunks of the malloc family,
  * answered from the chunk index. */
-#include "internal.h"
+#include "memlens.h"
+#include "allocators/allocator.h"
+#include "base/runtime.h"
 #include "heap/chunkindex.h"
 #include "profile/profile.h"
 

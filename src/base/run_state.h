@@ -10,9 +10,9 @@
 #define ML_RUN_OWES_STATS 1u
 #define ML_RUN_OWES_PROFILE 2u
 
-/* The runtime side (interpose_exit.c): maps the page in the process memlens
- * run started and notes what it owes; later, sets and clears bits (only in
- * that process). */
-void memlens__run_state_init(void);
+/* The runtime side (run_state.c): maps the page in the process memlens run
+ * started and notes what it owes (ML_RUN_OWES_* bits); later, sets and
+ * clears bits (only in that process). */
+void memlens__run_state_init(uint32_t owes);
 uint32_t memlens__run_owes(uint32_t set, uint32_t clear); /* the bits before */
 #endif

@@ -1,19 +1,16 @@
-/* thread.c: the registry of per-thread records, peak publication, and the
- * fork protocol (wait for index writers, hold the arena and registry locks
- * across fork). */
+/* thread.c: the registry of per-thread records, peak publication, and its
+ * part of the fork protocol (wait for index writers, hold the arena and
+ * registry locks across fork; interpose/fork.c runs it). */
 #include "base/thread.h"
-#include "space/regions.h"
+#include "memlens.h"
 #include "base/arena.h"
-#include "internal.h"
 #include "base/prim.h"
-#include <pthread.h>
-#include <signal.h>
+#include "base/runtime.h"
+#include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <errno.h>
 
 __thread struct mltls memlens__tls __attribute__((tls_model("initial-exec")));
-int memlens__forking;
 
 static struct mlthread *registry;
 static int registry_lock_word;
@@ -171,12 +168,11 @@ void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx)
 
 /* fork: no index lock may be held by a thread that will not exist in the
  * child.  Writers publish the lock they hold in their record and re-check
- * memlens__forking after taking it (index.c), so once every record shows
- * none held, no writer can start until fork returns. */
-static void before_fork(void)
+ * memlens__forking after taking it (chunkindex.c), so once every record
+ * shows none held, no writer can start until fork returns. */
+void memlens__thread_prefork(void)
 {
 	struct mlthread *self = memlens__tls.self;
-	memlens__regions_prefork();
 	__atomic_store_n(&memlens__forking, 1, __ATOMIC_SEQ_CST);
 	for (struct mlthread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = t->next)
 		if (t != self)
@@ -186,28 +182,14 @@ static void before_fork(void)
 	registry_lock();
 }
 
-static void after_fork_parent(void)
+void memlens__thread_postfork(int child)
 {
 	registry_unlock();
 	memlens__arena_unlock();
 	__atomic_store_n(&memlens__forking, 0, __ATOMIC_RELEASE);
-	memlens__regions_postfork(0);
-}
-
-static void after_fork_child(void)
-{
-	registry_unlock();
-	memlens__arena_unlock();
-	__atomic_store_n(&memlens__forking, 0, __ATOMIC_RELEASE);
-	if (memlens__tls.self)
-		memlens__tls.self->tid = memlens__gettid();
-	recycle_cursor = NULL;
-	memlens__forked_child = 1;
-	memlens__exit_after_fork();
-	memlens__regions_postfork(1);
-}
-
-void memlens__thread_atfork_install(void)
-{
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	if (child) {
+		if (memlens__tls.self)
+			memlens__tls.self->tid = memlens__gettid();
+		recycle_cursor = NULL;
+	}
 }

@@ -60,7 +60,6 @@ struct mltls {
 enum { ML_GUARD_NONE = 0, ML_GUARD_HOOK = 1, ML_GUARD_INTERNAL = 2 };
 
 extern __thread struct mltls memlens__tls __attribute__((tls_model("initial-exec")));
-extern int memlens__forking; /* set while fork() waits for index writers */
 
 struct mlthread *memlens__thread_attach(void);
 static inline struct mlthread *memlens__self(void)
@@ -112,7 +111,11 @@ static inline uint64_t memlens__next_seq(struct mlthread *t)
 void memlens__thread_sum(struct memlens_stats *out);
 /* Calls fn for every record, under the registry lock. */
 void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx);
-void memlens__thread_atfork_install(void);
+/* fork (interpose/fork.c): waits for index writers to leave (with
+ * memlens__forking set, base/runtime.h) and takes the arena and registry
+ * locks; after it, releases them (child: the record's tid is its own). */
+void memlens__thread_prefork(void);
+void memlens__thread_postfork(int child);
 /* Bytes of memory holding thread records. */
 size_t memlens__thread_records_bytes(void);
 #endif

@@ -9,13 +9,16 @@
  * own observer from its callback do not wait for each other).  The
  * store-then-load on both sides is ordered by membarrier(2) on the rare
  * destroy side, or by full fences where membarrier is missing. */
-#include "internal.h"
 #include "ext/observe.h"
-#include "base/thread.h"
+#include "memlens.h"
 #include "base/arena.h"
-#include "heap/chunkindex.h"
+#include "base/compiler.h"
+#include "base/diag.h"
 #include "base/options.h"
 #include "base/prim.h"
+#include "base/runtime.h"
+#include "base/thread.h"
+#include "heap/chunkindex.h"
 #include <dlfcn.h>
 #include <signal.h>
 #include <string.h>
@@ -212,7 +215,7 @@ static void take_live(const struct ml_chunk *c, void *arg)
  * the chunks that are live, as if each were being allocated (index order,
  * with their own sites), and from then on every event.  (Start-up runs on
  * one thread: nothing is allocated between the walk and the switch.) */
-static void replay(void)
+static void replay(const struct allocator *heap)
 {
 	struct live l = { NULL, 0, memlens__index_count() + 1024 };
 	l.c = memlens__map(l.cap * sizeof *l.c, 1);
@@ -224,7 +227,7 @@ static void replay(void)
 		EACH_REPLAYED(t, o)
 			if (o->on_alloc)
 				for (size_t k = 0; k < l.n; k++)
-					o->on_alloc(o->ctx, &memlens__malloc_allocator.pub, (void *)l.c[k].base, l.c[k].size,
+					o->on_alloc(o->ctx, heap, (void *)l.c[k].base, l.c[k].size,
 					            l.c[k].site);
 		round_end(t);
 	}
@@ -278,7 +281,7 @@ static void catch_fatal(const char *path, const char *phase)
 		sigaction(init_fatal[i], &sa, &init_prev[i]);
 }
 
-void memlens__plugins_load(void)
+void memlens__plugins_load(const struct allocator *heap)
 {
 	const char *list = memlens__getenv("MEMLENS_PLUGINS");
 	int any = 0;
@@ -315,5 +318,5 @@ void memlens__plugins_load(void)
 	}
 	in_plugin_init = 0;
 	if (any)
-		replay();
+		replay(heap);
 }

@@ -16,6 +16,8 @@ void memlens__notify_free(const struct allocator *a, void *base, size_t size);
 void memlens__notify_resize(const struct allocator *a, void *old_base, size_t old_size, void *new_base,
                             size_t new_size, const void *site);
 
-/* Start-up: loads MEMLENS_PLUGINS and calls their memlens_plugin_init. */
-void memlens__plugins_load(void);
+/* Start-up: loads MEMLENS_PLUGINS and calls their memlens_plugin_init; the
+ * observers they made then hear of the live chunks, as heap's (the malloc
+ * allocator, which sits above this layer: custom allocators report here). */
+void memlens__plugins_load(const struct allocator *heap);
 #endif

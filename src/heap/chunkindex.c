@@ -2,9 +2,10 @@
  * what it maps, its size bound and its locking rule). */
 #include "heap/chunkindex.h"
 #include "base/arena.h"
+#include "base/compiler.h"
 #include "base/prim.h"
+#include "base/runtime.h"
 #include "base/thread.h"
-#include "internal.h"
 #include <emmintrin.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -1,7 +1,8 @@
 /* bootstrap.c: allocations made while memlens is still looking up the real
  * malloc (dlsym may call calloc).  A bump arena in .bss; frees are no-ops,
  * realloc copies out, and every entry point checks boot_owns first. */
-#include "internal.h"
+#include "interpose/bootstrap.h"
+#include "base/compiler.h"
 #include "base/prim.h"
 
 char memlens__boot_arena[ML_BOOT_SIZE] __attribute__((aligned(64)));

@@ -4,11 +4,11 @@
  * The new image is told to write FILE.execN instead of FILE, so that the
  * profile of the image before it survives.  Without the profiler these are
  * plain calls to the next definition. */
-#include "internal.h"
 #include "base/prim.h"
+#include "base/run_state.h"
+#include "interpose/exit.h"
 #include "profile/profile.h"
 #include "profile/profile_format.h"
-#include "base/run_state.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* interpose_exit.c: the end of a process.  Statistics and the profile are
+/* exit.c: the end of a process.  Statistics and the profile are
  * written once per process, at exit and also at _exit/_Exit, which skip
  * atexit handlers and destructors (shells such as dash leave that way), and
  * at quick_exit.
@@ -11,16 +11,15 @@
  *
  * Ends memlens cannot see (a raw exit_group, as Go programs leave; a death
  * by a signal, since memlens takes none): `memlens run` passes a page of its
- * own (MEMLENS_RUN_STATE, a path to its memfd) where the process it started
- * notes the outputs it still owes; the parent, having waited, warns when
- * they were not written. */
-#include "internal.h"
-#include "base/options.h"
+ * own (base/run_state.c) where the process it started notes the outputs it
+ * still owes; the parent, having waited, warns when they were not written. */
+#include "interpose/exit.h"
 #include "base/prim.h"
+#include "base/run_state.h"
+#include "base/runtime.h"
 #include "profile/profile.h"
 #include "profile/profile_format.h"
-#include "base/run_state.h"
-#include <fcntl.h>
+#include "query/stats.h"
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -57,37 +56,6 @@ static int shares_owner_memory(void)
 		return 0;
 	}
 	return 1;
-}
-
-/* ---- memlens run's page ---------------------------------------------------- */
-
-static volatile uint32_t *run_owed; /* ML_RUN_OWES_* bits, in the parent's page */
-
-void memlens__run_state_init(void)
-{
-	const char *v = memlens__getenv("MEMLENS_RUN_STATE");
-	if (!v || !*v || memlens__opt.root_pid != memlens__getpid())
-		return; /* only the process memlens run waits for */
-	if (!run_owed) {
-		long fd = ML_SYS(SYS_open, v, O_RDWR | O_CLOEXEC, 0, 0, 0, 0);
-		if (fd < 0)
-			return;
-		long p = ML_SYS(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		memlens__close((int)fd); /* the mapping stays; no descriptor is kept */
-		if (p < 0 && p > -4096)
-			return;
-		run_owed = (volatile uint32_t *)p;
-	}
-	*run_owed = (memlens__opt.stats ? ML_RUN_OWES_STATS : 0) | (memlens__profiling ? ML_RUN_OWES_PROFILE : 0);
-}
-
-uint32_t memlens__run_owes(uint32_t set, uint32_t clear)
-{
-	if (!run_owed || memlens__getpid() != memlens__opt.root_pid)
-		return 0;
-	uint32_t was = *run_owed;
-	*run_owed = (was | set) & ~clear;
-	return was;
 }
 
 /* ---- exit ---------------------------------------------------------------------- */

@@ -15,8 +15,8 @@
  *
  * A name with no next definition (a program probing for jemalloc finds
  * memlens's) allocates nothing (NULL, ENOMEM) and frees through free(). */
-#include "internal.h"
 #include "heap/chunkindex.h"
+#include "interpose/tracking.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>

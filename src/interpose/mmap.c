@@ -4,12 +4,13 @@
  * in the same order as the kernel's mappings.  Mappings made behind memlens's
  * back (glibc's malloc and loader call the kernel directly) are learnt from
  * /proc/self/maps when a query meets them. */
-#include "internal.h"
-#include "space/regions.h"
-#include "space/objects.h"
+#include "base/arena.h"
+#include "base/compiler.h"
 #include "base/prim.h"
 #include "base/thread.h"
-#include "base/arena.h"
+#include "site/site.h"
+#include "space/objects.h"
+#include "space/regions.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>

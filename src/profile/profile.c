@@ -19,19 +19,21 @@
  * Nothing here calls malloc; the file is written with raw system calls,
  * through outfile.h (a temporary name renamed into place, or a device or
  * FIFO written directly). */
-#include "internal.h"
 #include "profile/profile.h"
-#include "profile/profile_format.h"
-#include "ext/observe.h"
+#include "base/compiler.h"
+#include "base/diag.h"
+#include "base/number.h"
 #include "base/options.h"
 #include "base/outfile.h"
-#include "base/thread.h"
-#include "space/regions.h"
 #include "base/prim.h"
-#include "base/number.h"
-#include "site/frames.h"
-#include "space/objects.h"
 #include "base/run_state.h"
+#include "base/runtime.h"
+#include "base/thread.h"
+#include "profile/profile_format.h"
+#include "site/frames.h"
+#include "site/site.h"
+#include "space/objects.h"
+#include "space/regions.h"
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>

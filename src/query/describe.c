@@ -1,13 +1,14 @@
 /* describe.c: readable descriptions of addresses, one line per address
- * from its chain of allocations.  Symbolization happens here, lazily, never
- * on the allocation path (memlens's symbol tables, else dladdr; DWARF lines
- * come with the types work). */
-#include "internal.h"
-#include "base/thread.h"
-#include "base/prim.h"
+ * from its chain of allocations.  Code addresses are symbolized here,
+ * lazily, never on the allocation path (memlens__symbolize: memlens's
+ * symbol tables, else dladdr; DWARF lines come with the types work). */
+#include "memlens.h"
+#include "allocators/allocator.h"
 #include "allocators/hierarchy.h"
+#include "base/compiler.h"
+#include "base/diag.h"
 #include "space/objects.h"
-#include "space/elfsym.h"
+#include "space/regions.h"
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
@@ -17,42 +18,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-
-/* From memlens's own symbol tables when the address is in an object it
- * knows (every symbol, exported or not); else what the loader says. */
-int memlens__symbolize(const void *addr, struct mlbuf *b)
-{
-	struct ml_sym sym;
-	struct ml_object *o;
-	if (memlens__object_symbol((uintptr_t)addr, 1, &sym, &o))
-		memlens__bfmt(b, "%s+0x%lx ", sym.name, (unsigned long)((uintptr_t)addr - sym.base));
-	if (o) {
-		memlens__bfmt(b, "(%s)", o->path);
-		return 1;
-	}
-	Dl_info di;
-	struct link_map *lm = NULL;
-	int ok, g = memlens__tls.guard, saved = errno;
-	const char *file;
-	memlens__tls.guard = ML_GUARD_INTERNAL;
-	ok = addr && dladdr1(addr, &di, (void **)&lm, RTLD_DL_LINKMAP);
-	memlens__tls.guard = g;
-	errno = saved;
-	if (!ok)
-		return 0;
-	file = di.dli_fname && *di.dli_fname ? di.dli_fname : NULL;
-	/* The main program's name may be empty or relative; /proc knows it. */
-	char exe[512];
-	if (lm && lm->l_name && !*lm->l_name) {
-		memlens__exe_path(exe, sizeof exe);
-		if (*exe)
-			file = exe;
-	}
-	if (di.dli_sname && di.dli_saddr)
-		memlens__bfmt(b, "%s+0x%lx ", di.dli_sname, (unsigned long)((uintptr_t)addr - (uintptr_t)di.dli_saddr));
-	memlens__bfmt(b, "(%s)", file ? file : "?");
-	return 1;
-}
 
 static const char *rwx(int prot, char *b)
 {

@@ -1,9 +1,12 @@
 /* query.c: the public query API, over the chain of levels that
  * hierarchy.c builds. */
-#include "internal.h"
-#include "allocators/hierarchy.h"
+#include "memlens.h"
+#include "allocators/allocator.h"
 #include "allocators/custom.h"
+#include "allocators/hierarchy.h"
+#include "base/compiler.h"
 #include "query/types_query.h"
+#include "space/regions.h"
 
 /* The innermost level of p's chain.  Heap chunks come first: they are the
  * most queried and the chunk index answers them without the regions. */

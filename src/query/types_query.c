@@ -6,13 +6,16 @@
  * nothing.  Here: the dispatch by allocator, and a cache of heap site types
  * that makes a repeated heap type query one hash probe more than
  * alloc_get_info. */
-#include "internal.h"
 #include "query/types_query.h"
+#include "memlens.h"
+#include "allocators/allocator.h"
+#include "allocators/custom.h"
 #include "allocators/hierarchy.h"
+#include "base/arena.h"
+#include "base/compiler.h"
+#include "base/diag.h"
 #include "space/objects.h"
 #include "space/regions.h"
-#include "base/arena.h"
-#include "allocators/custom.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>

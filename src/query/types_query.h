@@ -4,6 +4,7 @@
 #ifndef MEMLENS_TYPES_QUERY_H
 #define MEMLENS_TYPES_QUERY_H
 #include <stddef.h>
+#include "memlens.h"
 #include "types/types_module.h"
 
 struct ml_level;

@@ -3,9 +3,10 @@
  * lock: a uniqtype is immutable once published, except that a declaration
  * is completed once (see uniqtype.h), so `complete` is read with acquire
  * before the fields it guards. */
-#include "internal.h"
-#include "types/uniqtype.h"
+#include "memlens.h"
+#include "base/compiler.h"
 #include "query/types_query.h"
+#include "types/uniqtype.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

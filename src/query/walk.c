@@ -4,9 +4,10 @@
  * Breadth first, with a work queue and a hash set of the bases visited, both
  * in memory mapped here (the walk may run while the program's heap is in
  * any state, and its size is the graph's). */
-#include "internal.h"
-#include "types/uniqtype.h"
+#include "memlens.h"
+#include "base/compiler.h"
 #include "query/types_query.h"
+#include "types/uniqtype.h"
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -13,9 +13,10 @@
  *    believed only if the unwinder has reached it before; anything else
  *    (a local, a stack canary) sends the call to the unwinder, which
  *    learns the true size and marks the frame as varying. */
-#include "internal.h"
-#include "base/thread.h"
+#include "site/site.h"
+#include "base/compiler.h"
 #include "site/frames.h"
+#include "site/wrappers.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>

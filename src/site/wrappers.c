@@ -12,13 +12,13 @@
  * by Z), p a pointer reallocated, P the pointer freed, any other letter
  * another argument; RET is p for a function returning the new pointer.
  * Entries are separated by ';', ',' or white space. */
-#include "internal.h"
 #include "site/wrappers.h"
-#include "space/objects.h"
-#include "space/regions.h"
-#include "space/elfsym.h"
+#include "base/diag.h"
 #include "base/options.h"
 #include "base/prim.h"
+#include "space/elfsym.h"
+#include "space/objects.h"
+#include "space/regions.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <sys/auxv.h>

@@ -2,13 +2,17 @@
  * the truth; memlens does not wrap dlopen, because dlopen searches the
  * caller's RUNPATH and $ORIGIN and a wrapper would become the caller.  New
  * objects are picked up by the first query that meets an unknown address,
- * and by dlclose, which memlens wraps, for the objects that went away. */
-#include "internal.h"
+ * and by dlclose, which memlens wraps, for the objects that went away.
+ * Their symbols also name code addresses in reports (memlens__symbolize). */
 #include "space/objects.h"
-#include "space/regions.h"
-#include "space/elfsym.h"
 #include "base/arena.h"
+#include "base/diag.h"
 #include "base/prim.h"
+#include "base/thread.h"
+#include "space/elfsym.h"
+#include "space/regions.h"
+#include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -197,4 +201,40 @@ void memlens__objects_sync_locked(void)
 		 * it sees a region whose sequence number has moved. */
 	}
 	n_objs = k;
+}
+
+/* From memlens's own symbol tables when the address is in an object it
+ * knows (every symbol, exported or not); else what the loader says. */
+int memlens__symbolize(const void *addr, struct mlbuf *b)
+{
+	struct ml_sym sym;
+	struct ml_object *o;
+	if (memlens__object_symbol((uintptr_t)addr, 1, &sym, &o))
+		memlens__bfmt(b, "%s+0x%lx ", sym.name, (unsigned long)((uintptr_t)addr - sym.base));
+	if (o) {
+		memlens__bfmt(b, "(%s)", o->path);
+		return 1;
+	}
+	Dl_info di;
+	struct link_map *lm = NULL;
+	int ok, g = memlens__tls.guard, saved = errno;
+	const char *file;
+	memlens__tls.guard = ML_GUARD_INTERNAL;
+	ok = addr && dladdr1(addr, &di, (void **)&lm, RTLD_DL_LINKMAP);
+	memlens__tls.guard = g;
+	errno = saved;
+	if (!ok)
+		return 0;
+	file = di.dli_fname && *di.dli_fname ? di.dli_fname : NULL;
+	/* The main program's name may be empty or relative; /proc knows it. */
+	char exe[512];
+	if (lm && lm->l_name && !*lm->l_name) {
+		memlens__exe_path(exe, sizeof exe);
+		if (*exe)
+			file = exe;
+	}
+	if (di.dli_sname && di.dli_saddr)
+		memlens__bfmt(b, "%s+0x%lx ", di.dli_sname, (unsigned long)((uintptr_t)addr - (uintptr_t)di.dli_saddr));
+	memlens__bfmt(b, "(%s)", file ? file : "?");
+	return 1;
 }

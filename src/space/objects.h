@@ -39,4 +39,8 @@ struct ml_sym;
 int memlens__object_symbol(uintptr_t a, int fresh, struct ml_sym *sym, struct ml_object **obj);
 /* The last component of o's path. */
 const char *memlens__object_basename(const struct ml_object *o);
+/* "symbol+0x1a (object)" for a code address into b; never allocates
+ * through the tracked path.  Returns 1 if a symbol or object was found. */
+struct mlbuf;
+int memlens__symbolize(const void *addr, struct mlbuf *b);
 #endif

@@ -2,12 +2,13 @@
  * model: each mapping's allocator and what memlens knows inside it.  The
  * lines and counts are gathered into memlens's own memory first, and stdio
  * (which may allocate) is used only after every lock is released. */
-#include "internal.h"
-#include "space/regions.h"
-#include "space/objects.h"
-#include "space/elfsym.h"
-#include "heap/chunkindex.h"
+#include "memlens.h"
+#include "base/compiler.h"
 #include "base/prim.h"
+#include "heap/chunkindex.h"
+#include "space/elfsym.h"
+#include "space/objects.h"
+#include "space/regions.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -8,11 +8,9 @@
  * still there; it then checks the record's sequence number and bounds.
  * Writers hold one lock and keep an address-ordered array of ids for range
  * operations (partial munmap, MAP_FIXED, mremap). */
-#include "internal.h"
 #include "space/regions.h"
-#include "space/objects.h"
 #include "base/prim.h"
-#include "base/thread.h"
+#include "space/objects.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

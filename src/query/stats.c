@@ -1,14 +1,16 @@
 /* stats.c: memlens_get_stats and the statistics printed at exit. */
-#include "internal.h"
+#include "query/stats.h"
+#include "memlens.h"
+#include "allocators/custom.h"
+#include "base/compiler.h"
+#include "base/diag.h"
 #include "base/options.h"
 #include "base/outfile.h"
 #include "base/prim.h"
+#include "base/runtime.h"
 #include "base/thread.h"
 #include "heap/chunkindex.h"
-#include "allocators/custom.h"
 #include <string.h>
-
-int memlens__forked_child;
 
 ML_API_EXPORT int memlens_get_stats(struct memlens_stats *out, size_t out_size)
 {

@@ -1,0 +1,92 @@
+/* bad_free.c: a free or realloc of a pointer that is not a live malloc
+ * chunk.  It is told apart (an interior pointer, a double free found in
+ * the threads' rings of recent frees, or a pointer memlens never handed
+ * out), reported with its sites, and kept from the real allocator, unless
+ * some chunk escaped the index (then it may be legitimate and goes on). */
+#include "allocators/bad_free.h"
+#include "base/diag.h"
+#include "base/options.h"
+#include "base/prim.h"
+#include "base/runtime.h"
+#include "base/thread.h"
+#include "heap/chunkindex.h"
+#include "profile/profile.h"
+#include "site/site.h"
+#include "space/objects.h"
+#include <errno.h>
+
+/* The latest recent free of p, of any thread. */
+struct recent { uintptr_t p; int found; struct ml_freed f; pid_t tid; };
+
+static void find_recent(struct mlthread *t, void *arg)
+{
+	struct recent *r = arg;
+	for (int i = 0; i < ML_RING; i++) {
+		const struct ml_freed *f = &t->ring[i];
+		if (f->base == r->p && f->free_site &&
+		    (!r->found || (f->alloc_tid_seq & ((1ull << 40) - 1)) > (r->f.alloc_tid_seq & ((1ull << 40) - 1)))) {
+			r->f = *f;
+			r->tid = t->tid;
+			r->found = 1;
+		}
+	}
+}
+
+void memlens__site_line(const char *what, const void *site, pid_t tid)
+{
+	char buf[512];
+	struct mlbuf b = MLBUF(buf);
+	memlens__bfmt(&b, "  %s %p ", what, site);
+	if (!memlens__symbolize(site, &b))
+		memlens__bputs(&b, "(unknown)");
+	if (tid)
+		memlens__bfmt(&b, " by thread %d", (int)tid);
+	memlens__bend(&b);
+	memlens__diag("%s", buf);
+}
+
+int memlens__bad_call(void *p, const void *site, int is_realloc)
+{
+	struct mlthread *t = memlens__self();
+	const char *call = is_realloc ? "realloc" : "free";
+	struct ml_chunk c;
+	struct recent r = { (uintptr_t)p, 0, { 0, 0, 0, 0, 0 }, 0 };
+	int saved_errno = errno, interior;
+
+	interior = memlens__index_lookup((uintptr_t)p, &c);
+	if (!interior)
+		memlens__thread_foreach(find_recent, &r);
+	/* Through a free wrapper (xfree, g_free, MEMLENS_FREE_FNS): its caller
+	 * (the free path records the call's own return address, for speed). */
+	site = memlens__site(site);
+	/* Some chunk escaped the index: an unknown pointer may be one of them. */
+	if (!interior && !r.found && __atomic_load_n(&memlens__index_incomplete, __ATOMIC_RELAXED))
+		return ML_BAD_FORWARD;
+	if (t)
+		ML_ADD(t->n_bad, 1);
+	if (memlens__opt.on_error != ML_ON_ERROR_IGNORE) {
+		if (interior) {
+			memlens__diag("error: invalid %s of %p: %zu bytes into a %zu-byte malloc chunk at %p", call, p,
+			              (size_t)((uintptr_t)p - c.base), c.size, (void *)c.base);
+			memlens__site_line("at", site, 0);
+			memlens__site_line("chunk allocated at", memlens__site_of(c.site), c.tid);
+		} else if (r.found) {
+			if (is_realloc)
+				memlens__diag("error: invalid realloc of %p: already freed (%zu-byte chunk)", p, (size_t)r.f.size);
+			else
+				memlens__diag("error: double free of %p (%zu-byte chunk)", p, (size_t)r.f.size);
+			memlens__site_line("at", site, 0);
+			memlens__site_line("allocated at", r.f.alloc_site, (pid_t)(r.f.alloc_tid_seq >> 40));
+			memlens__site_line("first freed at", r.f.free_site, r.tid);
+		} else {
+			memlens__diag("error: invalid %s of %p: not a heap chunk memlens tracks", call, p);
+			memlens__site_line("at", site, 0);
+		}
+	}
+	if (memlens__opt.on_error == ML_ON_ERROR_ABORT) {
+		memlens__diag("aborting (MEMLENS_ON_ERROR=abort)");
+		memlens__abort();
+	}
+	errno = saved_errno;
+	return ML_BAD_SKIP;
+}

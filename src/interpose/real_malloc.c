@@ -1,0 +1,96 @@
+/* real_malloc.c: the malloc family memlens forwards to, found with
+ * dlsym(RTLD_NEXT) on the first call (any thread, any entry point), and
+ * the mappings of glibc's big chunks, read from their headers. */
+#include "interpose/real_malloc.h"
+#include "base/compiler.h"
+#include "base/prim.h"
+#include "base/runtime.h"
+#include "base/thread.h"
+#include "profile/profile.h"
+#include "site/site.h"
+#include "space/regions.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <sys/mman.h>
+
+static int resolve_state; /* 0: not yet, 1: resolving, 2: ready */
+
+/* An allocator without memalign (rare): over-allocate and never free the
+ * slack; only used if the next malloc lacks it. */
+ML_NO_SANITIZE static void *fallback_memalign(size_t align, size_t n)
+{
+	void *p;
+	if (memlens__real.posix_memalign)
+		return memlens__real.posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, n) ? NULL : p;
+	errno = ENOMEM;
+	return NULL;
+}
+
+ML_NO_SANITIZE int memlens__resolve(void)
+{
+	int expected = 0;
+	if (ML_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2))
+		return 0;
+	if (memlens__tls.guard == ML_GUARD_INTERNAL)
+		return -1;
+	if (__atomic_compare_exchange_n(&resolve_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		struct ml_real r;
+		int g = memlens__tls.guard;
+		memlens__tls.guard = ML_GUARD_INTERNAL;
+		r.malloc = dlsym(RTLD_NEXT, "malloc");
+		r.free = dlsym(RTLD_NEXT, "free");
+		r.calloc = dlsym(RTLD_NEXT, "calloc");
+		r.realloc = dlsym(RTLD_NEXT, "realloc");
+		r.memalign = dlsym(RTLD_NEXT, "memalign");
+		r.posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+		r.aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+		r.valloc = dlsym(RTLD_NEXT, "valloc");
+		r.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+		r.malloc_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
+		memlens__tls.guard = g;
+		if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
+			static const char msg[] = "memlens: error: no malloc/free/calloc/realloc after memlens in the lookup order\n";
+			memlens__write_all(2, msg, sizeof msg - 1);
+			memlens__abort();
+		}
+		if (!r.memalign)
+			r.memalign = fallback_memalign;
+		/* glibc's own malloc: its chunk header layout is known */
+		memlens__real_is_glibc = memlens__object_is(r.malloc, "libc.so") &&
+		                         dlsym(RTLD_NEXT, "gnu_get_libc_version") != NULL;
+		{
+			const char *st = dlsym(RTLD_DEFAULT, "__libc_single_threaded");
+			if (st)
+				memlens__single_threaded = st;
+		}
+		memlens__real = r;
+		memlens__profile_start(); /* before anything is tracked (constructors allocate) */
+		__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
+		__atomic_and_fetch(&memlens__hook_gate, ~ML_GATE_UNRESOLVED, __ATOMIC_RELEASE);
+		return 0;
+	}
+	while (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != 2)
+		memlens__pause();
+	return 0;
+}
+
+/* glibc's malloc maps big chunks with its own mmap, which memlens cannot
+ * see: their header says so (IS_MMAPPED), and the mapping starts prev_size
+ * bytes before it.  Recording it here spares queries a /proc/self/maps
+ * read.  Only chunks of at least ML_GLIBC_MMAP_MIN are checked; smaller
+ * ones (after mallopt) are still learnt when queried. */
+void memlens__glibc_mapping(void *p, int live)
+{
+	const size_t *h = (const size_t *)p - 2;
+	if (!memlens__real_is_glibc || !(h[1] & 2))
+		return;
+	uintptr_t lo = (uintptr_t)h - h[0], hi = (uintptr_t)h + (h[1] & ~(size_t)7);
+	int b = memlens__regions_begin();
+	if (b && live) {
+		struct ml_region r = { .kind = ML_RK_MMAP, .prot = PROT_READ | PROT_WRITE, .flags = ML_RF_MALLOC,
+		                       .tid = memlens__tls.self ? memlens__tls.self->tid : 0, .start = lo, .end = hi };
+		memlens__region_add_locked(&r);
+	} else if (b)
+		memlens__region_remove_locked(lo, hi);
+	memlens__regions_end(b);
+}

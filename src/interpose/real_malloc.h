@@ -1,0 +1,31 @@
+/* real_malloc.h: the malloc memlens forwards to (real_malloc.c): finding it,
+ * and what memlens reads of glibc's chunk headers.  The table itself,
+ * memlens__real, is shared state (base/runtime.h). */
+#ifndef MEMLENS_REAL_MALLOC_H
+#define MEMLENS_REAL_MALLOC_H
+#include <stddef.h>
+#include "base/compiler.h"
+#include "base/runtime.h"
+
+/* Finds the real functions (once); 0 when they are ready.  A thread that is
+ * inside memlens's own libc calls gets -1 and must use the bootstrap arena. */
+int memlens__resolve(void);
+
+/* The real allocator's usable size of p.  glibc's is read from the chunk
+ * header directly (what its malloc_usable_size does, without the call). */
+static inline ML_NO_SANITIZE size_t memlens__usable(void *p)
+{
+	if (ML_LIKELY(memlens__real_is_glibc)) {
+		size_t hdr = ((size_t *)p)[-1];
+		return (hdr & ~(size_t)7) - ((hdr & 2) ? 16 : 8); /* 2: IS_MMAPPED */
+	}
+	return memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size(p) : 0;
+}
+
+/* glibc maps chunks of at least this size (its smallest mmap threshold)
+ * itself; only those are checked by memlens__glibc_mapping. */
+#define ML_GLIBC_MMAP_MIN (128 * 1024)
+/* The glibc chunk p (live: just allocated; else about to be freed): when
+ * glibc mapped it, its mapping is added to (removed from) the regions. */
+void memlens__glibc_mapping(void *p, int live);
+#endif
