@@ -4,21 +4,22 @@
  * interior, one-past-the-end and unknown addresses over chunks of every
  * size class (tiny to multi-page), checked against a brute-force answer;
  * then 4 threads doing the same on disjoint address ranges while a fifth
- * thread queries. */
+ * thread queries.  The index and the base layer under it link alone (no
+ * stubs): tests/unit/layers.sh keeps it so. */
+// OBJS: heap/chunkindex base/runtime base/thread base/arena base/prim
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "heap/chunkindex.h"
+#include "base/runtime.h"
 #include "base/thread.h"
 
-__thread struct mltls memlens__tls __attribute__((tls_model("initial-exec")));
-int memlens__forking;
 /* The index takes its single-threaded path while this is 1 (glibc's
- * __libc_single_threaded in the runtime); main clears it before it starts
- * threads, so both paths are exercised. */
+ * __libc_single_threaded in the runtime, which main points
+ * memlens__single_threaded at); main clears it before it starts threads,
+ * so both paths are exercised. */
 static volatile char single = 1;
-const volatile char *memlens__single_threaded = &single;
 
 #define FAIL(...) do { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); \
 	fputc('\n', stderr); exit(1); } while (0)
@@ -139,6 +140,7 @@ static void *querier(void *arg)
 
 int main(void)
 {
+	memlens__single_threaded = &single;
 	/* Addresses are never dereferenced: the index is out of band. */
 	run_model(0x7f0000000000ull, 300, 1, 30000, 1);
 	run_model(0x7f0000000000ull - 4096 * 10, 50, 2, 5000, 1); /* across a zone boundary? no: page edges */
