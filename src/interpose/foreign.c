@@ -1,4 +1,4 @@
-/* interpose_foreign.c: the next allocator's own entry points, which bypass
+/* foreign.c: the next allocator's own entry points, which bypass
  * malloc: jemalloc's mallocx family and tcmalloc's tc_* functions.  Their
  * chunks may legally be freed with free() (and malloc's with dallocx or
  * tc_free), so memlens must know them: each call goes to the next

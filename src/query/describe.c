@@ -1,7 +1,6 @@
 /* describe.c: readable descriptions of addresses, one line per address
- * from its chain of allocations.  Code addresses are symbolized here,
- * lazily, never on the allocation path (memlens__symbolize: memlens's
- * symbol tables, else dladdr; DWARF lines come with the types work). */
+ * from its chain of allocations.  Sites in them are symbolized lazily
+ * (memlens__symbolize, space/objects.c), never on the allocation path. */
 #include "memlens.h"
 #include "allocators/allocator.h"
 #include "allocators/hierarchy.h"
@@ -9,15 +8,8 @@
 #include "base/diag.h"
 #include "space/objects.h"
 #include "space/regions.h"
-#include <dlfcn.h>
-#include <elf.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 
 static const char *rwx(int prot, char *b)
 {
