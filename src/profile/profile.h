@@ -8,8 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "base/compiler.h"
 
-extern int memlens__profiling;
+extern ML_HIDDEN int memlens__profiling;
 
 /* A record's site field holds ML_PROF_SITE_TAG | node for a recorded chunk:
  * bit 63 and a 32-bit node, nothing between (no code address has them).  A

@@ -5,10 +5,11 @@
 #ifndef MEMLENS_WRAPPERS_H
 #define MEMLENS_WRAPPERS_H
 #include <stdint.h>
+#include "base/compiler.h"
 
 /* Page bitmap (hashed) of the wrappers' code: the hooks' fast test. */
 #define ML_WRAP_BITS 65536
-extern uint64_t memlens__wrap_bits[ML_WRAP_BITS / 64];
+extern ML_HIDDEN uint64_t memlens__wrap_bits[ML_WRAP_BITS / 64];
 static inline int memlens__wrap_page_marked(uintptr_t pc)
 {
 	uintptr_t pg = (pc >> 12) & (ML_WRAP_BITS - 1);
