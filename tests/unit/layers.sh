@@ -54,26 +54,29 @@ libc=$(ldd "$LIB" 2>/dev/null | awk '$1 == "libc.so.6" { print $3 }')
 nm -D --defined-only "$libc" | awk '{ print $3 }' | sed 's/@.*//' | sort -u > libc.syms
 
 # check LIST: prints "lower.o -> symbol (defined in higher.o)" for each
-# reference from an object to a symbol defined only in higher layers.
+# reference from an object to a symbol defined only in higher layers.  (One
+# nm for all objects: each start of nm costs more than reading them.)
 check() {
-	local r o
-	while read -r r o; do
-		nm --defined-only "$o" | awk -v r="$r" -v o="$o" '$2 ~ /^[A-Z]$/ && $2 != "U" { print "D", r, o, $3 }'
-		nm -u "$o" | awk -v r="$r" -v o="$o" '{ print "U", r, o, $2 }'
-	done < "$1" | awk -v obj="$OBJ/" '
+	# shellcheck disable=SC2046
+	nm -A $(awk '{ print $2 }' "$1") | awk -v obj="$OBJ/" '
 		FILENAME == ARGV[1] { libc[$1] = 1; next }
-		$1 == "D" { if (!($4 in low) || $2 < low[$4]) { low[$4] = $2; where[$4] = $3 } next }
-		{ ref[++n] = $0 }
+		FILENAME == ARGV[2] { rank[$2] = $1; next }
+		{
+			i = index($0, ":"); o = substr($0, 1, i - 1); n = split(substr($0, i + 1), f, " ")
+			type = f[n - 1]; s = f[n]; r = rank[o]
+			if (type == "U") { ref[++nref] = r " " o " " s; next }
+			if (type ~ /^[A-Z]$/ && (!(s in low) || r < low[s])) { low[s] = r; where[s] = o }
+		}
 		END {
-			for (i = 1; i <= n; i++) {
+			for (i = 1; i <= nref; i++) {
 				split(ref[i], f, " ")
-				s = f[4]
-				if ((s in low) && low[s] > f[2] && !(s in libc)) {
-					a = f[3]; b = where[s]; sub(obj, "", a); sub(obj, "", b)
+				s = f[3]
+				if ((s in low) && low[s] > f[1] && !(s in libc)) {
+					a = f[2]; b = where[s]; sub(obj, "", a); sub(obj, "", b)
 					print a " -> " s " (defined in " b ")"
 				}
 			}
-		}' libc.syms -
+		}' libc.syms "$1" -
 }
 
 objects > objs
