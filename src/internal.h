@@ -93,17 +93,6 @@ void memlens__site_line(const char *what, const void *site, pid_t tid);
  * through the tracked path.  Returns 1 if a symbol or object was found. */
 int memlens__symbolize(const void *addr, struct mlbuf *b);
 
-/* allocators: the internal side of struct allocator. */
-struct alloc_info;
-struct ml_allocator {
-	struct allocator pub;  /* first: the public view */
-	/* Fills *out (only) when p is in one of this allocator's allocations. */
-	int (*get_info)(const void *p, struct alloc_info *out);
-	/* The same for the start and requested size alone; 0, or -1. */
-	int (*bounds)(const void *p, void **base, size_t *size);
-};
-extern const struct ml_allocator memlens__malloc_allocator;
-
 /* interpose_malloc.c, for interpose_foreign.c: the bookkeeping of a chunk
  * p of n bytes just allocated by another entry point of the next allocator,
  * and of a free of p about to be passed to one (1: pass it on; 0: a bad

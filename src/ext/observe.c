@@ -14,6 +14,7 @@
 #include "base/thread.h"
 #include "base/arena.h"
 #include "heap/chunkindex.h"
+#include "allocators/allocator.h"
 #include "base/options.h"
 #include "base/prim.h"
 #include <dlfcn.h>

@@ -16,6 +16,7 @@
  * removes the old entry first and restores it if the real realloc fails. */
 #include "internal.h"
 #include "heap/chunkindex.h"
+#include "allocators/allocator.h"
 #include "base/options.h"
 #include "base/prim.h"
 #include "base/thread.h"

@@ -7,8 +7,9 @@
  * and a shared memory mapping made here, a mapping memlens only learnt (a
  * raw mmap system call); the brk heap outside any chunk; a malloc chunk;
  * custom allocations inside a chunk, inside another custom allocation and
- * inside a static variable.  Sizes and bases are the chain's, so only the
- * wording is checked. */
+ * inside a static variable, and one of a custom allocator named "static"
+ * (described as a custom allocation, not as a static object).  Sizes and
+ * bases are the chain's, so only the wording is checked. */
 #include "hier_util.h"
 #include <link.h>
 #include <sys/ipc.h>
@@ -28,6 +29,15 @@ static struct alloc_info inner(const void *p)
 	int n = hu_chain(p, c);
 	CHECKF(n > 0, "%p: no chain", p);
 	return c[n - 1];
+}
+
+/* The level before the innermost. */
+static struct alloc_info outer(const void *p)
+{
+	struct alloc_info c[HU_MAX];
+	int n = hu_chain(p, c);
+	CHECKF(n > 1, "%p: %s", p, hu_chain_str(p));
+	return c[n - 2];
 }
 
 /* "P is the start of " / "P is N bytes into " */
@@ -185,6 +195,14 @@ static void custom(void)
 	CHECK_EQ(memlens_note_alloc(pool, bss_array, 16, NULL), 0);
 	WANT_TAIL(bss_array + 4, tail, "%p is 4 bytes into a 16-byte allocation of custom allocator \"pool\" (inside a static variable) made at %p ",
 	          (void *)(bss_array + 4), alloc_get_site(bss_array + 4));
+	struct allocator *st = memlens_allocator_create("static");
+	CHECK(st != NULL);
+	CHECK_EQ(memlens_note_alloc(st, arena + 2000, 64, NULL), 0);
+	struct alloc_info o = outer(arena + 2010);
+	CHECK_STREQ(hu_name(&o), "malloc");
+	WANT_TAIL(arena + 2010, tail, "%p is 10 bytes into a 64-byte allocation of custom allocator \"static\" (inside a malloc chunk) made at %p ",
+	          (void *)(arena + 2010), alloc_get_site(arena + 2010));
+	memlens_allocator_destroy(st);
 	memlens_allocator_destroy(sub);
 	memlens_allocator_destroy(pool);
 	free(arena);
