@@ -79,38 +79,21 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 	return n;
 }
 
-/* The innermost level's info for an address that is not in a chunk: the
- * region's allocator answers the common cases without building levels. */
-int memlens__innermost_info(const void *ptr, const struct ml_region *reg, struct alloc_info *out)
+int memlens__levels_info(const void *ptr, struct alloc_info *out)
 {
-	struct ml_region r = *reg;
-	const struct ml_allocator *a = memlens__region_allocator(&r);
 	struct ml_level l[ML_MAX_LEVELS];
-	int n, k = a->info ? a->info(ptr, &r, out) : ML_ASK_LEVELS;
-	if (k != ML_ASK_LEVELS)
-		return k;
-	if (!(n = memlens__levels(ptr, l, 0)))
+	int n = memlens__levels(ptr, l, 0);
+	if (!n)
 		return -1;
 	*out = l[n - 1].info;
 	return 0;
 }
 
-/* The innermost non-chunk allocation's bounds, the same way.  (Allocators
- * answer bounds apart from info on purpose: built on info, with an
- * alloc_info filled and a section searched, a static query took 50 ns, not
- * 25.) */
-const struct allocator *memlens__innermost_bounds(const void *ptr, void **base, size_t *size)
+const struct allocator *memlens__levels_bounds(const void *ptr, void **base, size_t *size)
 {
-	struct ml_region r;
 	struct ml_level l[ML_MAX_LEVELS];
-	int n;
-	if (!memlens__region_find_fresh((uintptr_t)ptr, &r))
-		return NULL;
-	const struct ml_allocator *a = memlens__region_allocator(&r);
-	int k = a->bounds ? a->bounds(ptr, &r, base, size) : ML_ASK_LEVELS;
-	if (k != ML_ASK_LEVELS)
-		return k == 0 ? &a->pub : NULL;
-	if (!(n = memlens__levels(ptr, l, 1)))
+	int n = memlens__levels(ptr, l, 1);
+	if (!n)
 		return NULL;
 	*base = l[n - 1].info.base;
 	*size = l[n - 1].info.size;
