@@ -1,5 +1,8 @@
 /* custom.c: allocators the program describes (memlens_allocator_create and
  * the memlens_note_* calls), and heaptrack's annotation API on top of them.
+ * Together they are one allocator of the hierarchy, "custom", whose
+ * allocations nest inside any other's and whose levels each carry the
+ * public allocator the program made.
  * Each custom allocator has its own chunk index (records of one allocator
  * never overlap; those of different allocators nest), its own counters, and
  * reports to observers like malloc does.  The types given to
@@ -8,6 +11,12 @@
 #include "allocators/custom.h"
 #include "memlens.h"
 #include "allocators/bad_free.h"
+#include "allocators/allocator.h"
+#include "query/describe.h"
+#include "heap/chunkindex.h"
+#include "ext/observe.h"
+#include "base/options.h"
+#include "base/thread.h"
 #include "base/arena.h"
 #include "base/compiler.h"
 #include "base/diag.h"
@@ -274,6 +283,48 @@ int memlens__custom_find(uintptr_t p, struct alloc_info *out, int max)
 		}
 	return n;
 }
+
+/* ---- the hierarchy's view ------------------------------------------------------ */
+
+static int custom_levels(const void *p, struct ml_region *r, struct ml_level *out, int max, int innermost_only)
+{
+	struct alloc_info ci[ML_MAX_LEVELS];
+	int k = memlens__custom_find((uintptr_t)p, ci, max < ML_MAX_LEVELS ? max : ML_MAX_LEVELS);
+	(void)r, (void)innermost_only;
+	for (int i = 0; i < k; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		out[i].info = ci[i];
+		out[i].al = &memlens__custom_allocator;
+		out[i].kind = ML_LEVEL_CUSTOM;
+	}
+	return k;
+}
+
+/* The type memlens_note_alloc was given, found with the allocation. */
+static const struct uniqtype *custom_type(const struct ml_level *l)
+{
+	return l->info.type;
+}
+
+static void custom_describe(struct mlbuf *b, const void *p, const struct ml_level *l, int n)
+{
+	const struct ml_level *in = &l[n - 1];
+	memlens__describe_where(b, p, in);
+	memlens__bfmt(b, "a %zu-byte allocation of custom allocator \"%s\"", in->info.size, in->info.allocator->name);
+	if (n >= 2)
+		memlens__bfmt(b, " (inside a %s %s)", l[n - 2].info.allocator->name, memlens__level_what(l[n - 2].kind));
+	if (in->info.site)
+		memlens__describe_made_at(b, &in->info);
+	else if (in->info.tid)
+		memlens__bfmt(b, " by thread %d", (int)in->info.tid);
+}
+
+const struct ml_allocator memlens__custom_allocator = {
+	.pub = { .name = "custom" }, /* the family: each level names the program's own allocator */
+	.levels = custom_levels,
+	.type = custom_type,
+	.describe = custom_describe,
+};
 
 void memlens__custom_print(struct mlbuf *b)
 {

@@ -1,14 +1,20 @@
 /* allocators/malloc.c: the "malloc" allocator: chunks of the malloc family,
- * answered from the chunk index. */
+ * answered from the chunk index wherever they lie (the region does not
+ * matter), typed by their allocation site (memlens-cc's site table). */
 #include "memlens.h"
 #include "allocators/allocator.h"
+#include "base/diag.h"
 #include "base/runtime.h"
 #include "heap/chunkindex.h"
 #include "profile/profile.h"
+#include "query/types_query.h"
+#include "space/objects.h"
+#include <string.h>
 
-static int malloc_get_info(const void *p, struct alloc_info *out)
+static int malloc_info(const void *p, struct ml_region *r, struct alloc_info *out)
 {
 	struct ml_chunk c;
+	(void)r;
 	if (!memlens__index_lookup((uintptr_t)p, &c))
 		return -1;
 	out->base = (void *)c.base;
@@ -26,9 +32,10 @@ static int malloc_get_info(const void *p, struct alloc_info *out)
 	return 0;
 }
 
-static int malloc_bounds(const void *p, void **base, size_t *size)
+static int malloc_bounds(const void *p, struct ml_region *r, void **base, size_t *size)
 {
 	struct ml_chunk c;
+	(void)r;
 	if (!memlens__index_lookup((uintptr_t)p, &c))
 		return -1;
 	*base = (void *)c.base;
@@ -36,8 +43,46 @@ static int malloc_bounds(const void *p, void **base, size_t *size)
 	return 0;
 }
 
+static int malloc_levels(const void *p, struct ml_region *r, struct ml_level *out, int max, int innermost_only)
+{
+	(void)innermost_only;
+	if (max < 1)
+		return 0;
+	memset(out, 0, sizeof *out);
+	if (malloc_info(p, r, &out->info) != 0)
+		return 0;
+	out->al = &memlens__malloc_allocator;
+	out->kind = ML_LEVEL_CHUNK;
+	return 1;
+}
+
+static const struct uniqtype *malloc_type(const struct ml_level *l)
+{
+	return memlens__heap_type(l->info.site, l->info.size, 1);
+}
+
+static void malloc_describe(struct mlbuf *b, const void *p, const struct ml_level *l, int n)
+{
+	const struct alloc_info *ai = &l[n - 1].info;
+	if ((uintptr_t)p == (uintptr_t)ai->base)
+		memlens__bfmt(b, "%p is the start of a %zu-byte %s chunk", p, ai->size, ai->allocator->name);
+	else
+		memlens__bfmt(b, "%p is %zu bytes into a %zu-byte %s chunk", p, (size_t)((uintptr_t)p - (uintptr_t)ai->base),
+		              ai->size, ai->allocator->name);
+	if (ai->site) {
+		memlens__bfmt(b, " allocated at %p ", ai->site);
+		if (!memlens__symbolize(ai->site, b))
+			memlens__bputs(b, "(unknown)");
+	}
+	if (ai->tid)
+		memlens__bfmt(b, " by thread %d", (int)ai->tid);
+}
+
 const struct ml_allocator memlens__malloc_allocator = {
 	.pub = { .name = "malloc" },
-	.get_info = malloc_get_info,
+	.levels = malloc_levels,
+	.info = malloc_info,
 	.bounds = malloc_bounds,
+	.type = malloc_type,
+	.describe = malloc_describe,
 };

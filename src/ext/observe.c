@@ -14,6 +14,8 @@
 #include "base/arena.h"
 #include "base/compiler.h"
 #include "base/diag.h"
+#include "heap/chunkindex.h"
+#include "allocators/allocator.h"
 #include "base/options.h"
 #include "base/prim.h"
 #include "base/runtime.h"

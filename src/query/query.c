@@ -28,7 +28,7 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 	/* The region first: chunks lie only in brk and mmap regions (or in
 	 * mappings not known), one level below the region. */
 	int have = memlens__region_find_fresh((uintptr_t)p, &r);
-	if ((!have || r.kind == ML_RK_MMAP || r.kind == ML_RK_BRK) && memlens__malloc_allocator.get_info(p, &ai) == 0) {
+	if ((!have || memlens__region_allocator(&r)->holds_chunks) && memlens__malloc_allocator.info(p, NULL, &ai) == 0) {
 		ai.level = have;
 		if (ML_UNLIKELY(memlens__types_api_loaded() != NULL))
 			ai.type = memlens__heap_type(ai.site, ai.size, 0);
@@ -63,7 +63,7 @@ static const struct allocator *bounds(const void *p, void **base, size_t *size)
 			return ci[k - 1].allocator;
 		}
 	}
-	if (memlens__malloc_allocator.bounds(p, base, size) == 0)
+	if (memlens__malloc_allocator.bounds(p, NULL, base, size) == 0)
 		return &memlens__malloc_allocator.pub;
 	return memlens__innermost_bounds(p, base, size);
 }

@@ -3,9 +3,10 @@
  * The DWARF work is the types module's (src/types/), a shared object of its
  * own linked with libdw: it is dlopen'ed from libmemlens.so's directory the
  * first time a type is asked for, so a process that never asks pays
- * nothing.  Here: the dispatch by allocator, and a cache of heap site types
- * that makes a repeated heap type query one hash probe more than
- * alloc_get_info. */
+ * nothing.  Here: loading it, the lock every call into it takes, a cache of
+ * heap site types that makes a repeated heap type query one hash probe more
+ * than alloc_get_info, and the public query, which asks the innermost
+ * level's allocator (its type method). */
 #include "query/types_query.h"
 #include "memlens.h"
 #include "allocators/allocator.h"
@@ -18,7 +19,6 @@
 #include "space/regions.h"
 #include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,8 +80,7 @@ const struct ml_types_api *memlens__types_api(void)
 	return memlens__types_api_loaded();
 }
 
-/* The module's view of object o. */
-static void obj_of(const struct ml_object *o, struct ml_types_obj *out)
+void memlens__types_obj(const struct ml_object *o, struct ml_types_obj *out)
 {
 	out->path = o->path;
 	out->bias = o->bias;
@@ -141,7 +140,7 @@ static const struct site_type *site_resolve(uintptr_t site)
 	if (a && memlens__region_find_fresh(site, &r) && r.kind == ML_RK_OBJECT && r.obj && !r.obj->is_vdso) {
 		struct ml_types_obj o;
 		unsigned long count = 0;
-		obj_of(r.obj, &o);
+		memlens__types_obj(r.obj, &o);
 		n->t = a->site_type(&o, site, &n->shape, &count);
 		n->tsize = n->t ? n->t->size : 0;
 	}
@@ -213,109 +212,26 @@ const struct uniqtype *memlens__heap_type(const void *site, size_t size, int res
 	}
 }
 
-/* ---- the other allocators ------------------------------------------------ */
+/* ---- for the allocators' type methods ------------------------------------ */
 
-static const struct uniqtype *char_type(const struct ml_types_api *a)
+void memlens__types_lock(void)
+{
+	pthread_mutex_lock(&res_lock);
+}
+
+void memlens__types_unlock(void)
+{
+	pthread_mutex_unlock(&res_lock);
+}
+
+const struct uniqtype *memlens__types_char(const struct ml_types_api *a)
 {
 	return a->base_type("signed_char", 8);
 }
 
-static const struct uniqtype *auxv_entry_type(const struct ml_types_api *a)
-{
-	const struct uniqtype *u64 = a->base_type("unsigned_long_int", 64);
-	static const char *const names[] = { "a_type", "a_val" };
-	static const size_t offs[] = { 0, 8 };
-	const struct uniqtype *types[] = { u64, u64 };
-	return a->make_struct("Elf64_auxv_t", 16, 2, names, offs, types);
-}
-
-/* A library variable the executable refers to lives in the executable (a
- * copy relocation: the executable's .bss holds `stdout`, `environ`, ...)
- * where the executable's DWARF only declares it.  Its type is the one the
- * defining library's DWARF gives its own (unused) copy of the symbol.  The
- * linker names such symbols in .symtab with their version (stdout@GLIBC_2.2.5),
- * which tells them from the executable's own variables: only those are
- * looked for in the libraries (a stripped executable's are not). */
-struct libs { int n; struct { char path[1024]; uintptr_t bias; } o[64]; };
-
-static void collect_lib(const struct ml_object *o, void *arg)
-{
-	struct libs *ls = arg;
-	if (o->is_main || o->is_vdso || ls->n >= 64)
-		return;
-	snprintf(ls->o[ls->n].path, sizeof ls->o[ls->n].path, "%s", o->path);
-	ls->o[ls->n++].bias = o->bias;
-}
-
-static const struct uniqtype *copied_variable_type(const struct ml_types_api *a, const char *name)
-{
-	static struct libs ls; /* under res_lock */
-	const struct uniqtype *t = NULL;
-	char sym[256];
-	snprintf(sym, sizeof sym, "%.*s", (int)strcspn(name, "@"), name);
-	name = sym;
-	ls.n = 0;
-	memlens__objects_foreach(collect_lib, &ls);
-	for (int i = 0; i < ls.n && !t; i++) {
-		void *h = dlopen(ls.o[i].path, RTLD_LAZY | RTLD_NOLOAD);
-		/* The handle's scope starts with the library itself. */
-		void *v = h ? dlsym(h, name) : NULL;
-		Dl_info di;
-		if (v && dladdr(v, &di) && (uintptr_t)di.dli_fbase && !strcmp(di.dli_fname, ls.o[i].path)) {
-			struct ml_types_obj o = { ls.o[i].path, ls.o[i].bias, NULL, 0 };
-			uintptr_t base;
-			size_t size;
-			t = a->static_type(&o, (uintptr_t)v, &base, &size);
-		}
-		if (h)
-			dlclose(h);
-	}
-	return t;
-}
-
 const struct uniqtype *memlens__level_type(const struct ml_level *l)
 {
-	const struct allocator *al = l->info.allocator;
-	if (al == &memlens__malloc_allocator.pub)
-		return memlens__heap_type(l->info.site, l->info.size, 1);
-	if (l->info.type)
-		return l->info.type; /* custom allocations carry theirs */
-	if (al != &memlens__static_allocator.pub && al != &memlens__stackframe_allocator.pub &&
-	    al != &memlens__auxv_allocator.pub)
-		return NULL; /* mappings, the brk heap and stacks have no type */
-	const struct ml_types_api *a = memlens__types_api();
-	if (!a || !l->what)
-		return NULL;
-	const struct uniqtype *t = NULL;
-	struct ml_types_obj o;
-	pthread_mutex_lock(&res_lock);
-	if (al == &memlens__static_allocator.pub) {
-		uintptr_t base;
-		size_t size;
-		if (!strcmp(l->what, "string literal")) {
-			t = a->array_of(char_type(a), l->info.size);
-		} else if (l->obj && !l->obj->is_vdso && (!strcmp(l->what, "function") || !strcmp(l->what, "variable"))) {
-			obj_of(l->obj, &o);
-			t = a->static_type(&o, (uintptr_t)l->info.base, &base, &size);
-			if (!t && l->obj->is_main && l->name && strchr(l->name, '@') && !strcmp(l->what, "variable"))
-				t = copied_variable_type(a, l->name);
-		}
-	} else if (al == &memlens__stackframe_allocator.pub) {
-		if (l->obj && !l->obj->is_vdso) {
-			struct ml_types_frame f = { (uintptr_t)l->info.site, (uintptr_t)l->info.base, l->info.size,
-				                    l->frame_rbp };
-			obj_of(l->obj, &o);
-			t = a->frame_type(&o, &f);
-		}
-	} else if (l->name && (!strcmp(l->name, "argv") || !strcmp(l->name, "envp"))) {
-		t = a->array_of(a->pointer_to(char_type(a)), l->info.size / sizeof(char *));
-	} else if (l->name && !strcmp(l->name, "auxv")) {
-		t = a->array_of(auxv_entry_type(a), l->info.size / 16);
-	} else if (!strcmp(l->what, "string")) {
-		t = a->array_of(char_type(a), l->info.size);
-	}
-	pthread_mutex_unlock(&res_lock);
-	return t;
+	return l->al->type ? l->al->type(l) : NULL;
 }
 
 /* ---- the public query ------------------------------------------------------ */
@@ -328,7 +244,7 @@ ML_API_EXPORT const struct uniqtype *alloc_get_type(const void *p)
 	int e = errno; /* reading DWARF and loading the module may set it */
 	/* A heap chunk straight from the index, as alloc_get_info finds it. */
 	if (!__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED) &&
-	    memlens__malloc_allocator.get_info(p, &ai) == 0) {
+	    memlens__malloc_allocator.info(p, NULL, &ai) == 0) {
 		t = memlens__heap_type(ai.site, ai.size, 1);
 	} else {
 		int n = memlens__levels(p, l, 0);

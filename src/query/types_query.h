@@ -25,4 +25,13 @@ const struct uniqtype *memlens__info_type(const void *p, const struct alloc_info
 
 /* The type of the allocation described by level l (any allocator). */
 const struct uniqtype *memlens__level_type(const struct ml_level *l);
+
+/* For the allocators' type methods: calls into the module are made under
+ * its lock (lock ... unlock); the module's view of ELF object o; the type
+ * `char'. */
+struct ml_object;
+void memlens__types_lock(void);
+void memlens__types_unlock(void);
+void memlens__types_obj(const struct ml_object *o, struct ml_types_obj *out);
+const struct uniqtype *memlens__types_char(const struct ml_types_api *a);
 #endif

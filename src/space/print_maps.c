@@ -1,9 +1,13 @@
 /* print_maps.c: memlens_print_maps, /proc/self/maps annotated with the
- * model: each mapping's allocator and what memlens knows inside it.  The
- * lines and counts are gathered into memlens's own memory first, and stdio
- * (which may allocate) is used only after every lock is released. */
+ * model: each mapping's allocator and what memlens knows inside it (as the
+ * region's allocator says: its maps_line method).  The lines and counts
+ * are gathered into memlens's own memory first, and stdio (which may
+ * allocate) is used only after every lock is released. */
 #include "memlens.h"
 #include "base/compiler.h"
+#include "space/regions.h"
+#include "allocators/hierarchy.h"
+#include "heap/chunkindex.h"
 #include "base/prim.h"
 #include "heap/chunkindex.h"
 #include "space/elfsym.h"
@@ -110,21 +114,8 @@ ML_API_EXPORT void memlens_print_maps(FILE *out)
 		const char *alloc = "-";
 		char contents[96] = "";
 		int known = memlens__region_find_fresh(l->lo, &r);
-		if (known) {
-			switch (r.kind) {
-			case ML_RK_OBJECT: {
-				alloc = "static";
-				struct ml_symtab *t = memlens__object_symtab(r.obj);
-				size_t bytes = 0, n = t ? memlens__symtab_count_in(t, l->lo, l->hi, &bytes) : 0;
-				if (t)
-					snprintf(contents, sizeof contents, "%zu symbols, %zu bytes", n, bytes);
-				break;
-			}
-			case ML_RK_MMAP: alloc = r.flags & ML_RF_SHM ? "mmap(shm)" : "mmap"; break;
-			case ML_RK_BRK: alloc = "brk"; break;
-			case ML_RK_STACK: alloc = "stack"; snprintf(contents, sizeof contents, "thread %d", (int)r.tid); break;
-			}
-		}
+		if (known)
+			alloc = memlens__region_allocator(&r)->maps_line(&r, l->lo, l->hi, contents, sizeof contents);
 		if (l->chunks) {
 			size_t k = strlen(contents);
 			snprintf(contents + k, sizeof contents - k, "%s%llu chunks, %llu bytes", k ? "; " : "",
