@@ -65,8 +65,8 @@ static volatile uint32_t *run_owed; /* ML_RUN_OWES_* bits, in the parent's page 
 
 void memlens__run_state_init(void)
 {
-	const char *v = memlens__getenv("MEMLENS_RUN_STATE");
-	if (!v || !*v || memlens__opt.root_pid != memlens__getpid())
+	const char *v = memlens__opt.run_state;
+	if (!v || memlens__opt.root_pid != memlens__getpid())
 		return; /* only the process memlens run waits for */
 	if (!run_owed) {
 		long fd = ML_SYS(SYS_open, v, O_RDWR | O_CLOEXEC, 0, 0, 0, 0);
