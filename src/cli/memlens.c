@@ -36,6 +36,7 @@
 #include <endian.h>
 #include <linux/capability.h>
 
+#include "base/help.h"
 #include "base/number.h"
 #include "base/options_table.h"
 #include "output.h"
@@ -104,25 +105,6 @@ static const struct option_row option_rows[] = {
 #undef ML_HELP_ROW
 };
 
-/* TEXT from column INDENT, in lines up to 79 columns, broken at spaces. */
-static void print_wrapped(FILE *f, const char *text, int indent)
-{
-	const int width = 79 - indent;
-	while (*text) {
-		int n = (int)strlen(text);
-		if (n > width) {
-			n = width;
-			while (n > 0 && text[n] != ' ')
-				n--;
-			if (n == 0) /* one word longer than the line */
-				n = (int)strcspn(text, " ");
-		}
-		fprintf(f, "%*s%.*s\n", indent, "", n, text);
-		text += n;
-		text += strspn(text, " ");
-	}
-}
-
 /* The rows shown to users that have an option of run (in a column w
  * wide: the options, the variable and its value, then the help below the
  * variable), or that have none (w 0: the variable, the help below it). */
@@ -136,7 +118,7 @@ static void print_rows(FILE *f, int w)
 			fprintf(f, "  %-*s  %s=%s\n", w, r->option, r->name, r->value);
 		else
 			fprintf(f, "  %s=%s\n", r->name, r->value);
-		print_wrapped(f, r->help, w ? w + 4 : 6);
+		memlens__print_wrapped(f, r->help, w ? w + 4 : 6);
 	}
 }
 
