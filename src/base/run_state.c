@@ -11,7 +11,7 @@ static volatile uint32_t *run_owed; /* ML_RUN_OWES_* bits, in the parent's page 
 
 void memlens__run_state_init(uint32_t owes)
 {
-	const char *v = memlens__getenv("MEMLENS_RUN_STATE");
+	const char *v = memlens__opt.run_state;
 	if (!v || !*v || memlens__opt.root_pid != memlens__getpid())
 		return; /* only the process memlens run waits for */
 	if (!run_owed) {

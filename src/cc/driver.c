@@ -10,6 +10,8 @@
  * it could not analyse a source or write a table, and never fails a build
  * the real compiler passes. */
 #include "cc.h"
+#include "cc_options.h"
+#include "base/help.h"
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,16 +32,26 @@ static const char help[] =
 	"Adds -g when the arguments have no -g option (memlens maps call sites to\n"
 	"source lines); changes nothing else.\n"
 	"\n"
-	"Environment:\n"
-	"  MEMLENS_CC=COMPILER      the real compiler (default cc; e.g. gcc, clang)\n"
-	"  MEMLENS_ALLOC_FNS=LIST   allocation wrappers whose calls are recorded too,\n"
-	"                           e.g. \"xmalloc(Z)p;xcalloc(zZ)p;xrealloc(pZ)p\"\n"
-	"                           (Z: the size argument, z: a count multiplied with it)\n"
-	"  MEMLENS_CC_VERBOSE=1     print the commands run and what the analysis found\n"
-	"  MEMLENS_CC_STACK=SIZE    the stack of the libclang analysis, which runs in a\n"
-	"                           process of its own (default 512M; K, M, G)\n"
-	"  MEMLENS_OBJCOPY=PROG     the objcopy to use (default objcopy)\n"
-	"  TMPDIR                   where temporary files go\n";
+	"Environment:\n";
+
+/* The help, with a line per variable of cc_options.h (then its help and
+ * default below it). */
+static void print_help(void)
+{
+	static const struct { const char *name, *value, *dflt, *help; } rows[] = {
+#define ML_CC_ROW(name, kind, value, dflt, help) { #name, value, dflt, help },
+		MEMLENS_CC_OPTIONS(ML_CC_ROW)
+#undef ML_CC_ROW
+	};
+	fputs(help, stdout);
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		char text[512];
+		snprintf(text, sizeof text, "%s%s%s", rows[i].help, *rows[i].dflt ? "; default " : "", rows[i].dflt);
+		printf("  %s=%s\n", rows[i].name, rows[i].value);
+		memlens__print_wrapped(stdout, text, 6);
+	}
+	fputs("  TMPDIR\n      where temporary files go\n", stdout);
+}
 
 /* Options whose value is the next argument. */
 static int takes_arg(const char *a)
@@ -187,7 +199,7 @@ int main(int argc, char **argv)
 	cc_verbose = v && *v && strcmp(v, "0");
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--memlens-help")) {
-			fputs(help, stdout);
+			print_help();
 			return 0;
 		}
 	int ncc;

@@ -8,8 +8,10 @@
  * `run` puts libmemlens.so first in LD_PRELOAD, exports the MEMLENS_*
  * variables that its options stand for, then forks and execs PROG and exits
  * with PROG's status (128+N when PROG died of signal N).  The runtime itself
- * reads the variables (src/options.c); the CLI only validates and exports
- * them, so setting a variable by hand has the same effect as the option.
+ * reads the variables (src/base/options.c); the CLI only validates and
+ * exports them, so setting a variable by hand has the same effect as the
+ * option.  src/base/options_table.h declares them all; --help is printed
+ * from it. 
  *
  * Exit statuses of memlens itself: 2 usage error, 125 internal failure
  * (fork, pipe), 126 PROG found but not executable, 127 PROG or the runtime
@@ -34,7 +36,9 @@
 #include <endian.h>
 #include <linux/capability.h>
 
+#include "base/help.h"
 #include "base/number.h"
+#include "base/options_table.h"
 #include "output.h"
 #include "report.h"
 #include "base/run_state.h"
@@ -49,7 +53,7 @@
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
 
-static const char usage_text[] =
+static const char usage_head[] =
 "Usage: memlens run [OPTIONS] [--] PROG [ARGS...]\n"
 "       memlens report FILE [--format FORMAT] [-o OUT] [--weight WEIGHT]\n"
 "       memlens types FILE\n"
@@ -75,76 +79,78 @@ static const char usage_text[] =
 "             or object; separate debug files are found), with their members\n"
 "  sites      print the typed allocation sites memlens-cc recorded in FILE\n"
 "  help       print this help (also: memlens --help, memlens run --help)\n"
-"\n"
-"Options of run (each one only sets an environment variable for PROG, so\n"
-"setting the variable yourself has the same effect):\n"
-"  --stats           MEMLENS_STATS=1       print heap statistics at exit\n"
-"  --stats=FILE      MEMLENS_STATS=FILE    ... and write them to FILE\n"
-"  --on-error=MODE   MEMLENS_ON_ERROR=MODE what to do on an invalid or double\n"
-"                                          free/realloc: warn, abort or ignore\n"
-"  --verbose         MEMLENS_VERBOSE=1     print the effective options at start-up\n"
-"  --log=FILE        MEMLENS_LOG=FILE      write memlens's diagnostics to FILE\n"
-"  --profile         MEMLENS_PROFILE=FILE  record a heap profile (stack of every\n"
-"                                          allocation) into memlens.PROG.PID.prof\n"
-"  -o FILE           MEMLENS_PROFILE=FILE  ... into FILE (%p: the pid; other\n"
-"                                          processes of the run add .PID)\n"
-"  --sample=BYTES    MEMLENS_SAMPLE=BYTES  record a Poisson sample, one per BYTES\n"
-"                                          allocated on average (e.g. 512K; up\n"
-"                                          to 1T)\n"
-"  --depth=N         MEMLENS_PROFILE_DEPTH stack frames to record (1 to 256,\n"
-"                                          default 64)\n"
-"  --profile-signals MEMLENS_PROFILE_SIGNALS=1  let memlens take signals: SIGUSR2\n"
-"                                          writes a snapshot; SIGSEGV, SIGBUS, SIGILL,\n"
-"                                          SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP and\n"
-"                                          SIGQUIT the program does not handle at start-up\n"
-"                                          write the profile first (the program then sees\n"
-"                                          memlens's handlers); by default memlens takes\n"
-"                                          no signal\n"
-"  --plugin=FILE.so  MEMLENS_PLUGINS=A:B   load a plugin at start-up and call its\n"
-"                                          memlens_plugin_init (repeatable)\n"
-"                                          instead of stderr\n"
-"  -h, --help                              print this help\n"
+"\n";
+
+/* After the options. */
+static const char usage_notes[] =
 "  A relative FILE is made absolute against the current directory;\n"
 "  --stats=0/1/yes/no/true/false/on/off are taken as off/on, not as files.\n"
-"  --on-error MODE and --log FILE (with a space) work too.\n"
-"\n"
-"Environment:\n"
-"  MEMLENS_STATS     1/0, or a file path: print heap statistics at exit\n"
-"                    (to that file if a path is given). Default 0.\n"
-"  MEMLENS_ON_ERROR  warn|abort|ignore, default warn: what happens on an\n"
-"                    invalid or double free/realloc. warn reports it, ignore\n"
-"                    stays silent; under both the bad call is not passed to\n"
-"                    the real free. abort reports it and aborts the process.\n"
-"  MEMLENS_VERBOSE   1/0: print the effective options at start-up. Default 0.\n"
-"  MEMLENS_LOG       file for memlens's diagnostics instead of stderr.\n"
-"  MEMLENS_PLUGINS   a.so:b.so: plugins loaded before main; each one's\n"
-"                    memlens_plugin_init is called; live chunks are replayed\n"
-"                    to the observers it creates.\n"
-"  MEMLENS_ALLOC_FNS allocation wrappers, liballocs signatures, e.g.\n"
-"                    \"xmalloc(Z)p;xcalloc(zZ)p;xrealloc(pZ)p\": their callers\n"
-"                    become the allocation sites (GLib's g_malloc family and\n"
-"                    the xmalloc family are built in). memlens-cc reads it too:\n"
-"                    calls to them are typed allocation sites.\n"
-"  MEMLENS_FREE_FNS  free wrappers, e.g. \"xfree(P)\".\n"
-"  MEMLENS_AUTO_WRAPPERS 1/0: detect malloc wrappers while the program runs\n"
-"                    (one line on stderr for each). Default 0.\n"
-"  MEMLENS_LIB       (memlens run only) the runtime library to preload.\n"
-"                    Default: <dir of memlens>/../lib/libmemlens.so\n"
-"  MEMLENS_CC        (memlens-cc only) the real compiler it runs. Default cc.\n"
-"  MEMLENS_ROOT_PID  set by memlens run for PROG: the process that writes\n"
-"                    MEMLENS_STATS=FILE (the others write FILE.<pid>).\n"
+"  --on-error MODE and --log FILE (with a space) work too.\n";
+
+/* After the variables. */
+static const char usage_tail[] =
 "A set-ID or file-capability program ignores every MEMLENS_* variable.\n"
-"  MEMLENS_RUN_STATE set by memlens run: where PROG notes the outputs it still\n"
-"                    owes; memlens run warns when PROG ends without writing\n"
-"                    them (killed by a signal, or a raw exit_group as in Go).\n"
+"memlens-cc's own variables: memlens-cc --memlens-help.\n"
 "\n"
 "Exit status of memlens run: PROG's status; 128+N if PROG died of signal N;\n"
 "127 if PROG or the runtime library was not found; 126 if PROG could not be\n"
 "executed; 125 if memlens itself failed; 2 on a usage error.\n";
 
-static const char run_options_summary[] =
-	"--stats, --stats=FILE, --on-error=warn|abort|ignore, --verbose, --log=FILE, --profile, --profile-signals, -o FILE, "
-	"--sample=BYTES, --depth=N, --plugin=FILE.so, --help";
+/* The rows of options_table.h, for --help. */
+struct option_row { const char *name, *option, *value, *help; int shown; };
+static const struct option_row option_rows[] = {
+#define ML_HELP_ROW(name, field, kind, lo, hi, dflt, shown, option, value, help, bad) \
+	{ #name, option, value, help, shown },
+	MEMLENS_OPTIONS(ML_HELP_ROW) MEMLENS_RUN_OPTIONS(ML_HELP_ROW)
+#undef ML_HELP_ROW
+};
+
+/* The rows shown to users that have an option of run (in a column w
+ * wide: the options, the variable and its value, then the help below the
+ * variable), or that have none (w 0: the variable, the help below it). */
+static void print_rows(FILE *f, int w)
+{
+	for (size_t i = 0; i < sizeof option_rows / sizeof *option_rows; i++) {
+		const struct option_row *r = &option_rows[i];
+		if (!r->shown || !*r->option != !w)
+			continue;
+		if (w)
+			fprintf(f, "  %-*s  %s=%s\n", w, r->option, r->name, r->value);
+		else
+			fprintf(f, "  %s=%s\n", r->name, r->value);
+		memlens__print_wrapped(f, r->help, w ? w + 4 : 6);
+	}
+}
+
+static void print_usage(FILE *f)
+{
+	int w = (int)strlen("-h, --help");
+	for (size_t i = 0; i < sizeof option_rows / sizeof *option_rows; i++)
+		if (option_rows[i].shown && (int)strlen(option_rows[i].option) > w)
+			w = (int)strlen(option_rows[i].option);
+	fputs(usage_head, f);
+	fputs("Options of run, and the variable each one sets for PROG (setting the variable\n"
+	      "yourself has the same effect):\n", f);
+	print_rows(f, w);
+	fprintf(f, "  %-*s  print this help\n", w, "-h, --help");
+	fputs(usage_notes, f);
+	fputs("Variables without an option:\n", f);
+	print_rows(f, 0);
+	fputs(usage_tail, f);
+}
+
+/* "--stats, --stats=FILE, ..., --help", for a usage error. */
+static const char *run_options_summary(void)
+{
+	static char buf[512];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof option_rows / sizeof *option_rows; i++)
+		if (option_rows[i].shown && *option_rows[i].option && n < sizeof buf)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s, ", option_rows[i].option);
+	if (n < sizeof buf)
+		snprintf(buf + n, sizeof buf - n, "--help");
+	return buf;
+}
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -812,7 +818,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 		if (a[0] != '-' || a[1] == '\0')
 			break; /* PROG ("-" alone is a program name, oddly) */
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage_text, stdout);
+			print_usage(stdout);
 			exit(0);
 		} else if (match_opt(a, "--stats", &v)) {
 			if (v && !*v)
@@ -894,7 +900,7 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 				append_path(&preloaded, abs);
 			free(abs);
 		} else {
-			usage_error("run: unknown option `%s'; allowed: %s", a, run_options_summary);
+			usage_error("run: unknown option `%s'; allowed: %s", a, run_options_summary());
 		}
 	}
 	if (i >= argc)
@@ -989,12 +995,12 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		print_usage(stderr);
 		return EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-		fputs(usage_text, stdout);
+		print_usage(stdout);
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {
@@ -1011,6 +1017,6 @@ int main(int argc, char **argv)
 		return cmd_sites(argc - 2, argv + 2);
 
 	fprintf(stderr, "memlens: unknown subcommand `%s'\n\n", cmd);
-	fputs(usage_text, stderr);
+	print_usage(stderr);
 	return EXIT_USAGE;
 }

@@ -285,9 +285,9 @@ static void catch_fatal(const char *path, const char *phase)
 
 void memlens__plugins_load(const struct allocator *heap)
 {
-	const char *list = memlens__getenv("MEMLENS_PLUGINS");
+	const char *list = memlens__opt.plugins;
 	int any = 0;
-	if (!list || !*list)
+	if (!list)
 		return;
 	in_plugin_init = 1;
 	while (*list) {

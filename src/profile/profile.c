@@ -56,7 +56,7 @@ int memlens__profiling;
 static char out_path[4096];
 static int path_has_pid;
 static uint64_t sample_bytes; /* 0: every allocation */
-static int max_depth = 64;
+static int max_depth; /* MEMLENS_PROFILE_DEPTH */
 static uint64_t start_ns, wall_start;
 
 static uint64_t now_ns(void)
@@ -890,7 +890,7 @@ static const char *dir_unwritable(void)
 
 /* What memlens__profile_start found wrong, said by memlens__profile_init
  * (the options are not read, nor the log open, before the constructor). */
-enum { BAD_PATH = 1, BAD_SAMPLE = 2, BAD_DEPTH = 4, BAD_MEMORY = 8, BAD_DIR = 16 };
+enum { BAD_PATH = 1, BAD_MEMORY = 2, BAD_DIR = 4 };
 static int start_state; /* 0: not yet, 1: done, 2: not started (no environment yet) */
 static int start_bad;
 static const char *start_why; /* BAD_DIR: why the profile's directory cannot take it */
@@ -910,8 +910,9 @@ void memlens__profile_start(void)
 		return;
 	}
 	start_state = 1;
-	v = memlens__getenv("MEMLENS_PROFILE");
-	if (!v || !*v)
+	memlens__options_read(); /* (the constructor reads them again, and says what was bad) */
+	v = memlens__opt.profile;
+	if (!v)
 		return;
 	if (strlen(v) >= sizeof out_path - 32) {
 		start_bad |= BAD_PATH;
@@ -924,16 +925,8 @@ void memlens__profile_start(void)
 		start_why = why;
 		return;
 	}
-	if ((v = memlens__getenv("MEMLENS_SAMPLE")) && *v
-	    && !memlens__parse_number(v, ML_SAMPLE_MAX, 1, &sample_bytes))
-		start_bad |= BAD_SAMPLE;
-	if ((v = memlens__getenv("MEMLENS_PROFILE_DEPTH")) && *v) {
-		uint64_t d;
-		if (!memlens__parse_number(v, ML_DEPTH_MAX, 0, &d) || d < 1)
-			start_bad |= BAD_DEPTH;
-		else
-			max_depth = (int)d;
-	}
+	sample_bytes = memlens__opt.sample;
+	max_depth = (int)memlens__opt.profile_depth;
 	nodes = memlens__map((size_t)MAX_NODES * sizeof *nodes, 1);
 	buckets = memlens__map((size_t)NBUCKETS * sizeof *buckets, 1);
 	stats = memlens__map((size_t)MAX_STATS * sizeof *stats, 1);
@@ -967,13 +960,7 @@ void memlens__profile_init(void)
 		memlens__warn("MEMLENS_PROFILE: path too long; not profiling");
 	if (start_bad & BAD_DIR)
 		memlens__warn("MEMLENS_PROFILE=%s: cannot write in its directory (%s); not profiling",
-		              memlens__getenv("MEMLENS_PROFILE"), start_why);
-	if (start_bad & BAD_SAMPLE)
-		memlens__warn("MEMLENS_SAMPLE=%s is not a size in bytes up to 1T (e.g. 512K); recording every allocation",
-		              memlens__getenv("MEMLENS_SAMPLE"));
-	if (start_bad & BAD_DEPTH)
-		memlens__warn("MEMLENS_PROFILE_DEPTH=%s is not a depth from 1 to 256; using 64",
-		              memlens__getenv("MEMLENS_PROFILE_DEPTH"));
+		              out_path, start_why);
 	if (start_bad & BAD_MEMORY)
 		memlens__warn("profile: out of memory for the profiler's tables; not profiling");
 	if (!memlens__profiling)
@@ -987,8 +974,7 @@ void memlens__profile_init(void)
 	}
 	/* No signal of the program's is taken unless asked (in the
 	 * constructor, not at the first allocation: a process ready for it). */
-	const char *v = memlens__getenv("MEMLENS_PROFILE_SIGNALS");
-	if (v && memlens__parse_bool("MEMLENS_PROFILE_SIGNALS", v, 0)) {
+	if (memlens__opt.profile_signals) {
 		static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT };
 		for (unsigned i = 0; i < sizeof fatal / sizeof *fatal; i++)
 			install(fatal[i], on_fatal);

@@ -182,10 +182,9 @@ static const char *const builtin[] = {
 	NULL,
 };
 
-/* Parses "name(sig)ret;..." from var, adding each function found. */
-static void declare_list(const char *var, int is_free, struct batch *b)
+/* Parses "name(sig)ret;..." (v, the value of var), adding each function found. */
+static void declare_list(const char *var, const char *v, int is_free, struct batch *b)
 {
-	const char *v = memlens__getenv(var);
 	if (!v)
 		return;
 	while (*v) {
@@ -251,15 +250,13 @@ void memlens__wrappers_init(void)
 		if (find_function(builtin[i], &lo, &hi) > 0)
 			batch_add(&b, lo, hi);
 	}
-	declare_list("MEMLENS_ALLOC_FNS", 0, &b);
-	declare_list("MEMLENS_FREE_FNS", 1, &b);
+	declare_list("MEMLENS_ALLOC_FNS", memlens__opt.alloc_fns, 0, &b);
+	declare_list("MEMLENS_FREE_FNS", memlens__opt.free_fns, 1, &b);
 	if (b.n)
 		add_ranges(b.w, b.n);
 	if (b.w)
 		memlens__unmap(b.w, b.cap * sizeof *b.w);
-	const char *v = memlens__getenv("MEMLENS_AUTO_WRAPPERS");
-	if (v && *v && strcmp(v, "0"))
-		memlens__auto_wrappers = 1;
+	memlens__auto_wrappers = memlens__opt.auto_wrappers; /* the hooks test this one */
 }
 
 /* ---- detection ------------------------------------------------------------

@@ -1,14 +1,15 @@
-// OBJS: base/options base/prim base/diag
+// OBJS: base/options base/prim base/diag base/outfile
 /* options.c: libFuzzer target for the option readers.  The input is split
  * at newlines: the first piece goes to the number reader (src/base/number.h)
  * under every limit and with and without units, each answer checked
  * against a reference done in 128-bit arithmetic; then the pieces become
- * MEMLENS_VERBOSE, MEMLENS_STATS, MEMLENS_ROOT_PID and MEMLENS_ON_ERROR in
- * an environment of their own for memlens__options_init (src/base/options.c),
- * whose settings must come out in range.  (MEMLENS_LOG is left out: it
- * opens files.)  Standalone:
+ * MEMLENS_ROOT_PID, MEMLENS_STATS, MEMLENS_VERBOSE, MEMLENS_ON_ERROR,
+ * MEMLENS_SAMPLE and MEMLENS_PROFILE_DEPTH in an environment of their own
+ * for memlens__options_init (src/base/options.c), whose settings must come
+ * out in range.  (MEMLENS_LOG is left out: it opens files.)  Standalone:
  *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -Iinclude \
- *     tests/fuzz/options.c src/base/options.c src/base/prim.c src/base/diag.c -o build/fuzz-options
+ *     tests/fuzz/options.c src/base/options.c src/base/prim.c src/base/diag.c src/base/outfile.c \
+ *     -o build/fuzz-options
  *   build/fuzz-options -max_total_time=60 */
 #include <fcntl.h>
 #include <limits.h>
@@ -65,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int devnull = -1;
 	static const char *const names[] = { "MEMLENS_ROOT_PID=", "MEMLENS_STATS=", "MEMLENS_VERBOSE=",
-		                             "MEMLENS_ON_ERROR=" };
+		                             "MEMLENS_ON_ERROR=", "MEMLENS_SAMPLE=", "MEMLENS_PROFILE_DEPTH=" };
 	enum { NV = sizeof names / sizeof *names };
 	char *env[NV + 1] = { 0 }, *piece[NV] = { 0 };
 	char *buf = malloc(size + 1);
@@ -93,17 +94,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (devnull < 0)
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	/* the defaults again (a variable not set keeps what it had), warnings
-	 * out of the way */
-	memlens__opt = (struct memlens_options){ .on_error = ML_ON_ERROR_WARN, .log_fd = devnull >= 0 ? devnull : 2 };
+	/* warnings out of the way: the log is the stderr the options find */
+	int err = dup(2);
+	if (devnull >= 0)
+		dup2(devnull, 2);
 	char **saved = __environ;
 	__environ = env;
 	memlens__options_init();
 	__environ = saved;
+	if (err >= 0) {
+		dup2(err, 2);
+		close(err);
+	}
 	CHECK(memlens__opt.on_error >= ML_ON_ERROR_WARN && memlens__opt.on_error <= ML_ON_ERROR_IGNORE);
 	CHECK(memlens__opt.verbose == 0 || memlens__opt.verbose == 1);
 	CHECK(memlens__opt.stats == 0 || memlens__opt.stats == 1);
 	CHECK(memlens__opt.root_pid >= 0 && memlens__opt.root_pid <= INT_MAX);
+	CHECK(memlens__opt.sample <= ML_SAMPLE_MAX);
+	CHECK(memlens__opt.profile_depth >= 1 && memlens__opt.profile_depth <= ML_DEPTH_MAX);
 	if (memlens__opt.root_pid) {
 		uint64_t r;
 		CHECK(memlens__parse_number(piece[0], INT_MAX, 0, &r) && (long)r == memlens__opt.root_pid);
