@@ -77,7 +77,7 @@ $(TYPES_LIB): $(TYPES_OBJS)
 
 # The CLI: run, report (reads profiles; libdw symbolizes, zlib gzips pprof),
 # types and sites (the types module's files, linked in).
-CLI_SRCS = $(wildcard src/cli/*.c)
+CLI_SRCS = $(wildcard src/cli/*.c src/cli/report/*.c)
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_LDLIBS = -ldw -lelf -lz -ldl -lpthread
 $(CLI): $(CLI_OBJS) $(TYPES_OBJS)

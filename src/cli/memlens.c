@@ -36,7 +36,6 @@
 
 #include "base/number.h"
 #include "output.h"
-#include "report.h"
 #include "xalloc.h"
 #include "base/run_state.h"
 #include "subcommands.h"
