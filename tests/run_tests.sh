@@ -4,7 +4,7 @@
 # Layers: unit (tests/unit/*.c linked with -lmemlens, tests/unit/*.sh, and
 # tests/internal/*.c: white-box tests linked with the runtime's own objects,
 # named internal/NAME and listed in an "OBJS: a b c" comment, default
-# "chunkindex arena prim diag outfile options"),
+# "chunkindex arena prim diag outfile outfile_rules options"),
 # preload (tests/preload/*.sh driving the plain programs tests/preload/*.c
 # under `memlens run`, and their pkg-config-linked twins), real
 # (tests/real/*.sh: real programs, plain against memlens).  No argument runs
@@ -95,7 +95,7 @@ compile_unit() { # compile_unit SRC OUT LOG
 compile_internal() { # compile_internal SRC OUT LOG: with the runtime's objects
 	local objs o list=()
 	objs=$(header_value "$1" OBJS)
-	[ -n "$objs" ] || objs="heap/chunkindex base/arena base/prim base/diag base/outfile base/options"
+	[ -n "$objs" ] || objs="heap/chunkindex base/arena base/prim base/diag base/outfile base/outfile_rules base/options"
 	for o in $objs; do list+=("$BUILD/obj/src/$o.o"); done
 	local san=
 	[ -n "$ASAN" ] && san=$SANFLAGS

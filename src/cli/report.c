@@ -189,7 +189,6 @@ int cmd_report(int argc, char **argv)
 		int e = output_open(&co, outpath);
 		if (e) {
 			fprintf(stderr, "memlens report: %s: %s\n", outpath, strerror(e));
-			free(co.tmp);
 			prof_free(p);
 			free(dirs);
 			return 1;

@@ -15,6 +15,7 @@ $CC -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE $SAN -I"$ROOT/src" -I"$ROOT/sr
 	-ldw -lelf -lz -ldl > build.log 2>&1 || { show build.log; fail "the fuzzer does not build"; }
 $CC -std=gnu11 -O1 -g -D_GNU_SOURCE $SAN -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/src/cli" -I"$ROOT/src/types" \
 	-DMEMLENS_VERSION_STR='"asan"' -o memlens-asan "$ROOT"/src/cli/*.c "$ROOT"/src/cli/report/*.c "$ROOT"/src/types/*.c \
+	"$ROOT/src/base/outfile_rules.c" "$ROOT/src/base/prim.c" \
 	-ldw -lelf -lz -ldl -lpthread >> build.log 2>&1 || { show build.log; fail "memlens does not build with ASan"; }
 
 python3 - <<'PY' || fail "cannot write the test profile"
