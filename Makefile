@@ -76,13 +76,15 @@ $(TYPES_LIB): $(TYPES_OBJS)
 	$(CC) -shared -Wl,-soname,libmemlens-types.so -o $@ $(TYPES_OBJS) $(TYPES_LDLIBS) $(SAN)
 
 # The CLI: run, report (reads profiles; libdw symbolizes, zlib gzips pprof),
-# types and sites (the types module's files, linked in).
-CLI_SRCS = $(wildcard src/cli/*.c)
+# types and sites (the types module's files, linked in), and its output
+# files by the runtime's rules (outfile_rules.o and the syscalls it makes).
+CLI_SRCS = $(wildcard src/cli/*.c src/cli/report/*.c)
 CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_RT_OBJS = $(BUILD)/obj/src/base/outfile_rules.o $(BUILD)/obj/src/base/prim.o
 CLI_LDLIBS = -ldw -lelf -lz -ldl -lpthread
-$(CLI): $(CLI_OBJS) $(TYPES_OBJS)
+$(CLI): $(CLI_OBJS) $(TYPES_OBJS) $(CLI_RT_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $(CLI_OBJS) $(TYPES_OBJS) $(CLI_LDLIBS)
+	$(CC) $(SAN) -o $@ $(CLI_OBJS) $(TYPES_OBJS) $(CLI_RT_OBJS) $(CLI_LDLIBS)
 
 CC_TOOL_OBJS = $(CC_TOOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/types/sites_table.o
 $(CC_TOOL): $(CC_TOOL_OBJS)

@@ -16,7 +16,7 @@
 # $MEMLENS_BENCH_SQLITE (a file or a directory) or in the cache directory
 # ${XDG_CACHE_HOME:-~/.cache}/memlens/ (nothing is downloaded: put it there
 # by hand); otherwise this repository's own runtime and CLI sources
-# (src/*.c src/types/*.c src/cli/*.c, about 15K lines), compiled one file
+# (src/*.c src/*/*.c src/*/*/*.c, about 15K lines), compiled one file
 # at a time with -O2, as `make` does.  The real compiler is $MEMLENS_CC,
 # else cc, for both.
 set -u
@@ -47,9 +47,9 @@ if [ -n "$sqlite" ]; then
 	srcs=("$sqlite")
 	flags=(-O2 -g -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION)
 else
-	srcs=(src/*.c src/*/*.c)
+	srcs=(src/*.c src/*/*.c src/*/*/*.c)
 	lines=$(cat "${srcs[@]}" | wc -l)
-	what="memlens's own sources: ${#srcs[@]} files, $lines lines (src/*.c src/*/*.c), one cc -O2 -g -c each"
+	what="memlens's own sources: ${#srcs[@]} files, $lines lines (src/*.c src/*/*.c src/*/*/*.c), one cc -O2 -g -c each"
 	flags=(-std=gnu11 -O2 -g -fPIC -Iinclude -Isrc -Isrc/types -D_GNU_SOURCE -DMEMLENS_VERSION_STR='"bench"')
 fi
 

@@ -1,11 +1,11 @@
-/* outfile.c: writing one output file safely (see outfile.h). */
+/* outfile.c: the runtime's output files (outfile.h), by the rules of
+ * outfile_rules.h, each failure reported through diag.h. */
 #include "base/outfile.h"
 #include "base/diag.h"
+#include "base/outfile_rules.h"
 #include "base/prim.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 
 const char *memlens__errno_text(int err)
@@ -38,61 +38,17 @@ static void report(const struct ml_outfile *f, const char *name, int err)
 	memlens__warn("%s: cannot write %s: %s (errno %d)", f->what, name, memlens__errno_text(err), err);
 }
 
-/* Non-blocking so that opening a FIFO nobody reads fails (ENXIO) instead
- * of hanging the program; the writes themselves block as usual. */
-static int open_in_place(const char *path, int flags, int mode)
-{
-	long fd = ML_SYS(SYS_openat, AT_FDCWD, path, flags | O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode, 0, 0);
-	if (fd < 0)
-		return (int)fd;
-	long fl = ML_SYS(SYS_fcntl, fd, F_GETFL, 0, 0, 0, 0);
-	if (fl >= 0)
-		ML_SYS(SYS_fcntl, fd, F_SETFL, fl & ~O_NONBLOCK, 0, 0, 0);
-	return (int)fd;
-}
-
 int memlens__outfile_open(struct ml_outfile *f, const char *what, const char *path, int own_name)
 {
-	struct stat st;
-	long fd;
 	f->what = what;
 	f->path = path;
-	f->tmp[0] = '\0';
-	f->fd = -1;
 	f->err = 0;
-	/* A device or FIFO the user named is the destination itself: never
-	 * renamed over (MEMLENS_PROFILE=/dev/null stays /dev/null). */
-	if (!own_name && ML_SYS(SYS_newfstatat, AT_FDCWD, path, &st, 0, 0, 0) == 0 && !S_ISREG(st.st_mode)) {
-		fd = S_ISDIR(st.st_mode) ? -EISDIR : open_in_place(path, 0, 0);
-		if (fd < 0) {
-			report(f, path, (int)-fd);
-			return -1;
-		}
-		f->fd = (int)fd;
-		return 0;
-	}
-	struct mlbuf b = MLBUF(f->tmp);
-	memlens__bfmt(&b, "%s.tmp.%d", path, (int)memlens__getpid());
-	if (memlens__bend(&b) >= sizeof f->tmp) {
-		f->tmp[0] = '\0';
-		report(f, path, ENAMETOOLONG);
+	f->fd = memlens__out_open(path, own_name, f->tmp, sizeof f->tmp, NULL);
+	if (f->fd < 0) {
+		report(f, path, -f->fd);
+		f->fd = -1;
 		return -1;
 	}
-	/* Exclusive and not following links: a name planted in advance (a
-	 * symlink to someone else's file) is removed, never written through. */
-	for (int tries = 0;; tries++) {
-		fd = ML_SYS(SYS_openat, AT_FDCWD, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
-		            0600, 0, 0);
-		if (fd != -EEXIST || tries)
-			break;
-		ML_SYS(SYS_unlink, f->tmp, 0, 0, 0, 0, 0);
-	}
-	if (fd < 0) {
-		report(f, path, (int)-fd);
-		f->tmp[0] = '\0';
-		return -1;
-	}
-	f->fd = (int)fd;
 	return 0;
 }
 
@@ -124,12 +80,7 @@ int memlens__outfile_close(struct ml_outfile *f)
 	f->fd = -1;
 	if (r < 0 && r != -EINTR && !f->err)
 		f->err = (int)-r; /* NFS and quotas report late */
-	if (f->tmp[0]) {
-		if (!f->err && (r = ML_SYS(SYS_rename, f->tmp, f->path, 0, 0, 0, 0)) < 0)
-			f->err = (int)-r;
-		if (f->err)
-			ML_SYS(SYS_unlink, f->tmp, 0, 0, 0, 0, 0);
-	}
+	f->err = memlens__out_finish(f->path, f->tmp, f->err);
 	if (f->err) {
 		report(f, f->path, f->err);
 		return -1;
@@ -139,5 +90,5 @@ int memlens__outfile_close(struct ml_outfile *f)
 
 int memlens__outfile_open_append(const char *path)
 {
-	return open_in_place(path, O_CREAT | O_APPEND, 0600);
+	return memlens__out_open_in_place(path, O_CREAT | O_APPEND, 0600);
 }

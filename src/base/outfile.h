@@ -2,15 +2,10 @@
  * opens through here too).  Raw system calls only: usable at exit, in a
  * signal handler and inside the hooks.
  *
- * A regular file (or a name that does not exist yet) is written to
- * NAME.tmp.<pid>, created exclusively (O_EXCL|O_NOFOLLOW, mode 0600: the
- * files hold paths and addresses) and renamed over NAME once complete, so
- * an existing file is only ever replaced by a whole new one.  A device,
- * FIFO or socket the user named is written in place (opened non-blocking,
- * so a FIFO without a reader is an error, not a hang).  A name memlens made
- * itself (NAME.<pid>, a %p expansion) is never written in place and never
- * followed: whatever sits there (a planted symlink, a FIFO) is replaced.
- * Every failure is reported once, naming the file. */
+ * The rules (a temporary name renamed into place once complete, a device
+ * or FIFO the user named written in place, a name memlens made never
+ * followed) are outfile_rules.h's, which the CLI follows too.  Every
+ * failure is reported once, naming the file. */
 #ifndef MEMLENS_OUTFILE_H
 #define MEMLENS_OUTFILE_H
 #include <stddef.h>

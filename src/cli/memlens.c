@@ -40,7 +40,7 @@
 #include "base/number.h"
 #include "base/options_table.h"
 #include "output.h"
-#include "report.h"
+#include "xalloc.h"
 #include "base/run_state.h"
 #include "subcommands.h"
 
@@ -176,22 +176,6 @@ static void usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("\n(see `memlens --help')\n", stderr);
 	exit(EXIT_USAGE);
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-	if (!p) {
-		msg("out of memory");
-		exit(EXIT_INTERNAL);
-	}
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xmalloc(n), s, n);
 }
 
 /* Concatenate up to three strings into fresh memory. */
@@ -770,11 +754,7 @@ static int match_opt(const char *arg, const char *name, const char **value)
 static void append_path(char **list, const char *path)
 {
 	size_t old = *list ? strlen(*list) : 0;
-	char *l = realloc(*list, old + strlen(path) + 2);
-	if (!l) {
-		msg("out of memory");
-		exit(EXIT_INTERNAL);
-	}
+	char *l = xrealloc(*list, old + strlen(path) + 2);
 	sprintf(l + old, "%s%s", old ? ":" : "", path);
 	*list = l;
 }
@@ -799,6 +779,7 @@ static int check_out_dir(const char *opt, const char *given, const char *file)
 
 static int cmd_run(int argc, char **argv, const char *argv0)
 {
+	xalloc_exit_as("memlens", EXIT_INTERNAL);
 	int i = 0;
 	int verbose_cli = 0;
 	const char *stats = NULL, *on_error = NULL, *log = NULL;

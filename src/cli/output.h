@@ -1,17 +1,18 @@
 /* output.h: the CLI's output files (`memlens report -o`, `memlens run
- * --log`), by the runtime's rules (src/outfile.h): a regular file (or a new
- * name) is written to NAME.tmp.<pid>, created exclusively without following
- * links, and renamed over NAME only once complete; a device or FIFO is
- * written in place, opened non-blocking so a FIFO without a reader is an
- * error and not a hang. */
+ * --log`), by the runtime's rules (src/base/outfile_rules.h): a regular
+ * file (or a new name) is written to NAME.tmp.<pid>, created exclusively
+ * without following links, and renamed over NAME only once complete; a
+ * device or FIFO is written in place, opened non-blocking so a FIFO without
+ * a reader is an error and not a hang. */
 #ifndef MEMLENS_CLI_OUTPUT_H
 #define MEMLENS_CLI_OUTPUT_H
+#include <limits.h>
 #include <stdio.h>
 
 struct cli_output {
 	FILE *f;
 	const char *path;
-	char *tmp; /* NULL when writing in place */
+	char tmp[PATH_MAX + 32]; /* "" when writing in place */
 };
 
 /* 0, or an errno. */

@@ -9,6 +9,7 @@
  * constant size without sizeof ("bytes"); then a count line. */
 #include "subcommands.h"
 #include "sites_format.h"
+#include "xalloc.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,7 @@ static void put(struct buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
-		char *p = realloc(b->s, b->cap);
-		if (!p) {
-			fputs("memlens: out of memory\n", stderr);
-			exit(1);
-		}
-		b->s = p;
+		b->s = xrealloc(b->s, b->cap);
 	}
 	memcpy(b->s + b->len, s, n);
 	b->len += n;

@@ -1,8 +1,9 @@
-/* subcommands.h: the CLI's subcommands besides run and report.  Each takes
+/* subcommands.h: the CLI's subcommands besides run.  Each takes
  * the arguments after its name and returns the exit status (0, 1 for a file
  * it cannot read, 2 for bad usage). */
 #ifndef MEMLENS_CLI_SUBCOMMANDS_H
 #define MEMLENS_CLI_SUBCOMMANDS_H
+int cmd_report(int argc, char **argv); /* src/cli/report.c */
 int cmd_types(int argc, char **argv); /* src/cli/types.c */
 int cmd_sites(int argc, char **argv); /* src/cli/sites.c */
 #endif

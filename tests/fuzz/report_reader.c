@@ -1,4 +1,4 @@
-// OBJS: cli/report cli/report_formats
+// OBJS: cli/report/* cli/xalloc
 // CFLAGS: -Isrc/cli
 // LIBS: -ldw -lelf -lz -ldl
 /* report_reader.c: libFuzzer target for `memlens report`'s reader: each
@@ -6,7 +6,7 @@
  * with a message, one that is read is written in every format (to
  * /dev/null), symbolized against the modules it names.  Seeds:
  * report_reader.seeds. */
-#include "report.h"
+#include "report/exporter.h"
 
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -15,7 +15,6 @@ static FILE *devnull;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const enum report_format fmts[] = { RF_TEXT, RF_MASSIF, RF_DHAT, RF_PPROF, RF_FOLDED, RF_JSON };
 	char err[512] = "";
 	if (!devnull) {
 		devnull = fopen("/dev/null", "w");
@@ -29,19 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* rejected without a message */
 		return 0;
 	}
-	struct report_opts o = { RF_TEXT, RW_PEAK, 10, "fuzz" };
+	struct report_opts o = { RW_PEAK, 10, "fuzz" };
 	struct report r = { p, sym_new(p, NULL, SYM_QUIET | (size & 1 ? SYM_FULL_NAMES : 0)), &o, NULL, 0 };
-	for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
-		o.format = fmts[i];
+	for (size_t i = 0; report_exporters[i].name; i++) {
 		o.weight = (enum report_weight)((i + size) % 4);
-		switch (fmts[i]) {
-		case RF_TEXT: report_text(&r, devnull); break;
-		case RF_MASSIF: report_massif(&r, devnull); break;
-		case RF_DHAT: report_dhat(&r, devnull); break;
-		case RF_PPROF: report_pprof(&r, devnull); break;
-		case RF_FOLDED: report_folded(&r, devnull); break;
-		case RF_JSON: report_json(&r, devnull); break;
-		}
+		report_exporters[i].write(&r, devnull);
 	}
 	free(r.buf);
 	sym_free(r.sym);

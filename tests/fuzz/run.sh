@@ -2,8 +2,9 @@
 # run.sh [NAME...]: builds and runs the libFuzzer targets tests/fuzz/*.c
 # (`make fuzz`; see tests/README.md for the convention), each for
 # FUZZ_TIME seconds (default 60).  A target's first lines may carry
-#   // OBJS: cli/report base/prim ...   sources under src/ (src/cli/report.c, ...)
-#                                  built into it with the fuzzer's flags
+#   // OBJS: cli/report/* base/prim ... sources under src/ (src/cli/report/*.c,
+#                                  src/base/prim.c, ...; globs allowed) built
+#                                  into it with the fuzzer's flags
 #   // CFLAGS: ...                 extra compiler flags
 #   // LIBS: ...                   libraries to link
 # and NAME.seeds, when it exists, is run as `NAME.seeds SEEDS WORK` to write
@@ -38,7 +39,9 @@ for name in "${targets[@]}"; do
 	dir=$BUILD/fuzz/$name
 	mkdir -p "$dir/corpus"
 	srcs=()
-	for o in $(header_value "$src" OBJS); do srcs+=("$ROOT/src/$o.c"); done
+	for o in $(header_value "$src" OBJS); do
+		for f in "$ROOT"/src/$o.c; do srcs+=("$f"); done # a glob: its files
+	done
 	# shellcheck disable=SC2046,SC2086
 	if ! (cd "$ROOT" && $FUZZ_CC $FLAGS $SAN $(header_value "$src" CFLAGS) -o "$dir/$name" "$src" "${srcs[@]}" \
 		$(header_value "$src" LIBS)) > "$dir/build.log" 2>&1; then

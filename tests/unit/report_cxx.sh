@@ -7,7 +7,7 @@
 [ -x "$MEMLENS" ] || fail "$MEMLENS missing (make failed?)"
 command -v g++ > /dev/null || skip "no g++"
 ${CC:-gcc} -std=gnu11 -g -D_GNU_SOURCE -I"$ROOT/src" -I"$ROOT/src/cli" -o names "$ROOT/tests/unit/report/names.c" \
-	"$ROOT/src/cli/report.c" "$ROOT/src/cli/report_formats.c" "$ROOT/src/cli/output.c" -ldw -lelf -lz -ldl > build.log 2>&1 ||
+	"$ROOT"/src/cli/report/*.c "$ROOT/src/cli/xalloc.c" -ldw -lelf -lz -ldl > build.log 2>&1 ||
 	{ show build.log; fail "names.c does not build"; }
 ./names > names.out 2>&1 || { show names.out; fail "short_name spells names wrongly"; }
 exec python3 "$ROOT/tests/unit/report/t_cxx.py"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # TIMEOUT: 240
 # memlens report's reader under ASan and UBSan: tests/unit/report/fuzz.c,
-# built here with src/cli/report.c, report_formats.c and output.c, cuts a small valid
+# built here with src/cli/report/*.c and xalloc.c, cuts a small valid
 # profile at every offset (each must be rejected as truncated at that
 # offset) and damages 1000 copies of it at random (each is rejected with a
 # message, or read and then written in every format), in one process; then
@@ -11,12 +11,11 @@
 CC=${CC:-gcc}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 $CC -std=gnu11 -O1 -g -Wall -Wextra -D_GNU_SOURCE $SAN -I"$ROOT/src" -I"$ROOT/src/cli" -o fuzz \
-	"$ROOT/tests/unit/report/fuzz.c" "$ROOT/src/cli/report.c" "$ROOT/src/cli/report_formats.c" "$ROOT/src/cli/output.c" \
+	"$ROOT/tests/unit/report/fuzz.c" "$ROOT"/src/cli/report/*.c "$ROOT/src/cli/xalloc.c" \
 	-ldw -lelf -lz -ldl > build.log 2>&1 || { show build.log; fail "the fuzzer does not build"; }
-# shellcheck disable=SC2046
 $CC -std=gnu11 -O1 -g -D_GNU_SOURCE $SAN -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/src/cli" -I"$ROOT/src/types" \
-	-DMEMLENS_VERSION_STR='"asan"' -o memlens-asan "$ROOT/src/cli/memlens.c" "$ROOT/src/cli/output.c" "$ROOT/src/cli/report.c" \
-	"$ROOT/src/cli/report_formats.c" "$ROOT/src/cli/types.c" "$ROOT/src/cli/sites.c" $(ls "$ROOT"/src/types/*.c) \
+	-DMEMLENS_VERSION_STR='"asan"' -o memlens-asan "$ROOT"/src/cli/*.c "$ROOT"/src/cli/report/*.c "$ROOT"/src/types/*.c \
+	"$ROOT/src/base/outfile_rules.c" "$ROOT/src/base/prim.c" \
 	-ldw -lelf -lz -ldl -lpthread >> build.log 2>&1 || { show build.log; fail "memlens does not build with ASan"; }
 
 python3 - <<'PY' || fail "cannot write the test profile"

@@ -1,6 +1,6 @@
 /* fuzz.c FILE [FLIPS [SEED]]: the reader of `memlens report` against
  * damaged copies of a valid profile, in one process (built with ASan and
- * UBSan by tests/unit/report_fuzz.sh, with src/cli/report*.c):
+ * UBSan by tests/unit/report_fuzz.sh, with src/cli/report/*.c):
  *
  *  - FILE cut at every offset: each is rejected with "truncated at offset
  *    N (...)", N the cut (or, in the first 8 bytes, "empty file");
@@ -10,7 +10,7 @@
  *  - FILE itself: read, every format written.
  * Exit status 0 when all went as expected; the sanitizers abort on any
  * memory error or undefined behaviour. */
-#include "report.h"
+#include "report/exporter.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +21,11 @@ static unsigned long formats_run;
 
 static void all_formats(struct profile *p)
 {
-	static const enum report_format fmts[] = { RF_TEXT, RF_MASSIF, RF_DHAT, RF_PPROF, RF_FOLDED, RF_JSON };
-	struct report_opts o = { RF_TEXT, RW_PEAK, 10, "fuzz" };
+	struct report_opts o = { RW_PEAK, 10, "fuzz" };
 	struct report r = { p, sym_new(p, NULL, 1), &o, NULL, 0 };
-	for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
-		o.format = fmts[i];
+	for (size_t i = 0; report_exporters[i].name; i++) {
 		o.weight = (enum report_weight)(i % 4);
-		switch (fmts[i]) {
-		case RF_TEXT: report_text(&r, devnull); break;
-		case RF_MASSIF: report_massif(&r, devnull); break;
-		case RF_DHAT: report_dhat(&r, devnull); break;
-		case RF_PPROF: report_pprof(&r, devnull); break;
-		case RF_FOLDED: report_folded(&r, devnull); break;
-		case RF_JSON: report_json(&r, devnull); break;
-		}
+		report_exporters[i].write(&r, devnull);
 		formats_run++;
 	}
 	free(r.buf);

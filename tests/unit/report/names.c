@@ -1,7 +1,7 @@
-/* names.c: short_name (report.c) on C++ names as the demangler spells
+/* names.c: short_name (src/cli/report/cxx_names.c) on C++ names as the demangler spells
  * them; built and run by tests/unit/report_cxx.sh.  Prints each mismatch;
  * exit status 1 if any. */
-#include "report.h"
+#include "report/symbolizer.h"
 
 #include <string.h>
 

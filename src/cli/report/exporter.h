@@ -1,0 +1,80 @@
+/* exporter.h: what each output format of `memlens report` works from, and
+ * how one is plugged in.
+ *
+ * An exporter is a function that writes a validated profile, symbolized
+ * on demand, to a stream: one file here (text.c, massif.c, ...) and one
+ * row in exporters.c's table, which gives it its --format name and its
+ * words in --help.  The helpers below are what the formats share: a
+ * stack's source-level frames, their labels (escaped, escape.h), and a
+ * stack's weight for --weight. */
+#ifndef MEMLENS_REPORT_EXPORTER_H
+#define MEMLENS_REPORT_EXPORTER_H
+#include "escape.h"
+#include "reader.h"
+#include "symbolizer.h"
+
+#include <stdio.h>
+
+enum report_weight { RW_PEAK, RW_CHURN, RW_LEAKS, RW_TEMP };
+
+struct report_opts {
+	enum report_weight weight;
+	unsigned top;              /* stacks per text section */
+	const char *file;          /* the profile's name, for headers */
+};
+
+/* A source-level frame of a stack: frame idx of a pc's symbolization. */
+struct xframe {
+	const struct sym_pc *sp;
+	unsigned idx;
+};
+
+#define REPORT_MAX_FRAMES 1024     /* expanded frames kept per stack (innermost) */
+
+struct report {
+	struct profile *p;
+	struct symbolizer *sym;
+	const struct report_opts *o;
+	struct xframe *buf;        /* scratch for report_frames */
+	size_t bufcap;
+};
+
+struct report_exporter {
+	const char *name;          /* --format NAME */
+	const char *help;          /* for --help: what it writes; lines joined by '\n' */
+	int binary;                /* refused on a terminal (without -o) */
+	/* 0, or -1 after a message; write errors are the caller's to find */
+	int (*write)(struct report *r, FILE *out);
+};
+
+/* Every format, in the order --help lists them; the first is the default.
+ * The last row's name is NULL. */
+extern const struct report_exporter report_exporters[];
+
+int report_text(struct report *r, FILE *out);
+int report_massif(struct report *r, FILE *out);
+int report_dhat(struct report *r, FILE *out);
+int report_pprof(struct report *r, FILE *out);
+int report_folded(struct report *r, FILE *out);
+int report_json(struct report *r, FILE *out);
+
+/* ---- shared by the formats (frames.c) ------------------------------------ */
+
+/* The source-level frames of node's stack, innermost first (inlined frames
+ * expanded, at most REPORT_MAX_FRAMES); the array is valid until the next
+ * call. */
+size_t report_frames(struct report *r, uint32_t node, const struct xframe **out);
+
+/* Weight of a stack for o->weight (bytes; temp: a count of allocations). */
+uint64_t stack_weight(const struct prof_stack *s, enum report_weight w);
+/* "peak", "churn", "leaks", "temp": --weight's names. */
+const char *weight_name(enum report_weight w);
+
+/* "0x401136: main (prog.c:12)", "0x7f12: ??? (in /lib/x.so)": valgrind's
+ * style, used by massif and DHAT; escaped (text_esc). */
+void frame_label_vg(struct report *r, const struct xframe *x, char *buf, size_t len);
+/* "main" or, unknown, "0xADDR (module+0xOFF)"; escaped */
+void frame_func(struct report *r, const struct xframe *x, char *buf, size_t len);
+/* "module+0xOFF" / "0xADDR" (no module); escaped with flags (ESC_*) */
+void frame_where(struct report *r, const struct sym_pc *sp, char *buf, size_t len, int flags);
+#endif
