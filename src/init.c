@@ -24,6 +24,7 @@
 #include "site/wrappers.h"
 #include "space/objects.h"
 #include "space/regions.h"
+#include "space/dynsym.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
@@ -59,13 +60,12 @@ static void *first_definition(const char *name)
 	dl_iterate_phdr(collect, &o);
 	for (int i = 0; i < o.n; i++) {
 		void *h = dlopen(o.name[i], RTLD_LAZY | RTLD_NOLOAD), *s;
-		struct link_map *lm = NULL;
-		Dl_info di;
+		struct ml_loaded l;
 		if (!h)
 			continue;
 		s = dlsym(h, name);
 		dlclose(h);
-		if (s && dladdr1(s, &di, (void **)&lm, RTLD_DL_LINKMAP) && lm && lm->l_addr == o.base[i])
+		if (s && memlens__loaded_object(s, &l) && l.bias == o.base[i])
 			return s;
 	}
 	return NULL;
@@ -99,7 +99,8 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 	if (m && m != (void *)memlens__malloc_self) {
 		Dl_info di;
 		const ElfW(Sym) *sym = NULL;
-		if (dladdr1(m, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_shndx == SHN_UNDEF)
+		if ((memlens__dynsym_at(m, "malloc", &sym) || dladdr1(m, &di, (void **)&sym, RTLD_DL_SYMENT)) && sym &&
+		    sym->st_shndx == SHN_UNDEF)
 			m = first_definition("malloc");
 	}
 	memlens__tls.guard = g;

@@ -17,6 +17,7 @@
 #include "base/compiler.h"
 #include "site/frames.h"
 #include "site/wrappers.h"
+#include "space/objects.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
@@ -26,50 +27,24 @@
 uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
 static uintptr_t self_lo, self_hi;
 
-struct seg_query { uintptr_t base; uintptr_t lo, hi; };
-
-/* The executable PT_LOAD segment of the object loaded at q->base. */
-static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct seg_query *q = arg;
-	(void)size;
-	if (info->dlpi_addr != q->base)
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-			q->lo = info->dlpi_addr + ph->p_vaddr;
-			q->hi = q->lo + ph->p_memsz;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* The executable segment of the object holding addr, found by its load
- * bias (the link map's l_addr is what dl_iterate_phdr reports, for PIE and
- * non-PIE objects alike). */
+/* The executable segment of the object holding addr. */
 static int text_of(const void *addr, uintptr_t *lo, uintptr_t *hi)
 {
-	Dl_info di;
-	struct link_map *lm = NULL;
-	struct seg_query q = { 0, 0, 0 };
-	if (!addr || !dladdr1(addr, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+	struct ml_loaded l;
+	if (!memlens__loaded_object(addr, &l) || !l.text_hi)
 		return 0;
-	q.base = lm->l_addr;
-	dl_iterate_phdr(find_text, &q);
-	*lo = q.lo;
-	*hi = q.hi;
-	return q.hi != 0;
+	*lo = l.text_lo;
+	*hi = l.text_hi;
+	return 1;
 }
 
 ML_NO_SANITIZE int memlens__object_is(const void *addr, const char *prefix)
 {
-	Dl_info di;
+	struct ml_loaded l;
 	const char *base, *c;
-	if (!addr || !dladdr(addr, &di) || !di.dli_fname)
+	if (!memlens__loaded_object(addr, &l) || !l.name)
 		return 0;
-	for (base = c = di.dli_fname; *c; c++)
+	for (base = c = l.name; *c; c++)
 		if (*c == '/')
 			base = c + 1;
 	return strncmp(base, prefix, strlen(prefix)) == 0;

@@ -14,6 +14,10 @@
  * Entries are separated by ';', ',' or white space. */
 #include "site/wrappers.h"
 #include "base/diag.h"
+#include "space/objects.h"
+#include "space/regions.h"
+#include "space/elfsym.h"
+#include "space/dynsym.h"
 #include "base/options.h"
 #include "base/prim.h"
 #include "space/elfsym.h"
@@ -134,14 +138,16 @@ static void batch_add(struct batch *b, uintptr_t lo, uintptr_t hi)
 	b->w[b->n++] = (struct wrap){ lo, hi };
 }
 
-/* The extent of function `name`: exported (any object) or in an object's
- * own symbol table.  1 if found, 0 if not, -1 if name is a variable. */
-static int find_function(const char *name, uintptr_t *lo, uintptr_t *hi)
+/* The extent of function `name` as the loader exports it (any object).
+ * 1 if found, -1 if name is a variable, 0 if not found or of no size.
+ * absent: no loaded object has the name (dynsym.h), dlsym is not asked. */
+static int find_exported(const char *name, int absent, uintptr_t *lo, uintptr_t *hi)
 {
-	void *f = dlsym(RTLD_DEFAULT, name);
+	void *f = absent ? NULL : dlsym(RTLD_DEFAULT, name);
 	Dl_info di;
 	const ElfW(Sym) *sym = NULL;
-	if (f && dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_shndx != SHN_UNDEF) {
+	if (f && (memlens__dynsym_at(f, name, &sym) || dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT)) && sym &&
+	    sym->st_shndx != SHN_UNDEF) {
 		/* (an IFUNC's dlsym is the implementation it chose, a function) */
 		int type = ELF64_ST_TYPE(sym->st_info);
 		if (type != STT_FUNC && type != STT_GNU_IFUNC)
@@ -152,22 +158,47 @@ static int find_function(const char *name, uintptr_t *lo, uintptr_t *hi)
 			return 1;
 		}
 	}
-	/* Not exported: the executable's own symbol table, where it has one
-	 * (its program headers lie in its first page). */
+	return 0;
+}
+
+/* Not exported: the executable's own symbol table, where it has one (its
+ * program headers lie in its first page).  Fills s[0..n) for names[0..n);
+ * 0 when there is no executable object to ask. */
+static int find_own(const char *const *names, int n, struct ml_sym *s)
+{
 	struct ml_region r;
 	if (!memlens__region_find_fresh(getauxval(AT_PHDR), &r) || r.kind != ML_RK_OBJECT)
 		return 0;
-	struct ml_symtab *t = memlens__object_symtab(r.obj);
-	struct ml_sym s;
-	if (!t || !memlens__symtab_lookup_name(t, name, &s))
-		return 0;
-	if (!s.is_func)
-		return -1;
-	if (!s.size)
-		return 0;
-	*lo = s.base;
-	*hi = s.base + s.size;
+	memlens__object_lookup_names(r.obj, names, n, s);
 	return 1;
+}
+
+/* find_exported's answer for a symbol of the executable's own table. */
+static int own_extent(const struct ml_sym *s, uintptr_t *lo, uintptr_t *hi)
+{
+	if (!s->name)
+		return 0;
+	if (!s->is_func)
+		return -1;
+	if (!s->size)
+		return 0;
+	*lo = s->base;
+	*hi = s->base + s->size;
+	return 1;
+}
+
+/* The extent of function `name`: exported (any object) or in the
+ * executable's own symbol table.  1 if found, 0 if not, -1 if name is a
+ * variable. */
+static int find_function(const char *name, uintptr_t *lo, uintptr_t *hi)
+{
+	struct ml_sym s;
+	unsigned char absent;
+	memlens__dynsym_absent(&name, 1, &absent);
+	int found = find_exported(name, absent, lo, hi);
+	if (found || !find_own(&name, 1, &s))
+		return found;
+	return own_extent(&s, lo, hi);
 }
 
 static const char *const builtin[] = {
@@ -245,11 +276,27 @@ static void declare_list(const char *var, const char *v, int is_free, struct bat
 void memlens__wrappers_init(void)
 {
 	struct batch b = { NULL, 0, 0 };
+	const char *own[ML_SCAN_MAX];
+	struct ml_sym s[ML_SCAN_MAX];
+	unsigned char absent[ML_SCAN_MAX];
+	int n = 0;
+	uintptr_t lo, hi;
+	_Static_assert(sizeof builtin / sizeof *builtin - 1 <= ML_SCAN_MAX, "one batch of names");
+	/* Most programs have none of these: the loader's hash tables say so
+	 * without a failing dlsym each.  The names not exported are looked up
+	 * in the executable's table all at once. */
+	memlens__dynsym_absent(builtin, sizeof builtin / sizeof *builtin - 1, absent);
 	for (int i = 0; builtin[i]; i++) {
-		uintptr_t lo, hi;
-		if (find_function(builtin[i], &lo, &hi) > 0)
+		int found = find_exported(builtin[i], absent[i], &lo, &hi);
+		if (found > 0)
 			batch_add(&b, lo, hi);
+		else if (!found)
+			own[n++] = builtin[i];
 	}
+	if (n && find_own(own, n, s))
+		for (int k = 0; k < n; k++)
+			if (own_extent(&s[k], &lo, &hi) > 0)
+				batch_add(&b, lo, hi);
 	declare_list("MEMLENS_ALLOC_FNS", memlens__opt.alloc_fns, 0, &b);
 	declare_list("MEMLENS_FREE_FNS", memlens__opt.free_fns, 1, &b);
 	if (b.n)

@@ -418,6 +418,88 @@ struct ml_symtab *memlens__symtab_load(const char *path, uintptr_t bias, const v
 	return t;
 }
 
+/* What memlens__symtab_section answers on the sorted sections, without
+ * sorting: the section starting last at or before addr (the smallest of
+ * those starting there) must contain it. */
+static int in_last_section(const struct elf *e, uintptr_t bias, uintptr_t addr)
+{
+	uintptr_t base = 0;
+	size_t size = 0, len;
+	int any = 0;
+	for (size_t i = 0; i < e->shnum; i++) {
+		uintptr_t b = e->sh[i].sh_addr + bias;
+		if (!sec_kept(e, i, &len) || b > addr)
+			continue;
+		if (!any || b > base || (b == base && e->sh[i].sh_size < size))
+			base = b, size = e->sh[i].sh_size, any = 1;
+	}
+	return any && addr - base < size;
+}
+
+/* by_name's order among entries of one name: rank, base, larger size,
+ * functions first (then file order: the earlier stays). */
+static int scan_better(const struct ent *a, const struct ent *b)
+{
+	if (a->rank != b->rank)
+		return a->rank < b->rank;
+	if (a->base != b->base)
+		return a->base < b->base;
+	if (a->size != b->size)
+		return a->size > b->size;
+	return a->is_func && !b->is_func;
+}
+
+int memlens__symtab_scan_names(const char *path, uintptr_t bias, const void *image, const char *const *names, int n,
+                               struct ml_sym *out)
+{
+	struct elf e;
+	struct ent best[ML_SCAN_MAX];
+	uint64_t first[4] = { 0 }; /* the names' first bytes: most symbols fail this test */
+	size_t size = 0, len, nlen[ML_SCAN_MAX];
+	int found = 0;
+	if (n > ML_SCAN_MAX)
+		n = ML_SCAN_MAX;
+	for (int k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)names[k][0];
+		out[k] = (struct ml_sym){ 0, 0, NULL, 0 };
+		nlen[k] = strlen(names[k]);
+		first[c >> 6] |= 1ull << (c & 63);
+	}
+	const unsigned char *m = image ? image_span(image, &size) : path ? map_file(path, &size) : NULL;
+	if (!m)
+		return 0;
+	if (elf_open(&e, m, size))
+		for (size_t i = 0; i < e.nsym; i++) {
+			const Elf64_Sym *s = &e.sym[i];
+			const char *name;
+			if (s->st_name >= e.strsz)
+				continue;
+			unsigned char c = (unsigned char)e.str[s->st_name];
+			if (!((first[c >> 6] >> (c & 63)) & 1) || !(name = sym_kept(&e, s, &len)))
+				continue;
+			for (int k = 0; k < n; k++) {
+				if (len != nlen[k] || memcmp(name, names[k], len))
+					continue;
+				if (s->st_shndx == SHN_ABS && !in_last_section(&e, bias, s->st_value + bias))
+					continue;
+				int bind = ELF64_ST_BIND(s->st_info), type = ELF64_ST_TYPE(s->st_info);
+				struct ent cand = {
+					s->st_value + bias, s->st_size, 0,
+					bind == STB_GLOBAL || bind == STB_GNU_UNIQUE ? 0 : bind == STB_WEAK ? 1 : bind == STB_LOCAL ? 2 : 3,
+					type == STT_FUNC || type == STT_GNU_IFUNC,
+				};
+				if (!out[k].name || scan_better(&cand, &best[k])) {
+					found += !out[k].name;
+					best[k] = cand;
+					out[k] = (struct ml_sym){ cand.base, cand.size, names[k], cand.is_func };
+				}
+			}
+		}
+	if (!image)
+		memlens__unmap((void *)m, size);
+	return found;
+}
+
 static void fill(const struct ml_symtab *t, const struct ent *e, struct ml_sym *out)
 {
 	*out = (struct ml_sym){ e->base, e->size, t->pool + e->name, e->is_func };

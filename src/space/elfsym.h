@@ -36,6 +36,16 @@ int memlens__symtab_section(const struct ml_symtab *t, uintptr_t addr, struct ml
 /* The symbol named `name` (the first by the alias rule above); 1 if found. */
 int memlens__symtab_lookup_name(const struct ml_symtab *t, const char *name, struct ml_sym *out);
 
+/* Looks up to ML_SCAN_MAX names up in the file (or image) as
+ * memlens__symtab_lookup_name would in the table load() makes, without
+ * making it: one pass over the symbols, nothing sorted or kept.  out[k] is
+ * filled for each name found (its name pointing to names[k]); out[k].name is
+ * NULL for the others.  Returns how many were found.  Like load(): raw
+ * system calls only. */
+#define ML_SCAN_MAX 64
+int memlens__symtab_scan_names(const char *path, uintptr_t bias, const void *image, const char *const *names, int n,
+                               struct ml_sym *out);
+
 /* Number of distinct symbols (after alias merging) whose base lies in
  * [lo, hi), and the sum of their sizes in *bytes (may be NULL). */
 size_t memlens__symtab_count_in(const struct ml_symtab *t, uintptr_t lo, uintptr_t hi, size_t *bytes);

@@ -50,6 +50,19 @@ struct ml_symtab *memlens__object_symtab(struct ml_object *o)
 	return o->symtab;
 }
 
+void memlens__object_lookup_names(struct ml_object *o, const char *const *names, int n, struct ml_sym *out)
+{
+	if (__atomic_load_n(&o->sym_state, __ATOMIC_ACQUIRE) == 2) {
+		for (int k = 0; k < n; k++)
+			if (!memlens__symtab_lookup_name(o->symtab, names[k], &out[k]))
+				out[k] = (struct ml_sym){ 0, 0, NULL, 0 };
+			else
+				out[k].name = names[k];
+		return;
+	}
+	memlens__symtab_scan_names(o->path, o->bias, o->is_vdso ? (const void *)o->lo : NULL, names, n, out);
+}
+
 int memlens__object_symbol(uintptr_t a, int fresh, struct ml_sym *sym, struct ml_object **obj)
 {
 	struct ml_region r;
@@ -71,6 +84,37 @@ void memlens__objects_foreach(void (*fn)(const struct ml_object *, void *), void
 	for (int i = 0; i < n_objs; i++)
 		fn(objs[i], ctx);
 	memlens__regions_end(b);
+}
+
+/* The loader's object whose PT_LOAD segments hold q->addr: what dladdr
+ * finds, without its walk over the object's whole symbol table. */
+static int holder(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct ml_loaded *q = arg;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || q->addr - (info->dlpi_addr + ph->p_vaddr) >= ph->p_memsz)
+			continue;
+		q->name = info->dlpi_name;
+		q->bias = info->dlpi_addr;
+		for (int j = 0; j < info->dlpi_phnum; j++) {
+			ph = &info->dlpi_phdr[j];
+			if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+				q->text_lo = info->dlpi_addr + ph->p_vaddr;
+				q->text_hi = q->text_lo + ph->p_memsz;
+				break;
+			}
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int memlens__loaded_object(const void *addr, struct ml_loaded *out)
+{
+	*out = (struct ml_loaded){ (uintptr_t)addr, NULL, 0, 0, 0 };
+	return addr && dl_iterate_phdr(holder, out) == 1;
 }
 
 struct sync { int seen[MAX_OBJECTS]; unsigned long long adds, subs; };
@@ -175,7 +219,7 @@ void memlens__objects_sync_locked(void)
 	dl_iterate_phdr(counters, &s);
 	if (s.adds == seen_adds && s.subs == seen_subs)
 		return;
-	memset(s.seen, 0, sizeof s.seen);
+	memset(s.seen, 0, (size_t)n_objs * sizeof *s.seen); /* sync_one sets those of new objects */
 	dl_iterate_phdr(sync_one, &s);
 	seen_adds = s.adds;
 	seen_subs = s.subs;

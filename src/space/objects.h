@@ -29,6 +29,18 @@ void memlens__objects_sync_locked(void);
 /* o's symbol table, read on first use; NULL when unavailable (or being read
  * by another thread right now). */
 struct ml_symtab *memlens__object_symtab(struct ml_object *o);
+/* The symbols named names[0..n) (n <= ML_SCAN_MAX) in o's own table, as
+ * memlens__symtab_lookup_name finds them; out[k].name is names[k], or NULL
+ * when not found.  Reads the file without building the table when it is not
+ * loaded yet: start-up asks a few names and should not pay for a sort. */
+struct ml_sym;
+void memlens__object_lookup_names(struct ml_object *o, const char *const *names, int n, struct ml_sym *out);
+/* The object holding addr, straight from the loader's list (no region
+ * model needed: usable before start-up has built it): its name
+ * (dlpi_name, "" for the executable), load bias and first executable
+ * PT_LOAD segment (text_hi 0 if none).  1 if found. */
+struct ml_loaded { uintptr_t addr; const char *name; uintptr_t bias, text_lo, text_hi; };
+int memlens__loaded_object(const void *addr, struct ml_loaded *out);
 /* Calls fn for each object loaded now (brought up to date first, unless
  * this thread is inside a regions update: a signal handler). */
 void memlens__objects_foreach(void (*fn)(const struct ml_object *, void *), void *ctx);

@@ -48,6 +48,8 @@ static uintptr_t *new_node(uintptr_t **freelist, size_t bytes, uintptr_t fill, i
 		*freelist = (uintptr_t *)n[0];
 	else if (!(n = memlens__map(bytes, 0)))
 		return NULL;
+	else if (!fill)
+		return n; /* fresh pages are zero: not touching them saves their faults */
 	if (leaf) {
 		uint32_t *e = (uint32_t *)n;
 		for (size_t i = 0; i < L3_N; i++)
@@ -120,10 +122,14 @@ static void radix_set(uintptr_t lo, uintptr_t hi, uint32_t id)
 				__atomic_store_n(&l2[i2], (uintptr_t)n, __ATOMIC_RELEASE);
 				w = (uintptr_t)n;
 			}
-			uint32_t *leaf = (uint32_t *)w;
 			uintptr_t t2 = top < e2 ? top : e2;
-			for (; lo < t2; lo += PAGE)
-				__atomic_store_n(&leaf[(lo >> 12) & (L3_N - 1)], id, __ATOMIC_RELEASE);
+			size_t pages = (t2 - lo + PAGE - 1) / PAGE;
+			uint32_t *e = (uint32_t *)w + ((lo >> 12) & (L3_N - 1)), *end = e + pages;
+			/* One fence orders the record before all these stores. */
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			for (; e < end; e++)
+				__atomic_store_n(e, id, __ATOMIC_RELAXED);
+			lo += pages * PAGE;
 		}
 	}
 }
@@ -452,6 +458,26 @@ void memlens__region_remove_stack(uintptr_t lo, pid_t tid)
 
 /* ---- learning from /proc/self/maps --------------------------------------- */
 
+/* The hex number at *q, *q moved past it: strtoul would do too, at several
+ * times the cost, and /proc/self/maps has three per line. */
+static uint64_t hex(char **q)
+{
+	uint64_t v = 0;
+	char *c = *q;
+	for (;; c++) {
+		unsigned d;
+		if (*c >= '0' && *c <= '9')
+			d = (unsigned)(*c - '0');
+		else if ((*c | 32) >= 'a' && (*c | 32) <= 'f')
+			d = (unsigned)((*c | 32) - 'a' + 10);
+		else
+			break;
+		v = v << 4 | d;
+	}
+	*q = c;
+	return v;
+}
+
 void memlens__read_maps(void (*fn)(const struct ml_maps_line *, void *), void *ctx)
 {
 	char buf[8192];
@@ -477,15 +503,19 @@ void memlens__read_maps(void (*fn)(const struct ml_maps_line *, void *), void *c
 			}
 			struct ml_maps_line l = {0};
 			char *q = p;
-			l.lo = strtoul(q, &q, 16);
-			if (*q == '-')
-				l.hi = strtoul(q + 1, &q, 16);
+			l.lo = hex(&q);
+			if (*q == '-') {
+				q++;
+				l.hi = hex(&q);
+			}
 			while (*q == ' ')
 				q++;
 			l.prot = (q[0] == 'r' ? PROT_READ : 0) | (q[1] == 'w' ? PROT_WRITE : 0) | (q[2] == 'x' ? PROT_EXEC : 0);
 			l.shared = q[3] == 's';
 			q += 4;
-			l.offset = strtoull(q, &q, 16);
+			while (*q == ' ')
+				q++;
+			l.offset = hex(&q);
 			for (int f = 0; f < 2 && *q; f++) { /* dev, inode */
 				while (*q == ' ')
 					q++;

@@ -74,6 +74,27 @@ static int nm_has(struct nmsym *v, int n, uintptr_t base, size_t size)
 	return 0;
 }
 
+/* memlens__symtab_scan_names (no table built) answers as lookup_name on t. */
+static void scan_agrees(const char *path, uintptr_t bias, const void *image, const struct ml_symtab *t,
+                        const char *const *names, int n, const char *what)
+{
+	struct ml_sym out[ML_SCAN_MAX], s;
+	for (int at = 0; at < n; at += ML_SCAN_MAX) {
+		int k, m = n - at < ML_SCAN_MAX ? n - at : ML_SCAN_MAX, found = 0;
+		int got = memlens__symtab_scan_names(path, bias, image, names + at, m, out);
+		for (k = 0; k < m; k++) {
+			int want = memlens__symtab_lookup_name(t, names[at + k], &s);
+			found += want;
+			CHECK(want == (out[k].name != NULL) &&
+			      (!want || (out[k].base == s.base && out[k].size == s.size && out[k].is_func == s.is_func &&
+			                 !strcmp(out[k].name, names[at + k]))),
+			      "%s: scan of %s: %d %#lx+%zu, lookup %d %#lx+%zu", what, names[at + k], out[k].name != NULL,
+			      (unsigned long)out[k].base, out[k].size, want, (unsigned long)s.base, s.size);
+		}
+		CHECK(got == found, "%s: scan found %d, lookup %d", what, got, found);
+	}
+}
+
 static void check_exe(const struct ml_symtab *t, uintptr_t bias)
 {
 	struct ml_sym s;
@@ -127,6 +148,14 @@ static void check_exe(const struct ml_symtab *t, uintptr_t bias)
 		CHECK(memlens__symtab_lookup_name(t, v[i].name, &s) && !strcmp(s.name, v[i].name),
 		      "lookup %s", v[i].name);
 	}
+	const char **names = malloc((size_t)n * sizeof *names + 2 * sizeof *names);
+	CHECK(names, "malloc");
+	for (int i = 0; i < n; i++)
+		names[i] = v[i].name;
+	names[n] = "no_such_symbol_here";
+	names[n + 1] = "main";
+	scan_agrees("/proc/self/exe", bias, NULL, t, names, n + 2, "exe");
+	free(names);
 	printf("exe: %d nm symbols agree; .text has %zu symbols\n", n, cnt);
 	free(v);
 }
@@ -149,6 +178,9 @@ static void check_libc(void)
 	CHECK(!strcmp(s.name, "malloc"), "malloc+1 named %s", s.name);
 	CHECK(memlens__symtab_lookup_name(t, "__libc_malloc", &s) && s.base == m, "__libc_malloc");
 	CHECK(!memlens__symtab_lookup_name(t, "no_such_symbol_here", &s), "bogus name found");
+	static const char *const names[] = { "malloc", "__libc_malloc", "free", "memcpy", "strlen", "stdout",
+	                                     "environ", "no_such_symbol_here", "_IO_2_1_stdout_", "qsort" };
+	scan_agrees(o.name, o.bias, NULL, t, names, sizeof names / sizeof *names, "libc");
 	printf("libc: malloc at %#lx\n", (unsigned long)m);
 	memlens__symtab_free(t);
 	dlclose(h);
@@ -177,6 +209,8 @@ static void check_vdso(void)
 	CHECK(memlens__symtab_find(t, base + 1, &s) && s.base == base, "find in vdso clock_gettime");
 	CHECK(memlens__symtab_section(t, base, &sec) && !strcmp(sec.name, ".text"), "vdso section %s", sec.name);
 	CHECK(!memlens__symtab_load("[vdso]", 0, (const char *)image + 8), "a non-ELF image loaded");
+	static const char *const names[] = { "__vdso_clock_gettime", "clock_gettime", "__vdso_time", "nothing" };
+	scan_agrees("[vdso]", o.bias, image, t, names, 4, "vdso");
 	printf("vdso: %s at %#lx\n", s.name, (unsigned long)base);
 	memlens__symtab_free(t);
 	if (h)
@@ -354,6 +388,10 @@ static void check_model(unsigned seed, int laminar)
 		int got = memlens__symtab_lookup_name(t, m[i].name, &s);
 		CHECK(got == !!w && (!w || (s.base == w->base + bias && s.size == w->size)), "lookup %s", m[i].name);
 	}
+	static const char *names[CAP];
+	for (int i = 0; i < n; i++)
+		names[i] = m[i].name;
+	scan_agrees("synthetic", bias, img, t, names, n, "model");
 	for (int k = 0; k < 200; k++) { /* count_in: distinct (base, size) */
 		uint64_t lo = TEXT_LO + rnd(&rs) % TEXT_SZ, hi = lo + rnd(&rs) % 0x8000;
 		size_t cnt = 0, bytes = 0, got_bytes;
@@ -374,8 +412,10 @@ static void check_model(unsigned seed, int laminar)
 }
 
 /* ---- corrupt files --------------------------------------------------- */
-static void poke(const struct ml_symtab *t, uintptr_t bias)
+static void poke(const struct ml_symtab *t, uintptr_t bias, const char *path)
 {
+	static const char *const names[] = { "main", "some_global", "target_fn", "_start", "poke" };
+	scan_agrees(path, bias, NULL, t, names, 5, path);
 	struct ml_sym s;
 	struct ml_section sec;
 	for (uintptr_t a = 0; a < 0x20000; a += 0x7f1)
@@ -433,7 +473,7 @@ static void check_corrupt(uintptr_t bias)
 		snprintf(path, sizeof path, "%s/cut%zu", dir, i);
 		write_file(path, exe, cuts[i]);
 		t = memlens__symtab_load(path, bias, NULL);
-		poke(t, bias);
+		poke(t, bias, path);
 		nulls += !t, tables += !!t;
 		memlens__symtab_free(t);
 	}
@@ -459,7 +499,7 @@ static void check_corrupt(uintptr_t bias)
 		snprintf(path, sizeof path, "%s/fuzz", dir);
 		write_file(path, buf, len);
 		t = memlens__symtab_load(path, bias, NULL);
-		poke(t, bias);
+		poke(t, bias, path);
 		nulls += !t, tables += !!t;
 		memlens__symtab_free(t);
 	}
