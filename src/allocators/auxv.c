@@ -8,8 +8,8 @@
 #include "base/diag.h"
 #include "allocators/allocator.h"
 #include "space/regions.h"
-#include "query/types_query.h"
-#include "query/describe.h"
+#include "allocators/types_access.h"
+#include "allocators/sentence.h"
 #include <elf.h>
 #include <link.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #include "memlens.h"
 #include "allocators/bad_free.h"
 #include "allocators/allocator.h"
-#include "query/describe.h"
+#include "allocators/sentence.h"
 #include "heap/chunkindex.h"
 #include "ext/observe.h"
 #include "base/options.h"

@@ -7,7 +7,7 @@
 #include "base/runtime.h"
 #include "heap/chunkindex.h"
 #include "profile/profile.h"
-#include "query/types_query.h"
+#include "allocators/types_access.h"
 #include "space/objects.h"
 #include <string.h>
 

@@ -7,7 +7,7 @@
 #include "base/diag.h"
 #include "allocators/allocator.h"
 #include "space/regions.h"
-#include "query/describe.h"
+#include "allocators/sentence.h"
 #include <string.h>
 
 /* ---- mmap --------------------------------------------------------------------- */

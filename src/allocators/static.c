@@ -10,8 +10,8 @@
 #include "space/regions.h"
 #include "space/objects.h"
 #include "space/elfsym.h"
-#include "query/types_query.h"
-#include "query/describe.h"
+#include "allocators/types_access.h"
+#include "allocators/sentence.h"
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>

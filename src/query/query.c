@@ -5,7 +5,7 @@
 #include "allocators/custom.h"
 #include "allocators/hierarchy.h"
 #include "base/compiler.h"
-#include "query/types_query.h"
+#include "allocators/types_access.h"
 #include "space/regions.h"
 
 /* The innermost level of p's chain.  Heap chunks come first: they are the

@@ -5,7 +5,7 @@
  * before the fields it guards. */
 #include "memlens.h"
 #include "base/compiler.h"
-#include "query/types_query.h"
+#include "allocators/types_access.h"
 #include "types/uniqtype.h"
 #include <errno.h>
 #include <stdio.h>

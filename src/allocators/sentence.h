@@ -1,7 +1,7 @@
-/* describe.h: the pieces of alloc_describe's sentences (describe.c) that
+/* sentence.h: the pieces of alloc_describe's sentences (sentence.c) that
  * the allocators' describe methods share. */
-#ifndef MEMLENS_DESCRIBE_H
-#define MEMLENS_DESCRIBE_H
+#ifndef MEMLENS_SENTENCE_H
+#define MEMLENS_SENTENCE_H
 #include "memlens.h"
 #include "base/diag.h"
 
