@@ -6,6 +6,7 @@
 #include "base/prim.h"
 #include "base/runtime.h"
 #include "base/thread.h"
+#include "interpose/early.h"
 #include "profile/profile.h"
 #include "site/site.h"
 #include "space/regions.h"
@@ -64,7 +65,9 @@ ML_NO_SANITIZE int memlens__resolve(void)
 				memlens__single_threaded = st;
 		}
 		memlens__real = r;
+#ifndef ML_SAN_BUILD
 		memlens__profile_start(); /* before anything is tracked (constructors allocate) */
+#endif /* (a sanitizer build may be here before the sanitizer's shadow exists: its constructor starts it) */
 		__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
 		__atomic_and_fetch(&memlens__hook_gate, ~ML_GATE_UNRESOLVED, __ATOMIC_RELEASE);
 		return 0;

@@ -6,6 +6,7 @@
  * Their symbols also name code addresses in reports (memlens__symbolize). */
 #include "space/objects.h"
 #include "base/arena.h"
+#include "base/compiler.h"
 #include "base/diag.h"
 #include "base/prim.h"
 #include "base/thread.h"
@@ -88,7 +89,7 @@ void memlens__objects_foreach(void (*fn)(const struct ml_object *, void *), void
 
 /* The loader's object whose PT_LOAD segments hold q->addr: what dladdr
  * finds, without its walk over the object's whole symbol table. */
-static int holder(struct dl_phdr_info *info, size_t size, void *arg)
+ML_NO_SANITIZE static int holder(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct ml_loaded *q = arg;
 	(void)size;
@@ -111,7 +112,7 @@ static int holder(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-int memlens__loaded_object(const void *addr, struct ml_loaded *out)
+ML_NO_SANITIZE int memlens__loaded_object(const void *addr, struct ml_loaded *out)
 {
 	*out = (struct ml_loaded){ (uintptr_t)addr, NULL, 0, 0, 0 };
 	return addr && dl_iterate_phdr(holder, out) == 1;

@@ -1,4 +1,4 @@
-// OBJS: base/options base/prim base/diag base/outfile
+// OBJS: base/options base/prim base/diag base/outfile base/outfile_rules
 /* options.c: libFuzzer target for the option readers.  The input is split
  * at newlines: the first piece goes to the number reader (src/base/number.h)
  * under every limit and with and without units, each answer checked
