@@ -27,9 +27,19 @@ static pthread_mutex_t res_lock = PTHREAD_MUTEX_INITIALIZER; /* every call into 
 static int load_state;                  /* 0 not tried, 1 loaded, 2 failed */
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void fork_prepare(void) { pthread_mutex_lock(&res_lock); }
-static void fork_parent(void) { pthread_mutex_unlock(&res_lock); }
-static void fork_child(void) { pthread_mutex_unlock(&res_lock); }
+/* fork's handlers (interpose/fork.c): a child forked while a thread loads
+ * the module or is in it must not inherit either lock held. */
+void memlens__types_prefork(void)
+{
+	pthread_mutex_lock(&load_lock);
+	pthread_mutex_lock(&res_lock);
+}
+
+void memlens__types_postfork(void)
+{
+	pthread_mutex_unlock(&res_lock);
+	pthread_mutex_unlock(&load_lock);
+}
 
 const struct ml_types_api *memlens__types_api_loaded(void)
 {
@@ -61,10 +71,6 @@ const struct ml_types_api *memlens__types_api(void)
 		const struct ml_types_api *(*get)(void) = h ? (const struct ml_types_api *(*)(void))dlsym(h, ML_TYPES_MODULE_SYM) : NULL;
 		const struct ml_types_api *got = get ? get() : NULL;
 		if (got && got->version == ML_TYPES_API_VERSION) {
-			/* A child forked while a thread is in the module (its own
-			 * lock is taken only under res_lock) must not inherit it
-			 * held. */
-			pthread_atfork(fork_prepare, fork_parent, fork_child);
 			__atomic_store_n(&api, got, __ATOMIC_RELEASE);
 			__atomic_store_n(&load_state, 1, __ATOMIC_RELEASE);
 		} else {

@@ -26,4 +26,10 @@ void memlens__types_lock(void);
 void memlens__types_unlock(void);
 void memlens__types_obj(const struct ml_object *o, struct ml_types_obj *out);
 const struct uniqtype *memlens__types_char(const struct ml_types_api *a);
+
+/* fork: before it, takes the loading lock and the module's lock (the
+ * module's own lock is taken only under the latter); after it, on both
+ * sides, releases them. */
+void memlens__types_prefork(void);
+void memlens__types_postfork(void);
 #endif

@@ -1,17 +1,21 @@
 /* fork.c: fork's handlers.  No memlens lock may be held in the child by a
  * thread that does not exist there: before fork, each layer quiesces its
- * writers and takes its locks (the regions, then the index writers, the
- * arena and the thread registry, base/thread.c); after it, both sides
- * release them, and the child becomes the owner of its own heap. */
+ * writers and takes its locks (the types module's, the regions, then the
+ * index writers, the arena and the thread registry, base/thread.c); after
+ * it, both sides release them, and the child becomes the owner of its own
+ * heap. */
 #include "interpose/fork.h"
+#include "allocators/types_access.h"
 #include "base/runtime.h"
 #include "base/thread.h"
 #include "interpose/exit.h"
+#include "space/objects.h"
 #include "space/regions.h"
 #include <pthread.h>
 
 static void before_fork(void)
 {
+	memlens__types_prefork(); /* a type query may take the regions' lock */
 	memlens__regions_prefork();
 	memlens__thread_prefork();
 }
@@ -20,6 +24,7 @@ static void after_fork_parent(void)
 {
 	memlens__thread_postfork(0);
 	memlens__regions_postfork(0);
+	memlens__types_postfork();
 }
 
 static void after_fork_child(void)
@@ -27,7 +32,9 @@ static void after_fork_child(void)
 	memlens__thread_postfork(1);
 	memlens__forked_child = 1;
 	memlens__exit_after_fork();
+	memlens__objects_postfork_child();
 	memlens__regions_postfork(1);
+	memlens__types_postfork();
 }
 
 void memlens__fork_handlers_install(void)

@@ -19,6 +19,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <elf.h>
+#include <sched.h>
 
 #define MAX_OBJECTS 4096
 static struct ml_object *objs[MAX_OBJECTS];
@@ -40,15 +41,36 @@ const char *memlens__object_basename(const struct ml_object *o)
 struct ml_symtab *memlens__object_symtab(struct ml_object *o)
 {
 	int st = __atomic_load_n(&o->sym_state, __ATOMIC_ACQUIRE);
-	if (st == 2)
+	if (ML_LIKELY(st == 2))
 		return o->symtab;
-	if (st != 0)
-		return NULL;
-	if (!__atomic_compare_exchange_n(&o->sym_state, &st, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return st == 2 ? o->symtab : NULL;
-	o->symtab = memlens__symtab_load(o->path, o->bias, o->is_vdso ? (const void *)o->lo : NULL);
-	__atomic_store_n(&o->sym_state, o->symtab ? 2 : 3, __ATOMIC_RELEASE);
-	return o->symtab;
+	pid_t self = memlens__gettid();
+	for (unsigned spins = 0; st != 2 && st != 3; spins++) {
+		if (st == 0 && __atomic_compare_exchange_n(&o->sym_state, &st, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&o->sym_loader, self, __ATOMIC_RELAXED);
+			o->symtab = memlens__symtab_load(o->path, o->bias, o->is_vdso ? (const void *)o->lo : NULL);
+			__atomic_store_n(&o->sym_state, o->symtab ? 2 : 3, __ATOMIC_RELEASE);
+			return o->symtab;
+		}
+		if (st == 1) {
+			/* another thread reads it: a wrong "no symbol" would be
+			 * worse than the wait (a few milliseconds) */
+			if (__atomic_load_n(&o->sym_loader, __ATOMIC_RELAXED) == self)
+				return NULL; /* a signal handler inside the reading */
+			if (spins < 64)
+				memlens__pause();
+			else
+				sched_yield();
+		}
+		st = __atomic_load_n(&o->sym_state, __ATOMIC_ACQUIRE);
+	}
+	return st == 2 ? o->symtab : NULL;
+}
+
+void memlens__objects_postfork_child(void)
+{
+	for (int i = 0; i < n_objs; i++)
+		if (objs[i]->sym_state == 1)
+			objs[i]->sym_state = 0; /* its table, half built, is lost */
 }
 
 void memlens__object_lookup_names(struct ml_object *o, const char *const *names, int n, struct ml_sym *out)

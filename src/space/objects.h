@@ -16,6 +16,7 @@ struct ml_object {
 	struct { uintptr_t lo, hi; int prot; } seg[ML_OBJ_SEGS]; /* PT_LOAD, unaligned */
 	int is_vdso, is_main;
 	int sym_state;           /* 0 unread, 1 being read, 2 ready, 3 unavailable */
+	int sym_loader;          /* state 1: the thread reading it */
 	int build_id_len;        /* 0 when the object has no NT_GNU_BUILD_ID note */
 	uint8_t build_id[64];
 	struct ml_symtab *symtab;
@@ -26,9 +27,13 @@ struct ml_object {
  * not, and removes those it no longer lists (dlclose).  Cheap when nothing
  * was loaded or unloaded since the last call. */
 void memlens__objects_sync_locked(void);
-/* o's symbol table, read on first use; NULL when unavailable (or being read
- * by another thread right now). */
+/* o's symbol table, read on first use; NULL when unavailable.  A thread
+ * that finds another one reading it waits for it (NULL only to a signal
+ * handler interrupting the reading thread itself). */
 struct ml_symtab *memlens__object_symtab(struct ml_object *o);
+/* fork's child: tables a thread of the parent was reading are unread (that
+ * thread does not exist here). */
+void memlens__objects_postfork_child(void);
 /* The symbols named names[0..n) (n <= ML_SCAN_MAX) in o's own table, as
  * memlens__symtab_lookup_name finds them; out[k].name is names[k], or NULL
  * when not found.  Reads the file without building the table when it is not

@@ -19,6 +19,9 @@ MLCC=$BUILD/bin/memlens-cc
 mkdir tmp
 export TMPDIR=$T/tmp
 export MEMLENS_CC=gcc
+# under ASan, its handler would catch libclang's stack overflow and exit 1:
+# the child must die of the signal as it does in a plain build
+[ "${MEMLENS_TEST_ASAN:-0}" != 0 ] && export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0
 
 site='#include <stdlib.h>
 struct s { int a; };

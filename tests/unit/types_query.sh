@@ -84,7 +84,13 @@ else
 fi
 
 # fork while another thread asks for types: the children's type queries
-# answer (no lock inherited held)
+# answer (no lock inherited held, no symbol table left half read).  Not
+# under ASan: gcc 12's ASan allocator does not take its own locks across
+# fork, so a child that allocates while a thread of the parent did hangs
+# in ASan (a plain ASan program does the same).
+if [ "$MEMLENS_TEST_ASAN" != 0 ]; then
+	note "the fork test is not run under ASan (its allocator's lock is inherited held)"
+else
 cat > fk.c <<'C'
 #include <allocs.h>
 #include <pthread.h>
@@ -127,10 +133,9 @@ int main(void)
 C
 # shellcheck disable=SC2086
 "$MLCC" -O1 $san "${INC[@]}" -o fk fk.c "${LINK[@]}" -lpthread > b-fk.log 2>&1 || { show b-fk.log; fail "fork test: memlens-cc failed"; }
-asan_quiet=()
-[ "$MEMLENS_TEST_ASAN" != 0 ] && asan_quiet=(MEMLENS_ON_ERROR=ignore)
-run fk "${CLEANENV[@]}" "${envv[@]}" "${asan_quiet[@]}" timeout 60 ./fk
+run fk "${CLEANENV[@]}" "${envv[@]}" timeout 60 ./fk
 expect_rc fk 0 "type queries in children forked while a thread asks for types"
+fi
 
 # Plain gcc: DWARF types, but no typed heap sites.
 # shellcheck disable=SC2086
