@@ -10,7 +10,7 @@
 #include "base/runtime.h"
 #include "base/thread.h"
 #include "heap/chunkindex.h"
-#include "profile/profile.h"
+#include "site/site_field.h"
 #include "site/site.h"
 #include "space/objects.h"
 #include <errno.h>

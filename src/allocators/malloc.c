@@ -6,7 +6,7 @@
 #include "base/diag.h"
 #include "base/runtime.h"
 #include "heap/chunkindex.h"
-#include "profile/profile.h"
+#include "site/site_field.h"
 #include "allocators/types_access.h"
 #include "space/objects.h"
 #include <string.h>

@@ -18,6 +18,7 @@
 #include "interpose/real_malloc.h"
 #include "profile/profile.h"
 #include "site/site.h"
+#include "site/site_field.h"
 
 /* A chunk could not be indexed (t NULL: a thread without a record): frees
  * memlens does not recognise may then be legitimate. */

@@ -8,10 +8,10 @@
  * frame size turns out to vary always takes the full unwind.  A walk
  * then costs a probe and a load per frame.
  *
- * Stacks are deduplicated in a trie of (parent, pc) nodes, found through a
- * hash table; each thread remembers its previous stack and the nodes of its
- * outer frames, so a stack that shares its outer part with the last one
- * only looks up the frames that differ.
+ * Stacks are deduplicated in the trie of stacks (site/stacks.h); each
+ * thread remembers its previous stack and the nodes of its outer frames,
+ * so a stack that shares its outer part with the last one only looks up
+ * the frames that differ.
  *
  * Figures per stack are updated with atomic adds; the global live total
  * decides the peak, and each stack's live figures at the peak are kept
@@ -31,7 +31,8 @@
 #include "base/thread.h"
 #include "profile/profile_format.h"
 #include "site/frames.h"
-#include "site/site.h"
+#include "site/site_field.h"
+#include "site/stacks.h"
 #include "space/objects.h"
 #include "space/regions.h"
 #include <elf.h>
@@ -185,48 +186,6 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 	return n;
 }
 
-/* ---- the stack trie --------------------------------------------------------- */
-
-struct node { uintptr_t pc; uint32_t parent, next; };
-#define MAX_NODES ML_PROF_MAX_NODES
-#define NBUCKETS (1u << 20)
-static struct node *nodes;
-static uint32_t *buckets, n_nodes = 1; /* node 0: the root */
-static int trie_lock;
-
-/* memlens's own code, from its ELF header to the end of its text: the
- * thread trampoline under every thread's start routine, the pthread_create
- * wrapper above the allocations of the real pthread_create.  Not the
- * program's frames: the trie gives them no node of their own (a check made
- * once per new edge of a thread's stacks, not per allocation). */
-extern const char __ehdr_start[] __attribute__((visibility("hidden")));
-extern const char _etext[] __attribute__((visibility("hidden")));
-
-static uint32_t child(uint32_t parent, uintptr_t pc)
-{
-	if (parent && pc - (uintptr_t)__ehdr_start < (uintptr_t)(_etext - __ehdr_start))
-		return parent; /* a frame of memlens's own: the stack goes on without it */
-	unsigned h = (unsigned)(((pc ^ ((uint64_t)parent << 40)) * 0x9e3779b97f4a7c15ull) >> 44) & (NBUCKETS - 1);
-	for (uint32_t i = __atomic_load_n(&buckets[h], __ATOMIC_ACQUIRE); i; i = nodes[i].next)
-		if (nodes[i].pc == pc && nodes[i].parent == parent)
-			return i;
-	memlens__spin_lock(&trie_lock);
-	uint32_t i;
-	for (i = buckets[h]; i; i = nodes[i].next)
-		if (nodes[i].pc == pc && nodes[i].parent == parent)
-			break;
-	if (!i && n_nodes < MAX_NODES) {
-		i = n_nodes;
-		nodes[i].pc = pc;
-		nodes[i].parent = parent;
-		nodes[i].next = buckets[h];
-		__atomic_store_n(&buckets[h], i, __ATOMIC_RELEASE);
-		__atomic_store_n(&n_nodes, i + 1, __ATOMIC_RELEASE);
-	}
-	memlens__spin_unlock(&trie_lock);
-	return i; /* 0 (the root) when the trie is full */
-}
-
 /* ---- per-stack figures ------------------------------------------------------ */
 
 struct pstats {
@@ -234,6 +193,8 @@ struct pstats {
 	uint64_t allocs, bytes_total, live_blocks, live_bytes, peak_blocks, peak_bytes, temp_allocs, temp_bytes,
 		lifetime, max_bytes, max_live_blocks, max_live_bytes;
 };
+#define MAX_NODES ML_STACK_MAX_NODES
+_Static_assert(ML_STACK_MAX_NODES == ML_PROF_MAX_NODES, "a profile holds every node of the trie");
 #define MAX_STATS (1u << 22)
 static struct pstats *stats;
 static uint32_t *stats_of; /* node -> stats index + 1 */
@@ -393,29 +354,6 @@ static inline void stat_lock_drop(void)
 		write_deferred_snapshot();
 }
 
-/* Is node one the trie has made?  A tagged site field is used as an index
- * only then: whatever forged the tag, it never reads outside the trie. */
-static inline int node_exists(uint32_t node)
-{
-	/* 1 <= node < n_nodes; n_nodes passes 1 only once the trie is mapped */
-	return node - 1 < __atomic_load_n(&n_nodes, __ATOMIC_ACQUIRE) - 1;
-}
-
-const void *memlens__site_of(const void *site)
-{
-	if (!memlens__site_is_node(site))
-		return site;
-	uint32_t i = (uint32_t)((uintptr_t)site & 0xffffffffu);
-	if (!node_exists(i))
-		return NULL;
-	/* The first frame outside the wrappers, as the site would be. */
-	for (uint32_t k = i; k && k < MAX_NODES; k = nodes[k].parent) {
-		if (!memlens__site_skips(nodes[k].pc))
-			return (const void *)nodes[k].pc;
-	}
-	return i ? (const void *)nodes[i].pc : NULL;
-}
-
 static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa);
 
 /* Sampling: the thread's countdown (in its TLS, where the hooks' fast path
@@ -482,7 +420,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 			if (t->edges[e].pc == pcs[k] && t->edges[e].parent == node && t->edges[e].node)
 				node = t->edges[e].node;
 			else {
-				uint32_t c = child(node, pcs[k]);
+				uint32_t c = memlens__stack_child(node, pcs[k]);
 				t->edges[e].pc = pcs[k];
 				t->edges[e].parent = node;
 				t->edges[e].node = c;
@@ -531,13 +469,13 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	if (total >= tl_next)
 		timeline_point(total);
 	stat_lock_drop();
-	return (const void *)(ML_PROF_SITE_TAG | node);
+	return memlens__site_of_node(node);
 }
 
 void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid)
 {
-	uint32_t node = (uint32_t)((uintptr_t)site_field & 0xffffffffu);
-	struct pstats *s = node_exists(node) ? stats_for(node) : NULL;
+	uint32_t node = memlens__site_node(site_field);
+	struct pstats *s = memlens__stack_exists(node) ? stats_for(node) : NULL;
 	if (!s)
 		return;
 	double w = weight_of(n);
@@ -747,11 +685,11 @@ void memlens__profile_write(int reason)
 	size_t fs_len;
 	int fs_mapped = copy_figures(&fs, &fs_len);
 	/* after the copy: every stack it holds has its nodes among these */
-	uint32_t nn = __atomic_load_n(&n_nodes, __ATOMIC_ACQUIRE);
+	uint32_t nn = memlens__stack_count();
 	section(&o, ML_PROF_TAG_NODE, nn - 1, (uint64_t)(nn - 1) * 12);
 	for (uint32_t i = 1; i < nn; i++) {
-		u32(&o, nodes[i].parent);
-		u64(&o, nodes[i].pc);
+		u32(&o, memlens__stack_nodes[i].parent);
+		u64(&o, memlens__stack_nodes[i].pc);
 	}
 
 	uint32_t ns = fig.ns, pid_now = fig.g.peak_id;
@@ -927,11 +865,10 @@ void memlens__profile_start(void)
 	}
 	sample_bytes = memlens__opt.sample;
 	max_depth = (int)memlens__opt.profile_depth;
-	nodes = memlens__map((size_t)MAX_NODES * sizeof *nodes, 1);
-	buckets = memlens__map((size_t)NBUCKETS * sizeof *buckets, 1);
+	int trie = memlens__stacks_init();
 	stats = memlens__map((size_t)MAX_STATS * sizeof *stats, 1);
 	stats_of = memlens__map((size_t)MAX_NODES * sizeof *stats_of, 1);
-	if (!nodes || !buckets || !stats || !stats_of) {
+	if (trie < 0 || !stats || !stats_of) {
 		start_bad |= BAD_MEMORY;
 		return;
 	}

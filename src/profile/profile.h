@@ -1,8 +1,8 @@
 /* profile.h: the heap profiler's recording side (profile.c).  While it is
  * on (MEMLENS_PROFILE=FILE), the hooks take their slow path (the hook gate),
- * where each recorded allocation gets its stack: a node of a trie of stacks,
- * kept in the chunk's record in place of its site (tagged; see
- * memlens__site_of). */
+ * where each recorded allocation gets its stack: a node of the trie of
+ * stacks (site/stacks.h), kept in the chunk's record in place of its site
+ * (tagged: site/site_field.h). */
 #ifndef MEMLENS_PROFILE_H
 #define MEMLENS_PROFILE_H
 #include <stddef.h>
@@ -11,16 +11,6 @@
 #include "base/compiler.h"
 
 extern ML_HIDDEN int memlens__profiling;
-
-/* A record's site field holds ML_PROF_SITE_TAG | node for a recorded chunk:
- * bit 63 and a 32-bit node, nothing between (no code address has them).  A
- * field of that form is still only an index once profile.c has checked
- * the node exists. */
-#define ML_PROF_SITE_TAG (1ULL << 63)
-static inline int memlens__site_is_node(const void *site) { return ((uintptr_t)site >> 32) == (ML_PROF_SITE_TAG >> 32); }
-/* The allocation site of a record's site field (a node's first frame outside
- * the wrappers, or the field itself). */
-const void *memlens__site_of(const void *site);
 
 /* Start-up: reads MEMLENS_PROFILE, MEMLENS_SAMPLE, MEMLENS_PROFILE_DEPTH and
  * starts recording (memlens__resolve, or else the constructor's init). */

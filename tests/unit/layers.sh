@@ -9,13 +9,16 @@
 #               the shared state (runtime.c): uses nothing of memlens
 #   heap        the chunk index (base only)
 #   space       regions, ELF objects, symbols; print_maps counts chunks
-#   site        allocation sites and wrappers: they look up ELF symbols
-#   profile     the profiler's recording: sites, frames, regions
+#   site        allocation sites and wrappers: they look up ELF symbols;
+#               the trie of stacks the profiler fills and queries read
+#   profile     the profiler's recording: sites, frames, the trie of
+#               stacks, regions
 #   ext         observers and plugins: the chunk index (the plugins' replay
 #               is handed the malloc allocator by init.c)
 #   allocators  each allocator answers from the index, regions and objects;
 #               custom allocators report to observers, malloc's records may
-#               hold a profiler node, bad frees name sites
+#               hold a node of the trie of stacks (site_field.h), bad frees
+#               name sites
 #   query       the public API over the allocators; statistics
 #   interpose   the hooks: they track, profile, observe and report
 #   init        the constructor starts every layer
