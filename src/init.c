@@ -21,6 +21,7 @@
 #include "interpose/real_malloc.h"
 #include "profile/profile.h"
 #include "site/site.h"
+#include "site/unwind.h"
 #include "site/wrappers.h"
 #include "space/objects.h"
 #include "space/regions.h"
@@ -28,15 +29,8 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <stdlib.h>
-#include <unwind.h>
 
 extern __typeof(malloc) memlens__malloc_self;
-
-static _Unwind_Reason_Code warm_cb(struct _Unwind_Context *ctx, void *arg)
-{
-	(void)ctx;
-	return ++*(int *)arg > 2 ? _URC_END_OF_STACK : _URC_NO_REASON;
-}
 
 struct objects { int n; const char *name[64]; uintptr_t base[64]; };
 
@@ -74,7 +68,8 @@ static void *first_definition(const char *name)
 /* glibc passes ELF constructors the process's argc, argv and envp. */
 __attribute__((constructor(101))) static void memlens_init(int argc, char **argv, char **envp)
 {
-	int g, depth = 0;
+	int g;
+	struct ml_uframe f[3];
 	void *m;
 	memlens__options_init();
 	if (memlens__opt.stats && !memlens__opt.stats_path)
@@ -85,7 +80,7 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 	memlens__tls.guard = ML_GUARD_INTERNAL;
 	memlens__site_init();
 	memlens__fork_handlers_install();
-	_Unwind_Backtrace(warm_cb, &depth); /* first use may load and cache */
+	memlens__unwind(NULL, f, 3); /* first use may load and cache */
 	memlens__early_index();
 	memlens__auxv_init(argc, argv, envp);
 	memlens__regions_init();

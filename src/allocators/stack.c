@@ -10,50 +10,32 @@
 #include "space/regions.h"
 #include "space/objects.h"
 #include "space/elfsym.h"
+#include "site/unwind.h"
 #include "allocators/types_access.h"
 #include "allocators/sentence.h"
 #include <string.h>
 #include <stdio.h>
-#include <unwind.h>
 
 /* ---- stack frames --------------------------------------------------------- */
 
-struct frame_walk { uintptr_t p, prev, prev_ip, prev_rbp, base, size, ip, rbp; int n, found; };
+struct frame_walk { uintptr_t base, size, ip, rbp; };
 
-/* libgcc hands the callback each frame's context with the IP in that frame
- * and, as its CFA, the stack pointer at that IP's call (the callee's CFA).
- * So frame k spans [CFA seen at k, CFA seen at k+1), and a frame is known
- * once the next one is reached. */
-static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *c, void *arg)
-{
-	struct frame_walk *w = arg;
-	uintptr_t cfa = _Unwind_GetCFA(c);
-	int before = 0;
-	uintptr_t ip = _Unwind_GetIPInfo(c, &before);
-	if (!before && ip)
-		ip--; /* a return address: the call is just before it */
-	if (w->n++ > 0 && w->prev <= w->p && w->p < cfa) {
-		w->ip = w->prev_ip;
-		w->rbp = w->prev_rbp;
-		w->base = w->prev;
-		w->size = cfa - w->prev;
-		w->found = 1;
-		return _URC_END_OF_STACK;
-	}
-	if (cfa < w->prev || w->n > 4096)
-		return _URC_END_OF_STACK;
-	w->prev = cfa;
-	w->prev_ip = ip;
-	w->prev_rbp = _Unwind_GetGR(c, 6); /* the frame's RBP, for frame types based on it */
-	return _URC_NO_REASON;
-}
-
+/* The frame holding p: frame k spans [CFA seen at k, CFA seen at k+1) (the
+ * unwinder's CFA at a frame is its callee's), so it is known once the next
+ * frame is reached. */
 static __attribute__((noinline)) int find_frame(uintptr_t p, struct frame_walk *w)
 {
-	memset(w, 0, sizeof *w);
-	w->p = p;
-	_Unwind_Backtrace(frame_cb, w);
-	return w->found;
+	struct ml_unwind how = { .from_addr = p, .flags = ML_UNWIND_RBP };
+	struct ml_uframe f[2];
+	if (memlens__unwind(&how, f, 2) < 2)
+		return 0;
+	w->ip = f[0].ip;
+	if (!f[0].before && w->ip)
+		w->ip--; /* a return address: the call is just before it */
+	w->rbp = f[0].rbp; /* the frame's RBP, for frame types based on it */
+	w->base = f[0].cfa;
+	w->size = f[1].cfa - f[0].cfa;
+	return 1;
 }
 
 /* The function containing code address ip: its name and object. */

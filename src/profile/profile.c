@@ -33,6 +33,7 @@
 #include "site/frames.h"
 #include "site/site_field.h"
 #include "site/stacks.h"
+#include "site/unwind.h"
 #include "space/objects.h"
 #include "space/regions.h"
 #include <elf.h>
@@ -46,7 +47,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <unwind.h>
 
 int memlens__profiling;
 
@@ -69,58 +69,46 @@ static uint64_t now_ns(void)
 
 /* ---- stack walks ---------------------------------------------------------- */
 
-/* libgcc gives, at frame k, the return address ip_k into function F_k and
- * G_k = the CFA of F_k's callee; F_k's frame size at ip_k is G_(k+1) - G_k. */
-struct full { uintptr_t *pcs; int n, max, started; uintptr_t start_ra, prev_ip, prev_g; };
-
-static _Unwind_Reason_Code full_cb(struct _Unwind_Context *ctx, void *arg)
-{
-	struct full *w = arg;
-	uintptr_t ip = _Unwind_GetIP(ctx), g = _Unwind_GetCFA(ctx);
-	if (!w->started) { /* skip memlens's own frames, up to the hook's caller */
-		if (ip != w->start_ra)
-			return _URC_NO_REASON;
-		w->started = 1;
-	}
-	if (!ip) { /* past the outermost frame (_start's CFI ends the stack) */
-		if (w->prev_ip)
-			memlens__frame_last(w->prev_ip);
-		w->prev_ip = 0;
-		return _URC_END_OF_STACK;
-	}
-	if (w->prev_ip)
-		memlens__frame_learn(w->prev_ip, (intptr_t)(g - w->prev_g));
-	if (w->n >= w->max) {
-		w->prev_ip = 0;
-		return _URC_END_OF_STACK;
-	}
-	w->pcs[w->n++] = ip;
-	w->prev_ip = ip;
-	w->prev_g = g;
-	return _URC_NO_REASON;
-}
-
 /* Full unwinds (diagnostics for MEMLENS_VERBOSE): new pc, varying, out of
  * bounds, no CFA.  Rare events: the walks themselves are not counted. */
 static uint64_t n_full[4];
 
-static int unwind_full(uintptr_t ra, uintptr_t *pcs, int max)
+/* The unwinder gives, at frame k, the return address ip_k into function
+ * F_k and G_k = the CFA of F_k's callee; F_k's frame size at ip_k is
+ * G_(k+1) - G_k: one frame more than the stack's max teaches the last
+ * one's.  f: room for max + 1 frames. */
+static int unwind_full(uintptr_t ra, uintptr_t *pcs, int max, struct ml_uframe *f)
 {
-	struct full w = { pcs, 0, max, 0, ra, 0, 0 };
-	_Unwind_Backtrace(full_cb, &w);
-	if (!w.started) { /* the hook's return address was not found: at least it */
+	struct ml_unwind how = { .from_ip = ra }; /* memlens's own frames, up to the hook's caller */
+	int n = memlens__unwind(&how, f, max + 1);
+	if (!n) { /* the hook's return address was not found: at least it */
 		pcs[0] = ra;
 		return 1;
 	}
-	if (w.prev_ip)
-		memlens__frame_last(w.prev_ip); /* the outermost frame */
-	return w.n;
+	for (int k = 0; k < n; k++) {
+		if (!f[k].ip) { /* past the outermost frame (_start's CFI ends the stack) */
+			memlens__frame_last(f[k - 1].ip);
+			return k;
+		}
+		if (k)
+			memlens__frame_learn(f[k - 1].ip, (intptr_t)(f[k].cfa - f[k - 1].cfa));
+		if (k == max)
+			return max;
+		pcs[k] = f[k].ip;
+	}
+	memlens__frame_last(f[n - 1].ip); /* the outermost frame */
+	return n;
 }
 
 /* The previous walk of a thread: each frame's CFA, return address and
  * frame size, inner first.  A frame found again at the same CFA with the
  * same return address has the same size: no table probe. */
-struct walk_memo { int n; uintptr_t cfa[256], pc[256]; int32_t off[256]; };
+struct walk_memo {
+	int n;
+	uintptr_t cfa[256], pc[256];
+	int32_t off[256];
+	struct ml_uframe full[ML_PROF_MAX_DEPTH + 1]; /* a full unwind's frames */
+};
 
 /* The stack from the hook's caller outwards: pcs[0] = ra.  cfa is the
  * hook's CFA (0: unknown, then a full unwind). */
@@ -132,7 +120,7 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 	m->n = 0;
 	if (!cfa) {
 		__atomic_add_fetch(&n_full[3], 1, __ATOMIC_RELAXED);
-		return unwind_full(ra, pcs, max);
+		return unwind_full(ra, pcs, max, m->full);
 	}
 	while (n < max) {
 		int32_t off;
@@ -146,7 +134,7 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 				cfa += (uintptr_t)off;
 				if (cfa > stack_hi) {
 					m->n = 0;
-					return unwind_full(ra, pcs, max);
+					return unwind_full(ra, pcs, max, m->full);
 				}
 				pc = *(const uintptr_t *)(cfa - 8);
 				if (!pc)
@@ -166,7 +154,7 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 			 * that disagrees marks it as varying. */
 			if (st != ML_FRAME_TRUSTED && st != ML_FRAME_SEEN) {
 				__atomic_add_fetch(&n_full[st == ML_FRAME_VARIES], 1, __ATOMIC_RELAXED);
-				return unwind_full(ra, pcs, max);
+				return unwind_full(ra, pcs, max, m->full);
 			}
 			off = e->off;
 		}
@@ -176,7 +164,7 @@ static int backtrace_from(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi, uintp
 		if (cfa > stack_hi || cfa < 8) {
 			m->n = 0;
 			__atomic_add_fetch(&n_full[2], 1, __ATOMIC_RELAXED);
-			return unwind_full(ra, pcs, max);
+			return unwind_full(ra, pcs, max, m->full);
 		}
 		pc = *(const uintptr_t *)(cfa - 8);
 		if (!pc)

@@ -16,13 +16,13 @@
 #include "site/site.h"
 #include "base/compiler.h"
 #include "site/frames.h"
+#include "site/unwind.h"
 #include "site/wrappers.h"
 #include "space/objects.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
 #include <string.h>
-#include <unwind.h>
 
 uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
 static uintptr_t self_lo, self_hi;
@@ -107,38 +107,27 @@ static int skip_frame(uintptr_t ip)
 
 int memlens__site_skips(uintptr_t ip) { return skip_frame(ip); }
 
-/* At frame k (return address ip_k into function F_k), libgcc's
- * _Unwind_GetCFA gives G_k, the CFA of F_k's callee (F_k's stack pointer at
- * the call); F_k's own CFA is G_(k+1).  So the offset for ip_k is
- * G_(k+1) - G_k, learnt one frame later. */
-struct walk { uintptr_t found, prev_ip, prev_g; int depth; };
+static int is_site(uintptr_t ip) { return !skip_frame(ip); }
 
-static _Unwind_Reason_Code walk_cb(struct _Unwind_Context *ctx, void *arg)
-{
-	struct walk *w = arg;
-	uintptr_t ip = _Unwind_GetIP(ctx), g = _Unwind_GetCFA(ctx);
-	if (++w->depth > 48 || !ip)
-		return _URC_END_OF_STACK;
-	if (w->prev_ip && !(w->prev_ip - self_lo < self_hi - self_lo))
-		memlens__frame_learn(w->prev_ip, (intptr_t)(g - w->prev_g));
-	if (skip_frame(ip)) {
-		w->prev_ip = ip;
-		w->prev_g = g;
-		return _URC_NO_REASON;
-	}
-	w->found = ip;
-	memlens__frame_return(ip); /* a real return address: fast walks may stop here */
-	return _URC_END_OF_STACK;
-}
-
+/* At frame k (return address ip_k into function F_k), the unwinder gives
+ * G_k, the CFA of F_k's callee (F_k's stack pointer at the call); F_k's own
+ * CFA is G_(k+1).  So the offset for ip_k is G_(k+1) - G_k, learnt one
+ * frame later. */
 static const void *site_unwind(const void *ra)
 {
 	/* Runs inside a hook (guard set): a signal handler that allocates
 	 * meanwhile is handled like any nested call; the unwinder itself does
-	 * not allocate. */
-	struct walk w = { 0, 0, 0, 0 };
-	_Unwind_Backtrace(walk_cb, &w);
-	return w.found ? (const void *)w.found : ra;
+	 * not allocate.  Every frame before the last was skipped (until). */
+	static const struct ml_unwind how = { .until = is_site };
+	struct ml_uframe f[48];
+	int n = memlens__unwind(&how, f, 48);
+	for (int k = 1; k < n && f[k].ip; k++)
+		if (!(f[k - 1].ip - self_lo < self_hi - self_lo))
+			memlens__frame_learn(f[k - 1].ip, (intptr_t)(f[k].cfa - f[k - 1].cfa));
+	if (!n || !f[n - 1].ip || skip_frame(f[n - 1].ip))
+		return ra;
+	memlens__frame_return(f[n - 1].ip); /* a real return address: fast walks may stop here */
+	return (const void *)f[n - 1].ip;
 }
 
 const void *memlens__site_slow(const void *ra, uintptr_t cfa)

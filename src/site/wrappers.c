@@ -13,6 +13,7 @@
  * another argument; RET is p for a function returning the new pointer.
  * Entries are separated by ';', ',' or white space. */
 #include "site/wrappers.h"
+#include "site/unwind.h"
 #include "base/diag.h"
 #include "space/objects.h"
 #include "space/regions.h"
@@ -27,7 +28,6 @@
 #include <link.h>
 #include <sys/auxv.h>
 #include <string.h>
-#include <unwind.h>
 
 uint64_t memlens__wrap_bits[ML_WRAP_BITS / 64];
 int memlens__auto_wrappers;
@@ -324,16 +324,6 @@ struct cand {
 static struct cand cands[CAND];
 static int cand_lock;
 
-struct two { uintptr_t ip[3]; int n; };
-static _Unwind_Reason_Code two_cb(struct _Unwind_Context *ctx, void *arg)
-{
-	struct two *t = arg;
-	uintptr_t ip = _Unwind_GetIP(ctx);
-	if (t->n > 0 || ip == t->ip[0]) /* from the hook's return address on */
-		t->ip[t->n++] = ip;
-	return t->n >= 2 ? _URC_END_OF_STACK : _URC_NO_REASON;
-}
-
 void memlens__wrappers_sample(const void *ra)
 {
 	uintptr_t pc = (uintptr_t)ra;
@@ -343,11 +333,11 @@ void memlens__wrappers_sample(const void *ra)
 	    s.size > MAX_WRAPPER_BYTES)
 		return;
 	/* F's caller: unwind from here to the hook's return address, one more. */
-	struct two tw = { { pc, 0, 0 }, 0 };
-	_Unwind_Backtrace(two_cb, &tw);
-	if (tw.n < 2)
+	struct ml_unwind how = { .from_ip = pc };
+	struct ml_uframe f[2];
+	if (memlens__unwind(&how, f, 2) < 2)
 		return;
-	uintptr_t caller = tw.ip[1];
+	uintptr_t caller = f[1].ip;
 	if (!memlens__spin_trylock(&cand_lock))
 		return;
 	unsigned h = (unsigned)((s.base * 0x9e3779b97f4a7c15ull) >> 55) & (CAND - 1);
