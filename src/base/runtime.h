@@ -33,7 +33,7 @@ extern ML_HIDDEN int memlens__real_is_glibc;
  * sends every call to the slow path, so that observers, sampling and
  * profiling cost the fast path nothing.
  * Written (atomic or/and of its bits) by interpose/real_malloc.c, ext/observe.c,
- * init.c and profile/profile.c; read by the hooks (interpose/malloc.c). */
+ * init.c and profile/start.c; read by the hooks (interpose/malloc.c). */
 extern ML_HIDDEN int memlens__hook_gate;
 #define ML_GATE_UNRESOLVED 1 /* the real functions are not known yet */
 #define ML_GATE_OBSERVED 2   /* observers exist (ext/observe.c) */
@@ -43,7 +43,7 @@ extern ML_HIDDEN int memlens__hook_gate;
 /* glibc's __libc_single_threaded (true while the process has one thread),
  * or a constant false where the C library lacks it.
  * Written once by interpose/real_malloc.c; read by heap/chunkindex.c (its
- * lock-free single-threaded path) and profile/profile.c. */
+ * lock-free single-threaded path) and profile/record.c. */
 extern ML_HIDDEN const volatile char *memlens__single_threaded;
 
 /* Set when some chunk could not be indexed: a free memlens does not
@@ -58,7 +58,7 @@ extern ML_HIDDEN uint64_t memlens__untracked_global;
 /* This process was made by fork (or a raw clone) from the one memlens
  * started in: its output files get a .PID suffix.
  * Written by interpose/fork.c and interpose/exit.c; read by query/stats.c
- * and profile/profile.c. */
+ * and profile/write.c. */
 extern ML_HIDDEN int memlens__forked_child;
 
 /* Set while fork() waits for index writers to leave (base/thread.c,

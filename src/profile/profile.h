@@ -1,8 +1,8 @@
-/* profile.h: the heap profiler's recording side (profile.c).  While it is
- * on (MEMLENS_PROFILE=FILE), the hooks take their slow path (the hook gate),
- * where each recorded allocation gets its stack: a node of the trie of
- * stacks (site/stacks.h), kept in the chunk's record in place of its site
- * (tagged: site/site_field.h). */
+/* profile.h: the heap profiler's recording side (start.c, record.c,
+ * write.c).  While it is on (MEMLENS_PROFILE=FILE), the hooks take their
+ * slow path (the hook gate), where each recorded allocation gets its stack:
+ * a node of the trie of stacks (site/stacks.h), kept in the chunk's record
+ * in place of its site (tagged: site/site_field.h). */
 #ifndef MEMLENS_PROFILE_H
 #define MEMLENS_PROFILE_H
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* profile_format.h: the heap profile file that `memlens run --profile`
- * writes (src/profile.c) and `memlens report` reads (src/cli/report*.c).
+ * writes (src/profile/write.c) and `memlens report` reads (src/cli/report*.c).
  *
  * All integers little-endian, fixed width, no padding between fields (the
  * structs below are only a description: readers parse field by field).

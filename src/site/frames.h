@@ -1,5 +1,5 @@
 /* frames.h: frame sizes learnt per return address, shared by the site
- * walk (site.c) and the profiler's stack walk (profile.c).  For a return
+ * walk (site.c) and the profiler's stack walk (profile/walk.h).  For a return
  * address pc into function F, the size is F's CFA minus its callee's CFA at
  * that call: fixed unless F allocates on the stack (alloca, VLAs).  libgcc's
  * unwinder (which reads .eh_frame) teaches it; a walk then needs a probe and

@@ -69,7 +69,7 @@
 #    trailer, in the trailer) gives exit status 1 and one clear message with
 #    the offset.
 # Every check runs even when an earlier one failed; the failures are listed
-# at the end.  A failure in the figures is the runtime's (src/profile/profile.c).
+# at the end.  A failure in the figures is the runtime's (src/profile/).
 . "$ROOT/tests/lib.sh"
 need_lib
 need_prog profile_pattern

@@ -1,6 +1,6 @@
 /* prog.c: the program whose stacks the `memlens report` tests put in their
  * generated profiles (tests/unit/report/rlib.py).  It prints its module map
- * as the runtime records it (src/profile/profile.c: the PT_LOAD span, the load bias,
+ * as the runtime records it (src/profile/write.c: the PT_LOAD span, the load bias,
  * the build-id) and, at each "allocation site", the return addresses of its
  * stack, innermost first:
  *

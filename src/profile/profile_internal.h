@@ -1,0 +1,72 @@
+/* profile_internal.h: what the profiler's files share (profile.h has the
+ * rest of memlens's view).  walk.c/walk.h walk a recorded allocation's
+ * stack, record.c keeps the figures per stack and thread, write.c writes the
+ * file, start.c reads the options and takes signals.  Hidden, so that the
+ * record path loads these directly, not through the GOT. */
+#ifndef MEMLENS_PROFILE_INTERNAL_H
+#define MEMLENS_PROFILE_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include "base/compiler.h"
+#include "base/prim.h"
+
+/* Counts are kept in 16.16 fixed point, so that sampled estimates (each
+ * sample stands for 1/p allocations) add up without rounding bias. */
+#define FX 65536.0
+#define FX_OUT(v) (((uint64_t)(v) + 32768) >> 16)
+
+/* The options, as start.c read them. */
+extern ML_HIDDEN char memlens__prof_path[4096]; /* MEMLENS_PROFILE */
+extern ML_HIDDEN int memlens__prof_path_has_pid;
+extern ML_HIDDEN uint64_t memlens__prof_sample; /* MEMLENS_SAMPLE; 0: every allocation */
+extern ML_HIDDEN int memlens__prof_depth; /* MEMLENS_PROFILE_DEPTH */
+extern ML_HIDDEN uint64_t memlens__prof_start_ns, memlens__prof_wall_start;
+
+static inline uint64_t memlens__prof_now_ns(void)
+{
+	struct timespec ts;
+	ML_SYS(SYS_clock_gettime, CLOCK_MONOTONIC, &ts, 0, 0, 0, 0);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Full unwinds (walk.c; diagnostics for MEMLENS_VERBOSE): new pc,
+ * varying, out of bounds, no CFA. */
+extern ML_HIDDEN uint64_t memlens__prof_n_full[4];
+
+/* ---- the figures (record.c) ---- */
+
+struct pstats {
+	uint32_t node, peak_id;
+	uint64_t allocs, bytes_total, live_blocks, live_bytes, peak_blocks, peak_bytes, temp_allocs, temp_bytes,
+		lifetime, max_bytes, max_live_blocks, max_live_bytes;
+};
+
+/* Global figures: live totals decide the peak. */
+struct prof_totals {
+	int64_t live_bytes, live_blocks;
+	uint64_t total_bytes, allocs, frees, temp, samples;
+	uint64_t peak_bytes, peak_blocks, peak_t, peak_total;
+	uint32_t peak_id;
+};
+
+/* The timeline: about 100-200 points, massif's way. */
+#define TL_MAX 200
+struct tl_point { uint64_t t, live, blocks, total; };
+
+/* The figures as one moment saw them (for the writer). */
+struct prof_figures { struct prof_totals g; struct tl_point tl[TL_MAX]; unsigned tl_n; uint32_t ns; };
+
+/* Start-up: maps the per-stack tables; 0, or -1 without memory. */
+int memlens__prof_tables_init(void);
+/* Copies the figures under their lock into fig and, per stack, into memory
+ * of our own (*stats_out, *len_out long: returns 1, to be unmapped), or
+ * leaves the stacks' figures where they are (returns 0: no memory). */
+int memlens__prof_copy_figures(struct prof_figures *fig, struct pstats **stats_out, size_t *len_out);
+/* A snapshot asked for by a signal: 1 if this thread is changing the
+ * figures (written when it is done), else 0 (write it now). */
+int memlens__prof_defer_snapshot(void);
+/* The constructor: this thread's stack, now that the mappings are known. */
+void memlens__prof_thread_rebound(void);
+#endif

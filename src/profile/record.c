@@ -1,0 +1,385 @@
+/* record.c: the profiler's recording.  Each recorded allocation's stack
+ * (walk.h) becomes a node of the trie of stacks (site/stacks.h); each
+ * thread remembers its previous stack and the nodes of its outer frames,
+ * so a stack that shares its outer part with the last one only looks up
+ * the frames that differ.  Sampling draws which allocations are recorded.
+ *
+ * Figures per stack are kept under one lock with the global totals; the
+ * global live total decides the peak, and each stack's live figures at the
+ * peak are kept lazily: the first change to a stack after a new peak saves
+ * what it had.  The timeline follows the totals. */
+#include "profile/profile.h"
+#include "base/compiler.h"
+#include "base/prim.h"
+#include "base/runtime.h"
+#include "base/thread.h"
+#include "profile/profile_format.h"
+#include "profile/profile_internal.h"
+#include "profile/walk.h"
+#include "site/site_field.h"
+#include "site/stacks.h"
+#include "space/regions.h"
+#include <errno.h>
+#include <string.h>
+
+/* ---- per-stack figures ------------------------------------------------------ */
+#define MAX_NODES ML_STACK_MAX_NODES
+#define MAX_STATS (1u << 22)
+static struct pstats *stats;
+static uint32_t *stats_of; /* node -> stats index + 1 */
+static uint32_t n_stats;
+static int stats_lock;
+
+static struct pstats *stats_for(uint32_t node)
+{
+	uint32_t k = __atomic_load_n(&stats_of[node], __ATOMIC_ACQUIRE);
+	if (ML_LIKELY(k))
+		return &stats[k - 1];
+	memlens__spin_lock(&stats_lock);
+	if (!(k = stats_of[node]) && n_stats < MAX_STATS) {
+		stats[n_stats].node = node;
+		k = ++n_stats;
+		__atomic_store_n(&stats_of[node], k, __ATOMIC_RELEASE);
+	}
+	memlens__spin_unlock(&stats_lock);
+	return k ? &stats[k - 1] : NULL;
+}
+
+/* Global figures: live totals decide the peak. */
+static struct prof_totals g;
+
+/* Before a stack's live figures change: if a peak was reached since its
+ * last change, what it has now is what it had at that peak. */
+static inline void save_for_peak(struct pstats *s)
+{
+	uint32_t pid = __atomic_load_n(&g.peak_id, __ATOMIC_ACQUIRE);
+	if (s->peak_id != pid) {
+		s->peak_blocks = s->live_blocks;
+		s->peak_bytes = s->live_bytes;
+		s->peak_id = pid;
+	}
+}
+
+/* The timeline: about 100-200 points, massif's way: when full, every other
+ * point goes and the spacing (in bytes allocated) doubles.  Added under the
+ * figures' lock, so that a profile's timeline agrees with its figures. */
+static struct tl_point tl[TL_MAX];
+static unsigned tl_n;
+static uint64_t tl_every = 64 * 1024, tl_next = 64 * 1024;
+
+static void timeline_point(uint64_t total)
+{
+	if (total >= tl_next) {
+		if (tl_n == TL_MAX) {
+			for (unsigned i = 0; i < TL_MAX / 2; i++)
+				tl[i] = tl[2 * i + 1];
+			tl_n = TL_MAX / 2;
+			tl_every *= 2;
+		}
+		tl[tl_n].t = memlens__prof_now_ns() - memlens__prof_start_ns;
+		tl[tl_n].live = (uint64_t)__atomic_load_n(&g.live_bytes, __ATOMIC_RELAXED);
+		tl[tl_n].blocks = FX_OUT(__atomic_load_n(&g.live_blocks, __ATOMIC_RELAXED));
+		tl[tl_n].total = total;
+		tl_n++;
+		tl_next = total + tl_every;
+	}
+}
+
+/* ---- per thread ------------------------------------------------------------- */
+
+struct prof_thread {
+	uintptr_t stack_hi;      /* top of this thread's stack (walk bound) */
+	uint64_t rng;
+	int n;                   /* the previous stack, outermost at the end */
+	uintptr_t pcs[256];
+	uint32_t nodes[256];     /* nodes[k]: the node of pcs[k..n-1] */
+	struct walk_memo memo;
+	/* Recently used trie edges (parent, pc) -> node: stacks that vary do so
+	 * among the same few frames, and the shared table's buckets miss the
+	 * cache.  Nodes are never removed, so an entry never goes stale. */
+	struct { uintptr_t pc; uint32_t parent, node; } edges[1024];
+};
+static __thread struct prof_thread *pt_tls __attribute__((tls_model("initial-exec")));
+
+static int64_t next_interval(struct prof_thread *t);
+
+static struct prof_thread *prof_thread(void)
+{
+	struct prof_thread *t = pt_tls;
+	if (ML_LIKELY(t != NULL))
+		return t;
+	t = memlens__map(sizeof *t, 0); /* once per thread, never freed: threads' records are reused rarely */
+	if (!t)
+		return NULL;
+	struct ml_region r;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	t->stack_hi = memlens__region_find(sp, &r) && r.kind == ML_RK_STACK ? r.end : sp + (8u << 20);
+	t->rng = memlens__prof_now_ns() ^ (uintptr_t)t;
+	pt_tls = t;
+
+	return t;
+}
+
+/* Exponential interval with mean memlens__prof_sample (xorshift64*, -ln(u)). */
+static int64_t next_interval(struct prof_thread *t)
+{
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	uint64_t r = t->rng * 2685821657736338717ull;
+	double u = ((r >> 11) + 0.5) / 9007199254740992.0;
+	return (int64_t)(-__builtin_log(u) * (double)memlens__prof_sample) + 1;
+}
+
+/* The weight of a sampled allocation of n bytes: 1/p, p = 1 - e^(-n/T). */
+static double weight_of(size_t n)
+{
+	if (!memlens__prof_sample)
+		return 1.0;
+	double p = 1.0 - __builtin_exp(-(double)n / (double)memlens__prof_sample);
+	return p > 0 ? 1.0 / p : 1.0;
+}
+
+/* The figures' lock.  A signal handler that frees while its thread holds
+ * it skips the accounting rather than wait for itself; a snapshot asked
+ * for then is written when the thread lets go of the lock. */
+static int stat_lock;
+static __thread int stat_held __attribute__((tls_model("initial-exec")));
+static __thread int stat_plain __attribute__((tls_model("initial-exec")));
+static __thread volatile int snapshot_deferred __attribute__((tls_model("initial-exec")));
+static inline int stat_lock_take(void)
+{
+	if (stat_held)
+		return 0;
+	stat_held = 1;
+	/* One thread (glibc's own test, which its malloc trusts too): no
+	 * other thread can take the lock until one is created. */
+	if ((stat_plain = *memlens__single_threaded) != 0)
+		return 1;
+	memlens__spin_lock(&stat_lock);
+	return 1;
+}
+/* A snapshot asked for while this thread held the lock: written now. */
+static __attribute__((noinline, cold)) void write_deferred_snapshot(void)
+{
+	int saved = errno;
+	snapshot_deferred = 0;
+	memlens__profile_write(ML_PROF_END_SNAPSHOT);
+	errno = saved;
+}
+static inline void stat_lock_drop(void)
+{
+	if (!stat_plain)
+		memlens__spin_unlock(&stat_lock);
+	stat_held = 0;
+	if (ML_UNLIKELY(snapshot_deferred))
+		write_deferred_snapshot();
+}
+
+static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa);
+
+/* Sampling: the thread's countdown (in its TLS, where the hooks' fast path
+ * decrements it) went below zero: draw the next interval and record this
+ * one.  Not sampling: the countdown is parked far away. */
+const void *memlens__profile_sampled(size_t n, const void *site, const void *ra, uintptr_t cfa)
+{
+	struct mltls *tl = &memlens__tls;
+	struct prof_thread *t;
+	if (!memlens__profiling || !memlens__prof_sample || !(t = prof_thread())) {
+		tl->sample_left = INT64_MAX;
+		return site;
+	}
+	if (tl->sample_left == -(int64_t)n) { /* the thread's first allocation: only start counting */
+		tl->sample_left = next_interval(t) - (int64_t)n;
+		if (tl->sample_left >= 0)
+			return site;
+	}
+	do
+		tl->sample_left += next_interval(t);
+	while (tl->sample_left < 0);
+	return record(t, n, site, ra, cfa);
+}
+
+const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, uintptr_t cfa)
+{
+	struct prof_thread *t;
+	if (memlens__prof_sample) {
+		if ((memlens__tls.sample_left -= (int64_t)n) >= 0)
+			return site;
+		return memlens__profile_sampled(n, site, ra, cfa);
+	}
+	if (!(t = prof_thread()))
+		return site;
+	return record(t, n, site, ra, cfa);
+}
+
+static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa)
+{
+	/* The stack, and its node: reuse the previous stack's outer frames. */
+	uintptr_t pcs[256];
+	int depth = memlens__prof_backtrace((uintptr_t)ra, cfa, t->stack_hi, pcs, memlens__prof_depth, &t->memo);
+	int same = 0; /* outer frames shared with the previous stack */
+	while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
+		same++;
+	uint32_t node;
+	if (same == depth && depth == t->n)
+		node = t->nodes[0]; /* the very same stack as last time */
+	else {
+		node = same ? t->nodes[t->n - same] : 0;
+		/* Shift the memo to the new stack's layout. */
+		if (depth > t->n) /* moving up: the outermost first */
+			for (int k = 0; k < same; k++) {
+				t->pcs[depth - 1 - k] = t->pcs[t->n - 1 - k];
+				t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
+			}
+		else if (depth < t->n) /* moving down: the innermost first */
+			for (int k = same - 1; k >= 0; k--) {
+				t->pcs[depth - 1 - k] = t->pcs[t->n - 1 - k];
+				t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
+			}
+		for (int k = depth - 1 - same; k >= 0; k--) {
+			unsigned e = (unsigned)(((pcs[k] >> 2) ^ (node * 0x9e3779b1u)) & 1023);
+			if (t->edges[e].pc == pcs[k] && t->edges[e].parent == node && t->edges[e].node)
+				node = t->edges[e].node;
+			else {
+				uint32_t c = memlens__stack_child(node, pcs[k]);
+				t->edges[e].pc = pcs[k];
+				t->edges[e].parent = node;
+				t->edges[e].node = c;
+				node = c;
+			}
+			t->pcs[k] = pcs[k];
+			t->nodes[k] = node;
+		}
+		t->n = depth;
+	}
+
+	struct pstats *s = stats_for(node);
+	if (!s)
+		return site;
+	double w = weight_of(n);
+	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w * FX + 0.5);
+	/* One lock keeps a stack's figures and the global totals (and so the
+	 * peak) consistent with each other across threads. */
+	if (!stat_lock_take())
+		return site;
+	save_for_peak(s);
+	s->live_blocks += wc;
+	s->live_bytes += wb;
+	if (n > s->max_bytes)
+		s->max_bytes = n;
+	if (s->live_blocks > s->max_live_blocks)
+		s->max_live_blocks = s->live_blocks;
+	if (s->live_bytes > s->max_live_bytes)
+		s->max_live_bytes = s->live_bytes;
+	s->allocs += wc;
+	s->bytes_total += wb;
+	g.allocs += wc;
+	g.samples++;
+	uint64_t total = g.total_bytes += wb;
+	g.live_bytes += (int64_t)wb;
+	g.live_blocks += (int64_t)wc;
+	if ((uint64_t)g.live_bytes > g.peak_bytes) {
+		/* A new peak: every stack's figures now are its figures at the peak
+		 * (saved lazily, on its next change). */
+		g.peak_bytes = (uint64_t)g.live_bytes;
+		g.peak_blocks = (uint64_t)g.live_blocks;
+		g.peak_total = total;
+		g.peak_t = memlens__prof_now_ns() - memlens__prof_start_ns;
+		__atomic_store_n(&g.peak_id, g.peak_id + 1, __ATOMIC_RELEASE);
+	}
+	if (total >= tl_next)
+		timeline_point(total);
+	stat_lock_drop();
+	return memlens__site_of_node(node);
+}
+
+void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid)
+{
+	uint32_t node = memlens__site_node(site_field);
+	struct pstats *s = memlens__stack_exists(node) ? stats_for(node) : NULL;
+	if (!s)
+		return;
+	double w = weight_of(n);
+	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w * FX + 0.5);
+	/* Sequence numbers are global while profiling: the allocations made
+	 * since this block's, by any thread. */
+	uint64_t now = memlens__seq_now(), life = now > seq + 1 ? now - seq - 1 : 0;
+	/* A temporary: freed by the thread that made it, which has allocated
+	 * nothing since (its next sequence number follows this block's). */
+	struct mlthread *self = memlens__tls.self;
+	int temp = self && self->tid == tid && __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED) == seq + 1;
+	if (!stat_lock_take())
+		return;
+	save_for_peak(s);
+	s->live_blocks -= wc;
+	s->live_bytes -= wb;
+	s->lifetime += (uint64_t)((double)life * w + 0.5);
+	if (temp) {
+		s->temp_allocs += wc;
+		s->temp_bytes += wb;
+		g.temp += wc;
+	}
+	g.frees += wc;
+	g.live_bytes -= (int64_t)wb;
+	g.live_blocks -= (int64_t)wc;
+	stat_lock_drop();
+}
+
+/* ---- for the writer and start-up ---------------------------------------- */
+
+/* The figures as one moment saw them: the stacks', the totals and the
+ * timeline change only under the figures' lock, so they are copied under
+ * it (into memory of our own) and written from the copy, while the program
+ * goes on allocating. */
+int memlens__prof_copy_figures(struct prof_figures *fig, struct pstats **stats_out, size_t *len_out)
+{
+	for (;;) {
+		uint32_t want = __atomic_load_n(&n_stats, __ATOMIC_ACQUIRE) + 1024;
+		size_t len = ((size_t)want * sizeof(struct pstats) + 4095) & ~(size_t)4095;
+		struct pstats *copy = memlens__map(len, 0);
+		/* 0: this thread was stopped inside a change (a fatal signal
+		 * there): nothing can finish it, so take the figures as they are */
+		int locked = stat_lock_take();
+		uint32_t ns = __atomic_load_n(&n_stats, __ATOMIC_ACQUIRE);
+		if (copy && ns > want) { /* more stacks came meanwhile */
+			if (locked)
+				stat_lock_drop();
+			memlens__unmap(copy, len);
+			continue;
+		}
+		if (copy)
+			memcpy(copy, stats, (size_t)ns * sizeof *copy);
+		fig->g = g;
+		memcpy(fig->tl, tl, sizeof tl);
+		fig->tl_n = tl_n;
+		fig->ns = ns;
+		if (locked)
+			stat_lock_drop();
+		*stats_out = copy ? copy : stats;
+		*len_out = len;
+		return copy != NULL;
+	}
+}
+
+int memlens__prof_tables_init(void)
+{
+	stats = memlens__map((size_t)MAX_STATS * sizeof *stats, 1);
+	stats_of = memlens__map((size_t)MAX_NODES * sizeof *stats_of, 1);
+	return stats && stats_of ? 0 : -1;
+}
+
+int memlens__prof_defer_snapshot(void)
+{
+	if (!stat_held)
+		return 0;
+	snapshot_deferred = 1; /* this thread is changing the figures: once it is done */
+	return 1;
+}
+
+void memlens__prof_thread_rebound(void)
+{
+	struct ml_region r;
+	if (pt_tls && memlens__region_find((uintptr_t)__builtin_frame_address(0), &r) && r.kind == ML_RK_STACK)
+		pt_tls->stack_hi = r.end;
+}

@@ -1,0 +1,95 @@
+/* walk.h: the stack of a recorded allocation, walked from the hook's own
+ * frame with a table of learnt frame sizes (site/frames.h): for each return
+ * address pc, how far its frame's CFA lies above its callee's (fixed for
+ * code that does not alloca).  The table learns from libgcc's unwinder
+ * (site/unwind.h; it reads .eh_frame, so no frame pointers are needed): a
+ * pc is used once seen, and one whose frame size turns out to vary always
+ * takes the full unwind (walk.c).  A walk then costs a probe and a load per
+ * frame.  Inline here: the record path (record.c) takes it on every
+ * recorded allocation. */
+#ifndef MEMLENS_PROFILE_WALK_H
+#define MEMLENS_PROFILE_WALK_H
+#include <stdint.h>
+#include "base/compiler.h"
+#include "profile/profile_format.h"
+#include "profile/profile_internal.h"
+#include "site/frames.h"
+#include "site/unwind.h"
+
+/* The previous walk of a thread: each frame's CFA, return address and
+ * frame size, inner first.  A frame found again at the same CFA with the
+ * same return address has the same size: no table probe. */
+struct walk_memo {
+	int n;
+	uintptr_t cfa[256], pc[256];
+	int32_t off[256];
+	struct ml_uframe full[ML_PROF_MAX_DEPTH + 1]; /* a full unwind's frames */
+};
+
+/* The full unwind from the hook's return address ra (walk.c): pcs[0] = ra. */
+int memlens__prof_unwind_full(uintptr_t ra, uintptr_t *pcs, int max, struct ml_uframe *f);
+
+/* The stack from the hook's caller outwards: pcs[0] = ra.  cfa is the
+ * hook's CFA (0: unknown, then a full unwind). */
+static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi,
+                                                                         uintptr_t *pcs, int max, struct walk_memo *m)
+{
+	uintptr_t pc = ra;
+	int n = 0, j = 0, mn = m->n;
+	m->n = 0;
+	if (!cfa) {
+		__atomic_add_fetch(&memlens__prof_n_full[3], 1, __ATOMIC_RELAXED);
+		return memlens__prof_unwind_full(ra, pcs, max, m->full);
+	}
+	while (n < max) {
+		int32_t off;
+		pcs[n] = pc;
+		while (j < mn && m->cfa[j] < cfa)
+			j++;
+		if (j < mn && m->cfa[j] == cfa && m->pc[j] == pc && m->off[j] > 0) {
+			off = m->off[j];
+			if (j == n) { /* the same frame at the same place: nothing to record */
+				n++;
+				cfa += (uintptr_t)off;
+				if (cfa > stack_hi) {
+					m->n = 0;
+					return memlens__prof_unwind_full(ra, pcs, max, m->full);
+				}
+				pc = *(const uintptr_t *)(cfa - 8);
+				if (!pc)
+					break;
+				continue;
+			}
+		} else {
+			struct ml_frame *e = memlens__frame(pc, 0);
+			int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : ML_FRAME_NONE;
+			if (st == ML_FRAME_LAST) {
+				m->cfa[n] = cfa, m->pc[n] = pc, m->off[n] = 0;
+				m->n = n + 1;
+				return n + 1;
+			}
+			/* One observation is enough: a return address's frame size
+			 * only varies in functions that alloca, and a second unwind
+			 * that disagrees marks it as varying. */
+			if (st != ML_FRAME_TRUSTED && st != ML_FRAME_SEEN) {
+				__atomic_add_fetch(&memlens__prof_n_full[st == ML_FRAME_VARIES], 1, __ATOMIC_RELAXED);
+				return memlens__prof_unwind_full(ra, pcs, max, m->full);
+			}
+			off = e->off;
+		}
+		m->cfa[n] = cfa, m->pc[n] = pc, m->off[n] = off;
+		n++;
+		cfa += (uintptr_t)off;
+		if (cfa > stack_hi || cfa < 8) {
+			m->n = 0;
+			__atomic_add_fetch(&memlens__prof_n_full[2], 1, __ATOMIC_RELAXED);
+			return memlens__prof_unwind_full(ra, pcs, max, m->full);
+		}
+		pc = *(const uintptr_t *)(cfa - 8);
+		if (!pc)
+			break;
+	}
+	m->n = n;
+	return n;
+}
+#endif
