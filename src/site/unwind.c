@@ -7,28 +7,22 @@
 
 #define MAX_PASSED 4096
 
-struct walk {
-	const struct ml_unwind *how;
-	struct ml_uframe *f, pending; /* from_addr: the frame before this one */
-	int max, n, passed, started, own;
-};
+static const struct ml_unwind from_caller;
 
 /* Keeps a frame: 0 when the walk is over. */
-static int keep(struct walk *w, const struct ml_uframe *fr)
+static int keep(struct ml_unwind_walk *w, const struct ml_uframe *fr)
 {
 	w->f[w->n++] = *fr;
 	return w->n < w->max && !(w->how->until && w->how->until(fr->ip));
 }
 
-static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *c, void *arg)
+_Unwind_Reason_Code memlens__unwind_frame(struct _Unwind_Context *c, void *arg)
 {
-	struct walk *w = arg;
-	const struct ml_unwind *how = w->how;
+	struct ml_unwind_walk *w = arg;
 	struct ml_uframe fr;
-	if (!w->own) { /* memlens__unwind's own frame: not the caller's business */
-		w->own = 1;
-		return _URC_NO_REASON;
-	}
+	if (!w->how)
+		w->how = &from_caller;
+	const struct ml_unwind *how = w->how;
 	fr.cfa = _Unwind_GetCFA(c);
 	fr.ip = _Unwind_GetIPInfo(c, &fr.before);
 	fr.rbp = how->flags & ML_UNWIND_RBP ? _Unwind_GetGR(c, 6) : 0;
@@ -50,14 +44,4 @@ static _Unwind_Reason_Code frame_cb(struct _Unwind_Context *c, void *arg)
 		w->started = 1;
 	}
 	return keep(w, &fr) ? _URC_NO_REASON : _URC_END_OF_STACK;
-}
-
-__attribute__((noinline)) int memlens__unwind(const struct ml_unwind *how, struct ml_uframe *f, int max)
-{
-	static const struct ml_unwind from_caller;
-	struct walk w = { how ? how : &from_caller, f, { 0, 0, 0, 0 }, max, 0, 0, 0, 0 };
-	if (max <= 0)
-		return 0;
-	_Unwind_Backtrace(frame_cb, &w);
-	return w.n;
 }

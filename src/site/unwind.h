@@ -6,6 +6,7 @@
 #ifndef MEMLENS_UNWIND_H
 #define MEMLENS_UNWIND_H
 #include <stdint.h>
+#include <unwind.h>
 
 /* One frame, as the unwinder sees it.  Frame k spans [cfa_k, cfa_k+1): its
  * size is known once the next frame is reached. */
@@ -29,9 +30,27 @@ struct ml_unwind {
 	int flags;
 };
 
+/* The walk's state, and the one callback (unwind.c). */
+struct ml_unwind_walk {
+	const struct ml_unwind *how;
+	struct ml_uframe *f, pending; /* from_addr: the frame before this one */
+	int max, n, passed, started;
+};
+_Unwind_Reason_Code memlens__unwind_frame(struct _Unwind_Context *c, void *arg);
+
 /* Walks the caller's stack into f[0..max), how NULL: from the caller's own
  * frame.  Returns how many frames; fewer than max when the stack ended (the
  * last frame may then have ip 0: past the outermost frame), the unwinder
- * failed, or until accepted one; 0 when the start was not found. */
-int memlens__unwind(const struct ml_unwind *how, struct ml_uframe *f, int max);
+ * failed, or until accepted one; 0 when the start was not found.  Inline,
+ * so that the walk starts in the caller's frame: no frame of its own to
+ * unwind and pass over. */
+static inline __attribute__((always_inline)) int memlens__unwind(const struct ml_unwind *how, struct ml_uframe *f,
+                                                                 int max)
+{
+	struct ml_unwind_walk w = { how, f, { 0, 0, 0, 0 }, max, 0, 0, 0 };
+	if (max <= 0)
+		return 0;
+	_Unwind_Backtrace(memlens__unwind_frame, &w);
+	return w.n;
+}
 #endif
