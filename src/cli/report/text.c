@@ -11,7 +11,7 @@
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-static void fmt_bytes(uint64_t b, char *buf, size_t len)
+void fmt_bytes(uint64_t b, char *buf, size_t len)
 {
 	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	if (b < 1024) {
