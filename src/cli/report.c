@@ -105,6 +105,18 @@ static const struct report_exporter *format_named(const char *v)
 	report_usage_error("--format %s: unknown format; allowed: %s", v, names);
 }
 
+struct profile *prof_load(const char *cmd, const char *file)
+{
+	char err[512];
+	size_t len = 0;
+	uint8_t *buf = prof_read_file(file, &len, err, sizeof err);
+	struct profile *p = buf ? prof_parse(buf, len, err, sizeof err) : NULL;
+	free(buf);
+	if (!p)
+		fprintf(stderr, "%s: %s: %s\n", cmd, file, err);
+	return p;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	const char *file = NULL, *outpath = NULL, *v;
@@ -161,18 +173,8 @@ int cmd_report(int argc, char **argv)
 		report_usage_error("no profile given; usage: memlens report FILE [--format FORMAT] [-o OUT]");
 	o.file = file;
 
-	char err[512];
-	size_t len = 0;
-	uint8_t *buf = prof_read_file(file, &len, err, sizeof err);
-	if (!buf) {
-		fprintf(stderr, "memlens report: %s: %s\n", file, err);
-		free(dirs);
-		return 1;
-	}
-	struct profile *p = prof_parse(buf, len, err, sizeof err);
-	free(buf);
+	struct profile *p = prof_load("memlens report", file);
 	if (!p) {
-		fprintf(stderr, "memlens report: %s: %s\n", file, err);
 		free(dirs);
 		return 1;
 	}
