@@ -77,6 +77,10 @@ int pprof_write(const struct pprof_src *src, FILE *out);
 /* A STKS record's figures as pprof's sample values. */
 void pprof_values(const uint64_t *f, int64_t *v);
 
+/* A stack's frames, one line each ("at 0x...: func (file:line)", "by ..."),
+ * as the text report shows them (text.c). */
+void report_print_stack(struct report *r, FILE *out, uint32_t node);
+
 /* Bytes for people: "512 B", "1.5 KiB", ... (text.c). */
 void fmt_bytes(uint64_t b, char *buf, size_t len);
 
