@@ -250,6 +250,9 @@ int cmd_report(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (no_more_opts || a[0] != '-' || !a[1]) {
+			for (size_t k = 0; k < nfiles; k++)
+				if (!strcmp(files[k], a))
+					report_usage_error("`%s' given twice", a);
 			files[nfiles++] = a;
 			file = files[0];
 		} else if (!strcmp(a, "--merge")) {
