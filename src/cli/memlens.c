@@ -1,7 +1,8 @@
 /* memlens.c: the command-line tool.
  *
  *   memlens run [OPTIONS] [--] PROG [ARGS...]
- *   memlens report FILE [--format text|massif|dhat|pprof|folded|json] [-o OUT]
+ *   memlens report FILE... [--format text|massif|dhat|pprof|folded|json] [-o OUT]
+ *   memlens diff BASE NEW [--format text|pprof|json] [--fail-if EXPR]...
  *   memlens help | --help
  *   memlens --version
  *
@@ -56,6 +57,8 @@
 static const char usage_head[] =
 "Usage: memlens run [OPTIONS] [--] PROG [ARGS...]\n"
 "       memlens report FILE [--format FORMAT] [-o OUT] [--weight WEIGHT]\n"
+"       memlens report FILE... | DIR [--merge]\n"
+"       memlens diff BASE NEW [--format text|pprof|json] [-o OUT] [--fail-if EXPR]...\n"
 "       memlens types FILE\n"
 "       memlens sites FILE\n"
 "       memlens help | --help\n"
@@ -74,7 +77,11 @@ static const char usage_head[] =
 "             the top stacks by peak, churn, temporary allocations and\n"
 "             leaks, symbolized; --format massif|dhat|pprof|folded|json\n"
 "             writes it for ms_print, dh_view, go tool pprof, flame graphs\n"
-"             or scripts (see `memlens report --help')\n"
+"             or scripts (see `memlens report --help'); several files (or a\n"
+"             directory): the process tree, or --merge'd into one report\n"
+"  diff       compare two profiles (BASE, NEW) stack by stack, matched by\n"
+"             their symbolized frames; text, pprof or json; --fail-if\n"
+"             'peak>+5%' exits 1 when it holds (see `memlens diff --help')\n"
 "  types      print the types in FILE's DWARF (an executable, shared library\n"
 "             or object; separate debug files are found), with their members\n"
 "  sites      print the typed allocation sites memlens-cc recorded in FILE\n"
@@ -992,6 +999,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2, argv[0]);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 2, argv + 2);
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff(argc - 2, argv + 2);
 	if (!strcmp(cmd, "types"))
 		return cmd_types(argc - 2, argv + 2);
 	if (!strcmp(cmd, "sites"))

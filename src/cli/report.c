@@ -7,6 +7,8 @@
  * profile (one message naming the problem and its byte offset), or the
  * output cannot be written; 2 usage error. */
 #include "report/exporter.h"
+#include "report/procs.h"
+#include "profile/profile_format.h"
 #include "output.h"
 #include "subcommands.h"
 #include "xalloc.h"
@@ -16,15 +18,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char report_usage_head[] =
 "Usage: memlens report FILE [--format FORMAT] [-o OUT] [--weight WEIGHT]\n"
 "                           [--top N] [--debug-dir DIR] [--full-names]\n"
+"       memlens report FILE... | DIR [--merge] [-o OUT] [--top N] ...\n"
 "\n"
 "Reads a heap profile written by `memlens run --profile' and symbolizes its\n"
 "stacks (function, file:line, inlined frames) from the modules it names, or\n"
 "their separate debug files (/usr/lib/debug/.build-id/..., debuglinks).\n"
+"\n"
+"A process tree writes several: FILE for the process memlens run started,\n"
+"FILE.<pid> for the others, FILE.exec1 (.exec2, ...) and FILE.exec1.<pid>\n"
+"for the images after an exec.  Given several files (e.g. FILE FILE.*), or a\n"
+"directory (every memlens profile in it), the text report is the tree of\n"
+"processes: each one's pid, parent, executable, peak, leaked bytes and\n"
+"allocations; with --merge one report of them all, stacks matched by their\n"
+"symbolized frames and figures summed (the peak: the sum of each process's\n"
+"own peak).  A forked child's profile starts from its parent's figures at\n"
+"the fork, so what was allocated before a fork counts in each process that\n"
+"inherited it.\n"
 "\n"
 "  --format FORMAT  ";
 
@@ -35,6 +52,7 @@ static const char report_usage_tail[] =
 "                   allocated), leaks (bytes live at exit, or when written), temp (number of\n"
 "                   temporary allocations)\n"
 "  --top N          stacks shown per section of the text report (default 10)\n"
+"  --merge          several profiles: one merged report instead of the tree\n"
 "  --debug-dir DIR  also look for debug files in DIR (repeatable)\n"
 "  --full-names     C++ names in full; by default template arguments are\n"
 "                   shortened (std::map<...>::emplace<...>(int&)) and template\n"
@@ -92,6 +110,11 @@ static void print_usage(FILE *f)
 	fputs(report_usage_tail, f);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The format named v, else a usage error listing them all. */
 static const struct report_exporter *format_named(const char *v)
 {
@@ -105,9 +128,118 @@ static const struct report_exporter *format_named(const char *v)
 	report_usage_error("--format %s: unknown format; allowed: %s", v, names);
 }
 
+struct profile *prof_load(const char *cmd, const char *file)
+{
+	char err[512];
+	size_t len = 0;
+	uint8_t *buf = prof_read_file(file, &len, err, sizeof err);
+	struct profile *p = buf ? prof_parse(buf, len, err, sizeof err) : NULL;
+	free(buf);
+	if (!p)
+		fprintf(stderr, "%s: %s: %s\n", cmd, file, err);
+	return p;
+}
+
+/* The memlens profiles in directory dir (by their magic; a file being
+ * written, NAME.tmp.PID, left out), by name; NULL after a message. */
+static char **dir_profiles(const char *dir, size_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "memlens report: %s: %s\n", dir, strerror(errno));
+		return NULL;
+	}
+	char **v = NULL;
+	size_t cap = 0;
+	struct dirent *e;
+	*n = 0;
+	while ((e = readdir(d))) {
+		struct stat st;
+		char magic[8];
+		if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp."))
+			continue;
+		size_t l = strlen(dir) + strlen(e->d_name) + 2;
+		char *path = xmalloc(l);
+		snprintf(path, l, "%s/%s", dir, e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		int ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, magic, 8) == 8
+		         && !memcmp(magic, ML_PROF_MAGIC, 8);
+		if (fd >= 0)
+			close(fd);
+		if (!ok) {
+			free(path);
+			continue;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof *v);
+		}
+		v[(*n)++] = path;
+	}
+	closedir(d);
+	if (!*n) {
+		fprintf(stderr, "memlens report: %s: no memlens profile in this directory\n", dir);
+		free(v);
+		return NULL;
+	}
+	qsort(v, *n, sizeof *v, cmp_str);
+	return v;
+}
+
+/* Several profiles (report/procs.c): each read and symbolized, then the
+ * tree or the merged report. */
+static int report_many(const char *const *files, size_t n, const char *outpath, const char **dirs, int sym_flags,
+                       int merged, const struct report_opts *o)
+{
+	struct report *rs = xcalloc(n, sizeof *rs);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		rs[i].o = o;
+		rs[i].p = prof_load("memlens report", files[i]);
+		if (!rs[i].p)
+			rc = 1;
+		else
+			rs[i].sym = sym_new(rs[i].p, dirs, sym_flags);
+	}
+	FILE *out = stdout;
+	struct cli_output co;
+	if (!rc && outpath) {
+		int e = output_open(&co, outpath);
+		if (e) {
+			fprintf(stderr, "memlens report: %s: %s\n", outpath, strerror(e));
+			rc = 1;
+		}
+		out = co.f;
+	}
+	if (!rc) {
+		rc = report_procs(rs, files, n, merged, o->top, out) ? 1 : 0;
+		int werr = 0;
+		if (outpath)
+			werr = output_close(&co);
+		else if (fflush(out) != 0 || ferror(out))
+			werr = errno ? errno : EIO;
+		if (!rc && werr) {
+			fprintf(stderr, "memlens report: %s: write error: %s\n", outpath ? outpath : "standard output",
+			        strerror(werr));
+			rc = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(rs[i].buf);
+		if (rs[i].sym)
+			sym_free(rs[i].sym);
+		prof_free(rs[i].p);
+	}
+	free(rs);
+	return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	const char *file = NULL, *outpath = NULL, *v;
+	const char **files = xcalloc((size_t)argc + 1, sizeof *files);
+	size_t nfiles = 0;
+	int merged = 0, format_given = 0;
 	const struct report_exporter *format = &report_exporters[0];
 	struct report_opts o = { RW_PEAK, 10, NULL };
 	xalloc_exit_as("memlens report", 1);
@@ -118,9 +250,13 @@ int cmd_report(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (no_more_opts || a[0] != '-' || !a[1]) {
-			if (file)
-				report_usage_error("one profile at a time (got `%s' and `%s')", file, a);
-			file = a;
+			for (size_t k = 0; k < nfiles; k++)
+				if (!strcmp(files[k], a))
+					report_usage_error("`%s' given twice", a);
+			files[nfiles++] = a;
+			file = files[0];
+		} else if (!strcmp(a, "--merge")) {
+			merged = 1;
 		} else if (!strcmp(a, "--")) {
 			no_more_opts = 1;
 		} else if (!strcmp(a, "--full-names")) {
@@ -130,6 +266,7 @@ int cmd_report(int argc, char **argv)
 			exit(0);
 		} else if ((v = opt_value(argc, argv, &i, "--format", "-f"))) {
 			format = format_named(v);
+			format_given = 1;
 		} else if ((v = opt_value(argc, argv, &i, "--output", "-o"))) {
 			if (!*v)
 				report_usage_error("-o needs a file name");
@@ -154,25 +291,41 @@ int cmd_report(int argc, char **argv)
 			dirs[ndirs++] = v;
 		} else {
 			report_usage_error("unknown option `%s'; allowed: --format, -o, --weight, --top, "
-			                   "--debug-dir, --full-names, --help", a);
+			                   "--debug-dir, --full-names, --merge, --help", a);
 		}
 	}
 	if (!file)
 		report_usage_error("no profile given; usage: memlens report FILE [--format FORMAT] [-o OUT]");
 	o.file = file;
 
-	char err[512];
-	size_t len = 0;
-	uint8_t *buf = prof_read_file(file, &len, err, sizeof err);
-	if (!buf) {
-		fprintf(stderr, "memlens report: %s: %s\n", file, err);
-		free(dirs);
-		return 1;
+	struct stat st;
+	char **found = NULL;
+	if (nfiles == 1 && stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		found = dir_profiles(file, &nfiles);
+		if (!found) {
+			free(files);
+			free(dirs);
+			return 1;
+		}
+		merged |= 2; /* a directory: several profiles, even one */
 	}
-	struct profile *p = prof_parse(buf, len, err, sizeof err);
-	free(buf);
+	if (nfiles > 1 || merged) {
+		if (format_given && strcmp(format->name, "text"))
+			report_usage_error("several profiles (a process tree) have only the text report; "
+			                   "--format %s reads one file", format->name);
+		int rc = report_many(found ? (const char *const *)found : files, nfiles, outpath, dirs, sym_flags,
+		                     merged & 1, &o);
+		for (size_t i = 0; found && i < nfiles; i++)
+			free(found[i]);
+		free(found);
+		free(files);
+		free(dirs);
+		return rc;
+	}
+	free(files);
+
+	struct profile *p = prof_load("memlens report", file);
 	if (!p) {
-		fprintf(stderr, "memlens report: %s: %s\n", file, err);
 		free(dirs);
 		return 1;
 	}

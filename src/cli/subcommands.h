@@ -6,4 +6,10 @@
 int cmd_report(int argc, char **argv); /* src/cli/report.c */
 int cmd_types(int argc, char **argv); /* src/cli/types.c */
 int cmd_sites(int argc, char **argv); /* src/cli/sites.c */
+int cmd_diff(int argc, char **argv); /* src/cli/diff.c */
+
+/* Reads and validates a profile; NULL after one message "CMD: FILE: why"
+ * (report.c). */
+struct profile;
+struct profile *prof_load(const char *cmd, const char *file);
 #endif

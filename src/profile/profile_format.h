@@ -42,6 +42,9 @@
  *         u64 total_allocated at the peak
  *   TOTL  one record: u64 allocs, u64 frees, u64 bytes_total, u64 temp_allocs,
  *         u64 live_blocks_at_end, u64 live_bytes_at_end, u64 samples
+ *   PROC  (optional, absent from older files) one record: u64 ppid, the
+ *         parent's pid when the file was written (memlens report's
+ *         process tree)
  */
 #ifndef MEMLENS_PROFILE_FORMAT_H
 #define MEMLENS_PROFILE_FORMAT_H
@@ -57,6 +60,7 @@
 #define ML_PROF_TAG_TIME ML_PROF_TAG('T', 'I', 'M', 'E')
 #define ML_PROF_TAG_PEAK ML_PROF_TAG('P', 'E', 'A', 'K')
 #define ML_PROF_TAG_TOTL ML_PROF_TAG('T', 'O', 'T', 'L')
+#define ML_PROF_TAG_PROC ML_PROF_TAG('P', 'R', 'O', 'C')
 #define ML_PROF_TAG_END ML_PROF_TAG('E', 'N', 'D', '!')
 
 /* Why the file was written. */

@@ -221,6 +221,9 @@ void memlens__profile_write(int reason)
 	u64(&o, (uint64_t)fig.g.live_bytes);
 	u64(&o, fig.g.samples);
 
+	section(&o, ML_PROF_TAG_PROC, 1, 8); /* optional: the process tree's parent */
+	u64(&o, (uint64_t)ML_SYS(SYS_getppid, 0, 0, 0, 0, 0, 0));
+
 	uint64_t len = o.off + o.n;
 	section(&o, ML_PROF_TAG_END, 0, 8);
 	u64(&o, len);

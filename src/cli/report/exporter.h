@@ -58,6 +58,32 @@ int report_pprof(struct report *r, FILE *out);
 int report_folded(struct report *r, FILE *out);
 int report_json(struct report *r, FILE *out);
 
+/* pprof.c's writer, for any set of samples: sample i (of nsamples) is the
+ * stack node of input r (one of reps, whose modules are the mappings),
+ * with PPROF_NTYPES values (signed: a diff's are NEW - BASE) in the order
+ * of pprof_values; sample returns 0 to leave it out. */
+#define PPROF_NTYPES 8
+struct pprof_src {
+	struct report *const *reps;
+	size_t nreps;
+	size_t nsamples;
+	int (*sample)(void *arg, size_t i, struct report **r, uint32_t *node, int64_t *v);
+	void *arg;
+	const char *comment;
+	enum report_weight weight; /* the default sample type */
+	uint64_t time_nanos, duration_nanos, period;
+};
+int pprof_write(const struct pprof_src *src, FILE *out);
+/* A STKS record's figures as pprof's sample values. */
+void pprof_values(const uint64_t *f, int64_t *v);
+
+/* A stack's frames, one line each ("at 0x...: func (file:line)", "by ..."),
+ * as the text report shows them (text.c). */
+void report_print_stack(struct report *r, FILE *out, uint32_t node);
+
+/* Bytes for people: "512 B", "1.5 KiB", ... (text.c). */
+void fmt_bytes(uint64_t b, char *buf, size_t len);
+
 /* ---- shared by the formats (frames.c) ------------------------------------ */
 
 /* The source-level frames of node's stack, innermost first (inlined frames

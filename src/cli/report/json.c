@@ -22,7 +22,10 @@ int report_json(struct report *r, FILE *out)
 	json_str(out, r->o->file ? r->o->file : "");
 	fprintf(out, ",\n\"exe\": ");
 	json_str(out, p->exe);
-	fprintf(out, ",\n\"pid\": %" PRIu64 ",\n\"flags\": %" PRIu32 ",\n\"reason\": ", p->pid, p->flags);
+	fprintf(out, ",\n\"pid\": %" PRIu64, p->pid);
+	if (p->has_ppid)
+		fprintf(out, ",\n\"ppid\": %" PRIu64, p->ppid);
+	fprintf(out, ",\n\"flags\": %" PRIu32 ",\n\"reason\": ", p->flags);
 	if (p->reason < 4)
 		fprintf(out, "\"%s\"", reasons[p->reason]);
 	else

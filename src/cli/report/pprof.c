@@ -101,13 +101,14 @@ static const struct { const char *type, *unit; int field; } pprof_types[] = {
 	{ "temp_space", "bytes", SF_TEMP_BYTES },
 };
 #define NTYPES (sizeof pprof_types / sizeof pprof_types[0])
+_Static_assert(NTYPES == PPROF_NTYPES, "exporter.h's PPROF_NTYPES counts pprof_types");
 
 static int gzip_out(const uint8_t *d, size_t n, FILE *out)
 {
 	z_stream z;
 	memset(&z, 0, sizeof z);
 	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-		fputs("memlens report: zlib: cannot start compressing\n", stderr);
+		fputs("memlens: zlib: cannot start compressing\n", stderr);
 		return -1;
 	}
 	static uint8_t buf[65536];
@@ -127,7 +128,7 @@ static int gzip_out(const uint8_t *d, size_t n, FILE *out)
 			zr = deflate(&z, flush);
 			if (zr == Z_STREAM_ERROR) {
 				deflateEnd(&z);
-				fputs("memlens report: zlib: compression failed\n", stderr);
+				fputs("memlens: zlib: compression failed\n", stderr);
 				return -1;
 			}
 			fwrite(buf, 1, sizeof buf - z.avail_out, out);
@@ -137,9 +138,17 @@ static int gzip_out(const uint8_t *d, size_t n, FILE *out)
 	return zr == Z_STREAM_END ? 0 : -1;
 }
 
-int report_pprof(struct report *r, FILE *out)
+/* The mapping id of module mod of input r: the inputs' modules in turn. */
+static uint64_t mapping_id(const struct pprof_src *src, const struct report *r, int mod)
 {
-	const struct profile *p = r->p;
+	uint64_t base = 0;
+	for (size_t i = 0; i < src->nreps && src->reps[i] != r; i++)
+		base += src->reps[i]->p->nmods;
+	return base + (uint64_t)mod + 1;
+}
+
+int pprof_write(const struct pprof_src *src, FILE *out)
+{
 	struct strtab st = { 0 };
 	struct pb prof = { 0 }, m = { 0 }, sub = { 0 }, packed = { 0 };
 	struct kmap locs = { 0 }, funcs = { 0 };
@@ -152,15 +161,15 @@ int report_pprof(struct report *r, FILE *out)
 	/* samples, with their locations and functions made as they come */
 	struct pb locs_pb = { 0 }, funcs_pb = { 0 };
 	uint64_t nloc = 0, nfunc = 0;
-	for (size_t i = 0; i < p->nstacks; i++) {
-		const struct prof_stack *s = &p->stacks[i];
-		int any = 0;
-		for (size_t k = 0; k < NTYPES; k++)
-			any |= s->f[pprof_types[k].field] != 0;
-		if (!any)
+	for (size_t i = 0; i < src->nsamples; i++) {
+		struct report *r;
+		uint32_t node;
+		int64_t v[NTYPES];
+		if (!src->sample(src->arg, i, &r, &node, v))
 			continue;
+		const struct profile *p = r->p;
 		packed.n = 0;
-		for (uint32_t j = s->node; j != 0; j = p->nodes[j].parent) {
+		for (uint32_t j = node; j != 0; j = p->nodes[j].parent) {
 			const struct sym_pc *sp = sym_lookup(r->sym, p->nodes[j].pc);
 			int found;
 			struct kent *e = km_slot(&locs, (uintptr_t)sp, 0, 0, &found);
@@ -168,7 +177,7 @@ int report_pprof(struct report *r, FILE *out)
 				e->v = ++nloc;
 				pb_uint(&m, P_LOC_ID, e->v);
 				if (sp->mod >= 0)
-					pb_uint(&m, P_LOC_MAPPING_ID, (uint64_t)sp->mod + 1);
+					pb_uint(&m, P_LOC_MAPPING_ID, mapping_id(src, r, sp->mod));
 				pb_uint(&m, P_LOC_ADDRESS, sp->pc);
 				for (unsigned k = 0; k < sp->nframes; k++) {
 					const struct sym_frame *f = &sp->frames[k];
@@ -198,49 +207,50 @@ int report_pprof(struct report *r, FILE *out)
 		}
 		pb_msg(&m, P_SAMPLE_LOCATION_ID, &packed);
 		for (size_t k = 0; k < NTYPES; k++)
-			pb_varint(&packed, s->f[pprof_types[k].field]);
+			pb_varint(&packed, (uint64_t)v[k]); /* int64: a negative one in ten bytes */
 		pb_msg(&m, P_SAMPLE_VALUE, &packed);
 		pb_msg(&prof, P_PROFILE_SAMPLE, &m);
 	}
 
-	for (size_t i = 0; i < p->nmods; i++) {
-		const struct prof_module *mod = &p->mods[i];
-		char id[2 * 255 + 1];
-		for (unsigned k = 0; k < mod->build_id_len; k++)
-			sprintf(id + 2 * k, "%02x", mod->build_id[k]);
-		id[2 * mod->build_id_len] = '\0';
-		pb_uint(&m, P_MAPPING_ID, i + 1);
-		pb_uint(&m, P_MAPPING_START, mod->lo);
-		pb_uint(&m, P_MAPPING_LIMIT, mod->hi);
-		pb_uint(&m, P_MAPPING_OFFSET, 0);
-		pb_uint(&m, P_MAPPING_FILENAME, st_index(&st, text_esc(mod->path, esc, sizeof esc, ESC_TEXT)));
-		pb_uint(&m, P_MAPPING_BUILD_ID, st_index(&st, id));
-		/* every location carries its functions (or an address name):
-		 * nothing is left for pprof to symbolize */
-		pb_uint(&m, P_MAPPING_HAS_FUNCTIONS, 1);
-		pb_uint(&m, P_MAPPING_HAS_FILENAMES, 1);
-		pb_uint(&m, P_MAPPING_HAS_LINE_NUMBERS, 1);
-		pb_uint(&m, P_MAPPING_HAS_INLINE_FRAMES, 1);
-		pb_msg(&prof, P_PROFILE_MAPPING, &m);
+	for (size_t ri = 0; ri < src->nreps; ri++) {
+		const struct profile *p = src->reps[ri]->p;
+		for (size_t i = 0; i < p->nmods; i++) {
+			const struct prof_module *mod = &p->mods[i];
+			char id[2 * 255 + 1];
+			for (unsigned k = 0; k < mod->build_id_len; k++)
+				sprintf(id + 2 * k, "%02x", mod->build_id[k]);
+			id[2 * mod->build_id_len] = '\0';
+			pb_uint(&m, P_MAPPING_ID, mapping_id(src, src->reps[ri], (int)i));
+			pb_uint(&m, P_MAPPING_START, mod->lo);
+			pb_uint(&m, P_MAPPING_LIMIT, mod->hi);
+			pb_uint(&m, P_MAPPING_OFFSET, 0);
+			pb_uint(&m, P_MAPPING_FILENAME, st_index(&st, text_esc(mod->path, esc, sizeof esc, ESC_TEXT)));
+			pb_uint(&m, P_MAPPING_BUILD_ID, st_index(&st, id));
+			/* every location carries its functions (or an address name):
+			 * nothing is left for pprof to symbolize */
+			pb_uint(&m, P_MAPPING_HAS_FUNCTIONS, 1);
+			pb_uint(&m, P_MAPPING_HAS_FILENAMES, 1);
+			pb_uint(&m, P_MAPPING_HAS_LINE_NUMBERS, 1);
+			pb_uint(&m, P_MAPPING_HAS_INLINE_FRAMES, 1);
+			pb_msg(&prof, P_PROFILE_MAPPING, &m);
+		}
 	}
 	pb_put(&prof, locs_pb.b, locs_pb.n);
 	pb_put(&prof, funcs_pb.b, funcs_pb.n);
 
 	static const int default_type[] = { 5, 1, 3, 6 }; /* peak_space, alloc_space, inuse_space, temp_objects */
-	uint32_t dflt = st_index(&st, pprof_types[default_type[r->o->weight]].type);
-	snprintf(name, sizeof name, "memlens heap profile of %s (pid %" PRIu64 ")", text_esc(p->exe, esc, sizeof esc, ESC_TEXT),
-	         p->pid);
-	uint32_t comment = st_index(&st, name);
+	uint32_t dflt = st_index(&st, pprof_types[default_type[src->weight]].type);
+	uint32_t comment = st_index(&st, text_esc(src->comment, esc, sizeof esc, ESC_TEXT));
 	uint32_t space = st_index(&st, "space"), bytes = st_index(&st, "bytes");
 
 	for (size_t i = 0; i < st.n; i++)
 		pb_bytes(&prof, P_PROFILE_STRING_TABLE, st.strs[i], strlen(st.strs[i]));
-	pb_uint(&prof, P_PROFILE_TIME_NANOS, p->wall_start_s * 1000000000ULL);
-	pb_uint(&prof, P_PROFILE_DURATION_NANOS, p->end_ns >= p->start_ns ? p->end_ns - p->start_ns : 0);
+	pb_uint(&prof, P_PROFILE_TIME_NANOS, src->time_nanos);
+	pb_uint(&prof, P_PROFILE_DURATION_NANOS, src->duration_nanos);
 	pb_uint(&sub, P_VT_TYPE, space);
 	pb_uint(&sub, P_VT_UNIT, bytes);
 	pb_msg(&prof, P_PROFILE_PERIOD_TYPE, &sub);
-	pb_uint(&prof, P_PROFILE_PERIOD, p->sample_bytes ? p->sample_bytes : 1);
+	pb_uint(&prof, P_PROFILE_PERIOD, src->period ? src->period : 1);
 	pb_uint(&prof, P_PROFILE_COMMENT, comment);
 	pb_uint(&prof, P_PROFILE_DEFAULT_SAMPLE_TYPE, dflt);
 
@@ -255,4 +265,37 @@ int report_pprof(struct report *r, FILE *out)
 	free(funcs.e);
 	st_free(&st);
 	return rc;
+}
+
+/* One profile's stacks, as they are (those with a figure). */
+static int one_sample(void *arg, size_t i, struct report **rp, uint32_t *node, int64_t *v)
+{
+	struct report *r = arg;
+	const struct prof_stack *s = &r->p->stacks[i];
+	int any = 0;
+	for (size_t k = 0; k < NTYPES; k++) {
+		v[k] = (int64_t)s->f[pprof_types[k].field];
+		any |= v[k] != 0;
+	}
+	*rp = r;
+	*node = s->node;
+	return any;
+}
+
+void pprof_values(const uint64_t *f, int64_t *v)
+{
+	for (size_t k = 0; k < NTYPES; k++)
+		v[k] = (int64_t)f[pprof_types[k].field];
+}
+
+int report_pprof(struct report *r, FILE *out)
+{
+	const struct profile *p = r->p;
+	char comment[2048], esc[1024];
+	snprintf(comment, sizeof comment, "memlens heap profile of %s (pid %" PRIu64 ")",
+	         text_esc(p->exe, esc, sizeof esc, ESC_TEXT), p->pid);
+	struct pprof_src src = { &r, 1, p->nstacks, one_sample, r, comment, r->o->weight,
+	                         p->wall_start_s * 1000000000ULL, p->end_ns >= p->start_ns ? p->end_ns - p->start_ns : 0,
+	                         p->sample_bytes };
+	return pprof_write(&src, out);
 }

@@ -31,6 +31,7 @@ _Static_assert(SF_N == ML_PROF_STKS_FIELDS, "reader.h's SF_* figures must follow
 #define TIME_REC (8 * 4)
 #define PEAK_REC (8 * 4)
 #define TOTL_REC (8 * 7)
+#define PROC_REC 8
 
 /* A file being parsed. */
 struct rd {
@@ -122,6 +123,7 @@ static int read_stks(struct rd *r, const struct sec *s);
 static int read_time(struct rd *r, const struct sec *s);
 static int read_peak(struct rd *r, const struct sec *s);
 static int read_totl(struct rd *r, const struct sec *s);
+static int read_proc(struct rd *r, const struct sec *s);
 static int read_end(struct rd *r, const struct sec *s);
 
 /* What a section's count and length must be. */
@@ -149,6 +151,7 @@ static const struct section {
 	{ ML_PROF_TAG_TIME, SHAPE_RECORDS, TIME_REC, ML_PROF_MAX_TIME, "records", read_time },
 	{ ML_PROF_TAG_PEAK, SHAPE_ONE, PEAK_REC, 1, "records", read_peak },
 	{ ML_PROF_TAG_TOTL, SHAPE_ONE, TOTL_REC, 1, "records", read_totl },
+	{ ML_PROF_TAG_PROC, SHAPE_ONE, PROC_REC, 1, "records", read_proc },
 	{ ML_PROF_TAG_END, SHAPE_TRAILER, 8, 0, NULL, read_end },
 };
 
@@ -314,6 +317,13 @@ static int read_totl(struct rd *r, const struct sec *s)
 	r->p->tot = (struct prof_totals){ le64(q), le64(q + 8), le64(q + 16), le64(q + 24),
 	                                  le64(q + 32), le64(q + 40), le64(q + 48) };
 	r->p->has_totals = 1;
+	return 0;
+}
+
+static int read_proc(struct rd *r, const struct sec *s)
+{
+	r->p->ppid = le64(s->q);
+	r->p->has_ppid = 1;
 	return 0;
 }
 

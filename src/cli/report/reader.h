@@ -62,6 +62,8 @@ struct profile {
 	size_t ntime;
 	struct prof_sample peak;
 	int has_peak, has_totals;  /* 0: derived from the other sections */
+	uint64_t ppid;             /* the parent when written (PROC section) */
+	int has_ppid;              /* 0: an older file, no PROC section */
 	struct prof_totals tot;
 	size_t file_size;
 };

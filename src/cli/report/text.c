@@ -11,7 +11,7 @@
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-static void fmt_bytes(uint64_t b, char *buf, size_t len)
+void fmt_bytes(uint64_t b, char *buf, size_t len)
 {
 	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	if (b < 1024) {
@@ -56,7 +56,7 @@ static double pct(uint64_t a, uint64_t b)
 	return b ? 100.0 * (double)a / (double)b : 0.0;
 }
 
-static void print_stack(struct report *r, FILE *out, uint32_t node)
+void report_print_stack(struct report *r, FILE *out, uint32_t node)
 {
 	const struct xframe *xf;
 	size_t n = report_frames(r, node, &xf);
@@ -185,7 +185,7 @@ int report_text(struct report *r, FILE *out)
 		        pct(f[SF_PEAK_BYTES], p->peak.live_bytes ? p->peak.live_bytes : peak_sum),
 		        f[SF_MAX_LIVE_BYTES], f[SF_MAX_LIVE_BLOCKS], PL(f[SF_MAX_LIVE_BLOCKS]),
 		        f[SF_ALLOCS], PL(f[SF_ALLOCS]), f[SF_BYTES_TOTAL]);
-		print_stack(r, out, p->stacks[rk[shown].i].node);
+		report_print_stack(r, out, p->stacks[rk[shown].i].node);
 	}
 	more_line(out, shown, n, rk, "bytes");
 
@@ -206,7 +206,7 @@ int report_text(struct report *r, FILE *out)
 			fprintf(out, ", mean lifetime %s", b3);
 		}
 		fputc('\n', out);
-		print_stack(r, out, p->stacks[rk[shown].i].node);
+		report_print_stack(r, out, p->stacks[rk[shown].i].node);
 	}
 	more_line(out, shown, n, rk, "bytes");
 
@@ -220,7 +220,7 @@ int report_text(struct report *r, FILE *out)
 		fprintf(out, "  #%zu  %" PRIu64 " temporary allocation%s (%.1f%% of its %" PRIu64 "), %" PRIu64
 		        " bytes\n", shown + 1, f[SF_TEMP_ALLOCS], PL(f[SF_TEMP_ALLOCS]),
 		        pct(f[SF_TEMP_ALLOCS], f[SF_ALLOCS]), f[SF_ALLOCS], f[SF_TEMP_BYTES]);
-		print_stack(r, out, p->stacks[rk[shown].i].node);
+		report_print_stack(r, out, p->stacks[rk[shown].i].node);
 	}
 	more_line(out, shown, n, rk, "allocations");
 
@@ -236,7 +236,7 @@ int report_text(struct report *r, FILE *out)
 		        " allocation%s\n", shown + 1, f[SF_LIVE_BYTES], at_exit ? "leaked" : "live", f[SF_LIVE_BLOCKS],
 		        PL(f[SF_LIVE_BLOCKS]),
 		        pct(f[SF_LIVE_BYTES], t->live_bytes), f[SF_ALLOCS], PL(f[SF_ALLOCS]));
-		print_stack(r, out, p->stacks[rk[shown].i].node);
+		report_print_stack(r, out, p->stacks[rk[shown].i].node);
 	}
 	more_line(out, shown, n, rk, "bytes");
 	free(rk);

@@ -141,7 +141,8 @@ expect_error(bad, "a second TIME section at offset %d" % layout["END"], "TIME tw
 # ---- files ----------------------------------------------------------------------------------
 expect_error(None, "No such file or directory", "a missing file", name="nonexistent.prof")
 os.mkdir(os.path.join(T, "dir.prof"))
-expect_error(None, "Is a directory", "a directory", name="dir.prof")
+# a directory is a process tree's profiles (report_tree.sh); one without any says so
+expect_error(None, "no memlens profile in this directory", "a directory without profiles", name="dir.prof")
 out, err = report(gf, "-o", os.path.join(T, "no/such/dir/out.txt"), rc=1, what="an unwritable output")
 expect_eq(err.splitlines(), ["memlens report: %s: No such file or directory" % os.path.join(T, "no/such/dir/out.txt")],
           "an unwritable output")

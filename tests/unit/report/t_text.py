@@ -171,7 +171,7 @@ for pie in (False, True):
         prof.h["reason"] = 0
 
         # usage
-        for args, msg in [([], "no profile given"), ([f, f], "one profile at a time"),
+        for args, msg in [([], "no profile given"), ([f, f], "`%s' given twice" % f),
                           ([f, "--format", "xml"], "--format xml: unknown format"),
                           ([f, "--weight=bytes"], "--weight bytes: unknown weight"),
                           ([f, "--top", "0"], "--top 0: expected a number"),
