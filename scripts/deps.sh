@@ -5,7 +5,7 @@
 PKGS="gcc g++ make pkg-config libc6-dev binutils libglib2.0-dev python3 perl sqlite3 git
       libglib2.0-bin bash coreutils diffutils util-linux libjemalloc2 libtcmalloc-minimal4 procps
       libheaptrack libdw-dev libelf-dev zlib1g-dev valgrind golang-go
-      libclang-14-dev clang-14 libclang-rt-14-dev libc6-dbg ruby"
+      libclang-14-dev clang-14 libclang-rt-14-dev libc6-dbg ruby strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -24,10 +24,14 @@ extern ML_HIDDEN uint64_t memlens__prof_sample; /* MEMLENS_SAMPLE; 0: every allo
 extern ML_HIDDEN int memlens__prof_depth; /* MEMLENS_PROFILE_DEPTH */
 extern ML_HIDDEN uint64_t memlens__prof_start_ns, memlens__prof_wall_start;
 
+/* libc's clock_gettime reads the vDSO (no system call: a new peak takes the
+ * time, and a program growing its heap makes one per allocation); it sets
+ * no errno when it succeeds, takes no lock and is async-signal-safe. */
 static inline uint64_t memlens__prof_now_ns(void)
 {
 	struct timespec ts;
-	ML_SYS(SYS_clock_gettime, CLOCK_MONOTONIC, &ts, 0, 0, 0, 0);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
