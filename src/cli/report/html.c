@@ -56,6 +56,7 @@ struct html {
 	size_t nfn, capfn;
 	struct kmap fmap;              /* (parent, func) -> fnode */
 	struct kmap smap;              /* (parent site, frame) -> site */
+	struct kmap xmap;              /* (sym_pc, frame index) -> frame | func << 32 */
 	uint32_t *sites;               /* pairs: parent site, output frame */
 	size_t nsites, capsites;
 };
@@ -63,6 +64,14 @@ struct html {
 /* The internal id of xframe x, its function's id in *func. */
 static uint32_t frame_id(struct html *h, const struct xframe *x, uint32_t *func)
 {
+	/* each pc is symbolized once and kept, so its frames' ids are too:
+	 * the keys below are made once per frame, not once per stack */
+	int found;
+	struct kent *e = km_slot(&h->xmap, (uint64_t)(uintptr_t)x->sp, x->idx, 0, &found);
+	if (found) {
+		*func = (uint32_t)(e->v >> 32);
+		return (uint32_t)e->v;
+	}
 	const struct sym_frame *f = &x->sp->frames[x->idx];
 	const char *mod = x->sp->mod >= 0 ? base_name(h->r->p->mods[x->sp->mod].path) : "";
 	char name[1024], key[3072];
@@ -74,7 +83,9 @@ static uint32_t frame_id(struct html *h, const struct xframe *x, uint32_t *func)
 	*func = st_index(&h->funcs, key);
 	snprintf(key, sizeof key, "%s\037%s\037%s\037%u\037%d", name, mod, f->file ? f->file : "", f->line,
 	         f->inlined);
-	return st_index(&h->frames, key);
+	uint32_t id = st_index(&h->frames, key);
+	e->v = id | (uint64_t)*func << 32;
+	return id;
 }
 
 /* Its index in the page's frame table, given one when new: only the
@@ -468,6 +479,7 @@ int report_html(struct report *r, FILE *out)
 	free(h.fn);
 	free(h.fmap.e);
 	free(h.smap.e);
+	free(h.xmap.e);
 	free(h.sites);
 	return 0;
 }
