@@ -32,9 +32,26 @@ LIB = $(BUILD)/lib/libmemlens.so
 CLI = $(BUILD)/bin/memlens
 VERSION = 0.1.0
 
+# The scripts and styles of `memlens report --format html` (html.c reads
+# them at run time from share/memlens/ beside bin/): the npm libraries of
+# web/package.json, installed by `make deps' (npm ci), and web/'s own files,
+# bundled into one file by web/bundle.mjs.  Without web/node_modules the
+# build goes on without it and says so; the html format then says what is
+# missing.
+HTML_ASSET = $(BUILD)/share/memlens/html-report.html
+WEB_SRCS = web/bundle.mjs web/body.html web/report.css web/report.js web/package-lock.json
+
 .PHONY: all deps check demo install bench soak clean help asan-check fuzz
 HDRS = $(BUILD)/include/memlens.h $(BUILD)/include/allocs.h
-all: $(LIB) $(TYPES_LIB) $(CLI) $(CC_TOOL) $(BUILD)/lib/pkgconfig/memlens.pc $(HDRS)
+all: $(LIB) $(TYPES_LIB) $(CLI) $(CC_TOOL) $(BUILD)/lib/pkgconfig/memlens.pc $(HDRS) $(HTML_ASSET)
+
+$(HTML_ASSET): $(WEB_SRCS) $(wildcard web/node_modules/.package-lock.json)
+	@mkdir -p $(dir $@)
+	@if [ -f web/node_modules/.package-lock.json ]; then \
+		echo "node web/bundle.mjs $@"; node web/bundle.mjs $@; \
+	else \
+		echo "memlens: web/node_modules missing (run \`make deps'): $@ not made, --format html will not work" >&2; \
+	fi
 
 # The build tree mirrors the install layout, so its memlens.pc works too.
 $(BUILD)/include/%.h: include/%.h
@@ -133,6 +150,12 @@ install: all
 	install -m 755 $(LIB) $(PREFIX)/lib/libmemlens.so
 	install -m 755 $(TYPES_LIB) $(PREFIX)/lib/libmemlens-types.so
 	install -m 644 include/memlens.h include/allocs.h $(PREFIX)/include/
+	@if [ -f $(HTML_ASSET) ]; then \
+		echo "install -m 644 $(HTML_ASSET) $(PREFIX)/share/memlens/"; \
+		install -d $(PREFIX)/share/memlens && install -m 644 $(HTML_ASSET) $(PREFIX)/share/memlens/; \
+	else \
+		echo "memlens: $(HTML_ASSET) missing (run \`make deps && make'): --format html will not work" >&2; \
+	fi
 	sed -e 's|@VERSION@|$(VERSION)|' memlens.pc.in > $(PREFIX)/lib/pkgconfig/memlens.pc
 
 clean:

@@ -42,6 +42,13 @@ int output_close(struct cli_output *out)
 	return memlens__out_finish(out->path, out->tmp, err);
 }
 
+void output_abandon(struct cli_output *out)
+{
+	fclose(out->f);
+	out->f = NULL;
+	memlens__out_finish(out->path, out->tmp, ECANCELED);
+}
+
 int output_start_log(const char *path)
 {
 	int fd = memlens__out_open_in_place(path, O_CREAT | O_APPEND, 0600);

@@ -20,6 +20,9 @@ int output_open(struct cli_output *out, const char *path);
 /* Flushes and closes; renames into place when everything was written,
  * removes the temporary file otherwise.  0 or an errno. */
 int output_close(struct cli_output *out);
+/* Closes without renaming into place (the temporary file is removed): for
+ * an output that failed half-way. */
+void output_abandon(struct cli_output *out);
 
 /* Opens path for appending (created 0600; a regular file is emptied), as
  * the run's log; 0 or an errno. */

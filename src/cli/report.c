@@ -352,8 +352,10 @@ int cmd_report(int argc, char **argv)
 	struct report r = { p, sym_new(p, dirs, sym_flags), &o, NULL, 0 };
 	int rc = format->write(&r, out);
 	int werr = 0;
-	if (outpath)
-		werr = output_close(&co); /* a failed or partial report never replaces OUT */
+	if (outpath && rc)
+		output_abandon(&co); /* a failed or partial report never replaces OUT */
+	else if (outpath)
+		werr = output_close(&co);
 	else if (fflush(out) != 0 || ferror(out))
 		werr = errno ? errno : EIO;
 	if (rc == 0 && werr) {

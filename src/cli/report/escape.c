@@ -66,13 +66,16 @@ const char *text_esc(const char *s, char *out, size_t len, int flags)
 	return out;
 }
 
-void json_str(FILE *f, const char *s)
+static void json_str_as(FILE *f, const char *s, int script)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	putc('"', f);
 	while (*p) {
 		unsigned c = *p;
-		if (c == '"' || c == '\\') {
+		if (script && (c == '<' || c == '>' || c == '&')) {
+			fprintf(f, "\\u%04x", c);
+			p++;
+		} else if (c == '"' || c == '\\') {
 			putc('\\', f);
 			putc((int)c, f);
 			p++;
@@ -99,4 +102,14 @@ void json_str(FILE *f, const char *s)
 		}
 	}
 	putc('"', f);
+}
+
+void json_str(FILE *f, const char *s)
+{
+	json_str_as(f, s, 0);
+}
+
+void json_str_script(FILE *f, const char *s)
+{
+	json_str_as(f, s, 1);
 }

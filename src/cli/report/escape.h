@@ -20,6 +20,10 @@ const char *text_esc(const char *s, char *out, size_t len, int flags);
 /* JSON string with its quotes; bytes that are not UTF-8 become U+FFFD,
  * control characters (C1 too) \u00XX. */
 void json_str(FILE *f, const char *s);
+/* The same for JSON inside an HTML <script> element: '<', '>' and '&' too
+ * become \u003c..., so no string can close the element ("</script>") or
+ * open a comment there. */
+void json_str_script(FILE *f, const char *s);
 
 /* The last component of path (path itself when it ends in '/'). */
 const char *base_name(const char *path);

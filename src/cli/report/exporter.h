@@ -57,6 +57,7 @@ int report_dhat(struct report *r, FILE *out);
 int report_pprof(struct report *r, FILE *out);
 int report_folded(struct report *r, FILE *out);
 int report_json(struct report *r, FILE *out);
+int report_html(struct report *r, FILE *out);
 
 /* pprof.c's writer, for any set of samples: sample i (of nsamples) is the
  * stack node of input r (one of reps, whose modules are the mappings),

@@ -12,5 +12,7 @@ const struct report_exporter report_exporters[] = {
 	{ "pprof", "gzip'd profile.proto (go tool pprof FILE)", 1, report_pprof },
 	{ "folded", "\"main;f;g 1234\" lines for flame graphs", 0, report_folded },
 	{ "json", "everything, for scripts", 0, report_json },
+	{ "html", "one self-contained page: flame graph, heap\n"
+	          "over time, top stacks (opens offline)", 0, report_html },
 	{ NULL, NULL, 0, NULL }
 };
