@@ -115,11 +115,13 @@ $(BUILD)/lib/pkgconfig/memlens.pc: memlens.pc.in
 deps:
 	@scripts/deps.sh install
 
-# make check and make demo install missing packages first.
+# make check, fuzz, demo and soak install missing packages first, and only
+# then build (under -j too: the build needs web/node_modules).
 deps-if-missing:
 	@scripts/deps.sh check || scripts/deps.sh install
 
-check: deps-if-missing all
+check: deps-if-missing
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/run_tests.sh
 
 ASAN_BUILD ?= build-asan
@@ -131,13 +133,16 @@ asan-check:
 # libFuzzer targets (tests/fuzz/*.c, clang-14), each run for FUZZ_TIME seconds;
 # their seeds are made with this build's memlens.
 FUZZ_TIME ?= 60
-fuzz: deps-if-missing all
+fuzz: deps-if-missing
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh
 
-demo: deps-if-missing all
+demo: deps-if-missing
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
 
-soak: deps-if-missing all
+soak: deps-if-missing
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/run_tests.sh soak
 
 bench: all
@@ -161,4 +166,4 @@ install: all
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
--include $(wildcard $(BUILD)/obj/src/*.d $(BUILD)/obj/src/*/*.d)
+-include $(wildcard $(BUILD)/obj/src/*.d $(BUILD)/obj/src/*/*.d $(BUILD)/obj/src/*/*/*.d)

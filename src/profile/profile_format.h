@@ -38,6 +38,9 @@
  *         these are estimates already scaled (unbiased), rounded.
  *   TIME  the timeline: u64 t_ns (since start), u64 live_bytes, u64
  *         live_blocks, u64 total_allocated (bytes so far), in time order
+ *   RSSB  (optional, absent from older files; right after TIME) one u64
+ *         per TIME record, in its order: the process's resident set size
+ *         in bytes at that point (from /proc/self/statm), 0 when unknown
  *   PEAK  one record: u64 t_ns, u64 live_bytes, u64 live_blocks,
  *         u64 total_allocated at the peak
  *   TOTL  one record: u64 allocs, u64 frees, u64 bytes_total, u64 temp_allocs,
@@ -58,6 +61,7 @@
 #define ML_PROF_TAG_NODE ML_PROF_TAG('N', 'O', 'D', 'E')
 #define ML_PROF_TAG_STKS ML_PROF_TAG('S', 'T', 'K', 'S')
 #define ML_PROF_TAG_TIME ML_PROF_TAG('T', 'I', 'M', 'E')
+#define ML_PROF_TAG_RSS ML_PROF_TAG('R', 'S', 'S', 'B')
 #define ML_PROF_TAG_PEAK ML_PROF_TAG('P', 'E', 'A', 'K')
 #define ML_PROF_TAG_TOTL ML_PROF_TAG('T', 'O', 'T', 'L')
 #define ML_PROF_TAG_PROC ML_PROF_TAG('P', 'R', 'O', 'C')

@@ -57,7 +57,11 @@ struct prof_totals {
 
 /* The timeline: about 100-200 points, massif's way. */
 #define TL_MAX 200
-struct tl_point { uint64_t t, live, blocks, total; };
+struct tl_point { uint64_t t, live, blocks, total, rss; }; /* rss: bytes, 0 unknown */
+/* The process's resident set size now, from /proc/self/statm (opened and
+ * closed again: three system calls, at timeline points only); 0 when it
+ * cannot be read. */
+uint64_t memlens__prof_rss(void);
 
 /* The figures as one moment saw them (for the writer). */
 struct prof_figures { struct prof_totals g; struct tl_point tl[TL_MAX]; unsigned tl_n; uint32_t ns; };

@@ -20,6 +20,9 @@
 #include "site/stacks.h"
 #include "space/regions.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <string.h>
 
 /* ---- per-stack figures ------------------------------------------------------ */
@@ -67,6 +70,29 @@ static struct tl_point tl[TL_MAX];
 static unsigned tl_n;
 static uint64_t tl_every = 64 * 1024, tl_next = 64 * 1024;
 
+uint64_t memlens__prof_rss(void)
+{
+	char buf[128];
+	long fd = ML_SYS(SYS_open, "/proc/self/statm", O_RDONLY | O_CLOEXEC, 0, 0, 0, 0), n;
+	uint64_t pages = 0;
+	const char *q;
+	if (fd < 0)
+		return 0;
+	n = ML_SYS(SYS_read, fd, buf, sizeof buf - 1, 0, 0, 0);
+	ML_SYS(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "size resident shared text lib data dt", in pages */
+	q = strchr(buf, ' ');
+	if (!q)
+		return 0;
+	for (q++; *q >= '0' && *q <= '9'; q++)
+		pages = pages * 10 + (uint64_t)(*q - '0');
+	unsigned long pg = getauxval(AT_PAGESZ);
+	return pages * (pg ? pg : 4096);
+}
+
 static void timeline_point(uint64_t total)
 {
 	if (total >= tl_next) {
@@ -80,6 +106,7 @@ static void timeline_point(uint64_t total)
 		tl[tl_n].live = (uint64_t)__atomic_load_n(&g.live_bytes, __ATOMIC_RELAXED);
 		tl[tl_n].blocks = FX_OUT(__atomic_load_n(&g.live_blocks, __ATOMIC_RELAXED));
 		tl[tl_n].total = total;
+		tl[tl_n].rss = memlens__prof_rss();
 		tl_n++;
 		tl_next = total + tl_every;
 	}

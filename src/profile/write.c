@@ -206,6 +206,12 @@ void memlens__profile_write(int reason)
 	u64(&o, FX_OUT(fig.g.live_blocks));
 	u64(&o, fig.g.total_bytes);
 
+	/* optional: the resident set size at each point of the timeline */
+	section(&o, ML_PROF_TAG_RSS, tn + 1, (uint64_t)(tn + 1) * 8);
+	for (unsigned i = 0; i < tn; i++)
+		u64(&o, fig.tl[i].rss);
+	u64(&o, memlens__prof_rss());
+
 	section(&o, ML_PROF_TAG_PEAK, 1, 32);
 	u64(&o, fig.g.peak_t);
 	u64(&o, fig.g.peak_bytes);

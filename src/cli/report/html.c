@@ -336,8 +336,8 @@ static void emit_frames(struct html *h)
 }
 
 /* The timeline as columns; past HTML_TIME_POINTS, the highest point of
- * each stretch.  A recorder that notes the resident set size per point
- * adds "rss" (bytes, one per point) and the page draws it. */
+ * each stretch.  With the profile's RSS section, "rss" (bytes, one per
+ * point) too, and the page draws it beside the heap. */
 static void emit_timeline(struct html *h)
 {
 	const struct profile *p = h->r->p;
@@ -356,6 +356,11 @@ static void emit_timeline(struct html *h)
 	fputs("],\"live_bytes\":[", h->out);
 	for (size_t b = 0; b < keep; b++)
 		fprintf(h->out, "%s%" PRIu64, b ? "," : "", p->timeline[pick[b]].live_bytes);
+	if (p->has_rss) {
+		fputs("],\"rss\":[", h->out);
+		for (size_t b = 0; b < keep; b++)
+			fprintf(h->out, "%s%" PRIu64, b ? "," : "", p->timeline[pick[b]].rss);
+	}
 	fputs("]},\n", h->out);
 	free(pick);
 }

@@ -47,8 +47,10 @@ int report_json(struct report *r, FILE *out)
 	for (size_t i = 0; i < p->ntime; i++) {
 		const struct prof_sample *s = &p->timeline[i];
 		fprintf(out, "%s\n  {\"t_ns\": %" PRIu64 ", \"live_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64
-		        ", \"total_allocated\": %" PRIu64 "}", i ? "," : "", s->t_ns, s->live_bytes, s->live_blocks,
-		        s->total);
+		        ", \"total_allocated\": %" PRIu64, i ? "," : "", s->t_ns, s->live_bytes, s->live_blocks, s->total);
+		if (p->has_rss) /* older files have none */
+			fprintf(out, ", \"rss_bytes\": %" PRIu64, s->rss);
+		putc('}', out);
 	}
 	fprintf(out, "%s],\n\"stacks\": [", p->ntime ? "\n" : "");
 	for (size_t i = 0; i < p->nstacks; i++) {

@@ -32,6 +32,7 @@ _Static_assert(SF_N == ML_PROF_STKS_FIELDS, "reader.h's SF_* figures must follow
 #define PEAK_REC (8 * 4)
 #define TOTL_REC (8 * 7)
 #define PROC_REC 8
+#define RSS_REC 8
 
 /* A file being parsed. */
 struct rd {
@@ -124,6 +125,7 @@ static int read_time(struct rd *r, const struct sec *s);
 static int read_peak(struct rd *r, const struct sec *s);
 static int read_totl(struct rd *r, const struct sec *s);
 static int read_proc(struct rd *r, const struct sec *s);
+static int read_rss(struct rd *r, const struct sec *s);
 static int read_end(struct rd *r, const struct sec *s);
 
 /* What a section's count and length must be. */
@@ -152,6 +154,7 @@ static const struct section {
 	{ ML_PROF_TAG_PEAK, SHAPE_ONE, PEAK_REC, 1, "records", read_peak },
 	{ ML_PROF_TAG_TOTL, SHAPE_ONE, TOTL_REC, 1, "records", read_totl },
 	{ ML_PROF_TAG_PROC, SHAPE_ONE, PROC_REC, 1, "records", read_proc },
+	{ ML_PROF_TAG_RSS, SHAPE_RECORDS, RSS_REC, ML_PROF_MAX_TIME, "records", read_rss },
 	{ ML_PROF_TAG_END, SHAPE_TRAILER, 8, 0, NULL, read_end },
 };
 
@@ -291,7 +294,7 @@ static int read_stks(struct rd *r, const struct sec *s)
 
 static struct prof_sample sample_at(const uint8_t *q)
 {
-	return (struct prof_sample){ le64(q), le64(q + 8), le64(q + 16), le64(q + 24) };
+	return (struct prof_sample){ le64(q), le64(q + 8), le64(q + 16), le64(q + 24), 0 };
 }
 
 static int read_time(struct rd *r, const struct sec *s)
@@ -324,6 +327,19 @@ static int read_proc(struct rd *r, const struct sec *s)
 {
 	r->p->ppid = le64(s->q);
 	r->p->has_ppid = 1;
+	return 0;
+}
+
+/* One RSS value per timeline point: it comes after TIME, as many. */
+static int read_rss(struct rd *r, const struct sec *s)
+{
+	struct profile *p = r->p;
+	if (s->count != p->ntime)
+		return rd_fail(r, "section RSSB at offset %zu: %" PRIu32 " records for a timeline of %zu points%s", s->off,
+		               s->count, p->ntime, p->timeline ? "" : " (no TIME section before it)");
+	for (uint32_t i = 0; i < s->count; i++)
+		p->timeline[i].rss = le64(s->q + (size_t)i * RSS_REC);
+	p->has_rss = 1;
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct prof_stack {
 
 struct prof_sample {               /* a TIME record, or the PEAK record */
 	uint64_t t_ns, live_bytes, live_blocks, total;
+	uint64_t rss;                  /* TIME: the RSS section's bytes, 0 unknown */
 };
 
 struct prof_totals {
@@ -64,6 +65,7 @@ struct profile {
 	int has_peak, has_totals;  /* 0: derived from the other sections */
 	uint64_t ppid;             /* the parent when written (PROC section) */
 	int has_ppid;              /* 0: an older file, no PROC section */
+	int has_rss;               /* the timeline carries RSS (an RSS section) */
 	struct prof_totals tot;
 	size_t file_size;
 };

@@ -55,6 +55,10 @@ try {
 		fail('no heap-over-time chart');
 
 	if (mode === 'known') {
+		// the recorder's RSS series is drawn beside the live heap
+		const rssNote = await p.$eval('#t-rss-note', (e) => e.textContent);
+		if (!/resident set size/.test(rssNote) || !(await p.$('#timeline canvas')))
+			fail('no RSS line on the heap-over-time chart: ' + rssNote);
 		// the widest frame of the two functions, and each one's tooltip
 		const width = (name) => p.$eval(`#flame g.frame[name="${name}"] rect`, (r) =>
 			r.getBBox().width).catch(() => 0);
