@@ -851,6 +851,21 @@ bench_profile() {
 		fi
 	fi
 
+	# C++: an std::map<int, std::string> growing (a new peak at most
+	# allocations, two allocations per insertion).
+	local mops=${BENCH_MAP_OPS:-2000000}
+	if ! g++ -O2 -o "$OUT/bench_map" bench/bench_map.cc > "$D/cc.bench_map.log" 2>&1; then
+		skip "C++ std::map (profile)" "compiling bench/bench_map.cc failed: $(grep -m1 -i error "$D/cc.bench_map.log")"
+	else
+		PENV=("BENCH_MAP_OPS=$mops")
+		pset_wall map "$OUT/bench_map"
+		if pab map; then
+			prows map "C++ std::map<int, string> fill ($mops)" wall_ms; done_w+=(map)
+		else
+			skip "C++ std::map (profile)" "$FAIL"
+		fi
+	fi
+
 	# The larson-like stress workloads and realloc growth, timed whole.
 	if compile bench_stress; then
 		for w in larson simple xthread; do
@@ -881,7 +896,7 @@ bench_profile() {
 	else
 		skip "realloc growth (profile)" "$FAIL"
 	fi
-	note "profile: workloads: python3 alloc_heavy.py $rounds (PYTHONMALLOC=malloc), cc1 -O2 on gensrc $lines, bench_stress with BENCH_STRESS_OPS=$sops, bench_pair realloc with BENCH_PAIR_OPS=$rops; whole-process wall times (start-up and the writing of the profile or of heaptrack's file included)"
+	note "profile: workloads: python3 alloc_heavy.py $rounds (PYTHONMALLOC=malloc), cc1 -O2 on gensrc $lines, bench_map with BENCH_MAP_OPS=$mops, bench_stress with BENCH_STRESS_OPS=$sops, bench_pair realloc with BENCH_PAIR_OPS=$rops; whole-process wall times (start-up and the writing of the profile or of heaptrack's file included)"
 
 	# Geomeans over the workloads measured in every mode.
 	if [ ${#done_w[@]} -gt 0 ]; then
