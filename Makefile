@@ -39,7 +39,8 @@ VERSION = 0.1.0
 # build goes on without it and says so; the html format then says what is
 # missing.
 HTML_ASSET = $(BUILD)/share/memlens/html-report.html
-WEB_SRCS = web/bundle.mjs web/body.html web/report.css web/report.js web/package-lock.json
+WEB_SRCS = web/bundle.mjs web/body.html web/report.css web/common.js web/report.js web/diff.js \
+           web/package-lock.json
 
 .PHONY: all deps check demo install bench soak clean help asan-check fuzz
 HDRS = $(BUILD)/include/memlens.h $(BUILD)/include/allocs.h

@@ -1,7 +1,9 @@
 // bundle.mjs OUT: the scripts and styles of `memlens report --format html`
-// in one file, which html.c copies after the profile's JSON: the libraries'
-// minified dist files from node_modules (installed by `npm ci`, see
-// package-lock.json), then this folder's report.css, body.html and report.js.
+// and `memlens diff --format html` in one file, which html.c and
+// diff_html.c copy after their JSON: the libraries' minified dist files from
+// node_modules (installed by `npm ci`, see package-lock.json), then this
+// folder's report.css, body.html (both pages, hidden), common.js, report.js
+// and diff.js (each draws its page when the JSON is its format).
 // A script may not contain "</script" (it would end its element early):
 // each is rewritten "<\/script", the same string to JavaScript.
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -19,7 +21,9 @@ const js = [
 	join(nm, 'd3/dist/d3.min.js'),
 	join(nm, 'd3-flame-graph/dist/d3-flamegraph.umd.min.js'),
 	join(nm, 'uplot/dist/uPlot.iife.min.js'),
+	join(here, 'common.js'),
 	join(here, 'report.js'),
+	join(here, 'diff.js'),
 ];
 const out = process.argv[2];
 if (!out) {

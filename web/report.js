@@ -1,13 +1,16 @@
 // report.js: the page of `memlens report --format html`.  It reads the
-// profile's figures from the JSON element html.c writes (#memlens-data) and
-// draws them with d3-flame-graph (the flame graph) and uPlot (the heap over
-// time); the summary and the tables are plain DOM.  The JSON's layout is
+// profile's figures from the JSON element html.c writes (#memlens-data,
+// read by common.js) and draws them with d3-flame-graph (the flame graph)
+// and uPlot (the heap over time); the summary and the tables are plain DOM.  The JSON's layout is
 // html.c's: flame trees as [frame, value, second, children | merged count],
 // stacks as [site, figures...] with their frames in the "sites" tree.
 (function () {
 	'use strict';
-	const D = JSON.parse(document.getElementById('memlens-data').textContent);
-	const $ = (id) => document.getElementById(id);
+	const M = window.memlens, D = M.D;
+	if (D.format !== 'memlens-html')
+		return;
+	const { $, num, human, bytes, dur, pct, esc, el, F, fname } = M;
+	$('report-page').hidden = false;
 	const atExit = D.reason === 'exit';
 	const liveWord = atExit ? 'Leaked at exit' : 'Live at ' + D.reason;
 
@@ -19,41 +22,6 @@
 		{ key: 'temp', label: 'Temporary allocations', unit: 'allocations', second: 'bytes' },
 		{ key: 'leaks', label: liveWord + ' (bytes)', unit: 'bytes', second: 'blocks' },
 	];
-
-	// ---- formatting ----------------------------------------------------
-	const num = (n) => Number(n).toLocaleString('en-US');
-	function human(b) {
-		const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-		let i = 0;
-		while (b >= 1024 && i < u.length - 1) {
-			b /= 1024;
-			i++;
-		}
-		return (i ? b.toFixed(b < 10 ? 2 : 1) : String(b)) + ' ' + u[i];
-	}
-	const bytes = (b) => num(b) + ' bytes' + (b >= 1024 ? ' (' + human(b) + ')' : '');
-	function dur(ns) {
-		if (ns < 1e3) return ns + ' ns';
-		if (ns < 1e6) return (ns / 1e3).toFixed(1) + ' µs';
-		if (ns < 1e9) return (ns / 1e6).toFixed(1) + ' ms';
-		return (ns / 1e9).toFixed(3) + ' s';
-	}
-	const pct = (a, b) => (b ? (100 * a / b).toFixed(a * 1000 < b ? 3 : 1) : '0') + '%';
-	const esc = (s) => String(s).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
-	const base = (p) => p.slice(p.lastIndexOf('/') + 1);
-	function el(tag, attrs, ...kids) {
-		const e = document.createElement(tag);
-		for (const k in attrs || {})
-			e.setAttribute(k, attrs[k]);
-		for (const c of kids)
-			e.append(c);
-		return e;
-	}
-
-	// A frame: [function, file, line, inlined, module].
-	const F = D.frames;
-	const fname = (f) => F[f][0];
-	const fwhere = (f) => (F[f][1] ? base(F[f][1]) + ':' + F[f][2] : F[f][4] || '?');
 
 	// ---- summary -------------------------------------------------------
 	function summary() {
@@ -80,30 +48,14 @@
 	}
 
 	// ---- flame graph ---------------------------------------------------
-	let weight = WEIGHTS[0];
-	let chart = null;
-	function toTree(a) {
-		const n = { f: a[0], value: a[1], s: a[2] };
-		if (a[0] === -2) {
-			n.name = 'all';
-		} else if (a[0] === -1) {
-			n.name = '(small frames: ' + a[3] + ')';
-			n.merged = a[3];
-		} else {
-			n.name = fname(a[0]);
-		}
-		if (Array.isArray(a[3]))
-			n.children = a[3].map(toTree);
-		return n;
-	}
+	const toTree = (a) => M.toTree(a, 2, (n, x) => { n.value = x[1]; n.s = x[2]; });
 	const fmtw = (w, v) => (w.unit === 'bytes' ? bytes(v) : num(v) + ' ' + w.unit);
 	const fmt2 = (w, v) => (w.second === 'bytes' ? bytes(v) : num(v) + ' ' + w.second);
-	function tipHtml(d) {
+	function tipHtml(d, weight) {
 		const n = d.data, root = d.ancestors().pop().data, up = d.parent ? d.parent.data : null;
 		let h = '<b>' + esc(n.name) + '</b>';
 		if (n.f >= 0)
-			h += '<br>' + esc(F[n.f][1] ? F[n.f][1] + ':' + F[n.f][2] : 'no source line') +
-				(F[n.f][4] ? ' in ' + esc(F[n.f][4]) : '') + (F[n.f][3] ? ' <i>[inlined]</i>' : '');
+			h += '<br>' + M.fplace(n.f);
 		else if (n.merged)
 			h += '<br>' + n.merged + ' callees, each under ' + (100 / D.small) + '% of the total';
 		h += '<br>' + esc(weight.label) + ': ' + esc(fmtw(weight, n.value)) + ', ' + esc(fmt2(weight, n.s));
@@ -111,64 +63,14 @@
 			' of its caller' : '');
 		return h;
 	}
-	function drawFlame() {
-		const box = $('flame');
-		if (chart)
-			chart.destroy();
-		box.textContent = '';
-		const tree = toTree(D.flame[weight.key]);
-		if (!tree.value) {
-			box.append(el('p', { class: 'note' }, 'Nothing to show for this weight (' + weight.label + ': 0).'));
-			chart = null;
-			return;
-		}
-		const tip = flamegraph.tooltip.defaultFlamegraphTooltip().html(tipHtml);
-		chart = flamegraph.default()
-			.width(Math.max(400, box.clientWidth || 1000))
-			.cellHeight(18)
-			.minFrameSize(1)
-			.transitionDuration(250)
-			.inverted($('f-icicle').checked)
-			.sort(false)
-			.tooltip(tip)
-			.label((d) => d.data.name + ': ' + fmtw(weight, d.data.value) + ' (' +
-				pct(d.data.value, d.ancestors().pop().data.value) + ')')
-			.setDetailsElement($('f-details'))
-			.setSearchMatch((d, term) => !!term && d.data.f >= 0 &&
-				d.data.name.toLowerCase().includes(term.toLowerCase()))
-			.setSearchHandler((res, sum, total) => {
-				$('f-details').textContent = res.length ? res.length + ' frames match "' + $('f-search').value +
-					'": ' + fmtw(weight, sum) + ', ' + pct(sum, total) + ' of the total' :
-					$('f-search').value ? 'no function matches "' + $('f-search').value + '"' : '';
-			});
-		d3.select(box).datum(tree).call(chart);
-		const term = $('f-search').value.trim();
-		if (term)
-			chart.search(term);
-	}
 	function flame() {
 		$('f-small').textContent = (100 / D.small) + '%';
-		const sel = $('f-weight');
-		for (const w of WEIGHTS) {
-			const o = el('option', { value: w.key }, w.label);
-			sel.append(o);
-		}
-		sel.addEventListener('change', () => {
-			weight = WEIGHTS.find((w) => w.key === sel.value);
-			drawFlame();
+		M.flameView({
+			p: 'f', box: 'flame', weights: WEIGHTS, tip: tipHtml, fmt: fmtw,
+			tree: (w) => toTree(D.flame[w.key]),
+			label: (d, w) => d.data.name + ': ' + fmtw(w, d.data.value) + ' (' +
+				pct(d.data.value, d.ancestors().pop().data.value) + ')',
 		});
-		$('f-icicle').addEventListener('change', drawFlame);
-		$('f-reset').addEventListener('click', () => chart && chart.resetZoom());
-		$('f-search').addEventListener('input', () => {
-			if (!chart)
-				return;
-			const term = $('f-search').value.trim();
-			if (term)
-				chart.search(term);
-			else
-				chart.clear();
-		});
-		drawFlame();
 	}
 
 	// ---- heap over time ------------------------------------------------
@@ -226,18 +128,7 @@
 	// ---- tables --------------------------------------------------------
 	const SF = {};
 	D.stack_fields.forEach((k, i) => (SF[k] = i));
-	const frameCache = new Map();
-	// a stack's frames, innermost first
-	function framesOf(site) {
-		let fr = frameCache.get(site);
-		if (fr)
-			return fr;
-		fr = [];
-		for (let s = site; s > 0; s = D.sites[2 * (s - 1)])
-			fr.push(D.sites[2 * (s - 1) + 1]);
-		frameCache.set(site, fr);
-		return fr;
-	}
+	const framesOf = M.framesOf;
 	const COLS = [
 		{ key: 'rank', label: '#' },
 		{ key: 'fn', label: 'Allocated in' },
@@ -270,8 +161,8 @@
 		});
 		tbl.rows = rows;
 	}
-	const leafName = (r) => { const f = framesOf(r.s[0]); return f.length ? fname(f[0]) : '(no stack)'; };
-	const leafWhere = (r) => { const f = framesOf(r.s[0]); return f.length ? fwhere(f[0]) : ''; };
+	const leafName = (r) => M.leafName(r.s[0]);
+	const leafWhere = (r) => M.leafWhere(r.s[0]);
 	function drawTable() {
 		const head = $('stacks').tHead, body = $('stacks').tBodies[0];
 		head.textContent = '';
@@ -322,18 +213,7 @@
 			detail.append(td);
 			const show = () => {
 				td.textContent = '';
-				const ol = el('ol');
-				for (const f of framesOf(site)) {
-					const li = el('li', null, fname(f) + ' ');
-					li.append(el('span', { class: 'where' }, F[f][1] ? F[f][1] + ':' + F[f][2] :
-						'(' + (F[f][4] || 'no module') + ')'));
-					if (F[f][3])
-						li.append(' ', el('span', { class: 'inl' }, '[inlined]'));
-					ol.append(li);
-				}
-				if (!ol.children.length)
-					ol.append(el('li', null, '(no stack)'));
-				td.append(ol);
+				td.append(M.stackList(site));
 				detail.hidden = false;
 			};
 			detail.hidden = true;

@@ -2,13 +2,14 @@
  * stack.  Both are read and symbolized as `memlens report` does; their
  * stacks are matched by their symbolized frames (report/match.h), so two
  * builds of a program compare.  Written as text (totals, then the biggest
- * growths and shrinks per measure), pprof (NEW - BASE as sample values) or
- * JSON; --fail-if conditions on the totals make it a CI gate.
+ * growths and shrinks per measure), pprof (NEW - BASE as sample values),
+ * JSON or an html page (diff_html.c); --fail-if conditions on the totals
+ * make it a CI gate.
  *
  * Exit statuses: 0 done and no condition held; 1 a condition held (one
  * line each on stderr, after the report), a file is not a valid profile
  * or OUT cannot be written; 2 usage error (a malformed condition too). */
-#include "report/match.h"
+#include "diff.h"
 #include "output.h"
 #include "subcommands.h"
 #include "xalloc.h"
@@ -24,7 +25,7 @@
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char diff_usage[] =
-"Usage: memlens diff BASE NEW [--format text|pprof|json] [-o OUT]\n"
+"Usage: memlens diff BASE NEW [--format text|pprof|json|html] [-o OUT]\n"
 "                    [--fail-if EXPR]... [--top N] [--debug-dir DIR] [--full-names]\n"
 "\n"
 "Compares two heap profiles written by `memlens run --profile'.  Stacks are\n"
@@ -38,7 +39,14 @@ static const char diff_usage[] =
 "                   per measure the stacks that grew and shrank most;\n"
 "                   pprof: a gzip'd profile.proto whose values are NEW - BASE\n"
 "                   (negative for a shrink), for `pprof -top' and flame graphs;\n"
-"                   json: totals and every stack's figures and changes\n"
+"                   json: totals and every stack's figures and changes;\n"
+"                   html: one self-contained page (works offline): both\n"
+"                   totals and their changes, the conditions of --fail-if,\n"
+"                   a differential flame graph (NEW's tree, or BASE's, or\n"
+"                   the larger of each frame's; red grew, blue shrank), both\n"
+"                   timelines on one chart, the biggest growths and shrinks\n"
+"                   per measure (needs share/memlens/html-report.html, see\n"
+"                   `memlens report --help')\n"
 "  -o, --output OUT write to OUT instead of standard output\n"
 "  --fail-if EXPR   exit 1 when EXPR holds (repeatable; any one suffices):\n"
 "                   MEASURE OP VALUE, OP one of > >= < <=.  VALUE with a sign\n"
@@ -71,8 +79,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 
 /* ---- measures ------------------------------------------------------------ */
 
-enum measure { M_PEAK, M_CHURN, M_ALLOCS, M_TEMPS, M_LEAKED, M_N };
-
 static const struct {
 	const char *name, *title;
 	int field;                 /* the stack figure */
@@ -85,7 +91,7 @@ static const struct {
 	{ "leaked", "Leaked (bytes live at exit)", SF_LIVE_BYTES, 1 },
 };
 
-static uint64_t total_of(const struct profile *p, int m)
+uint64_t diff_total(const struct profile *p, int m)
 {
 	switch (m) {
 	case M_PEAK: return p->peak.live_bytes;
@@ -265,13 +271,6 @@ static int cond_holds(const struct cond *c, uint64_t base, uint64_t now, char *b
 
 /* ---- the diff ------------------------------------------------------------ */
 
-struct diff {
-	struct report r[2];
-	const char *file[2];
-	struct match m;
-	unsigned top;
-};
-
 static int64_t sdelta(const struct mstack *s, int m)
 {
 	return delta(s->f[0][measures[m].field], s->f[1][measures[m].field]);
@@ -326,7 +325,7 @@ static int diff_text(struct diff *d, FILE *out)
 	header_line(out, "NEW", d->file[1], n);
 	fprintf(out, "\nTotals       %16s %16s %16s\n", "BASE", "NEW", "change");
 	for (int m = 0; m < M_N; m++) {
-		uint64_t x = total_of(b, m), y = total_of(n, m);
+		uint64_t x = diff_total(b, m), y = diff_total(n, m);
 		int64_t dv = delta(x, y);
 		char pb[32], h[64] = "";
 		fmt_pct(x, dv, pb, sizeof pb);
@@ -393,7 +392,7 @@ static int diff_json(struct diff *d, FILE *out)
 	json_side(out, d->file[1], n);
 	fprintf(out, ",\n\"totals\": {");
 	for (int m = 0; m < M_N; m++) {
-		uint64_t x = total_of(b, m), y = total_of(n, m);
+		uint64_t x = diff_total(b, m), y = diff_total(n, m);
 		int64_t dv = delta(x, y);
 		fprintf(out, "%s\n  \"%s\": {\"base\": %" PRIu64 ", \"new\": %" PRIu64 ", \"delta\": %" PRId64 ", \"pct\": ",
 		        m ? "," : "", measures[m].name, x, y, dv);
@@ -516,8 +515,8 @@ int cmd_diff(int argc, char **argv)
 			fputs(diff_usage, stdout);
 			exit(0);
 		} else if ((v = opt_value(argc, argv, &i, "--format", "-f"))) {
-			if (strcmp(v, "text") && strcmp(v, "pprof") && strcmp(v, "json"))
-				usage_error("--format %s: unknown format; allowed: text, pprof, json", v);
+			if (strcmp(v, "text") && strcmp(v, "pprof") && strcmp(v, "json") && strcmp(v, "html"))
+				usage_error("--format %s: unknown format; allowed: text, pprof, json, html", v);
 			format = v;
 		} else if ((v = opt_value(argc, argv, &i, "--output", "-o"))) {
 			if (!*v)
@@ -564,6 +563,18 @@ int cmd_diff(int argc, char **argv)
 		match_add(&d.m, &d.r[k], k);
 	}
 
+	/* the conditions first: the html page shows which hold */
+	d.nconds = nconds;
+	d.cond_text = xcalloc(nconds + 1, sizeof *d.cond_text);
+	d.cond_holds = xcalloc(nconds + 1, sizeof *d.cond_holds);
+	d.cond_why = xcalloc(nconds + 1, sizeof *d.cond_why);
+	for (size_t i = 0; i < nconds; i++) {
+		int m = conds[i].m;
+		d.cond_text[i] = conds[i].text;
+		d.cond_holds[i] = cond_holds(&conds[i], diff_total(d.r[0].p, m), diff_total(d.r[1].p, m),
+		                             d.cond_why[i], sizeof d.cond_why[i]);
+	}
+
 	FILE *out = stdout;
 	struct cli_output co;
 	if (outpath) {
@@ -575,10 +586,17 @@ int cmd_diff(int argc, char **argv)
 		}
 		out = co.f;
 	}
-	rc = !strcmp(format, "json") ? diff_json(&d, out) : binary ? diff_pprof(&d, out) : diff_text(&d, out);
+	if (!strcmp(format, "json"))
+		rc = diff_json(&d, out);
+	else if (!strcmp(format, "html"))
+		rc = diff_html(&d, out);
+	else
+		rc = binary ? diff_pprof(&d, out) : diff_text(&d, out);
 	int werr = 0;
-	if (outpath)
-		werr = output_close(&co); /* a failed or partial diff never replaces OUT */
+	if (outpath && rc)
+		output_abandon(&co); /* a failed or partial diff never replaces OUT */
+	else if (outpath)
+		werr = output_close(&co);
 	else if (fflush(out) != 0 || ferror(out))
 		werr = errno ? errno : EIO;
 	if (rc == 0 && werr) {
@@ -590,10 +608,8 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (rc == 0) {
 		for (size_t i = 0; i < nconds; i++) {
-			char why[512];
-			int m = conds[i].m;
-			if (cond_holds(&conds[i], total_of(d.r[0].p, m), total_of(d.r[1].p, m), why, sizeof why)) {
-				fprintf(stderr, "memlens diff: fail: %s\n", why);
+			if (d.cond_holds[i]) {
+				fprintf(stderr, "memlens diff: fail: %s\n", d.cond_why[i]);
 				rc = 1;
 			}
 		}
@@ -606,6 +622,9 @@ out:
 			sym_free(d.r[k].sym);
 		prof_free(d.r[k].p);
 	}
+	free(d.cond_text);
+	free(d.cond_holds);
+	free(d.cond_why);
 	free(conds);
 	free(dirs);
 	return rc;
