@@ -558,7 +558,9 @@ int cmd_diff(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (int k = 0; k < 2; k++) {
+	/* NEW first: a stack both have is read from NEW's modules (the build
+	 * being looked at names its frames) */
+	for (int k = 1; k >= 0; k--) {
 		d.r[k].sym = sym_new(d.r[k].p, dirs, sym_flags);
 		match_add(&d.m, &d.r[k], k);
 	}
