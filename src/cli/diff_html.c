@@ -59,14 +59,14 @@ static void side(FILE *o, const char *label, const char *file, const struct prof
 	fputs("}", o);
 }
 
-struct ranked {
+struct ranked_delta {
 	int64_t d;
 	size_t i;
 };
 
-static int cmp_ranked(const void *a, const void *b)
+static int cmp_delta(const void *a, const void *b)
 {
-	const struct ranked *x = a, *y = b;
+	const struct ranked_delta *x = a, *y = b;
 	if (x->d != y->d)
 		return x->d > y->d ? -1 : 1;
 	return x->i < y->i ? -1 : x->i > y->i;
@@ -77,7 +77,7 @@ static int cmp_ranked(const void *a, const void *b)
 static void emit_stacks(struct diff *d, struct html *h)
 {
 	size_t n = d->m.n;
-	struct ranked *rk = xmalloc((n + 1) * sizeof *rk);
+	struct ranked_delta *rk = xmalloc((n + 1) * sizeof *rk);
 	char *sel = xcalloc(n + 1, 1);
 	for (int m = 0; m < M_N; m++) {
 		size_t k = 0;
@@ -85,9 +85,9 @@ static void emit_stacks(struct diff *d, struct html *h)
 			const struct mstack *s = &d->m.s[i];
 			int64_t dv = (int64_t)(s->f[1][hw_field[m]] - s->f[0][hw_field[m]]);
 			if (dv)
-				rk[k++] = (struct ranked){ dv, i };
+				rk[k++] = (struct ranked_delta){ dv, i };
 		}
-		qsort(rk, k, sizeof *rk, cmp_ranked);
+		qsort(rk, k, sizeof *rk, cmp_delta);
 		for (size_t j = 0; j < k && j < DIFF_HTML_TOP && rk[j].d > 0; j++)
 			sel[rk[j].i] = 1;
 		for (size_t j = 0; j < k && j < DIFF_HTML_TOP && rk[k - 1 - j].d < 0; j++)

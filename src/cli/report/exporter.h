@@ -93,6 +93,14 @@ void fmt_bytes(uint64_t b, char *buf, size_t len);
 size_t report_frames(struct report *r, uint32_t node, const struct xframe **out);
 
 /* Weight of a stack for o->weight (bytes; temp: a count of allocations). */
+/* A stack index i with its figure key, for qsort by rank_cmp: largest key
+ * first, ties in index order (a stable, reproducible ranking). */
+struct ranked {
+	uint64_t key;
+	size_t i;
+};
+int rank_cmp(const void *a, const void *b);
+
 uint64_t stack_weight(const struct prof_stack *s, enum report_weight w);
 /* "peak", "churn", "leaks", "temp": --weight's names. */
 const char *weight_name(enum report_weight w);

@@ -24,6 +24,14 @@ size_t report_frames(struct report *r, uint32_t node, const struct xframe **out)
 	return n;
 }
 
+int rank_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 uint64_t stack_weight(const struct prof_stack *s, enum report_weight w)
 {
 	switch (w) {

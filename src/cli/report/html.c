@@ -23,18 +23,6 @@
 
 #define HTML_TOP 2000              /* stacks per weight in the tables */
 
-struct ranked {
-	uint64_t key;
-	size_t i;
-};
-
-static int cmp_ranked(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key > y->key ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
 
 static const int stack_fields[] = {
 	SF_ALLOCS, SF_BYTES_TOTAL, SF_PEAK_BYTES, SF_PEAK_BLOCKS, SF_TEMP_ALLOCS, SF_TEMP_BYTES,
@@ -57,7 +45,7 @@ static void emit_stacks(struct html *h, struct report *r)
 		for (size_t i = 0; i < p->nstacks; i++)
 			if (p->stacks[i].f[hw_field[m]])
 				rk[n++] = (struct ranked){ p->stacks[i].f[hw_field[m]], i };
-		qsort(rk, n, sizeof *rk, cmp_ranked);
+		qsort(rk, n, sizeof *rk, rank_cmp);
 		for (size_t k = 0; k < n && k < HTML_TOP; k++)
 			sel[rk[k].i] = 1;
 	}

@@ -83,18 +83,6 @@ void report_print_stack(struct report *r, FILE *out, uint32_t node)
 		fprintf(out, "      ... (more frames not shown)\n");
 }
 
-struct ranked {
-	uint64_t key;
-	size_t i;
-};
-
-static int cmp_ranked(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key > y->key ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
 
 /* Stacks with a nonzero figure k, largest first. */
 static size_t rank(struct report *r, int k, struct ranked *out)
@@ -103,7 +91,7 @@ static size_t rank(struct report *r, int k, struct ranked *out)
 	for (size_t i = 0; i < r->p->nstacks; i++)
 		if (r->p->stacks[i].f[k])
 			out[n++] = (struct ranked){ r->p->stacks[i].f[k], i };
-	qsort(out, n, sizeof *out, cmp_ranked);
+	qsort(out, n, sizeof *out, rank_cmp);
 	return n;
 }
 
