@@ -146,8 +146,13 @@ static void mappings(void)
 	close(fd);
 	unlink(path);
 
-	char *raw = (char *)syscall(SYS_mmap, NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(raw != MAP_FAILED);
+	/* 8192 bytes rw- between two PROT_NONE pages of its own: the kernel
+	 * would merge a lone anonymous mapping with a neighbour of the same
+	 * protection, and /proc/self/maps would show them as one */
+	char *res = (char *)syscall(SYS_mmap, NULL, 4 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(res != MAP_FAILED);
+	char *raw = res + 4096;
+	CHECK(syscall(SYS_mprotect, raw, 8192, PROT_READ | PROT_WRITE) == 0);
 	WANT(raw + 5, "%sa 8192-byte anonymous mapping (rw-), made by the C library or the loader", where(raw + 5, raw));
 
 	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
