@@ -11,6 +11,7 @@
  * or OUT cannot be written; 2 usage error (a malformed condition too). */
 #include "diff.h"
 #include "output.h"
+#include "cmdline.h"
 #include "subcommands.h"
 #include "xalloc.h"
 
@@ -65,17 +66,6 @@ static const char diff_usage[] =
 "Exit status: 0 no condition held; 1 a condition held (after the report, one\n"
 "line per condition on stderr: `memlens diff: fail: ...'), or a file is not a\n"
 "valid profile, or OUT cannot be written; 2 usage error.\n";
-
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("memlens diff: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n(see `memlens diff --help')\n", stderr);
-	exit(2);
-}
 
 /* ---- measures ------------------------------------------------------------ */
 
@@ -474,21 +464,6 @@ static int diff_pprof(struct diff *d, FILE *out)
 
 /* ---- the command --------------------------------------------------------- */
 
-/* --NAME VALUE or --NAME=VALUE (or the short form): the value, else NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(lng);
-	if (!strncmp(a, lng, n) && a[n] == '=')
-		return a + n + 1;
-	if (!strcmp(a, lng) || (shrt && !strcmp(a, shrt))) {
-		if (*i + 1 >= argc)
-			usage_error("%s needs a value", a);
-		return argv[++*i];
-	}
-	return NULL;
-}
-
 int cmd_diff(int argc, char **argv)
 {
 	const char *files[2] = { NULL, NULL }, *outpath = NULL, *format = "text", *v;
@@ -505,7 +480,7 @@ int cmd_diff(int argc, char **argv)
 		const char *a = argv[i];
 		if (no_more_opts || a[0] != '-' || !a[1]) {
 			if (nfiles == 2)
-				usage_error("two profiles, BASE and NEW (got a third: `%s')", a);
+				cli_usage_error("diff", "two profiles, BASE and NEW (got a third: `%s')", a);
 			files[nfiles++] = a;
 		} else if (!strcmp(a, "--")) {
 			no_more_opts = 1;
@@ -514,38 +489,31 @@ int cmd_diff(int argc, char **argv)
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(diff_usage, stdout);
 			exit(0);
-		} else if ((v = opt_value(argc, argv, &i, "--format", "-f"))) {
+		} else if ((v = cli_opt_value("diff", argc, argv, &i, "--format", "-f"))) {
 			if (strcmp(v, "text") && strcmp(v, "pprof") && strcmp(v, "json") && strcmp(v, "html"))
-				usage_error("--format %s: unknown format; allowed: text, pprof, json, html", v);
+				cli_usage_error("diff", "--format %s: unknown format; allowed: text, pprof, json, html", v);
 			format = v;
-		} else if ((v = opt_value(argc, argv, &i, "--output", "-o"))) {
+		} else if ((v = cli_opt_value("diff", argc, argv, &i, "--output", "-o"))) {
 			if (!*v)
-				usage_error("-o needs a file name");
+				cli_usage_error("diff", "-o needs a file name");
 			outpath = v;
-		} else if ((v = opt_value(argc, argv, &i, "--fail-if", NULL))) {
+		} else if ((v = cli_opt_value("diff", argc, argv, &i, "--fail-if", NULL))) {
 			conds[nconds++] = parse_cond(v);
-		} else if ((v = opt_value(argc, argv, &i, "--top", NULL))) {
-			char *end;
-			errno = 0;
-			unsigned long t = strtoul(v, &end, 10);
-			if (!*v || *end || errno || t == 0 || t > 1000000 || v[0] == '-')
-				usage_error("--top %s: expected a number from 1 to 1000000", v);
-			d.top = (unsigned)t;
-		} else if ((v = opt_value(argc, argv, &i, "--debug-dir", NULL))) {
-			if (!*v || strchr(v, ':'))
-				usage_error("--debug-dir %s: expected a directory (without ':')", v);
-			dirs[ndirs++] = v;
+		} else if ((v = cli_opt_value("diff", argc, argv, &i, "--top", NULL))) {
+			d.top = cli_top("diff", v);
+		} else if ((v = cli_opt_value("diff", argc, argv, &i, "--debug-dir", NULL))) {
+			dirs[ndirs++] = cli_debug_dir("diff", v);
 		} else {
-			usage_error("unknown option `%s'; allowed: --format, -o, --fail-if, --top, --debug-dir, "
+			cli_usage_error("diff", "unknown option `%s'; allowed: --format, -o, --fail-if, --top, --debug-dir, "
 			            "--full-names, --help", a);
 		}
 	}
 	if (nfiles < 2)
-		usage_error("%s; usage: memlens diff BASE NEW [--fail-if EXPR]", nfiles ? "no NEW profile given"
+		cli_usage_error("diff", "%s; usage: memlens diff BASE NEW [--fail-if EXPR]", nfiles ? "no NEW profile given"
 		            : "no profiles given");
 	int binary = !strcmp(format, "pprof");
 	if (binary && !outpath && isatty(STDOUT_FILENO))
-		usage_error("pprof output is binary; give -o FILE or redirect it");
+		cli_usage_error("diff", "pprof output is binary; give -o FILE or redirect it");
 
 	int rc = 0;
 	struct report_opts o = { RW_PEAK, d.top, NULL };

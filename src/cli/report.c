@@ -10,6 +10,7 @@
 #include "report/procs.h"
 #include "profile/profile_format.h"
 #include "output.h"
+#include "cmdline.h"
 #include "subcommands.h"
 #include "xalloc.h"
 
@@ -62,34 +63,6 @@ static const char report_usage_tail[] =
 "Exit status: 0 done; 1 the file is not a valid profile, or OUT cannot be\n"
 "written; 2 usage error.\n";
 
-static void __attribute__((noreturn)) report_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static void report_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("memlens report: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n(see `memlens report --help')\n", stderr);
-	exit(2);
-}
-
-/* --NAME VALUE or --NAME=VALUE (or the short form): the value, else NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(lng);
-	if (!strncmp(a, lng, n) && a[n] == '=')
-		return a + n + 1;
-	if (!strcmp(a, lng) || (shrt && !strcmp(a, shrt))) {
-		if (*i + 1 >= argc)
-			report_usage_error("%s needs a value", a);
-		return argv[++*i];
-	}
-	return NULL;
-}
-
 
 /* The help, with an entry per format from the table: "NAME: HELP", the
  * first "NAME (default): HELP", each line but the first indented as the
@@ -125,7 +98,7 @@ static const struct report_exporter *format_named(const char *v)
 		size_t n = strlen(names);
 		snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", e->name);
 	}
-	report_usage_error("--format %s: unknown format; allowed: %s", v, names);
+	cli_usage_error("report", "--format %s: unknown format; allowed: %s", v, names);
 }
 
 struct profile *prof_load(const char *cmd, const char *file)
@@ -252,7 +225,7 @@ int cmd_report(int argc, char **argv)
 		if (no_more_opts || a[0] != '-' || !a[1]) {
 			for (size_t k = 0; k < nfiles; k++)
 				if (!strcmp(files[k], a))
-					report_usage_error("`%s' given twice", a);
+					cli_usage_error("report", "`%s' given twice", a);
 			files[nfiles++] = a;
 			file = files[0];
 		} else if (!strcmp(a, "--merge")) {
@@ -264,38 +237,31 @@ int cmd_report(int argc, char **argv)
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			print_usage(stdout);
 			exit(0);
-		} else if ((v = opt_value(argc, argv, &i, "--format", "-f"))) {
+		} else if ((v = cli_opt_value("report", argc, argv, &i, "--format", "-f"))) {
 			format = format_named(v);
 			format_given = 1;
-		} else if ((v = opt_value(argc, argv, &i, "--output", "-o"))) {
+		} else if ((v = cli_opt_value("report", argc, argv, &i, "--output", "-o"))) {
 			if (!*v)
-				report_usage_error("-o needs a file name");
+				cli_usage_error("report", "-o needs a file name");
 			outpath = v;
-		} else if ((v = opt_value(argc, argv, &i, "--weight", "-w"))) {
+		} else if ((v = cli_opt_value("report", argc, argv, &i, "--weight", "-w"))) {
 			size_t k;
 			for (k = 0; k < 4 && strcmp(v, weight_name((enum report_weight)k)); k++)
 				;
 			if (k == 4)
-				report_usage_error("--weight %s: unknown weight; allowed: peak, churn, leaks, temp", v);
+				cli_usage_error("report", "--weight %s: unknown weight; allowed: peak, churn, leaks, temp", v);
 			o.weight = (enum report_weight)k;
-		} else if ((v = opt_value(argc, argv, &i, "--top", NULL))) {
-			char *end;
-			errno = 0;
-			unsigned long t = strtoul(v, &end, 10);
-			if (!*v || *end || errno || t == 0 || t > 1000000 || v[0] == '-')
-				report_usage_error("--top %s: expected a number from 1 to 1000000", v);
-			o.top = (unsigned)t;
-		} else if ((v = opt_value(argc, argv, &i, "--debug-dir", NULL))) {
-			if (!*v || strchr(v, ':'))
-				report_usage_error("--debug-dir %s: expected a directory (without ':')", v);
-			dirs[ndirs++] = v;
+		} else if ((v = cli_opt_value("report", argc, argv, &i, "--top", NULL))) {
+			o.top = cli_top("report", v);
+		} else if ((v = cli_opt_value("report", argc, argv, &i, "--debug-dir", NULL))) {
+			dirs[ndirs++] = cli_debug_dir("report", v);
 		} else {
-			report_usage_error("unknown option `%s'; allowed: --format, -o, --weight, --top, "
+			cli_usage_error("report", "unknown option `%s'; allowed: --format, -o, --weight, --top, "
 			                   "--debug-dir, --full-names, --merge, --help", a);
 		}
 	}
 	if (!file)
-		report_usage_error("no profile given; usage: memlens report FILE [--format FORMAT] [-o OUT]");
+		cli_usage_error("report", "no profile given; usage: memlens report FILE [--format FORMAT] [-o OUT]");
 	o.file = file;
 
 	struct stat st;
@@ -311,7 +277,7 @@ int cmd_report(int argc, char **argv)
 	}
 	if (nfiles > 1 || merged) {
 		if (format_given && strcmp(format->name, "text"))
-			report_usage_error("several profiles (a process tree) have only the text report; "
+			cli_usage_error("report", "several profiles (a process tree) have only the text report; "
 			                   "--format %s reads one file", format->name);
 		int rc = report_many(found ? (const char *const *)found : files, nfiles, outpath, dirs, sym_flags,
 		                     merged & 1, &o);
