@@ -222,3 +222,28 @@ deterministic() {
 	done
 	fail "$name: counts differ between run 1 and run $i, twice"
 }
+
+# need_browser: the html pages' checks need /usr/bin/chromium (skipped
+# without it), node and web/node_modules' playwright-core (make deps).
+need_browser() {
+	[ -x /usr/bin/chromium ] || skip "no /usr/bin/chromium (make deps installs it)"
+	command -v node > /dev/null || fail "no node (make deps installs nodejs)"
+	[ -d "$ROOT/web/node_modules/playwright-core" ] || fail "web/node_modules missing: run make deps"
+}
+
+# page_check ARTDIR SCRIPT ARGS...: runs the page check SCRIPT (a .mjs under
+# tests/unit, see report/browser.mjs) with ARGS, shows its output, keeps
+# what it left in $T (screenshots, *.png) and the pages it was given in
+# $BUILD/tests/artifacts/ARTDIR, and fails unless it said ok.
+page_check() {
+	local art="$BUILD/tests/artifacts/$1" script=$2 a
+	shift 2
+	mkdir -p "$art"
+	ROOT=$ROOT node "$ROOT/tests/unit/$script" "$@" > check.out 2>&1
+	rc=$?
+	cat check.out >&2
+	cp -f "$T"/*.png "$art/" 2> /dev/null
+	for a in "$@"; do case $a in *.html) cp -f "$a" "$art/" 2> /dev/null ;; esac; done
+	note "screenshots: $(cd "$art" && ls ./*.png 2> /dev/null | sed "s|^\./|$art/|" | tr '\n' ' ')"
+	[ "$rc" = 0 ] && grep -qx ok check.out || fail "the page failed its checks (above)"
+}

@@ -9,9 +9,7 @@
 # screenshot is kept in $BUILD/tests/artifacts/diff_html/.
 . "$ROOT/tests/lib.sh"
 need_lib
-[ -x /usr/bin/chromium ] || skip "no /usr/bin/chromium (make deps installs it)"
-command -v node > /dev/null || fail "no node (make deps installs nodejs)"
-[ -d "$ROOT/web/node_modules/playwright-core" ] || fail "web/node_modules missing: run make deps"
+need_browser
 [ -f "$BUILD/share/memlens/html-report.html" ] || fail "$BUILD/share/memlens/html-report.html missing: run make deps && make"
 
 for v in "base -DFACTOR=1" "new -DFACTOR=2 -DPAD"; do
@@ -41,12 +39,5 @@ run noasset fake/bin/memlens diff base.prof new.prof --format html -o q.html
 [ "$rc" = 1 ] && [ ! -e q.html ] && grep -q "html-report.html" noasset.err ||
 	{ show noasset.err; fail "without its asset: status $rc, or no message naming it"; }
 
-art="$BUILD/tests/artifacts/diff_html"
-mkdir -p "$art"
-ROOT=$ROOT node "$ROOT/tests/unit/diff/html_check.mjs" "$T/d.html" "$T" > check.out 2>&1
-rc=$?
-cat check.out >&2
-cp -f "$T/diff.png" "$T/d.html" "$art/" 2> /dev/null
-note "screenshot: $art/diff.png"
-[ "$rc" = 0 ] && grep -qx ok check.out || fail "the page failed its checks (above)"
+page_check diff_html diff/html_check.mjs "$T/d.html" "$T"
 exit 0

@@ -10,9 +10,7 @@
 # $BUILD/tests/artifacts/report_html/.
 . "$ROOT/tests/lib.sh"
 need_lib
-[ -x /usr/bin/chromium ] || skip "no /usr/bin/chromium (make deps installs it)"
-command -v node > /dev/null || fail "no node (make deps installs nodejs)"
-[ -d "$ROOT/web/node_modules/playwright-core" ] || fail "web/node_modules missing: run make deps"
+need_browser
 [ -f "$BUILD/share/memlens/html-report.html" ] || fail "$BUILD/share/memlens/html-report.html missing: run make deps && make"
 
 gcc -g -O1 -fno-builtin -fno-omit-frame-pointer -fno-optimize-sibling-calls -o prog \
@@ -30,12 +28,5 @@ run noasset fake/bin/memlens report p.prof --format html -o q.html
 [ "$rc" = 1 ] && [ ! -e q.html ] && grep -q "html-report.html" noasset.err ||
 	{ show noasset.err; fail "without its asset: status $rc, or no message naming it"; }
 
-art="$BUILD/tests/artifacts/report_html"
-mkdir -p "$art"
-ROOT=$ROOT node "$ROOT/tests/unit/report/html_check.mjs" known "$T/p.html" "$T" > check.out 2>&1
-rc=$?
-cat check.out >&2
-cp -f "$T/known.png" "$T/p.html" "$art/" 2> /dev/null
-note "screenshot: $art/known.png"
-[ "$rc" = 0 ] && grep -qx ok check.out || fail "the page failed its checks (above)"
+page_check report_html report/html_check.mjs known "$T/p.html" "$T"
 exit 0

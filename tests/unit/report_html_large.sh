@@ -8,9 +8,7 @@
 # $BUILD/tests/artifacts/report_html/large.png.
 . "$ROOT/tests/lib.sh"
 [ -x "$MEMLENS" ] || fail "$MEMLENS missing (make failed?)"
-[ -x /usr/bin/chromium ] || skip "no /usr/bin/chromium (make deps installs it)"
-command -v node > /dev/null || fail "no node (make deps installs nodejs)"
-[ -d "$ROOT/web/node_modules/playwright-core" ] || fail "web/node_modules missing: run make deps"
+need_browser
 
 python3 "$ROOT/tests/unit/report/synth_large.py" big.prof 100000 || fail "synth_large.py failed"
 start=$(date +%s%N)
@@ -20,12 +18,4 @@ note "report: $(( ($(date +%s%N) - start) / 1000000 )) ms, $(stat -c %s big.html
 size=$(stat -c %s big.html)
 [ "$size" -lt 20000000 ] || fail "the page is $size bytes: the aggregation did not bound it"
 
-art="$BUILD/tests/artifacts/report_html"
-mkdir -p "$art"
-ROOT=$ROOT node "$ROOT/tests/unit/report/html_check.mjs" large "$T/big.html" "$T" > check.out 2>&1
-rc=$?
-cat check.out >&2
-cp -f "$T/large.png" "$art/" 2> /dev/null
-note "screenshot: $art/large.png"
-[ "$rc" = 0 ] && grep -qx ok check.out || fail "the page failed its checks (above)"
-exit 0
+page_check report_html report/html_check.mjs large "$T/big.html" "$T"

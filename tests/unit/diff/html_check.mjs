@@ -6,21 +6,10 @@
 // web/node_modules, driving /usr/bin/chromium) and uses it as a person
 // would.  Prints "# ..." notes, and "ok" or "TESTFAIL: ..." (exit 1).  The
 // screenshot goes to SHOTDIR/diff.png.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { errors, fail, note, withPage } from '../report/browser.mjs';
 
 const [page, shots] = process.argv.slice(2);
-const require = createRequire(join(process.env.ROOT, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const errors = [];
-function fail(msg) {
-	console.log('TESTFAIL: ' + msg);
-	process.exitCode = 1;
-	throw new Error(msg);
-}
-const note = (m) => console.log('# ' + m);
 // the hue (0-360) of a CSS colour "rgb(r, g, b)"
 function hue(c) {
 	const m = /rgb\((\d+), (\d+), (\d+)\)/.exec(c);
@@ -33,22 +22,7 @@ function hue(c) {
 	return (h * 60 + 360) % 360;
 }
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
-try {
-	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-	const p = await ctx.newPage();
-	p.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
-	p.on('pageerror', (e) => errors.push('page error: ' + e.message));
-	await p.route(/^(?!file:)/, (r) => { errors.push('network request: ' + r.request().url()); r.abort(); });
-
-	await p.goto(pathToFileURL(page).href, { waitUntil: 'load', timeout: 60000 });
-	await p.waitForSelector('body[data-ready]', { state: 'attached', timeout: 60000 })
-		.catch((e) => fail('the page never got ready: ' + (errors.join('; ') || e.message)));
-	if (errors.length)
-		fail('errors while loading: ' + errors.join('; '));
+await withPage(page, async (p) => {
 	if (!(await p.$eval('#report-page', (e) => e.hidden)) || await p.$eval('#diff-page', (e) => e.hidden))
 		fail('the report page is shown, or the diff page is not');
 	const settle = () => p.waitForTimeout(700); // d3's transitions (250 ms) and their delays
@@ -162,14 +136,4 @@ try {
 	await p.hover(frame("grow_buf") + " rect", { force: true });
 	await p.waitForTimeout(300);
 	await p.screenshot({ path: join(shots, 'diff.png'), fullPage: true });
-	if (errors.length)
-		fail('errors: ' + errors.join('; '));
-	console.log('ok');
-} catch (e) {
-	if (!process.exitCode) {
-		console.log('TESTFAIL: ' + e.message);
-		process.exitCode = 1;
-	}
-} finally {
-	await browser.close();
-}
+});

@@ -5,45 +5,14 @@
 // at the peak, alloc_churn allocates 10 MiB); MODE large: any page, only
 // that it loads without errors.  Prints "# ..." notes, and "ok" or
 // "TESTFAIL: ..." (exit 1).  Screenshots go to SHOTDIR/MODE.png.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { errors, fail, note, withPage } from './browser.mjs';
 
 const [mode, page, shots] = process.argv.slice(2);
-const ROOT = process.env.ROOT;
-const require = createRequire(join(ROOT, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const errors = [];
-function fail(msg) {
-	console.log('TESTFAIL: ' + msg);
-	process.exitCode = 1;
-	throw new Error(msg);
-}
-const note = (m) => console.log('# ' + m);
-
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
-try {
-	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-	const p = await ctx.newPage();
-	p.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
-	p.on('pageerror', (e) => errors.push('page error: ' + e.message));
-	// offline: anything but the file itself is an error
-	await p.route(/^(?!file:)/, (r) => { errors.push('network request: ' + r.request().url()); r.abort(); });
-
-	const t0 = Date.now();
-	await p.goto(pathToFileURL(page).href, { waitUntil: 'load', timeout: 60000 });
-	await p.waitForSelector('body[data-ready]', { state: 'attached', timeout: 60000 })
-		.catch((e) => fail('the page never got ready: ' + (errors.join('; ') || e.message)));
-	const loadMs = Date.now() - t0;
+await withPage(page, async (p, loadMs) => {
 	const scriptMs = await p.evaluate(() => document.body.dataset.ready);
 	note(`loaded in ${loadMs} ms (the page's own script: ${scriptMs} ms)`);
 	console.log(`load_ms ${loadMs}`);
-	if (errors.length)
-		fail('errors while loading: ' + errors.join('; '));
 
 	const settle = () => p.waitForTimeout(700); // d3's transitions (250 ms) and their delays
 	await settle();
@@ -130,14 +99,4 @@ try {
 		await p.click('#t-next');
 	}
 	await p.screenshot({ path: join(shots, mode + '.png'), fullPage: true });
-	if (errors.length)
-		fail('errors: ' + errors.join('; '));
-	console.log('ok');
-} catch (e) {
-	if (!process.exitCode) {
-		console.log('TESTFAIL: ' + e.message);
-		process.exitCode = 1;
-	}
-} finally {
-	await browser.close();
-}
+});
