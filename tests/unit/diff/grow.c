@@ -1,5 +1,5 @@
 /* grow.c: the program memlens diff compares with itself.  Built twice:
- * -DFACTOR=1 (BASE) and -DFACTOR=2 -DPAD (NEW: a function first, so every
+ * -DFACTOR=1 (BASE) and -DFACTOR=2 -DPAD (NEW: pad.h's function first, so every
  * address differs; the lines stay as they are, the preprocessor keeps
  * them).  grow() makes FACTOR*10 blocks of 1000 bytes, all live at once;
  * steady() is the same in both; with -DLEAK the NEW build leaks 4096
@@ -8,20 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef PAD
-__attribute__((noinline)) int pad(int x)
-{
-	char buf[256];
-	snprintf(buf, sizeof buf, "%d %d %d %d", x, x * 2, x * 3, x * 4);
-	return (int)strlen(buf) + x * 7 - 3;
-}
-#else
-/* (same lines either way) */
-
-
-
-
-#endif
+#include "pad.h"
 
 static void *volatile sink;
 

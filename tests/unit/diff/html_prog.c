@@ -9,20 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef PAD
-__attribute__((noinline)) int pad(int x)
-{
-	char buf[256];
-	snprintf(buf, sizeof buf, "%d %d %d %d", x, x * 2, x * 3, x * 4);
-	return (int)strlen(buf) + x * 7 - 3;
-}
-#else
-/* (same lines either way) */
-
-
-
-
-#endif
+#include "pad.h"
 
 static void *volatile sink;
 
