@@ -10,7 +10,8 @@
 #include "base/compiler.h"
 #include <errno.h>
 
-const struct uniqtype *memlens__level_type(const struct ml_level *l)
+/* The type of the allocation described by level l (any allocator). */
+static const struct uniqtype *level_type(const struct ml_level *l)
 {
 	return l->al->type ? l->al->type(l) : NULL;
 }
@@ -30,7 +31,7 @@ ML_API_EXPORT const struct uniqtype *alloc_get_type(const void *p)
 	} else {
 		int n = memlens__levels(p, l, 0);
 		if (n)
-			t = memlens__level_type(&l[n - 1]);
+			t = level_type(&l[n - 1]);
 	}
 	errno = e;
 	return t;

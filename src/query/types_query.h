@@ -6,12 +6,8 @@
 #include <stddef.h>
 #include "memlens.h"
 
-struct ml_level;
 /* alloc_get_type(p) for a caller that has alloc_get_info(p)'s answer *ai
  * already (a heap chunk's type then needs no second lookup). */
 const struct uniqtype *memlens__info_type(const void *p, const struct alloc_info *ai);
-
-/* The type of the allocation described by level l (any allocator). */
-const struct uniqtype *memlens__level_type(const struct ml_level *l);
 
 #endif
