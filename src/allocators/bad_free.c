@@ -10,6 +10,7 @@
 #include "base/runtime.h"
 #include "base/thread.h"
 #include "heap/chunkindex.h"
+#include "heap/chunks.h"
 #include "site/site_field.h"
 #include "site/site.h"
 #include "space/objects.h"
@@ -53,7 +54,7 @@ int memlens__bad_call(void *p, const void *site, int is_realloc)
 	struct recent r = { (uintptr_t)p, 0, { 0, 0, 0, 0, 0 }, 0 };
 	int saved_errno = errno, interior;
 
-	interior = memlens__index_lookup((uintptr_t)p, &c);
+	interior = memlens__chunk_lookup((uintptr_t)p, &c);
 	if (!interior)
 		memlens__thread_foreach(find_recent, &r);
 	/* Through a free wrapper (xfree, g_free, MEMLENS_FREE_FNS): its caller
@@ -89,4 +90,23 @@ int memlens__bad_call(void *p, const void *site, int is_realloc)
 	}
 	errno = saved_errno;
 	return ML_BAD_SKIP;
+}
+
+void memlens__bad_header(void *p, const void *site, int is_realloc)
+{
+	struct mlthread *t = memlens__self();
+	int saved_errno = errno;
+	if (t)
+		ML_ADD(t->n_bad, 1);
+	if (memlens__opt.on_error != ML_ON_ERROR_IGNORE) {
+		memlens__diag("error: invalid %s of %p: the 32 bytes before this malloc chunk were overwritten "
+		              "(a write before its start, or past the end of the chunk below it); the chunk is kept from the "
+		              "real allocator", is_realloc ? "realloc" : "free", p);
+		memlens__site_line("at", memlens__site(site), 0);
+	}
+	if (memlens__opt.on_error == ML_ON_ERROR_ABORT) {
+		memlens__diag("aborting (MEMLENS_ON_ERROR=abort)");
+		memlens__abort();
+	}
+	errno = saved_errno;
 }

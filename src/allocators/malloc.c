@@ -6,6 +6,7 @@
 #include "base/diag.h"
 #include "base/runtime.h"
 #include "heap/chunkindex.h"
+#include "heap/chunks.h"
 #include "site/site_field.h"
 #include "allocators/types_access.h"
 #include "space/objects.h"
@@ -15,7 +16,7 @@ static int malloc_info(const void *p, struct ml_region *r, struct alloc_info *ou
 {
 	struct ml_chunk c;
 	(void)r;
-	if (!memlens__index_lookup((uintptr_t)p, &c))
+	if (!memlens__chunk_lookup((uintptr_t)p, &c))
 		return -1;
 	out->base = (void *)c.base;
 	out->size = c.size;
@@ -36,7 +37,7 @@ static int malloc_bounds(const void *p, struct ml_region *r, void **base, size_t
 {
 	struct ml_chunk c;
 	(void)r;
-	if (!memlens__index_lookup((uintptr_t)p, &c))
+	if (!memlens__chunk_lookup((uintptr_t)p, &c))
 		return -1;
 	*base = (void *)c.base;
 	*size = c.size;

@@ -4,6 +4,8 @@
 
 struct ml_real memlens__real;
 int memlens__real_is_glibc;
+int memlens__hdr_on;
+uint64_t memlens__hdr_secret;
 int memlens__hook_gate = ML_GATE_UNRESOLVED;
 static const char always_multi = 0;
 const volatile char *memlens__single_threaded = &always_multi;

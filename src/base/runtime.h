@@ -28,6 +28,16 @@ extern ML_HIDDEN struct ml_real memlens__real;
 /* The real malloc is glibc's own: its chunk headers can be read.
  * Written with memlens__real; read by the hooks' bookkeeping. */
 extern ML_HIDDEN int memlens__real_is_glibc;
+/* Chunks of the malloc family carry memlens's header (heap/header.h) and
+ * their start bit (heap/startmap.h): the real allocator is glibc's (whose
+ * chunk sizes and mapped-chunk flag memlens reads) and no sanitizer owns
+ * the heap.  Written once by interpose/real_malloc.c, before any chunk is
+ * tracked; read by the hooks and heap/chunks.c. */
+extern ML_HIDDEN int memlens__hdr_on;
+/* The per-process secret in every header's check word (from AT_RANDOM),
+ * so that no program data can forge a valid header by accident.  Written
+ * with memlens__hdr_on; read by heap/header.h. */
+extern ML_HIDDEN uint64_t memlens__hdr_secret;
 
 /* The hooks' one test for anything unusual besides their guard: non-zero
  * sends every call to the slow path, so that observers, sampling and

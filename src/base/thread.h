@@ -86,7 +86,7 @@ static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_
 	ML_ADD(t->usable_live, usable);
 	ML_ADD(t->pend_req, req);
 	ML_ADD(t->pend_usable, usable);
-	if (__builtin_expect(t->pend_usable > ML_PEAK_BATCH || t->pend_usable < -ML_PEAK_BATCH, 0))
+	if (__builtin_expect((uint64_t)t->pend_usable + ML_PEAK_BATCH > 2 * (uint64_t)ML_PEAK_BATCH, 0))
 		memlens__thread_flush_peak(t);
 }
 

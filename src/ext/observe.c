@@ -15,6 +15,7 @@
 #include "base/compiler.h"
 #include "base/diag.h"
 #include "heap/chunkindex.h"
+#include "heap/chunks.h"
 #include "allocators/allocator.h"
 #include "base/options.h"
 #include "base/prim.h"
@@ -219,11 +220,11 @@ static void take_live(const struct ml_chunk *c, void *arg)
  * one thread: nothing is allocated between the walk and the switch.) */
 static void replay(const struct allocator *heap)
 {
-	struct live l = { NULL, 0, memlens__index_count() + 1024 };
+	struct live l = { NULL, 0, memlens__chunk_count() + 1024 };
 	l.c = memlens__map(l.cap * sizeof *l.c, 1);
 	if (!l.c)
 		return;
-	memlens__index_foreach(take_live, &l);
+	memlens__chunk_foreach(take_live, &l);
 	struct mlthread *t = round_begin();
 	if (t) {
 		EACH_REPLAYED(t, o)

@@ -16,6 +16,7 @@
  * A name with no next definition (a program probing for jemalloc finds
  * memlens's) allocates nothing (NULL, ENOMEM) and frees through free(). */
 #include "heap/chunkindex.h"
+#include "heap/chunks.h"
 #include "interpose/tracking.h"
 #include <dlfcn.h>
 #include <errno.h>
@@ -73,7 +74,7 @@ static void *next_fn(void **cache, const char *name)
 static size_t size_of(void *p)
 {
 	struct ml_chunk c;
-	return memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p ? c.size : 0;
+	return memlens__chunk_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p ? c.size : 0;
 }
 
 /* RESIZE(name, (params), (args), new size): the old chunk untracked, the

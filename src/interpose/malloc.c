@@ -8,6 +8,7 @@
 #include "base/compiler.h"
 #include "base/runtime.h"
 #include "heap/chunkindex.h"
+#include "heap/chunks.h"
 #include "base/options.h"
 #include "base/prim.h"
 #include "base/thread.h"
@@ -71,6 +72,52 @@ static inline ML_NO_SANITIZE size_t request_of(enum kind k, size_t a, size_t b)
 	}
 }
 
+/* The calls whose chunk may carry a header (heap/header.h): the plain
+ * allocations of fewer than ML_HDR_MAX bytes (*n), glibc being the real
+ * allocator.  Aligned ones and big ones go to the index. */
+static inline ML_NO_SANITIZE int hdr_call(enum kind k, size_t a, size_t b, size_t *n)
+{
+	if (!memlens__hdr_on)
+		return 0;
+	switch (k) {
+	case K_MALLOC: case K_REALLOC: *n = a; break;
+	case K_CALLOC:
+		if (__builtin_mul_overflow(a, b, n))
+			return 0;
+		break;
+	default: return 0;
+	}
+	return *n < ML_HDR_MAX;
+}
+
+static inline ML_NO_SANITIZE void *real_alloc_hdr(enum kind k, size_t n)
+{
+	size_t r = memlens__hdr_request(n);
+	switch (k) {
+	case K_CALLOC: return memlens__real.calloc(1, r);
+	case K_REALLOC: return memlens__real.realloc(NULL, r);
+	default: return memlens__real.malloc(r);
+	}
+}
+
+/* A header call whose chunk cannot carry one (memlens__hdr_new): real given
+ * back, and the call made again as an index chunk, recorded with site
+ * (mode: as the calling hook may record it). */
+static void *__attribute__((noinline)) alloc_headerless(enum kind k, size_t a, size_t b, void *real, const void *site,
+                                                        int mode, const void *ra)
+{
+	void *p;
+	memlens__real.free(real);
+	p = real_alloc(k, a, b);
+	if (p) {
+		if (mode == ML_MODE_DEFERRED)
+			memlens__track_nested(&memlens__tls, mode, p, request_of(k, a, b), ra);
+		else
+			memlens__track_new(p, request_of(k, a, b), site);
+	}
+	return p;
+}
+
 static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa);
 
 /* Guard set, or the real functions not yet known. */
@@ -104,6 +151,7 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 {
 	struct mltls *tl = &memlens__tls;
 	int mode = memlens__hook_mode(tl);
+	size_t n;
 	void *p;
 	if (mode == ML_MODE_TOP) { /* just resolved, observed or sampled: the ordinary path */
 		/* one allocation in 16, hashed so that periodic call patterns
@@ -112,13 +160,31 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 			memlens__wrappers_sample(ra);
 		const void *site = memlens__site_at(ra, cfa); /* cfa 0: a full unwind */
 		memlens__hook_enter(tl);
-		p = real_alloc(k, a, b);
-		if (p) /* the profiler records the chunk's stack node in place of its site */
-			memlens__track_new(p, request_of(k, a, b), memlens__profiled(request_of(k, a, b), site, ra, cfa));
+		if (hdr_call(k, a, b, &n)) {
+			void *real = real_alloc_hdr(k, n);
+			p = NULL;
+			if (real) { /* the profiler records the chunk's stack node in place of its site */
+				const void *s = memlens__profiled(n, site, ra, cfa);
+				p = memlens__hdr_new(memlens__self(), real, n, s);
+				if (!p)
+					p = alloc_headerless(k, a, b, real, s, mode, ra);
+			}
+		} else {
+			p = real_alloc(k, a, b);
+			if (p)
+				memlens__track_new(p, request_of(k, a, b), memlens__profiled(request_of(k, a, b), site, ra, cfa));
+		}
 		memlens__hook_leave(tl);
 		if (p && ML_UNLIKELY(memlens__observing))
 			memlens__notify_alloc(&memlens__malloc_allocator.pub, p, request_of(k, a, b), site);
 		return p;
+	}
+	if (mode != ML_MODE_OWN && hdr_call(k, a, b, &n)) { /* nested: the header needs no lock */
+		void *real = real_alloc_hdr(k, n);
+		if (!real)
+			return NULL;
+		p = memlens__hdr_new(tl->self, real, n, memlens__site(ra));
+		return p ? p : alloc_headerless(k, a, b, real, memlens__site(ra), mode, ra);
 	}
 	p = real_alloc(k, a, b);
 	if (p && mode != ML_MODE_OWN)
@@ -129,11 +195,23 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
+	size_t n;
 	void *p;
 	memlens__hook_enter(tl);
-	p = real_alloc(k, a, b);
-	if (ML_LIKELY(p != NULL))
-		memlens__track_hooked(tl, p, request_of(k, a, b), ra, cfa);
+	if (ML_LIKELY(hdr_call(k, a, b, &n))) {
+		void *real = real_alloc_hdr(k, n);
+		p = NULL;
+		if (ML_LIKELY(real != NULL)) {
+			const void *site = memlens__site_hooked(tl, n, ra, cfa);
+			p = memlens__hdr_new(memlens__self(), real, n, site);
+			if (ML_UNLIKELY(!p))
+				p = alloc_headerless(k, a, b, real, site, ML_MODE_TOP, ra);
+		}
+	} else {
+		p = real_alloc(k, a, b);
+		if (ML_LIKELY(p != NULL))
+			memlens__track_hooked(tl, p, request_of(k, a, b), ra, cfa);
+	}
 	memlens__hook_leave(tl);
 	return p;
 }
@@ -200,16 +278,19 @@ static void ML_NO_SANITIZE __attribute__((noinline)) free_unusual(void *p, const
 
 static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *ra)
 {
-	if (memlens__untrack_free(p, ra))
-		memlens__real.free(p);
+	void *r = memlens__untrack_free(p, ra);
+	if (r)
+		memlens__real.free(r);
 }
 
 ML_BODY void free_body(struct mlthread *t, void *p, const void *ra)
 {
 	struct mltls *tl = &memlens__tls;
+	void *r;
 	memlens__hook_enter(tl);
-	if (ML_LIKELY(memlens__free_tracked(t, p, ra)))
-		memlens__real.free(p);
+	r = memlens__free_tracked(t, p, ra);
+	if (ML_LIKELY(r != NULL))
+		memlens__real.free(r);
 	memlens__hook_leave(tl);
 }
 
@@ -273,7 +354,7 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 		const void *site = memlens__site_at(ra, cfa); /* cfa 0: a full unwind */
 		struct ml_chunk old;
 		void *q;
-		int known = ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &old) &&
+		int known = ML_UNLIKELY(memlens__observing) && memlens__chunk_lookup((uintptr_t)p, &old) &&
 		            old.base == (uintptr_t)p;
 		if (known && n == 0) /* realloc(p, 0) frees p: report it first, as free does */
 			memlens__notify_free(&memlens__malloc_allocator.pub, p, old.size);
@@ -289,7 +370,7 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 		return q;
 	}
 	if (mode == ML_MODE_OWN)
-		return memlens__real.realloc(p, n);
+		return memlens__realloc_own(p, n);
 	return memlens__realloc_nested(tl, mode, p, n, ra);
 }
 
@@ -335,6 +416,8 @@ ML_EXPORT size_t malloc_usable_size(void *p)
 		return memlens__boot_size(p);
 	if (memlens__resolve() < 0 || !memlens__real.malloc_usable_size)
 		return 0;
+	if (memlens__hdr_on && !((uintptr_t)p & 15) && memlens__sm_test((uintptr_t)p))
+		return memlens__hdr_usable(p);
 	return memlens__real.malloc_usable_size(p);
 }
 

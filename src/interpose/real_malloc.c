@@ -11,6 +11,7 @@
 #include "site/site.h"
 #include "space/regions.h"
 #include <dlfcn.h>
+#include <sys/auxv.h>
 #include <errno.h>
 #include <sys/mman.h>
 
@@ -65,6 +66,15 @@ ML_NO_SANITIZE int memlens__resolve(void)
 				memlens__single_threaded = st;
 		}
 		memlens__real = r;
+#ifndef ML_SAN_BUILD
+		/* Headers beside glibc's chunks (heap/header.h); with another
+		 * allocator, or under a sanitizer's, the index holds them all. */
+		if (memlens__real_is_glibc) {
+			const uint64_t *rnd = (const uint64_t *)getauxval(AT_RANDOM);
+			memlens__hdr_secret = (rnd ? rnd[0] ^ rnd[1] : 0) ^ (uint64_t)(uintptr_t)&r ^ 0x5bd1e9955bd1e995ull;
+			memlens__hdr_on = 1;
+		}
+#endif
 #ifndef ML_SAN_BUILD
 		memlens__profile_start(); /* before anything is tracked (constructors allocate) */
 #endif /* (a sanitizer build may be here before the sanitizer's shadow exists: its constructor starts it) */

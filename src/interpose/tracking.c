@@ -23,11 +23,13 @@
 #include "base/thread.h"
 #include "ext/observe.h"
 #include "heap/chunkindex.h"
+#include "heap/chunks.h"
 #include "interpose/bootstrap.h"
 #include "interpose/early.h"
 #include "interpose/real_malloc.h"
 #include "site/site.h"
 #include <errno.h>
+#include <string.h>
 
 void memlens__note_untracked(struct mlthread *t)
 {
@@ -73,7 +75,7 @@ static struct ml_event *pending_alloc_of(struct mlthread *t, void *p)
 static uint64_t seq_of(void *p)
 {
 	struct ml_chunk c;
-	return memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p ? c.seq : 0;
+	return memlens__chunk_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p ? c.seq : 0;
 }
 
 /* A deferred free of p: its pending insertion, cancelled, or the removal
@@ -132,31 +134,59 @@ void memlens__track_nested(struct mltls *tl, int mode, void *p, size_t n, const 
 
 /* ---- free ---- */
 
-int memlens__untrack_free(void *p, const void *ra)
+void *memlens__hdr_bad(void *p, uint64_t *w, uint64_t m, const void *site, int is_realloc)
+{
+	memlens__sm_clear(w, m); /* never trusted again */
+	memlens__bad_header(p, site, is_realloc);
+	return NULL;
+}
+
+/* memlens's own use of libc freeing a header chunk: translated, and left
+ * out of the counters (no bookkeeping may run here). */
+static void *own_free(void *p)
+{
+	uint64_t *w, m;
+	if (!memlens__hdr_owns(p, &w, &m))
+		return p;
+	if (!memlens__sm_clear(w, m))
+		return NULL;
+	memlens__note_untracked(memlens__tls.self);
+	return (char *)p - ML_HDR;
+}
+
+void *memlens__untrack_free(void *p, const void *ra)
 {
 	struct mltls *tl = &memlens__tls;
-	int pass = 1;
+	void *pass = p;
+	uint64_t *w, m;
 	switch (memlens__hook_mode(tl)) {
 	case ML_MODE_TOP: {
 		struct mlthread *t = memlens__self();
 		struct ml_chunk c;
-		/* Observers hear of a free while the chunk is still in the index
+		/* Observers hear of a free while the chunk is still recorded
 		 * (a query from on_free answers it: its site, its size) and still
 		 * the program's (its address cannot be reused and reported first). */
-		if (ML_UNLIKELY(memlens__observing) && memlens__index_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p)
+		if (ML_UNLIKELY(memlens__observing) && memlens__chunk_lookup((uintptr_t)p, &c) && c.base == (uintptr_t)p)
 			memlens__notify_free(&memlens__malloc_allocator.pub, p, c.size);
 		memlens__hook_enter(tl);
-		pass = !t || memlens__free_tracked(t, p, ra);
+		if (t)
+			pass = memlens__free_tracked(t, p, ra);
+		else if (memlens__hdr_owns(p, &w, &m))
+			pass = memlens__hdr_free(NULL, p, w, m, ra);
 		memlens__hook_leave(tl);
 		break;
 	}
 	case ML_MODE_OWN:
+		pass = own_free(p);
 		break;
 	case ML_MODE_NESTED:
 		pass = memlens__free_tracked(tl->self, p, ra);
 		break;
-	case ML_MODE_DEFERRED: /* free now, unindex later */
-		defer_free(tl, deferred_free_of(tl, p), p, ra);
+	case ML_MODE_DEFERRED: /* a header chunk now; an index chunk freed now, unindexed later */
+		if (memlens__hdr_owns(p, &w, &m))
+			pass = memlens__hdr_free(tl->self, p, w, m, ra);
+		else
+			defer_free(tl, deferred_free_of(tl, p), p, ra);
 		break;
 	}
 	return pass;
@@ -164,11 +194,140 @@ int memlens__untrack_free(void *p, const void *ra)
 
 /* ---- realloc ---- */
 
+/* The realloc accounting of a chunk old that became q (n bytes, usable). */
+static void account_realloc(struct mlthread *t, const struct ml_chunk *old, size_t n, size_t usable)
+{
+	ML_ADD(t->n_reallocs, 1);
+	ML_ADD(t->req_total, n);
+	ML_ADD(t->hist[memlens__size_class(n)], 1);
+	memlens__account_live(t, (int64_t)n - (int64_t)old->size, (int64_t)usable - (int64_t)old->usable);
+}
+
+/* An index chunk q of n bytes made in place of the old one (mode: how the
+ * calling hook may record it: NESTED/TOP now, DEFERRED later). */
+static void realloc_to_index(struct mlthread *t, struct ml_chunk *old, void *q, size_t n, const void *site,
+                             const void *ra, int mode)
+{
+	struct ml_chunk c;
+	if (mode == ML_MODE_DEFERRED) { /* counted as a free and a new chunk */
+		memlens__account_free(t, old, ra);
+		memlens__track_nested(&memlens__tls, mode, q, n, ra);
+		return;
+	}
+	if (memlens__index_new(t, q, n, site, &c, 0) < 0) { /* q is live but unknown */
+		memlens__account_live(t, -(int64_t)old->size, -(int64_t)old->usable);
+		return;
+	}
+	account_realloc(t, old, n, c.usable);
+}
+
+/* The data of the header chunk at real (usable bytes) moved to an index
+ * chunk of n bytes; real freed.  NULL (real untouched) when out of memory. */
+static void *move_to_plain(char *real, size_t usable, size_t n)
+{
+	void *q = memlens__real.malloc(n);
+	if (q) {
+		memcpy(q, real + ML_HDR, usable < n ? usable : n);
+		memlens__real.free(real);
+	}
+	return q;
+}
+
+/* realloc of the header chunk p (start bit set), thread t (may be NULL). */
+static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, const void *site, uintptr_t cfa,
+                         int mode)
+{
+	uintptr_t pa = (uintptr_t)p;
+	uint64_t *w = memlens__sm_word(pa, 0), m = memlens__sm_bit(pa);
+	char *real = (char *)p - ML_HDR, *rq;
+	struct ml_chunk old;
+	void *q;
+	if (!memlens__hdr_read(pa, &old)) {
+		memlens__hdr_bad(p, w, m, ra, 1);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!memlens__sm_clear(w, m)) { /* another thread freed it first */
+		memlens__bad_call(p, ra, 1);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (n == 0) { /* glibc's realloc(p, 0): frees p, returns NULL */
+		memlens__real.free(real);
+		if (t)
+			memlens__account_free(t, &old, ra);
+		return NULL;
+	}
+	if (n >= ML_HDR_MAX) { /* too big for a header: an index chunk */
+		q = move_to_plain(real, old.usable, n);
+		if (!q) {
+			memlens__sm_set(w, m);
+			return NULL;
+		}
+		goto plain;
+	}
+	rq = memlens__real.realloc(real, memlens__hdr_request(n));
+	if (!rq) { /* p is still valid */
+		memlens__sm_set(w, m);
+		return NULL;
+	}
+	{
+		uintptr_t qa = (uintptr_t)rq + ML_HDR;
+		size_t word = memlens__glibc_word(rq);
+		uint64_t *qw = memlens__sm_word(qa, 1);
+		if (ML_UNLIKELY(memlens__glibc_mmapped(word) || !qw)) { /* a lowered mmap threshold */
+			q = move_to_plain(rq, memlens__glibc_usable_of(word) - ML_HDR, n);
+			if (q)
+				goto plain;
+			if (!qw) { /* no memory at all: the chunk cannot be kept */
+				memlens__real.free(rq);
+				if (t)
+					memlens__account_free(t, &old, ra);
+				errno = ENOMEM;
+				return NULL;
+			}
+		}
+		if (ML_UNLIKELY(memlens__site_is_node(old.site)))
+			memlens__profile_free(old.site, old.size, old.seq, old.tid);
+		if (mode == ML_MODE_TOP || mode == ML_MODE_NESTED)
+			site = memlens__profiled(n, site, ra, cfa);
+		memlens__hdr_fill(qa, n, site, t ? memlens__tid_seq(t->tid, memlens__next_seq(t)) : 0);
+		memlens__sm_set(qw, memlens__sm_bit(qa));
+		if (t && mode != ML_MODE_OWN)
+			account_realloc(t, &old, n, memlens__glibc_usable_of(word) - ML_HDR);
+		else
+			memlens__note_untracked(t);
+		return (void *)qa;
+	}
+plain:
+	if (mode == ML_MODE_OWN || !t) {
+		memlens__note_untracked(t);
+		return q;
+	}
+	if (ML_UNLIKELY(memlens__site_is_node(old.site)))
+		memlens__profile_free(old.site, old.size, old.seq, old.tid);
+	if (mode != ML_MODE_DEFERRED)
+		site = memlens__profiled(n, site, ra, cfa);
+	realloc_to_index(t, &old, q, n, site, ra, mode);
+	return q;
+}
+
+void *memlens__realloc_own(void *p, size_t n)
+{
+	uint64_t *w, m;
+	if (memlens__hdr_owns(p, &w, &m))
+		return realloc_hdr(memlens__tls.self, p, n, NULL, NULL, 0, ML_MODE_OWN);
+	return memlens__real.realloc(p, n);
+}
+
 void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *site, uintptr_t cfa)
 {
 	struct mlthread *t = memlens__self();
 	struct ml_chunk old, c;
+	uint64_t *w, m;
 	void *q;
+	if (memlens__hdr_owns(p, &w, &m))
+		return realloc_hdr(t, p, n, ra, site, cfa, ML_MODE_TOP);
 	if (!t) {
 		memlens__note_untracked(NULL);
 		return memlens__real.realloc(p, n);
@@ -217,10 +376,7 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
 		return q;
 	}
-	ML_ADD(t->n_reallocs, 1);
-	ML_ADD(t->req_total, n);
-	ML_ADD(t->hist[memlens__size_class(n)], 1);
-	memlens__account_live(t, (int64_t)n - (int64_t)old.size, (int64_t)c.usable - (int64_t)old.usable);
+	account_realloc(t, &old, n, c.usable);
 	return q;
 }
 
@@ -228,8 +384,11 @@ void *memlens__realloc_nested(struct mltls *tl, int mode, void *p, size_t n, con
 {
 	struct deferred_free d;
 	void *q;
+	uint64_t *w, m;
 	if (mode == ML_MODE_NESTED)
 		return memlens__realloc_tracked(p, n, ra, memlens__site(ra), 0);
+	if (memlens__hdr_owns(p, &w, &m)) /* its own bit and header: no lock */
+		return realloc_hdr(tl->self, p, n, ra, memlens__site(ra), 0, mode);
 	/* The interrupted hook holds a lock: a free of p (when the real
 	 * realloc frees it) and an allocation of q, both deferred. */
 	d = deferred_free_of(tl, p);
@@ -273,5 +432,8 @@ int memlens__foreign_free(void *p, const void *ra)
 		return 0;
 	if (!ML_TRACKING())
 		return 1;
-	return memlens__untrack_free(p, ra);
+	void *r = memlens__untrack_free(p, ra);
+	if (r && r != p) /* a header chunk (malloc's, glibc's): back to glibc */
+		memlens__real.free(r);
+	return r == p;
 }

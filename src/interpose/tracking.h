@@ -15,6 +15,8 @@
 #include "base/compiler.h"
 #include "base/thread.h"
 #include "heap/chunkindex.h"
+#include "heap/header.h"
+#include "heap/startmap.h"
 #include "interpose/real_malloc.h"
 #include "profile/profile.h"
 #include "site/site.h"
@@ -96,18 +98,84 @@ static inline void memlens__account_free(struct mlthread *t, struct ml_chunk *c,
 	f->alloc_tid_seq = ((uint64_t)(c->tid & 0xffffff) << 40) | (c->seq & ((1ull << 40) - 1));
 }
 
-/* The bookkeeping of freeing p: 1 when p goes on to the real free, 0 when
- * it is a bad free kept from it. */
-static inline int memlens__free_tracked(struct mlthread *t, void *p, const void *site)
+/* Header chunks (heap/header.h).  A new one: real is what glibc gave for
+ * memlens__hdr_request(n) bytes; its header is written and its start bit
+ * set, for thread t (NULL: the thread has no record and its counters miss
+ * the chunk).  Returns the program's pointer, or NULL when the chunk cannot
+ * carry a header (glibc mapped it, under a lowered mmap threshold, or the
+ * start map has no memory): the caller gives real back and makes an index
+ * chunk instead. */
+static inline __attribute__((always_inline)) void *memlens__hdr_new(struct mlthread *t, void *real, size_t n,
+                                                                    const void *site)
+{
+	uintptr_t p = (uintptr_t)real + ML_HDR;
+	size_t word = memlens__glibc_word(real);
+	uint64_t *w;
+	if (ML_UNLIKELY(memlens__glibc_mmapped(word)) || ML_UNLIKELY(!(w = memlens__sm_word(p, 1))))
+		return NULL;
+	if (ML_UNLIKELY(!t)) {
+		memlens__hdr_fill(p, n, site, 0);
+		memlens__sm_set(w, memlens__sm_bit(p));
+		memlens__note_untracked(NULL);
+		return (void *)p;
+	}
+	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, memlens__next_seq(t)));
+	memlens__sm_set(w, memlens__sm_bit(p));
+	ML_ADD(t->n_allocs, 1);
+	ML_ADD(t->req_total, n);
+	ML_ADD(t->hist[memlens__size_class(n)], 1);
+	memlens__account_live(t, (int64_t)n, (int64_t)(memlens__glibc_usable_of(word) - ML_HDR));
+	return (void *)p;
+}
+
+/* A header chunk p whose check failed (the program wrote over the 32 bytes
+ * before it): reported, its bit cleared, kept from the real allocator.
+ * Returns NULL. */
+void *memlens__hdr_bad(void *p, uint64_t *w, uint64_t m, const void *site, int is_realloc);
+
+/* The free of the header chunk p, whose start bit (m in *w) is set: the
+ * pointer to give the real free, or NULL for a bad free kept from it. */
+static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlthread *t, void *p, uint64_t *w,
+                                                                     uint64_t m, const void *site)
 {
 	struct ml_chunk c;
+	if (ML_UNLIKELY(!memlens__hdr_read((uintptr_t)p, &c)))
+		return memlens__hdr_bad(p, w, m, site, 0);
+	if (ML_UNLIKELY(!memlens__sm_clear(w, m))) { /* another thread freed it first */
+		memlens__bad_call(p, site, 0);
+		return NULL;
+	}
+	if (ML_LIKELY(t != NULL))
+		memlens__account_free(t, &c, site);
+	return (char *)p - ML_HDR;
+}
+
+/* Is p a header chunk's pointer (its start bit set)?  *w, *m: its bit. */
+static inline __attribute__((always_inline)) int memlens__hdr_owns(const void *p, uint64_t **w, uint64_t *m)
+{
+	if (!memlens__hdr_on || ((uintptr_t)p & 15)) /* a bit covers 16 bytes: only its first is a chunk's */
+		return 0;
+	*w = memlens__sm_word((uintptr_t)p, 0);
+	*m = memlens__sm_bit((uintptr_t)p);
+	return *w && (__atomic_load_n(*w, __ATOMIC_ACQUIRE) & *m);
+}
+
+/* The bookkeeping of freeing p: the pointer that goes on to the real free
+ * (p, or a header chunk's real start), or NULL for a bad free kept from it. */
+static inline __attribute__((always_inline)) void *memlens__free_tracked(struct mlthread *t, void *p,
+                                                                         const void *site)
+{
+	struct ml_chunk c;
+	uint64_t *w, m;
+	if (ML_LIKELY(memlens__hdr_owns(p, &w, &m)))
+		return memlens__hdr_free(t, p, w, m, site);
 	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, 0, &c))) {
 		memlens__account_free(t, &c, site);
 		if (ML_UNLIKELY(c.size >= ML_GLIBC_MMAP_MIN))
 			memlens__glibc_mapping(p, 0);
-		return 1;
+		return p;
 	}
-	return memlens__bad_call(p, site, 0) == ML_BAD_FORWARD;
+	return memlens__bad_call(p, site, 0) == ML_BAD_FORWARD ? p : NULL;
 }
 
 /* A hook's bookkeeping runs between enter and leave.  Calls nested in it (a
@@ -121,16 +189,23 @@ static inline void memlens__hook_leave(struct mltls *tl)
 		memlens__drain(tl, tl->self);
 }
 
-/* The fast path's record of a new chunk p of n bytes, made by the hook
- * whose return address is ra and CFA cfa: its site, and the profiler's
- * sample countdown (parked far away when off). */
-static inline __attribute__((always_inline)) void memlens__track_hooked(struct mltls *tl, void *p, size_t n,
-                                                                        const void *ra, uintptr_t cfa)
+/* The site the fast path records for a new chunk of n bytes made by the
+ * hook whose return address is ra and CFA cfa, and the profiler's sample
+ * countdown (parked far away when off). */
+static inline __attribute__((always_inline)) const void *memlens__site_hooked(struct mltls *tl, size_t n,
+                                                                              const void *ra, uintptr_t cfa)
 {
 	const void *site = memlens__site_at(ra, cfa);
 	if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) < 0))
 		site = memlens__profile_sampled(n, site, ra, cfa);
-	memlens__track_new(p, n, site);
+	return site;
+}
+
+/* The fast path's record of a new index chunk p of n bytes. */
+static inline __attribute__((always_inline)) void memlens__track_hooked(struct mltls *tl, void *p, size_t n,
+                                                                        const void *ra, uintptr_t cfa)
+{
+	memlens__track_new(p, n, memlens__site_hooked(tl, n, ra, cfa));
 }
 
 /* The guard ladder, for the slow paths: what a call may do about its
@@ -154,19 +229,29 @@ static inline int memlens__hook_mode(const struct mltls *tl)
 /* A nested call (mode NESTED or DEFERRED, return address ra) made the
  * chunk p of n bytes. */
 void memlens__track_nested(struct mltls *tl, int mode, void *p, size_t n, const void *ra);
-/* The free of p leaves the index, whatever the mode: 1 when p goes on to
- * the real allocator (a known chunk, or one memlens cannot judge), 0 for a
- * bad free it stops. */
-int memlens__untrack_free(void *p, const void *ra);
-/* realloc of a non-NULL p through the real realloc, with its bookkeeping:
+/* The free of p leaves the records, whatever the mode: the pointer that
+ * goes on to the real free (a known chunk, or one memlens cannot judge),
+ * or NULL for a bad free it stops. */
+void *memlens__untrack_free(void *p, const void *ra);
+/* realloc of a non-NULL p through the real realloc (a header chunk's through
+ * its real start), with its bookkeeping:
  * by the program (site resolved, cfa for the profiler), or (mode NESTED or
  * DEFERRED) nested in a hook. */
 void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *site, uintptr_t cfa);
 void *memlens__realloc_nested(struct mltls *tl, int mode, void *p, size_t n, const void *ra);
+/* realloc by memlens's own use of libc (mode OWN): no bookkeeping, but a
+ * header chunk's pointer is translated. */
+void *memlens__realloc_own(void *p, size_t n);
 
 /* For foreign.c, another allocator's own entry points: the bookkeeping of
  * a chunk p of n bytes it just made, and of a free of p about to be passed
  * to it (1: pass it on; 0: a bad free, reported, that must not reach it). */
 void memlens__foreign_alloc(void *p, size_t n, const void *ra, uintptr_t cfa);
 int memlens__foreign_free(void *p, const void *ra);
+
+/* malloc_usable_size of a header chunk p (start bit set). */
+static inline size_t memlens__hdr_usable(const void *p)
+{
+	return memlens__glibc_usable_of(memlens__glibc_word((const char *)p - ML_HDR)) - ML_HDR;
+}
 #endif

@@ -8,6 +8,7 @@
 #include "space/regions.h"
 #include "allocators/hierarchy.h"
 #include "heap/chunkindex.h"
+#include "heap/chunks.h"
 #include "base/prim.h"
 #include "heap/chunkindex.h"
 #include "space/elfsym.h"
@@ -106,7 +107,7 @@ ML_API_EXPORT void memlens_print_maps(FILE *out)
 	s.skip_lo[1] = (uintptr_t)s.pool;
 	s.skip_hi[1] = (uintptr_t)s.pool + POOL;
 	memlens__read_maps(take_line, &s);
-	memlens__index_foreach(count_chunk, &s);
+	memlens__chunk_foreach(count_chunk, &s);
 	fprintf(out, "%-25s %-4s %-8s %-10s %-12s %s\n", "address", "perm", "offset", "allocator", "contents", "mapping");
 	for (size_t i = 0; i < s.n; i++) {
 		struct line *l = &s.l[i];

@@ -9,7 +9,7 @@
 #include "base/prim.h"
 #include "base/runtime.h"
 #include "base/thread.h"
-#include "heap/chunkindex.h"
+#include "heap/chunks.h"
 #include <string.h>
 
 ML_API_EXPORT int memlens_get_stats(struct memlens_stats *out, size_t out_size)
@@ -25,7 +25,8 @@ ML_API_EXPORT int memlens_get_stats(struct memlens_stats *out, size_t out_size)
 		memlens__thread_flush_peak(t);
 	memlens__thread_sum(&s);
 	s.n_untracked += __atomic_load_n(&memlens__untracked_global, __ATOMIC_RELAXED);
-	s.bytes_metadata = memlens__index_metadata_bytes() + memlens__thread_records_bytes();
+	s.bytes_metadata = memlens__chunk_metadata_bytes(s.n_allocs > s.n_frees ? s.n_allocs - s.n_frees : 0) +
+	                   memlens__thread_records_bytes();
 	memcpy(out, &s, out_size < sizeof s ? out_size : sizeof s);
 	return 0;
 }

@@ -1,0 +1,21 @@
+/* chunks.h: the live malloc chunks, whichever way memlens records them:
+ * a header beside the chunk (heap/header.h, found through the start map)
+ * or a record in the chunk index (heap/chunkindex.h).  Queries, reports
+ * and observers ask here; the hooks write each kind directly. */
+#ifndef MEMLENS_CHUNKS_H
+#define MEMLENS_CHUNKS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "heap/chunkindex.h"
+
+/* Lock-free and signal-safe: the live chunk containing addr (base <= addr
+ * < base + size, or addr == base for a 0-byte chunk); 1 if found. */
+int memlens__chunk_lookup(uintptr_t addr, struct ml_chunk *out);
+/* Calls fn for every live chunk (reports and tests, never a fast path). */
+void memlens__chunk_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);
+/* Number of live chunks (debug/tests). */
+uint64_t memlens__chunk_count(void);
+/* Bytes of chunk metadata: index, start map, and a header for each of the
+ * live chunks (those in the index, which have none, counted as if). */
+size_t memlens__chunk_metadata_bytes(uint64_t live);
+#endif

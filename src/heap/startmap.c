@@ -1,0 +1,91 @@
+/* startmap.c: the start map's zones, its backward scan and its walk (see
+ * startmap.h for what it maps and how it is written). */
+#include "heap/startmap.h"
+#include "base/prim.h"
+#include <sys/syscall.h>
+
+uint64_t *memlens__sm_top[ML_SM_NZONES];
+#define ZONE_BYTES (ML_SM_ZONE_WORDS * sizeof(uint64_t))
+
+uint64_t *__attribute__((noinline)) memlens__sm_zone_create(uintptr_t zi)
+{
+	uint64_t *z = memlens__map(ZONE_BYTES, 1), *expected = NULL;
+	if (!z)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&memlens__sm_top[zi], &expected, z, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		memlens__unmap(z, ZONE_BYTES);
+		z = expected;
+	}
+	return z;
+}
+
+uintptr_t memlens__sm_find_before(uintptr_t a, size_t back)
+{
+	uintptr_t lo = a > back ? a - back : 0;
+	/* The first word: only the bits at or below a's. */
+	uint64_t keep = ~0ull >> (63 - ((a >> 4) & 63));
+	uintptr_t at = a & ~(uintptr_t)1023; /* the address of the word's first bit */
+	for (;;) {
+		uint64_t *w = memlens__sm_word(at, 0);
+		uint64_t bits = w ? __atomic_load_n(w, __ATOMIC_ACQUIRE) & keep : 0;
+		if (bits) {
+			uintptr_t s = at + ((uintptr_t)(63 - __builtin_clzll(bits)) << 4);
+			return s >= lo ? s : 0;
+		}
+		if (at <= lo || at < 1024)
+			return 0;
+		at -= 1024;
+		keep = ~0ull;
+	}
+}
+
+/* Visits the zone's words in runs of resident pages (untouched pages of a
+ * reserve-only mapping are all zero). */
+static void zone_foreach(uintptr_t zi, uint64_t *z, void (*fn)(uintptr_t, void *), void *ctx)
+{
+	static const size_t chunk = 256 * 4096; /* bytes of map per mincore call */
+	unsigned char vec[256];
+	for (size_t off = 0; off < ZONE_BYTES; off += chunk) {
+		if (ML_SYS(SYS_mincore, (char *)z + off, chunk, vec, 0, 0, 0) != 0)
+			continue;
+		for (size_t pg = 0; pg < 256; pg++) {
+			if (!(vec[pg] & 1))
+				continue;
+			size_t first = (off + pg * 4096) / sizeof(uint64_t);
+			for (size_t i = first; i < first + 4096 / sizeof(uint64_t); i++) {
+				uint64_t bits = __atomic_load_n(&z[i], __ATOMIC_ACQUIRE);
+				while (bits) {
+					unsigned b = (unsigned)__builtin_ctzll(bits);
+					bits &= bits - 1;
+					fn((zi << ML_SM_ZONE_SHIFT) + ((uintptr_t)i << 10) + ((uintptr_t)b << 4), ctx);
+				}
+			}
+		}
+	}
+}
+
+void memlens__sm_foreach(void (*fn)(uintptr_t, void *), void *ctx)
+{
+	for (uintptr_t zi = 0; zi < ML_SM_NZONES; zi++) {
+		uint64_t *z = __atomic_load_n(&memlens__sm_top[zi], __ATOMIC_ACQUIRE);
+		if (z)
+			zone_foreach(zi, z, fn, ctx);
+	}
+}
+
+size_t memlens__sm_bytes(void)
+{
+	static const size_t chunk = 256 * 4096;
+	unsigned char vec[256];
+	size_t bytes = 0;
+	for (uintptr_t zi = 0; zi < ML_SM_NZONES; zi++) {
+		uint64_t *z = __atomic_load_n(&memlens__sm_top[zi], __ATOMIC_ACQUIRE);
+		if (!z)
+			continue;
+		for (size_t off = 0; off < ZONE_BYTES; off += chunk)
+			if (ML_SYS(SYS_mincore, (char *)z + off, chunk, vec, 0, 0, 0) == 0)
+				for (size_t pg = 0; pg < 256; pg++)
+					bytes += (vec[pg] & 1) ? 4096 : 0;
+	}
+	return bytes;
+}
