@@ -77,7 +77,7 @@ int memlens__bad_call(void *p, const void *site, int is_realloc)
 			else
 				memlens__diag("error: double free of %p (%zu-byte chunk)", p, (size_t)r.f.size);
 			memlens__site_line("at", site, 0);
-			memlens__site_line("allocated at", r.f.alloc_site, (pid_t)(r.f.alloc_tid_seq >> 40));
+			memlens__site_line("allocated at", memlens__site_of(r.f.alloc_site), (pid_t)(r.f.alloc_tid_seq >> 40));
 			memlens__site_line("first freed at", r.f.free_site, r.tid);
 		} else {
 			memlens__diag("error: invalid %s of %p: not a heap chunk memlens tracks", call, p);

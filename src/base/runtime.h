@@ -41,14 +41,14 @@ extern ML_HIDDEN uint64_t memlens__hdr_secret;
 
 /* The hooks' one test for anything unusual besides their guard: non-zero
  * sends every call to the slow path, so that observers, sampling and
- * profiling cost the fast path nothing.
+ * profiling cost the fast path nothing (the profiler uses the hooks' TLS
+ * countdown instead: profile/record.c).
  * Written (atomic or/and of its bits) by interpose/real_malloc.c, ext/observe.c,
- * init.c and profile/start.c; read by the hooks (interpose/malloc.c). */
+ * and init.c; read by the hooks (interpose/malloc.c). */
 extern ML_HIDDEN int memlens__hook_gate;
 #define ML_GATE_UNRESOLVED 1 /* the real functions are not known yet */
 #define ML_GATE_OBSERVED 2   /* observers exist (ext/observe.c) */
 #define ML_GATE_SAMPLED 4    /* MEMLENS_AUTO_WRAPPERS samples allocations */
-#define ML_GATE_PROFILE 8    /* the profiler records every allocation */
 
 /* glibc's __libc_single_threaded (true while the process has one thread),
  * or a constant false where the C library lacks it.

@@ -17,7 +17,7 @@
 struct ml_freed {      /* one recent free, for double-free reports */
 	uintptr_t base;
 	uint64_t size;
-	const void *alloc_site, *free_site;
+	const void *alloc_site, *free_site; /* alloc_site: the chunk's site field (site_field.h) */
 	uint64_t alloc_tid_seq; /* tid:24 | seq:40, as in the index */
 };
 

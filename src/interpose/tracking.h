@@ -82,10 +82,8 @@ static inline __attribute__((always_inline)) const void *memlens__profiled(size_
 static inline void memlens__account_free(struct mlthread *t, struct ml_chunk *c, const void *free_site)
 {
 	struct ml_freed *f;
-	if (ML_UNLIKELY(memlens__site_is_node(c->site))) { /* recorded by the profiler */
+	if (ML_UNLIKELY(memlens__site_is_node(c->site))) /* recorded by the profiler */
 		memlens__profile_free(c->site, c->size, c->seq, c->tid);
-		c->site = memlens__site_of(c->site);
-	}
 	if (!c->usable)
 		c->usable = memlens__usable((void *)c->base);
 	ML_ADD(t->n_frees, 1);
@@ -93,7 +91,7 @@ static inline void memlens__account_free(struct mlthread *t, struct ml_chunk *c,
 	f = &t->ring[t->ring_pos++ % ML_RING];
 	f->base = c->base;
 	f->size = c->size;
-	f->alloc_site = c->site;
+	f->alloc_site = c->site; /* the site field: a profiler's node is read as a site when reported */
 	f->free_site = free_site;
 	f->alloc_tid_seq = ((uint64_t)(c->tid & 0xffffff) << 40) | (c->seq & ((1ull << 40) - 1));
 }
@@ -190,13 +188,14 @@ static inline void memlens__hook_leave(struct mltls *tl)
 }
 
 /* The site the fast path records for a new chunk of n bytes made by the
- * hook whose return address is ra and CFA cfa, and the profiler's sample
- * countdown (parked far away when off). */
+ * hook whose return address is ra and CFA cfa, and the profiler's
+ * countdown (parked far away when off, far below zero when it records every
+ * allocation: profile/record.c). */
 static inline __attribute__((always_inline)) const void *memlens__site_hooked(struct mltls *tl, size_t n,
                                                                               const void *ra, uintptr_t cfa)
 {
 	const void *site = memlens__site_at(ra, cfa);
-	if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) < 0))
+	if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) <= 0)) /* <= 0: a thread's first malloc(0) too */
 		site = memlens__profile_sampled(n, site, ra, cfa);
 	return site;
 }

@@ -205,14 +205,22 @@ static inline void stat_lock_drop(void)
 
 static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa);
 
-/* Sampling: the thread's countdown (in its TLS, where the hooks' fast path
- * decrements it) went below zero: draw the next interval and record this
- * one.  Not sampling: the countdown is parked far away. */
+/* The thread's countdown (in its TLS, where the hooks' fast path decrements
+ * it) reached zero or below.  Sampling: draw the next interval and record
+ * this allocation.  Every allocation (no sampling): record it, the
+ * countdown kept far below zero.  Not profiling: the countdown is parked
+ * far away. */
 const void *memlens__profile_sampled(size_t n, const void *site, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	struct prof_thread *t;
-	if (!memlens__profiling || !memlens__prof_sample || !(t = prof_thread())) {
+	if (memlens__profiling && !memlens__prof_sample) {
+		/* Every allocation: the countdown stays below zero, so that the
+		 * hooks' fast path comes here each time. */
+		tl->sample_left = INT64_MIN / 2;
+		return (t = prof_thread()) ? record(t, n, site, ra, cfa) : site;
+	}
+	if (!memlens__profiling || !(t = prof_thread())) {
 		tl->sample_left = INT64_MAX;
 		return site;
 	}

@@ -145,14 +145,15 @@ void memlens__profile_start(void)
 	memlens__prof_wall_start = (uint64_t)ts.tv_sec;
 	memlens__profiling = 1;
 	if (!memlens__prof_sample) {
-		/* Every allocation: the hooks' slow path records each one, and
-		 * sequence numbers are ordered across threads (lifetimes).  A
-		 * sample is drawn on the fast path instead (the TLS countdown),
-		 * with lifetimes to within the threads' batches of numbers. */
+		/* Every allocation: the hooks' fast path records each one (the
+		 * TLS countdown kept below zero, record.c), and sequence numbers
+		 * are ordered across threads (lifetimes).  Sampling draws from
+		 * the same countdown, with lifetimes to within the threads'
+		 * batches of numbers. */
 		memlens__seq_batch = 1;
 		if (memlens__tls.self)
 			memlens__tls.self->seq_end = memlens__tls.self->seq_next;
-		__atomic_or_fetch(&memlens__hook_gate, ML_GATE_PROFILE, __ATOMIC_SEQ_CST);
+		memlens__tls.sample_left = 0;
 	}
 }
 
