@@ -167,6 +167,22 @@ static double weight_of(size_t n)
 	return p > 0 ? 1.0 / p : 1.0;
 }
 
+/* What a block of n bytes adds to the figures: *wb bytes and *wc blocks
+ * (fixed point, FX per block), and its weight; exact integers when every
+ * allocation is recorded. */
+static inline double weigh(size_t n, uint64_t *wb, uint64_t *wc)
+{
+	if (ML_LIKELY(!memlens__prof_sample)) {
+		*wb = n;
+		*wc = FX;
+		return 1.0;
+	}
+	double w = weight_of(n);
+	*wb = (uint64_t)((double)n * w + 0.5);
+	*wc = (uint64_t)(w * FX + 0.5);
+	return w;
+}
+
 /* The figures' lock.  A signal handler that frees while its thread holds
  * it skips the accounting rather than wait for itself; a snapshot asked
  * for then is written when the thread lets go of the lock. */
@@ -292,8 +308,8 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	struct pstats *s = stats_for(node);
 	if (!s)
 		return site;
-	double w = weight_of(n);
-	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w * FX + 0.5);
+	uint64_t wb, wc;
+	weigh(n, &wb, &wc);
 	/* One lock keeps a stack's figures and the global totals (and so the
 	 * peak) consistent with each other across threads. */
 	if (!stat_lock_take())
@@ -335,8 +351,8 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	struct pstats *s = memlens__stack_exists(node) ? stats_for(node) : NULL;
 	if (!s)
 		return;
-	double w = weight_of(n);
-	uint64_t wb = (uint64_t)((double)n * w + 0.5), wc = (uint64_t)(w * FX + 0.5);
+	uint64_t wb, wc;
+	double w = weigh(n, &wb, &wc);
 	/* Sequence numbers are global while profiling: the allocations made
 	 * since this block's, by any thread. */
 	uint64_t now = memlens__seq_now(), life = now > seq + 1 ? now - seq - 1 : 0;
@@ -349,7 +365,7 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	save_for_peak(s);
 	s->live_blocks -= wc;
 	s->live_bytes -= wb;
-	s->lifetime += (uint64_t)((double)life * w + 0.5);
+	s->lifetime += ML_LIKELY(w == 1.0) ? life : (uint64_t)((double)life * w + 0.5);
 	if (temp) {
 		s->temp_allocs += wc;
 		s->temp_bytes += wb;
