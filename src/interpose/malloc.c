@@ -192,6 +192,18 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 	return p;
 }
 
+/* The fast path's call whose chunk goes to the index (aligned, big, or
+ * another allocator): out of line, so that the header path keeps few
+ * registers to save. */
+static void *__attribute__((noinline)) alloc_indexed(struct mltls *tl, enum kind k, size_t a, size_t b, const void *ra,
+                                                     uintptr_t cfa)
+{
+	void *p = real_alloc(k, a, b);
+	if (ML_LIKELY(p != NULL))
+		memlens__track_hooked(tl, p, request_of(k, a, b), ra, cfa);
+	return p;
+}
+
 ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
@@ -207,11 +219,8 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 			if (ML_UNLIKELY(!p))
 				p = alloc_headerless(k, a, b, real, site, ML_MODE_TOP, ra);
 		}
-	} else {
-		p = real_alloc(k, a, b);
-		if (ML_LIKELY(p != NULL))
-			memlens__track_hooked(tl, p, request_of(k, a, b), ra, cfa);
-	}
+	} else
+		p = alloc_indexed(tl, k, a, b, ra, cfa);
 	memlens__hook_leave(tl);
 	return p;
 }

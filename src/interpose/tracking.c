@@ -141,6 +141,18 @@ void *memlens__hdr_bad(void *p, uint64_t *w, uint64_t m, const void *site, int i
 	return NULL;
 }
 
+void *memlens__free_indexed(struct mlthread *t, void *p, const void *site)
+{
+	struct ml_chunk c;
+	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, 0, &c))) {
+		memlens__account_free(t, &c, site);
+		if (ML_UNLIKELY(c.size >= ML_GLIBC_MMAP_MIN))
+			memlens__glibc_mapping(p, 0);
+		return p;
+	}
+	return memlens__bad_call(p, site, 0) == ML_BAD_FORWARD ? p : NULL;
+}
+
 /* memlens's own use of libc freeing a header chunk: translated, and left
  * out of the counters (no bookkeeping may run here). */
 static void *own_free(void *p)

@@ -158,22 +158,19 @@ static inline __attribute__((always_inline)) int memlens__hdr_owns(const void *p
 	return *w && (__atomic_load_n(*w, __ATOMIC_ACQUIRE) & *m);
 }
 
+/* The bookkeeping of freeing p, not a header chunk (tracking.c): p, or NULL
+ * for a bad free kept from the real free. */
+void *memlens__free_indexed(struct mlthread *t, void *p, const void *site);
+
 /* The bookkeeping of freeing p: the pointer that goes on to the real free
  * (p, or a header chunk's real start), or NULL for a bad free kept from it. */
 static inline __attribute__((always_inline)) void *memlens__free_tracked(struct mlthread *t, void *p,
                                                                          const void *site)
 {
-	struct ml_chunk c;
 	uint64_t *w, m;
 	if (ML_LIKELY(memlens__hdr_owns(p, &w, &m)))
 		return memlens__hdr_free(t, p, w, m, site);
-	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, 0, &c))) {
-		memlens__account_free(t, &c, site);
-		if (ML_UNLIKELY(c.size >= ML_GLIBC_MMAP_MIN))
-			memlens__glibc_mapping(p, 0);
-		return p;
-	}
-	return memlens__bad_call(p, site, 0) == ML_BAD_FORWARD ? p : NULL;
+	return memlens__free_indexed(t, p, site);
 }
 
 /* A hook's bookkeeping runs between enter and leave.  Calls nested in it (a
