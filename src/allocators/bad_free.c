@@ -2,7 +2,8 @@
  * chunk.  It is told apart (an interior pointer, a double free found in
  * the threads' rings of recent frees, or a pointer memlens never handed
  * out), reported with its sites, and kept from the real allocator, unless
- * some chunk escaped the index (then it may be legitimate and goes on). */
+ * some chunk escaped the index (then it may be legitimate and goes on).
+ * A header chunk whose header the program overwrote is reported here too. */
 #include "allocators/bad_free.h"
 #include "base/diag.h"
 #include "base/options.h"

@@ -1,5 +1,6 @@
 /* allocators/malloc.c: the "malloc" allocator: chunks of the malloc family,
- * answered from the chunk index wherever they lie (the region does not
+ * answered from their headers or the chunk index (heap/chunks.h) wherever
+ * they lie (the region does not
  * matter), typed by their allocation site (memlens-cc's site table). */
 #include "memlens.h"
 #include "allocators/allocator.h"

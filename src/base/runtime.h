@@ -52,8 +52,9 @@ extern ML_HIDDEN int memlens__hook_gate;
 
 /* glibc's __libc_single_threaded (true while the process has one thread),
  * or a constant false where the C library lacks it.
- * Written once by interpose/real_malloc.c; read by heap/chunkindex.c (its
- * lock-free single-threaded path) and profile/record.c. */
+ * Written once by interpose/real_malloc.c; read by heap/chunkindex.c and
+ * heap/startmap.h (their lock-free single-threaded paths), heap/chunks.c
+ * and profile/record.c. */
 extern ML_HIDDEN const volatile char *memlens__single_threaded;
 
 /* Set when some chunk could not be indexed: a free memlens does not

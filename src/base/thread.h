@@ -53,8 +53,10 @@ struct mltls {
 	int guard;   /* ML_GUARD_*: why this thread is inside memlens */
 	int pending; /* self->pending holds deferred events (see drain) */
 	int in_observer; /* an observer callback runs on this thread */
+	int hdr_reading; /* this thread reads other chunks' headers (heap/chunks.c) */
 	unsigned sample; /* MEMLENS_AUTO_WRAPPERS: allocations since the last sample */
-	int64_t sample_left; /* profiler's sampling: bytes before the next sample
+	int64_t sample_left; /* profiler: bytes before the next sample (far below zero:
+	                        every allocation is recorded; profile/record.c)
 	                        (0 at first: the first allocation sets it up) */
 };
 enum { ML_GUARD_NONE = 0, ML_GUARD_HOOK = 1, ML_GUARD_INTERNAL = 2 };

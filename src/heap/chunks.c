@@ -2,6 +2,7 @@
 #include "heap/chunks.h"
 #include "base/compiler.h"
 #include "base/runtime.h"
+#include "base/thread.h"
 #include "heap/header.h"
 #include "heap/startmap.h"
 
@@ -10,14 +11,36 @@ static inline int contains(const struct ml_chunk *c, uintptr_t a)
 	return a == c->base || a - c->base < c->size;
 }
 
+/* A header read on behalf of another thread's chunk (startmap.h): counted
+ * while the process has threads, so that no free gives the chunk's memory
+ * back meanwhile.  Returns what reader_leave takes. */
+static inline ML_NO_SANITIZE int reader_enter(void)
+{
+	if (*memlens__single_threaded)
+		return 0;
+	memlens__tls.hdr_reading++;
+	__atomic_fetch_add(&memlens__hdr_readers, 1, __ATOMIC_SEQ_CST);
+	return 1;
+}
+static inline ML_NO_SANITIZE void reader_leave(int counted)
+{
+	if (counted) {
+		__atomic_fetch_sub(&memlens__hdr_readers, 1, __ATOMIC_RELEASE);
+		memlens__tls.hdr_reading--;
+	}
+}
+
 int ML_NO_SANITIZE memlens__chunk_lookup(uintptr_t a, struct ml_chunk *out)
 {
 	if (memlens__hdr_on) {
 		/* The nearest chunk start at or below a: a header chunk is
 		 * shorter than ML_HDR_MAX, so nothing further back can hold a. */
+		int r = reader_enter();
 		uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX);
 		struct ml_chunk c;
-		if (s && memlens__hdr_read_stable(s, memlens__sm_word(s, 0), memlens__sm_bit(s), &c) && contains(&c, a)) {
+		int found = s && memlens__hdr_read_stable(s, memlens__sm_word(s, 0), memlens__sm_bit(s), &c) && contains(&c, a);
+		reader_leave(r);
+		if (found) {
 			*out = c;
 			return 1;
 		}
@@ -31,7 +54,10 @@ static void visit_start(uintptr_t p, void *arg)
 {
 	struct walk *w = arg;
 	struct ml_chunk c;
-	if (memlens__hdr_read_stable(p, memlens__sm_word(p, 0), memlens__sm_bit(p), &c)) { /* freed meanwhile: skipped */
+	int r = reader_enter();
+	int live = memlens__hdr_read_stable(p, memlens__sm_word(p, 0), memlens__sm_bit(p), &c); /* freed meanwhile: skipped */
+	reader_leave(r);
+	if (live) {
 		w->n++;
 		if (w->fn)
 			w->fn(&c, w->ctx);

@@ -9,7 +9,10 @@
 #include "heap/chunkindex.h"
 
 /* Lock-free and signal-safe: the live chunk containing addr (base <= addr
- * < base + size, or addr == base for a 0-byte chunk); 1 if found. */
+ * < base + size, or addr == base for a 0-byte chunk); 1 if found.  (One
+ * case is left: a signal handler that frees the very chunk a query it
+ * interrupted on its own thread is reading, when glibc then gives that
+ * chunk's page back: the query may fault.) */
 int memlens__chunk_lookup(uintptr_t addr, struct ml_chunk *out);
 /* Calls fn for every live chunk (reports and tests, never a fast path). */
 void memlens__chunk_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);

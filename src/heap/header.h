@@ -89,9 +89,11 @@ static inline ML_NO_SANITIZE int memlens__hdr_read(uintptr_t p, struct ml_chunk 
 
 /* memlens__hdr_read for a reader on any thread, lock-free: the answer is
  * taken only if the chunk's start bit (m in *w) is still set and its check
- * word unchanged after everything was read, so that a realloc or free
- * meanwhile (which clears the bit first and writes a new check, its
- * sequence number being new) cannot give a torn answer.  0: unknown. */
+ * word unchanged after everything was read, so that a free meanwhile
+ * (which clears the bit first) or a realloc (which also writes a new
+ * check, its sequence number being new) cannot give a torn answer.
+ * 0: unknown.  The caller keeps the chunk's memory from being given back
+ * meanwhile (heap/startmap.h, memlens__hdr_readers). */
 static inline ML_NO_SANITIZE int memlens__hdr_read_stable(uintptr_t p, const uint64_t *w, uint64_t m, struct ml_chunk *c)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)(p - ML_HDR);

@@ -2,9 +2,22 @@
  * startmap.h for what it maps and how it is written). */
 #include "heap/startmap.h"
 #include "base/prim.h"
+#include "base/thread.h"
 #include <sys/syscall.h>
 
 uint64_t *memlens__sm_top[ML_SM_NZONES];
+int memlens__hdr_readers;
+
+/* A reader that is this thread (a signal handler's free interrupted a
+ * query) cannot finish before we do: no wait then.  Readers hold the count
+ * for one scan and one header, so the wait is short. */
+void __attribute__((noinline)) memlens__hdr_readers_wait(void)
+{
+	if (memlens__tls.hdr_reading)
+		return;
+	while (__atomic_load_n(&memlens__hdr_readers, __ATOMIC_ACQUIRE) != 0)
+		memlens__pause();
+}
 #define ZONE_BYTES (ML_SM_ZONE_WORDS * sizeof(uint64_t))
 
 uint64_t *__attribute__((noinline)) memlens__sm_zone_create(uintptr_t zi)

@@ -12,7 +12,12 @@
  * thread (a signal handler cannot split an instruction), locked once a
  * second thread exists, since neighbouring chunks of two threads share a
  * word.  The header is written before its bit is set and read after the
- * bit is seen (x86 stores are not reordered with stores). */
+ * bit is seen (x86 stores are not reordered with stores).
+ * A header read by a thread other than the chunk's owner (a query, a walk)
+ * must not outlive the chunk: glibc's free may give the page back (a
+ * trimmed heap top, a deleted arena heap).  Such readers count themselves
+ * in memlens__hdr_readers while the process has threads, and a free that
+ * clears a bit waits for the count to fall to zero before the real free. */
 #ifndef MEMLENS_STARTMAP_H
 #define MEMLENS_STARTMAP_H
 #include <stddef.h>
@@ -61,15 +66,23 @@ static inline ML_NO_SANITIZE void memlens__sm_set(uint64_t *w, uint64_t m)
 		__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
 }
 
+extern ML_HIDDEN int memlens__hdr_readers;
+void memlens__hdr_readers_wait(void);
+
 /* Clears the bit; 1 if this call cleared it (0: another thread's free got
- * there first). */
+ * there first).  Once it returns, no other thread reads the header behind
+ * the bit: the chunk may go to the real free. */
 static inline ML_NO_SANITIZE int memlens__sm_clear(uint64_t *w, uint64_t m)
 {
+	int mine;
 	if (ML_LIKELY(*memlens__single_threaded)) {
 		__asm__ volatile("andq %1, %0" : "+m"(*w) : "r"(~m));
 		return 1;
 	}
-	return (__atomic_fetch_and(w, ~m, __ATOMIC_ACQ_REL) & m) != 0;
+	mine = (__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m) != 0;
+	if (ML_UNLIKELY(__atomic_load_n(&memlens__hdr_readers, __ATOMIC_SEQ_CST) != 0))
+		memlens__hdr_readers_wait();
+	return mine;
 }
 
 /* The highest address with its bit set in [a - back, a], or 0. */

@@ -79,7 +79,9 @@ static size_t size_of(void *p)
 
 /* RESIZE(name, (params), (args), new size): the old chunk untracked, the
  * call, then the new one tracked, or the old one again when the call
- * failed (NULL for a size other than 0, which frees). */
+ * failed (NULL for a size other than 0, which frees).  A chunk malloc made
+ * with memlens's header (glibc's, with this allocator loaded beside it) is
+ * resized by realloc. */
 #define RESIZE(name, params, args, size)                                       \
 	static void *next_##name;                                              \
 	ML_EXPORT void *name params                                            \
@@ -89,6 +91,8 @@ static size_t size_of(void *p)
 			errno = ENOMEM;                                        \
 			return NULL;                                           \
 		}                                                              \
+		if (p && memlens__is_hdr_chunk(p)) /* malloc's, glibc's */    \
+			return realloc(p, (size));                             \
 		if (p) {                                                       \
 			size_t old_ = size_of(p);                              \
 			if (!memlens__foreign_free(p, RA)) {                   \

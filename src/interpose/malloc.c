@@ -2,12 +2,12 @@
  * definition (memlens__real, real_malloc.c) and has its chunk tracked
  * (tracking.h).  The fast path is one test (the guard and the hook gate)
  * and an inlined body; everything unusual (bootstrapping, a guard already
- * set, observers, profiling, sampling, a sanitizer build before the
- * constructor) goes through an out-of-line slow path. */
+ * set, observers, sampling of wrappers, a sanitizer build before the
+ * constructor) goes through an out-of-line slow path.  The profiler, when
+ * on, is reached from the fast path too (the TLS countdown, tracking.h). */
 #include "allocators/allocator.h"
 #include "base/compiler.h"
 #include "base/runtime.h"
-#include "heap/chunkindex.h"
 #include "heap/chunks.h"
 #include "base/options.h"
 #include "base/prim.h"
@@ -100,22 +100,18 @@ static inline ML_NO_SANITIZE void *real_alloc_hdr(enum kind k, size_t n)
 	}
 }
 
-/* A header call whose chunk cannot carry one (memlens__hdr_new): real given
- * back, and the call made again as an index chunk, recorded with site
- * (mode: as the calling hook may record it). */
-static void *__attribute__((noinline)) alloc_headerless(enum kind k, size_t a, size_t b, void *real, const void *site,
-                                                        int mode, const void *ra)
+/* A header call whose chunk cannot carry one (memlens__hdr_new: glibc
+ * mapped it, or no memory for the start map): real itself becomes an index
+ * chunk of the n requested bytes (it has room for them, and calloc's are
+ * zeroed), recorded with site (mode: as the calling hook may record it). */
+static void *__attribute__((noinline)) alloc_headerless(void *real, size_t n, const void *site, int mode,
+                                                        const void *ra)
 {
-	void *p;
-	memlens__real.free(real);
-	p = real_alloc(k, a, b);
-	if (p) {
-		if (mode == ML_MODE_DEFERRED)
-			memlens__track_nested(&memlens__tls, mode, p, request_of(k, a, b), ra);
-		else
-			memlens__track_new(p, request_of(k, a, b), site);
-	}
-	return p;
+	if (mode == ML_MODE_DEFERRED)
+		memlens__track_nested(&memlens__tls, mode, real, n, ra);
+	else
+		memlens__track_new(real, n, site);
+	return real;
 }
 
 static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa);
@@ -167,7 +163,7 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 				const void *s = memlens__profiled(n, site, ra, cfa);
 				p = memlens__hdr_new(memlens__self(), real, n, s);
 				if (!p)
-					p = alloc_headerless(k, a, b, real, s, mode, ra);
+					p = alloc_headerless(real, n, s, mode, ra);
 			}
 		} else {
 			p = real_alloc(k, a, b);
@@ -184,7 +180,7 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		if (!real)
 			return NULL;
 		p = memlens__hdr_new(tl->self, real, n, memlens__site(ra));
-		return p ? p : alloc_headerless(k, a, b, real, memlens__site(ra), mode, ra);
+		return p ? p : alloc_headerless(real, n, memlens__site(ra), mode, ra);
 	}
 	p = real_alloc(k, a, b);
 	if (p && mode != ML_MODE_OWN)
@@ -217,7 +213,7 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 			const void *site = memlens__site_hooked(tl, n, ra, cfa);
 			p = memlens__hdr_new(memlens__self(), real, n, site);
 			if (ML_UNLIKELY(!p))
-				p = alloc_headerless(k, a, b, real, site, ML_MODE_TOP, ra);
+				p = alloc_headerless(real, n, site, ML_MODE_TOP, ra);
 		}
 	} else
 		p = alloc_indexed(tl, k, a, b, ra, cfa);
@@ -425,7 +421,8 @@ ML_EXPORT size_t malloc_usable_size(void *p)
 		return memlens__boot_size(p);
 	if (memlens__resolve() < 0 || !memlens__real.malloc_usable_size)
 		return 0;
-	if (memlens__hdr_on && !((uintptr_t)p & 15) && memlens__sm_test((uintptr_t)p))
+	uint64_t *w, m;
+	if (memlens__hdr_owns(p, &w, &m))
 		return memlens__hdr_usable(p);
 	return memlens__real.malloc_usable_size(p);
 }

@@ -11,7 +11,7 @@
 #include "site/site.h"
 #include "space/regions.h"
 #include <dlfcn.h>
-#include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <sys/mman.h>
 
@@ -70,8 +70,13 @@ ML_NO_SANITIZE int memlens__resolve(void)
 		/* Headers beside glibc's chunks (heap/header.h); with another
 		 * allocator, or under a sanitizer's, the index holds them all. */
 		if (memlens__real_is_glibc) {
-			const uint64_t *rnd = (const uint64_t *)getauxval(AT_RANDOM);
-			memlens__hdr_secret = (rnd ? rnd[0] ^ rnd[1] : 0) ^ (uint64_t)(uintptr_t)&r ^ 0x5bd1e9955bd1e995ull;
+			/* A secret of its own (not AT_RANDOM's bytes: those are
+			 * glibc's stack guard and pointer guard, which a header must
+			 * not help anyone recover). */
+			uint64_t sec = 0;
+			if (ML_SYS(SYS_getrandom, &sec, sizeof sec, 1 /* GRND_NONBLOCK */, 0, 0, 0) != (long)sizeof sec)
+				sec = __builtin_ia32_rdtsc() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&sec;
+			memlens__hdr_secret = sec;
 			memlens__hdr_on = 1;
 		}
 #endif

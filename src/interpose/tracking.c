@@ -8,13 +8,15 @@
  * that allocates) does its real operation at once, exactly as it would
  * without memlens (glibc's tcache survives a handler's malloc+free pair
  * only if both happen then), and its bookkeeping too, since counters are
- * updated with single instructions; only if the interrupted hook holds a
- * memlens lock does the index update wait, in the thread's pending list,
- * until that hook leaves.
+ * updated with single instructions, and so are a header chunk's start bit
+ * and header; only if the interrupted hook holds a memlens lock does an
+ * index update wait, in the thread's pending list, until that hook leaves
+ * (and errors found then are counted, not reported).
  *
- * Order (RELIABILITY #8): free removes the index entry before the real free,
- * so the address cannot be handed out and indexed again meanwhile; realloc
- * removes the old entry first and restores it if the real realloc fails. */
+ * Order (RELIABILITY #8): free clears the start bit or removes the index
+ * entry before the real free, so the address cannot be handed out and
+ * recorded again meanwhile; realloc does so first and restores it if the
+ * real realloc fails. */
 #include "interpose/tracking.h"
 #include "allocators/allocator.h"
 #include "allocators/bad_free.h"
@@ -134,11 +136,37 @@ void memlens__track_nested(struct mltls *tl, int mode, void *p, size_t n, const 
 
 /* ---- free ---- */
 
-void *memlens__hdr_bad(void *p, uint64_t *w, uint64_t m, const void *site, int is_realloc)
+void memlens__note_uncounted(struct mlthread *t)
 {
-	memlens__sm_clear(w, m); /* never trusted again */
-	memlens__bad_header(p, site, is_realloc);
+	if (t)
+		ML_ADD(t->n_untracked, 1);
+	else
+		__atomic_add_fetch(&memlens__untracked_global, 1, __ATOMIC_RELAXED);
+}
+
+/* A bad call counted without a report (quiet). */
+static void count_bad(void)
+{
+	struct mlthread *t = memlens__tls.self;
+	if (t)
+		ML_ADD(t->n_bad, 1);
+}
+
+void *memlens__hdr_bad(void *p, const void *site, int is_realloc, int quiet)
+{
+	if (quiet)
+		count_bad();
+	else
+		memlens__bad_header(p, site, is_realloc);
 	return NULL;
+}
+
+void memlens__hdr_lost(void *p, const void *site, int is_realloc, int quiet)
+{
+	if (quiet)
+		count_bad();
+	else
+		memlens__bad_call(p, site, is_realloc); /* never forwarded: p is not glibc's pointer */
 }
 
 void *memlens__free_indexed(struct mlthread *t, void *p, const void *site)
@@ -153,17 +181,15 @@ void *memlens__free_indexed(struct mlthread *t, void *p, const void *site)
 	return memlens__bad_call(p, site, 0) == ML_BAD_FORWARD ? p : NULL;
 }
 
-/* memlens's own use of libc freeing a header chunk: translated, and left
- * out of the counters (no bookkeeping may run here). */
+/* memlens's own use of libc freeing a header chunk: translated and
+ * counted, any error counted without a report (a report could need a lock
+ * this thread holds). */
 static void *own_free(void *p)
 {
 	uint64_t *w, m;
 	if (!memlens__hdr_owns(p, &w, &m))
 		return p;
-	if (!memlens__sm_clear(w, m))
-		return NULL;
-	memlens__note_untracked(memlens__tls.self);
-	return (char *)p - ML_HDR;
+	return memlens__hdr_free(memlens__tls.self, p, w, m, NULL, 1);
 }
 
 void *memlens__untrack_free(void *p, const void *ra)
@@ -184,7 +210,7 @@ void *memlens__untrack_free(void *p, const void *ra)
 		if (t)
 			pass = memlens__free_tracked(t, p, ra);
 		else if (memlens__hdr_owns(p, &w, &m))
-			pass = memlens__hdr_free(NULL, p, w, m, ra);
+			pass = memlens__hdr_free(NULL, p, w, m, ra, 0);
 		memlens__hook_leave(tl);
 		break;
 	}
@@ -194,9 +220,9 @@ void *memlens__untrack_free(void *p, const void *ra)
 	case ML_MODE_NESTED:
 		pass = memlens__free_tracked(tl->self, p, ra);
 		break;
-	case ML_MODE_DEFERRED: /* a header chunk now; an index chunk freed now, unindexed later */
+	case ML_MODE_DEFERRED: /* a header chunk now (errors only counted); an index chunk freed now, unindexed later */
 		if (memlens__hdr_owns(p, &w, &m))
-			pass = memlens__hdr_free(tl->self, p, w, m, ra);
+			pass = memlens__hdr_free(tl->self, p, w, m, ra, 1);
 		else
 			defer_free(tl, deferred_free_of(tl, p), p, ra);
 		break;
@@ -215,112 +241,110 @@ static void account_realloc(struct mlthread *t, const struct ml_chunk *old, size
 	memlens__account_live(t, (int64_t)n - (int64_t)old->size, (int64_t)usable - (int64_t)old->usable);
 }
 
-/* An index chunk q of n bytes made in place of the old one (mode: how the
- * calling hook may record it: NESTED/TOP now, DEFERRED later). */
-static void realloc_to_index(struct mlthread *t, struct ml_chunk *old, void *q, size_t n, const void *site,
-                             const void *ra, int mode)
+static inline void profile_drop(const struct ml_chunk *old)
 {
-	struct ml_chunk c;
-	if (mode == ML_MODE_DEFERRED) { /* counted as a free and a new chunk */
-		memlens__account_free(t, old, ra);
-		memlens__track_nested(&memlens__tls, mode, q, n, ra);
-		return;
-	}
-	if (memlens__index_new(t, q, n, site, &c, 0) < 0) { /* q is live but unknown */
-		memlens__account_live(t, -(int64_t)old->size, -(int64_t)old->usable);
-		return;
-	}
-	account_realloc(t, old, n, c.usable);
+	if (ML_UNLIKELY(memlens__site_is_node(old->site)))
+		memlens__profile_free(old->site, old->size, old->seq, old->tid);
 }
 
-/* The data of the header chunk at real (usable bytes) moved to an index
- * chunk of n bytes; real freed.  NULL (real untouched) when out of memory. */
-static void *move_to_plain(char *real, size_t usable, size_t n)
-{
-	void *q = memlens__real.malloc(n);
-	if (q) {
-		memcpy(q, real + ML_HDR, usable < n ? usable : n);
-		memlens__real.free(real);
-	}
-	return q;
-}
-
-/* realloc of the header chunk p (start bit set), thread t (may be NULL). */
+/* realloc of the header chunk p (start bit set), thread t (may be NULL),
+ * by a hook in mode (TOP for the program's own calls and NESTED ones,
+ * DEFERRED, or OWN: memlens's own libc use, with no profiler and no
+ * reports).  The new chunk carries a header when it can; when it cannot
+ * (64 KiB or more, or glibc mapped it), it goes to the index. */
 static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, const void *site, uintptr_t cfa,
                          int mode)
 {
 	uintptr_t pa = (uintptr_t)p;
 	uint64_t *w = memlens__sm_word(pa, 0), m = memlens__sm_bit(pa);
 	char *real = (char *)p - ML_HDR, *rq;
-	struct ml_chunk old;
+	int quiet = mode == ML_MODE_DEFERRED || mode == ML_MODE_OWN, counted;
+	int profile = mode == ML_MODE_TOP || mode == ML_MODE_NESTED;
+	struct ml_chunk old, c;
 	void *q;
 	if (!memlens__hdr_read(pa, &old)) {
-		memlens__hdr_bad(p, w, m, ra, 1);
+		memlens__hdr_bad(p, ra, 1, quiet);
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (!memlens__sm_clear(w, m)) { /* another thread freed it first */
-		memlens__bad_call(p, ra, 1);
+		memlens__hdr_lost(p, ra, 1, quiet);
 		errno = ENOMEM;
 		return NULL;
 	}
+	counted = t && memlens__hdr_counted(&old);
 	if (n == 0) { /* glibc's realloc(p, 0): frees p, returns NULL */
 		memlens__real.free(real);
-		if (t)
+		if (counted)
 			memlens__account_free(t, &old, ra);
+		else
+			profile_drop(&old);
 		return NULL;
 	}
 	if (n >= ML_HDR_MAX) { /* too big for a header: an index chunk */
-		q = move_to_plain(real, old.usable, n);
-		if (!q) {
+		q = memlens__real.malloc(n);
+		if (!q) { /* p is still valid */
 			memlens__sm_set(w, m);
 			return NULL;
 		}
-		goto plain;
+		memcpy(q, p, old.usable < n ? old.usable : n);
+		memlens__real.free(real);
+		goto indexed;
 	}
 	rq = memlens__real.realloc(real, memlens__hdr_request(n));
 	if (!rq) { /* p is still valid */
 		memlens__sm_set(w, m);
 		return NULL;
 	}
-	{
-		uintptr_t qa = (uintptr_t)rq + ML_HDR;
-		size_t word = memlens__glibc_word(rq);
-		uint64_t *qw = memlens__sm_word(qa, 1);
-		if (ML_UNLIKELY(memlens__glibc_mmapped(word) || !qw)) { /* a lowered mmap threshold */
-			q = move_to_plain(rq, memlens__glibc_usable_of(word) - ML_HDR, n);
-			if (q)
-				goto plain;
-			if (!qw) { /* no memory at all: the chunk cannot be kept */
-				memlens__real.free(rq);
-				if (t)
-					memlens__account_free(t, &old, ra);
-				errno = ENOMEM;
-				return NULL;
-			}
-		}
-		if (ML_UNLIKELY(memlens__site_is_node(old.site)))
-			memlens__profile_free(old.site, old.size, old.seq, old.tid);
-		if (mode == ML_MODE_TOP || mode == ML_MODE_NESTED)
-			site = memlens__profiled(n, site, ra, cfa);
-		memlens__hdr_fill(qa, n, site, t ? memlens__tid_seq(t->tid, memlens__next_seq(t)) : 0);
-		memlens__sm_set(qw, memlens__sm_bit(qa));
-		if (t && mode != ML_MODE_OWN)
-			account_realloc(t, &old, n, memlens__glibc_usable_of(word) - ML_HDR);
-		else
-			memlens__note_untracked(t);
-		return (void *)qa;
+	uintptr_t qa = (uintptr_t)rq + ML_HDR;
+	size_t word = memlens__glibc_word(rq);
+	uint64_t *qw = memlens__sm_word(qa, 1);
+	if (ML_UNLIKELY(memlens__glibc_mmapped(word) || !qw)) {
+		/* glibc mapped it (a lowered mmap threshold), or no memory for
+		 * the start map: the data moves down over the header's place and
+		 * rq is an index chunk (no memory needed, nothing can fail). */
+		memmove(rq, rq + ML_HDR, n);
+		q = rq;
+		goto indexed;
 	}
-plain:
-	if (mode == ML_MODE_OWN || !t) {
-		memlens__note_untracked(t);
+	profile_drop(&old);
+	if (profile)
+		site = memlens__profiled(n, site, ra, cfa);
+	memlens__hdr_fill(qa, n, site, t ? memlens__tid_seq(t->tid, memlens__next_seq(t)) : 0);
+	memlens__sm_set(qw, memlens__sm_bit(qa));
+	if (!t)
+		memlens__note_uncounted(NULL);
+	else if (counted)
+		account_realloc(t, &old, n, memlens__glibc_usable_of(word) - ML_HDR);
+	else
+		memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
+	return (void *)qa;
+indexed:
+	if (!t) {
+		profile_drop(&old);
+		memlens__note_untracked(NULL);
 		return q;
 	}
-	if (ML_UNLIKELY(memlens__site_is_node(old.site)))
-		memlens__profile_free(old.site, old.size, old.seq, old.tid);
-	if (mode != ML_MODE_DEFERRED)
+	if (mode == ML_MODE_DEFERRED) { /* a free now and a new chunk recorded later */
+		if (counted)
+			memlens__account_free(t, &old, ra);
+		else
+			profile_drop(&old);
+		memlens__track_nested(&memlens__tls, mode, q, n, ra);
+		return q;
+	}
+	profile_drop(&old);
+	if (profile)
 		site = memlens__profiled(n, site, ra, cfa);
-	realloc_to_index(t, &old, q, n, site, ra, mode);
+	if (memlens__index_new(t, q, n, site, &c, 0) < 0) { /* q is live but unknown */
+		if (counted)
+			memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
+		return q;
+	}
+	if (counted)
+		account_realloc(t, &old, n, c.usable);
+	else
+		memlens__account_new(t, n, c.usable);
 	return q;
 }
 

@@ -1,6 +1,7 @@
 /* tracking.h: the bookkeeping of the malloc family's chunks (tracking.c): a
- * new chunk goes into the chunk index and its thread's statistics, a freed
- * one leaves them.  The helpers on the hooks' fast path are static inline
+ * new chunk gets its header and start bit (heap/header.h), or a record in
+ * the chunk index, and goes into its thread's statistics; a freed one
+ * leaves them.  The helpers on the hooks' fast path are static inline
  * here, so that the hooks (malloc.c) inline them as if they were their own.
  *
  * The guard: a per-thread word (base/thread.h) says why this thread is in
@@ -25,11 +26,23 @@
 /* A chunk could not be indexed (t NULL: a thread without a record): frees
  * memlens does not recognise may then be legitimate. */
 void memlens__note_untracked(struct mlthread *t);
+/* A chunk is recorded but left out of the counters (made by a thread
+ * without a record): counted in n_untracked, frees still judged exactly. */
+void memlens__note_uncounted(struct mlthread *t);
 
 static inline unsigned memlens__size_class(size_t n)
 {
 	unsigned c = n ? 64u - (unsigned)__builtin_clzll(n) : 0;
 	return c < MEMLENS_SIZE_CLASSES ? c : MEMLENS_SIZE_CLASSES - 1;
+}
+
+/* The counters of a new chunk of n requested bytes (usable ones). */
+static inline __attribute__((always_inline)) void memlens__account_new(struct mlthread *t, size_t n, size_t usable)
+{
+	ML_ADD(t->n_allocs, 1);
+	ML_ADD(t->req_total, n);
+	ML_ADD(t->hist[memlens__size_class(n)], 1);
+	memlens__account_live(t, (int64_t)n, (int64_t)usable);
 }
 
 /* Indexes the chunk p of n requested bytes for thread t into *c; 0, or -1
@@ -63,10 +76,7 @@ static inline __attribute__((always_inline)) void memlens__track_new(void *p, si
 	}
 	if (ML_UNLIKELY(memlens__index_new(t, p, n, site, &c, 0) < 0))
 		return;
-	ML_ADD(t->n_allocs, 1);
-	ML_ADD(t->req_total, n);
-	ML_ADD(t->hist[memlens__size_class(n)], 1);
-	memlens__account_live(t, (int64_t)n, (int64_t)c.usable);
+	memlens__account_new(t, n, c.usable);
 }
 
 /* The site field of a new chunk on the slow path: while profiling, the
@@ -111,40 +121,49 @@ static inline __attribute__((always_inline)) void *memlens__hdr_new(struct mlthr
 	uint64_t *w;
 	if (ML_UNLIKELY(memlens__glibc_mmapped(word)) || ML_UNLIKELY(!(w = memlens__sm_word(p, 1))))
 		return NULL;
-	if (ML_UNLIKELY(!t)) {
+	if (ML_UNLIKELY(!t)) { /* tid_seq 0: left out of the counters, at its free too */
 		memlens__hdr_fill(p, n, site, 0);
 		memlens__sm_set(w, memlens__sm_bit(p));
-		memlens__note_untracked(NULL);
+		memlens__note_uncounted(NULL);
 		return (void *)p;
 	}
 	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, memlens__next_seq(t)));
 	memlens__sm_set(w, memlens__sm_bit(p));
-	ML_ADD(t->n_allocs, 1);
-	ML_ADD(t->req_total, n);
-	ML_ADD(t->hist[memlens__size_class(n)], 1);
-	memlens__account_live(t, (int64_t)n, (int64_t)(memlens__glibc_usable_of(word) - ML_HDR));
+	memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
 	return (void *)p;
 }
 
 /* A header chunk p whose check failed (the program wrote over the 32 bytes
- * before it): reported, its bit cleared, kept from the real allocator.
- * Returns NULL. */
-void *memlens__hdr_bad(void *p, uint64_t *w, uint64_t m, const void *site, int is_realloc);
+ * before it): reported (counted only, when quiet: a signal handler inside
+ * a hook, which must not take the report's locks), kept from the real
+ * allocator.  Its bit stays set, so that every later free or realloc of p
+ * is refused the same way and never reaches glibc untranslated.  Returns
+ * NULL. */
+void *memlens__hdr_bad(void *p, const void *site, int is_realloc, int quiet);
+/* Another thread's free of the header chunk p cleared its bit first: a
+ * double free, reported (or counted, quiet). */
+void memlens__hdr_lost(void *p, const void *site, int is_realloc, int quiet);
+
+/* Was this header chunk counted when it was made (memlens__hdr_new)? */
+static inline int memlens__hdr_counted(const struct ml_chunk *c) { return c->tid != 0 || c->seq != 0; }
 
 /* The free of the header chunk p, whose start bit (m in *w) is set: the
- * pointer to give the real free, or NULL for a bad free kept from it. */
+ * pointer to give the real free, or NULL for a bad free kept from it
+ * (quiet: counted, not reported). */
 static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlthread *t, void *p, uint64_t *w,
-                                                                     uint64_t m, const void *site)
+                                                                     uint64_t m, const void *site, int quiet)
 {
 	struct ml_chunk c;
 	if (ML_UNLIKELY(!memlens__hdr_read((uintptr_t)p, &c)))
-		return memlens__hdr_bad(p, w, m, site, 0);
+		return memlens__hdr_bad(p, site, 0, quiet);
 	if (ML_UNLIKELY(!memlens__sm_clear(w, m))) { /* another thread freed it first */
-		memlens__bad_call(p, site, 0);
+		memlens__hdr_lost(p, site, 0, quiet);
 		return NULL;
 	}
-	if (ML_LIKELY(t != NULL))
+	if (ML_LIKELY(t != NULL) && ML_LIKELY(memlens__hdr_counted(&c)))
 		memlens__account_free(t, &c, site);
+	else if (ML_UNLIKELY(memlens__site_is_node(c.site)))
+		memlens__profile_free(c.site, c.size, c.seq, c.tid);
 	return (char *)p - ML_HDR;
 }
 
@@ -158,6 +177,12 @@ static inline __attribute__((always_inline)) int memlens__hdr_owns(const void *p
 	return *w && (__atomic_load_n(*w, __ATOMIC_ACQUIRE) & *m);
 }
 
+static inline int memlens__is_hdr_chunk(const void *p)
+{
+	uint64_t *w, m;
+	return memlens__hdr_owns(p, &w, &m);
+}
+
 /* The bookkeeping of freeing p, not a header chunk (tracking.c): p, or NULL
  * for a bad free kept from the real free. */
 void *memlens__free_indexed(struct mlthread *t, void *p, const void *site);
@@ -169,7 +194,7 @@ static inline __attribute__((always_inline)) void *memlens__free_tracked(struct 
 {
 	uint64_t *w, m;
 	if (ML_LIKELY(memlens__hdr_owns(p, &w, &m)))
-		return memlens__hdr_free(t, p, w, m, site);
+		return memlens__hdr_free(t, p, w, m, site, 0);
 	return memlens__free_indexed(t, p, site);
 }
 

@@ -18,6 +18,9 @@
 #define FX_OUT(v) (((uint64_t)(v) + 32768) >> 16)
 
 /* The options, as start.c read them. */
+/* The profiler may still start (start.c: the constructor will decide):
+ * threads that allocate meanwhile keep checking (record.c). */
+extern ML_HIDDEN int memlens__prof_pending;
 extern ML_HIDDEN char memlens__prof_path[4096]; /* MEMLENS_PROFILE */
 extern ML_HIDDEN int memlens__prof_path_has_pid;
 extern ML_HIDDEN uint64_t memlens__prof_sample; /* MEMLENS_SAMPLE; 0: every allocation */

@@ -237,7 +237,9 @@ const void *memlens__profile_sampled(size_t n, const void *site, const void *ra,
 		return (t = prof_thread()) ? record(t, n, site, ra, cfa) : site;
 	}
 	if (!memlens__profiling || !(t = prof_thread())) {
-		tl->sample_left = INT64_MAX;
+		/* parked far away; or, while the profiler may still start, at the
+		 * next allocation again */
+		tl->sample_left = memlens__prof_pending ? 0 : INT64_MAX;
 		return site;
 	}
 	if (tl->sample_left == -(int64_t)n) { /* the thread's first allocation: only start counting */
@@ -255,7 +257,7 @@ const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, u
 {
 	struct prof_thread *t;
 	if (memlens__prof_sample) {
-		if ((memlens__tls.sample_left -= (int64_t)n) >= 0)
+		if ((memlens__tls.sample_left -= (int64_t)n) > 0) /* as the hooks' test (tracking.h) */
 			return site;
 		return memlens__profile_sampled(n, site, ra, cfa);
 	}

@@ -99,6 +99,7 @@ static const char *dir_unwritable(void)
  * (the options are not read, nor the log open, before the constructor). */
 enum { BAD_PATH = 1, BAD_MEMORY = 2, BAD_DIR = 4 };
 static int start_state; /* 0: not yet, 1: done, 2: not started (no environment yet) */
+int memlens__prof_pending;
 static int start_bad;
 static const char *start_why; /* BAD_DIR: why the profile's directory cannot take it */
 
@@ -114,9 +115,11 @@ void memlens__profile_start(void)
 		return;
 	if (!__environ) { /* ld.so allocating before libc is up: the constructor starts it */
 		start_state = 2;
+		memlens__prof_pending = 1;
 		return;
 	}
 	start_state = 1;
+	memlens__prof_pending = 0;
 	memlens__options_read(); /* (the constructor reads them again, and says what was bad) */
 	v = memlens__opt.profile;
 	if (!v)

@@ -10,7 +10,6 @@
 #include "heap/chunkindex.h"
 #include "heap/chunks.h"
 #include "base/prim.h"
-#include "heap/chunkindex.h"
 #include "space/elfsym.h"
 #include "space/objects.h"
 #include "space/regions.h"

@@ -9,7 +9,8 @@
 #include "space/regions.h"
 
 /* The innermost level of p's chain.  Heap chunks come first: they are the
- * most queried and the chunk index answers them without the regions. */
+ * most queried and their records (heap/chunks.h) answer them without the
+ * regions. */
 ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 {
 	struct ml_region r;

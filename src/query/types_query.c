@@ -1,6 +1,6 @@
 /* types_query.c: alloc_get_type, the type of any address: the innermost
  * level's allocator answers (its type method); a heap chunk straight from
- * the index skips building the chain. */
+ * its record skips building the chain. */
 #include "query/types_query.h"
 #include "memlens.h"
 #include "allocators/allocator.h"
@@ -24,7 +24,7 @@ ML_API_EXPORT const struct uniqtype *alloc_get_type(const void *p)
 	struct alloc_info ai;
 	const struct uniqtype *t = NULL;
 	int e = errno; /* reading DWARF and loading the module may set it */
-	/* A heap chunk straight from the index, as alloc_get_info finds it. */
+	/* A heap chunk straight from its record, as alloc_get_info finds it. */
 	if (!__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED) &&
 	    memlens__malloc_allocator.info(p, NULL, &ai) == 0) {
 		t = memlens__heap_type(ai.site, ai.size, 1);

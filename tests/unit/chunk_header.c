@@ -17,7 +17,8 @@
  *   "32 bytes before" report), n_bad_frees +1, n_frees unchanged, the chunk
  *   never reaches glibc's free and is no longer answered as a chunk, the heap
  *   works after (1000 chunks); realloc of such a chunk returns NULL, ENOMEM,
- *   n_bad_frees +1, contents kept;
+ *   n_bad_frees +1, contents kept, and the free that follows is refused and
+ *   reported the same way;
  * - a header copied from another live chunk is not trusted (checked against
  *   the chunk's own address): the free is reported and kept from glibc, the
  *   other chunk stays valid;
@@ -480,6 +481,22 @@ static void overwritten_header(void)
 	       (void *)p2);
 	check_fill(p2, 64, 22);
 	UT_CHECK_NOT_CHUNK(p2);
+
+	/* The usual `if (!q) free(p2)` after the failed realloc: refused the
+	 * same way (never glibc's free of the program's address, which would
+	 * read the overwritten bytes as its size), and reported again. */
+	s0 = ut_stats();
+	free(p2);
+	s1 = ut_stats();
+	CHECK_EQ(s1.n_bad_frees - s0.n_bad_frees, 1);
+	CHECK_EQ(s1.n_frees, s0.n_frees);
+	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
+	snprintf(want, sizeof want, "error: invalid free of %p: the 32 bytes before this malloc chunk were overwritten",
+	         (void *)p2);
+	expect_report(want);
+	CHECKF(!memcmp(before(p2), saved, HDR), "the 32 bytes before %p changed: the chunk reached the real free",
+	       (void *)p2);
+	CHECK_EQ(malloc_usable_size(p2), p2u); /* still answered from glibc's own word */
 	kept_req += 64;
 	kept_usable += p2u;
 }
@@ -717,7 +734,7 @@ static void run(void)
 	CHECK_EQ(s1.bytes_requested_live - s0.bytes_requested_live, kept_req);
 	CHECK_EQ(s1.bytes_usable_live - s0.bytes_usable_live, kept_usable);
 	CHECK_EQ((s1.n_allocs - s1.n_frees) - (s0.n_allocs - s0.n_frees), 3);
-	CHECK_EQ(s1.n_bad_frees - s0.n_bad_frees, 4);
+	CHECK_EQ(s1.n_bad_frees - s0.n_bad_frees, 5); /* the free after the refused realloc too */
 	CHECK_EQ(s1.n_untracked, 0);
 	expect_quiet("end");
 }
