@@ -69,6 +69,17 @@ static inline ML_NO_SANITIZE void memlens__hdr_fill(uintptr_t p, size_t n, const
 	h->check = memlens__hdr_hash(n, site, tid_seq, p);
 }
 
+static inline void memlens__hdr_unpack(struct ml_chunk *c, uintptr_t p, uint64_t size, const void *site,
+                                       uint64_t tid_seq, size_t glibc_word)
+{
+	c->base = p;
+	c->size = size;
+	c->usable = memlens__glibc_usable_of(glibc_word) - ML_HDR;
+	c->site = site;
+	c->tid = (pid_t)(tid_seq >> 40);
+	c->seq = tid_seq & ((1ull << 40) - 1);
+}
+
 /* Reads and validates the header of the chunk p, whose start bit is set,
  * into *c (usable included); 0 when its check fails. */
 static inline ML_NO_SANITIZE int memlens__hdr_read(uintptr_t p, struct ml_chunk *c)
@@ -78,12 +89,7 @@ static inline ML_NO_SANITIZE int memlens__hdr_read(uintptr_t p, struct ml_chunk 
 	const void *site = h->site;
 	if (ML_UNLIKELY(h->check != memlens__hdr_hash(size, site, tid_seq, p) || size >= ML_HDR_MAX))
 		return 0;
-	c->base = p;
-	c->size = size;
-	c->usable = memlens__glibc_usable_of(memlens__glibc_word(h)) - ML_HDR;
-	c->site = site;
-	c->tid = (pid_t)(tid_seq >> 40);
-	c->seq = tid_seq & ((1ull << 40) - 1);
+	memlens__hdr_unpack(c, p, size, site, tid_seq, memlens__glibc_word(h));
 	return 1;
 }
 
@@ -106,12 +112,7 @@ static inline ML_NO_SANITIZE int memlens__hdr_read_stable(uintptr_t p, const uin
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & m) || __atomic_load_n(&h->check, __ATOMIC_RELAXED) != check)
 		return 0;
-	c->base = p;
-	c->size = size;
-	c->usable = memlens__glibc_usable_of(word) - ML_HDR;
-	c->site = site;
-	c->tid = (pid_t)(tid_seq >> 40);
-	c->seq = tid_seq & ((1ull << 40) - 1);
+	memlens__hdr_unpack(c, p, size, site, tid_seq, word);
 	return 1;
 }
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "base/compiler.h"
 #include "base/runtime.h"
+#include "heap/header.h"
 
 /* Finds the real functions (once); 0 when they are ready.  A thread that is
  * inside memlens's own libc calls gets -1 and must use the bootstrap arena. */
@@ -15,10 +16,8 @@ int memlens__resolve(void);
  * header directly (what its malloc_usable_size does, without the call). */
 static inline ML_NO_SANITIZE size_t memlens__usable(void *p)
 {
-	if (ML_LIKELY(memlens__real_is_glibc)) {
-		size_t hdr = ((size_t *)p)[-1];
-		return (hdr & ~(size_t)7) - ((hdr & 2) ? 16 : 8); /* 2: IS_MMAPPED */
-	}
+	if (ML_LIKELY(memlens__real_is_glibc))
+		return memlens__glibc_usable_of(memlens__glibc_word(p));
 	return memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size(p) : 0;
 }
 
