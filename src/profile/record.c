@@ -270,10 +270,15 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t pcs[256];
-	int depth = memlens__prof_backtrace((uintptr_t)ra, cfa, t->stack_hi, pcs, memlens__prof_depth, &t->memo);
+	int walked_same;
+	int depth = memlens__prof_backtrace((uintptr_t)ra, cfa, t->stack_hi, pcs, memlens__prof_depth, &t->memo,
+	                                    &walked_same);
 	int same = 0; /* outer frames shared with the previous stack */
-	while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
-		same++;
+	if (walked_same && depth == t->n) /* the walk met the previous stack frame for frame */
+		same = depth;
+	else
+		while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
+			same++;
 	uint32_t node;
 	if (same == depth && depth == t->n)
 		node = t->nodes[0]; /* the very same stack as last time */

@@ -30,12 +30,15 @@ struct walk_memo {
 int memlens__prof_unwind_full(uintptr_t ra, uintptr_t *pcs, int max, struct ml_uframe *f);
 
 /* The stack from the hook's caller outwards: pcs[0] = ra.  cfa is the
- * hook's CFA (0: unknown, then a full unwind). */
+ * hook's CFA (0: unknown, then a full unwind).  *same: 1 when the stack is
+ * the memo's, frame for frame (the previous walk's). */
 static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi,
-                                                                         uintptr_t *pcs, int max, struct walk_memo *m)
+                                                                         uintptr_t *pcs, int max, struct walk_memo *m,
+                                                                         int *same)
 {
 	uintptr_t pc = ra;
-	int n = 0, j = 0, mn = m->n;
+	int n = 0, j = 0, mn = m->n, fresh = 0; /* fresh: a frame not at its place in the memo */
+	*same = 0;
 	m->n = 0;
 	if (!cfa) {
 		__atomic_add_fetch(&memlens__prof_n_full[3], 1, __ATOMIC_RELAXED);
@@ -46,10 +49,15 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		pcs[n] = pc;
 		while (j < mn && m->cfa[j] < cfa)
 			j++;
-		if (j < mn && m->cfa[j] == cfa && m->pc[j] == pc && m->off[j] > 0) {
+		if (j < mn && m->cfa[j] == cfa && m->pc[j] == pc && m->off[j] >= 0 && (m->off[j] > 0 || j == n)) {
 			off = m->off[j];
 			if (j == n) { /* the same frame at the same place: nothing to record */
 				n++;
+				if (!off) { /* the outermost frame, as last time */
+					*same = !fresh && n == mn;
+					m->n = n;
+					return n;
+				}
 				cfa += (uintptr_t)off;
 				if (cfa > stack_hi) {
 					m->n = 0;
@@ -78,6 +86,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 			off = e->off;
 		}
 		m->cfa[n] = cfa, m->pc[n] = pc, m->off[n] = off;
+		fresh = 1;
 		n++;
 		cfa += (uintptr_t)off;
 		if (cfa > stack_hi || cfa < 8) {
