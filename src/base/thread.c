@@ -193,3 +193,12 @@ void memlens__thread_postfork(int child)
 		recycle_cursor = NULL;
 	}
 }
+
+void memlens__thread_wait_readers(uintptr_t p)
+{
+	struct mlthread *self = memlens__tls.self;
+	for (struct mlthread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
+		if (t != self)
+			while (__atomic_load_n(&t->hdr_read_at, __ATOMIC_SEQ_CST) == p)
+				memlens__pause();
+}

@@ -35,6 +35,8 @@ struct mlthread {
 	pid_t tid;
 	uintptr_t in_index;     /* address of the index lock held, 1 for another
 	                           memlens lock, or 0 */
+	uintptr_t hdr_read_at;  /* the header chunk whose header this thread reads
+	                           for another's sake (heap/chunks.c), or 0 */
 	uint64_t seq_next, seq_end;
 	/* statistics: written only by this thread */
 	uint64_t n_allocs, n_frees, n_reallocs, req_total, n_bad, n_untracked;
@@ -118,6 +120,9 @@ void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx);
  * locks; after it, releases them (child: the record's tid is its own). */
 void memlens__thread_prefork(void);
 void memlens__thread_postfork(int child);
+/* Waits while a thread other than this one reads the header of the chunk
+ * p (hdr_read_at); lock-free (records are never unlinked). */
+void memlens__thread_wait_readers(uintptr_t p);
 /* Bytes of memory holding thread records. */
 size_t memlens__thread_records_bytes(void);
 #endif

@@ -11,23 +11,48 @@ static inline int contains(const struct ml_chunk *c, uintptr_t a)
 	return a == c->base || a - c->base < c->size;
 }
 
-/* A header read on behalf of another thread's chunk (startmap.h): counted
- * while the process has threads, so that no free gives the chunk's memory
- * back meanwhile.  Returns what reader_leave takes. */
-static inline ML_NO_SANITIZE int reader_enter(void)
+/* A header read on behalf of another thread's chunk (startmap.h): while
+ * the process has threads, the reader is counted and names the chunk in
+ * its record before it checks the chunk's bit again and reads the header,
+ * so that a free of that chunk waits for it. */
+struct reader { struct mlthread *t; int counted; };
+
+static inline ML_NO_SANITIZE struct reader reader_enter(void)
 {
+	struct reader r = { memlens__tls.self, 0 };
 	if (*memlens__single_threaded)
-		return 0;
+		return r;
+	r.counted = 1;
 	memlens__tls.hdr_reading++;
-	__atomic_fetch_add(&memlens__hdr_readers, 1, __ATOMIC_SEQ_CST);
-	return 1;
+	__atomic_fetch_add(r.t ? &memlens__hdr_readers : &memlens__hdr_readers_anon, 1, __ATOMIC_SEQ_CST);
+	if (!r.t) /* a free waits on the anonymous count alone only when the other is set too */
+		__atomic_fetch_add(&memlens__hdr_readers, 1, __ATOMIC_SEQ_CST);
+	return r;
 }
-static inline ML_NO_SANITIZE void reader_leave(int counted)
+
+static inline ML_NO_SANITIZE void reader_leave(struct reader r)
 {
-	if (counted) {
-		__atomic_fetch_sub(&memlens__hdr_readers, 1, __ATOMIC_RELEASE);
-		memlens__tls.hdr_reading--;
+	if (!r.counted)
+		return;
+	if (r.t)
+		__atomic_store_n(&r.t->hdr_read_at, 0, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_sub(&memlens__hdr_readers_anon, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&memlens__hdr_readers, 1, __ATOMIC_RELEASE);
+	memlens__tls.hdr_reading--;
+}
+
+/* Reads the header chunk starting at s for reader r (its bit checked again
+ * once the chunk is named). */
+static inline ML_NO_SANITIZE int read_for(struct reader r, uintptr_t s, struct ml_chunk *c)
+{
+	uint64_t *w = memlens__sm_word(s, 0), m = memlens__sm_bit(s);
+	if (r.counted && r.t) {
+		__atomic_store_n(&r.t->hdr_read_at, s, __ATOMIC_SEQ_CST);
+		if (!w || !(__atomic_load_n(w, __ATOMIC_SEQ_CST) & m))
+			return 0;
 	}
+	return w && memlens__hdr_read_stable(s, w, m, c);
 }
 
 int ML_NO_SANITIZE memlens__chunk_lookup(uintptr_t a, struct ml_chunk *out)
@@ -35,10 +60,10 @@ int ML_NO_SANITIZE memlens__chunk_lookup(uintptr_t a, struct ml_chunk *out)
 	if (memlens__hdr_on) {
 		/* The nearest chunk start at or below a: a header chunk is
 		 * shorter than ML_HDR_MAX, so nothing further back can hold a. */
-		int r = reader_enter();
+		struct reader r = reader_enter();
 		uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX);
 		struct ml_chunk c;
-		int found = s && memlens__hdr_read_stable(s, memlens__sm_word(s, 0), memlens__sm_bit(s), &c) && contains(&c, a);
+		int found = s && read_for(r, s, &c) && contains(&c, a);
 		reader_leave(r);
 		if (found) {
 			*out = c;
@@ -54,8 +79,8 @@ static void visit_start(uintptr_t p, void *arg)
 {
 	struct walk *w = arg;
 	struct ml_chunk c;
-	int r = reader_enter();
-	int live = memlens__hdr_read_stable(p, memlens__sm_word(p, 0), memlens__sm_bit(p), &c); /* freed meanwhile: skipped */
+	struct reader r = reader_enter();
+	int live = read_for(r, p, &c); /* freed meanwhile: skipped */
 	reader_leave(r);
 	if (live) {
 		w->n++;

@@ -7,15 +7,17 @@
 
 uint64_t *memlens__sm_top[ML_SM_NZONES];
 int memlens__hdr_readers;
+int memlens__hdr_readers_anon;
 
 /* A reader that is this thread (a signal handler's free interrupted a
- * query) cannot finish before we do: no wait then.  Readers hold the count
- * for one scan and one header, so the wait is short. */
-void __attribute__((noinline)) memlens__hdr_readers_wait(void)
+ * query) cannot finish before we do: no wait then.  Readers hold a chunk
+ * for one header's read, so a wait is short. */
+void __attribute__((noinline)) memlens__hdr_readers_wait(uintptr_t p)
 {
 	if (memlens__tls.hdr_reading)
 		return;
-	while (__atomic_load_n(&memlens__hdr_readers, __ATOMIC_ACQUIRE) != 0)
+	memlens__thread_wait_readers(p);
+	while (__atomic_load_n(&memlens__hdr_readers_anon, __ATOMIC_ACQUIRE) != 0)
 		memlens__pause();
 }
 #define ZONE_BYTES (ML_SM_ZONE_WORDS * sizeof(uint64_t))

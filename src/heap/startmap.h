@@ -15,9 +15,11 @@
  * bit is seen (x86 stores are not reordered with stores).
  * A header read by a thread other than the chunk's owner (a query, a walk)
  * must not outlive the chunk: glibc's free may give the page back (a
- * trimmed heap top, a deleted arena heap).  Such readers count themselves
- * in memlens__hdr_readers while the process has threads, and a free that
- * clears a bit waits for the count to fall to zero before the real free. */
+ * trimmed heap top, a deleted arena heap).  Such readers, while the
+ * process has threads, count themselves in memlens__hdr_readers and name
+ * the chunk they read in their thread record (then check its bit again);
+ * a free that clears a bit while the count is not zero waits for the
+ * readers of that chunk only (or for all, when one has no record). */
 #ifndef MEMLENS_STARTMAP_H
 #define MEMLENS_STARTMAP_H
 #include <stddef.h>
@@ -67,12 +69,13 @@ static inline ML_NO_SANITIZE void memlens__sm_set(uint64_t *w, uint64_t m)
 }
 
 extern ML_HIDDEN int memlens__hdr_readers;
-void memlens__hdr_readers_wait(void);
+extern ML_HIDDEN int memlens__hdr_readers_anon; /* those without a thread record */
+void memlens__hdr_readers_wait(uintptr_t p);
 
-/* Clears the bit; 1 if this call cleared it (0: another thread's free got
- * there first).  Once it returns, no other thread reads the header behind
- * the bit: the chunk may go to the real free. */
-static inline ML_NO_SANITIZE int memlens__sm_clear(uint64_t *w, uint64_t m)
+/* Clears the bit of the chunk p (m in *w); 1 if this call cleared it (0:
+ * another thread's free got there first).  Once it returns, no other
+ * thread reads p's header: the chunk may go to the real free. */
+static inline ML_NO_SANITIZE int memlens__sm_clear(uint64_t *w, uint64_t m, uintptr_t p)
 {
 	int mine;
 	if (ML_LIKELY(*memlens__single_threaded)) {
@@ -81,7 +84,7 @@ static inline ML_NO_SANITIZE int memlens__sm_clear(uint64_t *w, uint64_t m)
 	}
 	mine = (__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m) != 0;
 	if (ML_UNLIKELY(__atomic_load_n(&memlens__hdr_readers, __ATOMIC_SEQ_CST) != 0))
-		memlens__hdr_readers_wait();
+		memlens__hdr_readers_wait(p);
 	return mine;
 }
 

@@ -267,7 +267,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!memlens__sm_clear(w, m)) { /* another thread freed it first */
+	if (!memlens__sm_clear(w, m, pa)) { /* another thread freed it first */
 		memlens__hdr_lost(p, ra, 1, quiet);
 		errno = ENOMEM;
 		return NULL;

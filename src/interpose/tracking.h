@@ -156,7 +156,7 @@ static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlth
 	struct ml_chunk c;
 	if (ML_UNLIKELY(!memlens__hdr_read((uintptr_t)p, &c)))
 		return memlens__hdr_bad(p, site, 0, quiet);
-	if (ML_UNLIKELY(!memlens__sm_clear(w, m))) { /* another thread freed it first */
+	if (ML_UNLIKELY(!memlens__sm_clear(w, m, (uintptr_t)p))) { /* another thread freed it first */
 		memlens__hdr_lost(p, site, 0, quiet);
 		return NULL;
 	}
