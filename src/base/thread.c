@@ -202,3 +202,11 @@ void memlens__thread_wait_readers(uintptr_t p)
 			while (__atomic_load_n(&t->hdr_read_at, __ATOMIC_SEQ_CST) == p)
 				memlens__pause();
 }
+
+void memlens__thread_forget_readers(void)
+{
+	struct mlthread *self = memlens__tls.self;
+	for (struct mlthread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
+		if (t != self)
+			__atomic_store_n(&t->hdr_read_at, 0, __ATOMIC_RELAXED);
+}

@@ -123,6 +123,8 @@ void memlens__thread_postfork(int child);
 /* Waits while a thread other than this one reads the header of the chunk
  * p (hdr_read_at); lock-free (records are never unlinked). */
 void memlens__thread_wait_readers(uintptr_t p);
+/* fork child: no other thread reads a header any more. */
+void memlens__thread_forget_readers(void);
 /* Bytes of memory holding thread records. */
 size_t memlens__thread_records_bytes(void);
 #endif

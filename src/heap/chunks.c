@@ -13,20 +13,24 @@ static inline int contains(const struct ml_chunk *c, uintptr_t a)
 
 /* A header read on behalf of another thread's chunk (startmap.h): while
  * the process has threads, the reader is counted and names the chunk in
- * its record before it checks the chunk's bit again and reads the header,
- * so that a free of that chunk waits for it. */
-struct reader { struct mlthread *t; int counted; };
+ * its thread record before it checks the chunk's bit again and reads the
+ * header, so that a free of that chunk waits for it.  A thread without a
+ * record gets one (not from inside memlens: a signal handler there reads
+ * no header, and a header chunk is then unknown to it). */
+struct reader { struct mlthread *t; int counted, ok; };
 
 static inline ML_NO_SANITIZE struct reader reader_enter(void)
 {
-	struct reader r = { memlens__tls.self, 0 };
+	struct reader r = { memlens__tls.self, 0, 1 };
 	if (*memlens__single_threaded)
 		return r;
+	if (ML_UNLIKELY(!r.t) && (memlens__tls.guard != ML_GUARD_NONE || !(r.t = memlens__thread_attach()))) {
+		r.ok = 0;
+		return r;
+	}
 	r.counted = 1;
 	memlens__tls.hdr_reading++;
-	__atomic_fetch_add(r.t ? &memlens__hdr_readers : &memlens__hdr_readers_anon, 1, __ATOMIC_SEQ_CST);
-	if (!r.t) /* a free waits on the anonymous count alone only when the other is set too */
-		__atomic_fetch_add(&memlens__hdr_readers, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&memlens__hdr_readers, 1, __ATOMIC_SEQ_CST);
 	return r;
 }
 
@@ -34,10 +38,7 @@ static inline ML_NO_SANITIZE void reader_leave(struct reader r)
 {
 	if (!r.counted)
 		return;
-	if (r.t)
-		__atomic_store_n(&r.t->hdr_read_at, 0, __ATOMIC_RELEASE);
-	else
-		__atomic_fetch_sub(&memlens__hdr_readers_anon, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&r.t->hdr_read_at, 0, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&memlens__hdr_readers, 1, __ATOMIC_RELEASE);
 	memlens__tls.hdr_reading--;
 }
@@ -47,12 +48,14 @@ static inline ML_NO_SANITIZE void reader_leave(struct reader r)
 static inline ML_NO_SANITIZE int read_for(struct reader r, uintptr_t s, struct ml_chunk *c)
 {
 	uint64_t *w = memlens__sm_word(s, 0), m = memlens__sm_bit(s);
-	if (r.counted && r.t) {
+	if (!r.ok || !w)
+		return 0;
+	if (r.counted) {
 		__atomic_store_n(&r.t->hdr_read_at, s, __ATOMIC_SEQ_CST);
-		if (!w || !(__atomic_load_n(w, __ATOMIC_SEQ_CST) & m))
+		if (!(__atomic_load_n(w, __ATOMIC_SEQ_CST) & m))
 			return 0;
 	}
-	return w && memlens__hdr_read_stable(s, w, m, c);
+	return memlens__hdr_read_stable(s, w, m, c);
 }
 
 int ML_NO_SANITIZE memlens__chunk_lookup(uintptr_t a, struct ml_chunk *out)

@@ -7,7 +7,6 @@
 
 uint64_t *memlens__sm_top[ML_SM_NZONES];
 int memlens__hdr_readers;
-int memlens__hdr_readers_anon;
 
 /* A reader that is this thread (a signal handler's free interrupted a
  * query) cannot finish before we do: no wait then.  Readers hold a chunk
@@ -17,8 +16,12 @@ void __attribute__((noinline)) memlens__hdr_readers_wait(uintptr_t p)
 	if (memlens__tls.hdr_reading)
 		return;
 	memlens__thread_wait_readers(p);
-	while (__atomic_load_n(&memlens__hdr_readers_anon, __ATOMIC_ACQUIRE) != 0)
-		memlens__pause();
+}
+
+void memlens__sm_postfork_child(void)
+{
+	__atomic_store_n(&memlens__hdr_readers, 0, __ATOMIC_RELAXED);
+	memlens__thread_forget_readers();
 }
 #define ZONE_BYTES (ML_SM_ZONE_WORDS * sizeof(uint64_t))
 

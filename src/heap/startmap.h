@@ -19,7 +19,7 @@
  * process has threads, count themselves in memlens__hdr_readers and name
  * the chunk they read in their thread record (then check its bit again);
  * a free that clears a bit while the count is not zero waits for the
- * readers of that chunk only (or for all, when one has no record). */
+ * readers of that chunk only. */
 #ifndef MEMLENS_STARTMAP_H
 #define MEMLENS_STARTMAP_H
 #include <stddef.h>
@@ -69,8 +69,9 @@ static inline ML_NO_SANITIZE void memlens__sm_set(uint64_t *w, uint64_t m)
 }
 
 extern ML_HIDDEN int memlens__hdr_readers;
-extern ML_HIDDEN int memlens__hdr_readers_anon; /* those without a thread record */
 void memlens__hdr_readers_wait(uintptr_t p);
+/* fork, in the child: the parent's other threads read nothing here. */
+void memlens__sm_postfork_child(void);
 
 /* Clears the bit of the chunk p (m in *w); 1 if this call cleared it (0:
  * another thread's free got there first).  Once it returns, no other

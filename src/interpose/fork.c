@@ -8,6 +8,7 @@
 #include "allocators/types_access.h"
 #include "base/runtime.h"
 #include "base/thread.h"
+#include "heap/startmap.h"
 #include "interpose/exit.h"
 #include "space/objects.h"
 #include "space/regions.h"
@@ -30,6 +31,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	memlens__thread_postfork(1);
+	memlens__sm_postfork_child();
 	memlens__forked_child = 1;
 	memlens__exit_after_fork();
 	memlens__objects_postfork_child();
