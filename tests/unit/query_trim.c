@@ -1,3 +1,4 @@
+// NOASAN: under a sanitizer's allocator memlens keeps no chunk headers and mallopt has no trim threshold to set
 /* query_trim: queries of chunks that another thread frees while glibc gives
  * the memory back.  The main thread, with glibc trimming at every free
  * (M_TRIM_THRESHOLD 0, M_TOP_PAD 0), grows the main heap by 256 chunks of
