@@ -57,53 +57,59 @@ uintptr_t memlens__sm_find_before(uintptr_t a, size_t back)
 	}
 }
 
-/* Visits the zone's words in runs of resident pages (untouched pages of a
- * reserve-only mapping are all zero). */
-static void zone_foreach(uintptr_t zi, uint64_t *z, void (*fn)(uintptr_t, void *), void *ctx)
+/* Calls fn for each resident page of the zone's map (untouched pages of a
+ * reserve-only mapping are all zero); 4096 bytes of words each. */
+static void zone_pages(uint64_t *z, void (*fn)(uint64_t *, size_t, void *), void *ctx)
 {
 	static const size_t chunk = 256 * 4096; /* bytes of map per mincore call */
 	unsigned char vec[256];
 	for (size_t off = 0; off < ZONE_BYTES; off += chunk) {
 		if (ML_SYS(SYS_mincore, (char *)z + off, chunk, vec, 0, 0, 0) != 0)
 			continue;
-		for (size_t pg = 0; pg < 256; pg++) {
-			if (!(vec[pg] & 1))
-				continue;
-			size_t first = (off + pg * 4096) / sizeof(uint64_t);
-			for (size_t i = first; i < first + 4096 / sizeof(uint64_t); i++) {
-				uint64_t bits = __atomic_load_n(&z[i], __ATOMIC_ACQUIRE);
-				while (bits) {
-					unsigned b = (unsigned)__builtin_ctzll(bits);
-					bits &= bits - 1;
-					fn((zi << ML_SM_ZONE_SHIFT) + ((uintptr_t)i << 10) + ((uintptr_t)b << 4), ctx);
-				}
-			}
+		for (size_t pg = 0; pg < 256; pg++)
+			if (vec[pg] & 1)
+				fn(z, (off + pg * 4096) / sizeof(uint64_t), ctx);
+	}
+}
+
+struct visit { uintptr_t zi; void (*fn)(uintptr_t, void *); void *ctx; size_t bytes; };
+
+static void visit_page(uint64_t *z, size_t first, void *arg)
+{
+	struct visit *v = arg;
+	for (size_t i = first; i < first + 4096 / sizeof(uint64_t); i++) {
+		uint64_t bits = __atomic_load_n(&z[i], __ATOMIC_ACQUIRE);
+		while (bits) {
+			unsigned b = (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			v->fn((v->zi << ML_SM_ZONE_SHIFT) + ((uintptr_t)i << 10) + ((uintptr_t)b << 4), v->ctx);
 		}
 	}
 }
 
+static void count_page(uint64_t *z, size_t first, void *arg)
+{
+	(void)z, (void)first;
+	((struct visit *)arg)->bytes += 4096;
+}
+
 void memlens__sm_foreach(void (*fn)(uintptr_t, void *), void *ctx)
 {
-	for (uintptr_t zi = 0; zi < ML_SM_NZONES; zi++) {
-		uint64_t *z = __atomic_load_n(&memlens__sm_top[zi], __ATOMIC_ACQUIRE);
+	struct visit v = { 0, fn, ctx, 0 };
+	for (v.zi = 0; v.zi < ML_SM_NZONES; v.zi++) {
+		uint64_t *z = __atomic_load_n(&memlens__sm_top[v.zi], __ATOMIC_ACQUIRE);
 		if (z)
-			zone_foreach(zi, z, fn, ctx);
+			zone_pages(z, visit_page, &v);
 	}
 }
 
 size_t memlens__sm_bytes(void)
 {
-	static const size_t chunk = 256 * 4096;
-	unsigned char vec[256];
-	size_t bytes = 0;
+	struct visit v = { 0, NULL, NULL, 0 };
 	for (uintptr_t zi = 0; zi < ML_SM_NZONES; zi++) {
 		uint64_t *z = __atomic_load_n(&memlens__sm_top[zi], __ATOMIC_ACQUIRE);
-		if (!z)
-			continue;
-		for (size_t off = 0; off < ZONE_BYTES; off += chunk)
-			if (ML_SYS(SYS_mincore, (char *)z + off, chunk, vec, 0, 0, 0) == 0)
-				for (size_t pg = 0; pg < 256; pg++)
-					bytes += (vec[pg] & 1) ? 4096 : 0;
+		if (z)
+			zone_pages(z, count_page, &v);
 	}
-	return bytes;
+	return v.bytes;
 }
