@@ -10,12 +10,14 @@
 #include "base/thread.h"
 #include "heap/startmap.h"
 #include "interpose/exit.h"
+#include "profile/profile.h"
 #include "space/objects.h"
 #include "space/regions.h"
 #include <pthread.h>
 
 static void before_fork(void)
 {
+	memlens__prof_prefork(); /* first: its holders take no other lock */
 	memlens__types_prefork(); /* a type query may take the regions' lock */
 	memlens__regions_prefork();
 	memlens__thread_prefork();
@@ -23,6 +25,7 @@ static void before_fork(void)
 
 static void after_fork_parent(void)
 {
+	memlens__prof_postfork();
 	memlens__thread_postfork(0);
 	memlens__regions_postfork(0);
 	memlens__types_postfork();
@@ -30,6 +33,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+	memlens__prof_postfork();
 	memlens__thread_postfork(1);
 	memlens__sm_postfork_child();
 	memlens__forked_child = 1;

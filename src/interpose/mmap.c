@@ -8,6 +8,7 @@
 #include "base/compiler.h"
 #include "base/prim.h"
 #include "base/thread.h"
+#include "profile/profile.h"
 #include "site/site.h"
 #include "space/objects.h"
 #include "space/regions.h"
@@ -250,6 +251,7 @@ struct live_stack { uintptr_t lo; pid_t tid; };
 static void stack_over(void *arg)
 {
 	struct live_stack *s = arg;
+	memlens__profile_thread_end();
 	if (s->lo)
 		memlens__region_remove_stack(s->lo, s->tid);
 }

@@ -28,6 +28,13 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 /* "MEMLENS_PROFILE=" and the file the next image (after an exec) writes:
  * FILE.exec1, or FILE.execN+1 after FILE.execN. */
 void memlens__profile_next_name(char *buf, size_t len);
+/* The calling thread's start routine returned (or it was cancelled): the
+ * figures it kept to itself go to the profile's table. */
+void memlens__profile_thread_end(void);
+/* fork: before (takes the profile's figures lock) and after it, in the
+ * parent and in the child (lets it go). */
+void memlens__prof_prefork(void);
+void memlens__prof_postfork(void);
 /* Writes the profile file (exit, fatal signal, snapshot). */
 void memlens__profile_write(int reason);
 #endif

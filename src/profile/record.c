@@ -7,7 +7,18 @@
  * Figures per stack are kept under one lock with the global totals; the
  * global live total decides the peak, and each stack's live figures at the
  * peak are kept lazily: the first change to a stack after a new peak saves
- * what it had.  The timeline follows the totals. */
+ * what it had.  The timeline follows the totals.
+ *
+ * While the process has one thread, each recorded allocation and free
+ * changes the figures at once (the lock is then not taken: glibc's own
+ * test).  With threads, each thread adds its changes up in deltas of its
+ * own, per stack, and moves them into the figures under the lock only when
+ * its net live bytes move by MEMLENS_PEAK_SLACK, when a delta's slot is
+ * wanted by another stack, or when the thread ends: two threads allocating
+ * at once share no lock on the common path.  The peak is then that of the
+ * moved figures (within the slack per thread, as memlens_get_stats'), and a
+ * stack's most live at once is exact while one thread changes it; the
+ * writer adds every thread's deltas not yet moved. */
 #include "profile/profile.h"
 #include "base/compiler.h"
 #include "base/prim.h"
@@ -53,15 +64,15 @@ static struct prof_totals g;
 
 /* Before a stack's live figures change: if a peak was reached since its
  * last change, what it has now is what it had at that peak. */
-static inline void save_for_peak(struct pstats *s)
+static inline void save_for_peak_of(struct pstats *s, uint32_t pid)
 {
-	uint32_t pid = __atomic_load_n(&g.peak_id, __ATOMIC_ACQUIRE);
 	if (s->peak_id != pid) {
 		s->peak_blocks = s->live_blocks;
 		s->peak_bytes = s->live_bytes;
 		s->peak_id = pid;
 	}
 }
+static inline void save_for_peak(struct pstats *s) { save_for_peak_of(s, __atomic_load_n(&g.peak_id, __ATOMIC_ACQUIRE)); }
 
 /* The timeline: about 100-200 points, massif's way: when full, every other
  * point goes and the spacing (in bytes allocated) doubles.  Added under the
@@ -112,9 +123,71 @@ static void timeline_point(uint64_t total)
 	}
 }
 
+/* After the totals changed (total: bytes allocated so far): a new peak,
+ * and the timeline's next point.  Under the figures' lock. */
+static inline void totals_changed(uint64_t total)
+{
+	if ((uint64_t)g.live_bytes > g.peak_bytes) {
+		/* A new peak: every stack's figures now are its figures at the peak
+		 * (saved lazily, on its next change). */
+		g.peak_bytes = (uint64_t)g.live_bytes;
+		g.peak_blocks = (uint64_t)g.live_blocks;
+		g.peak_total = total;
+		g.peak_t = memlens__prof_now_ns() - memlens__prof_start_ns;
+		__atomic_store_n(&g.peak_id, g.peak_id + 1, __ATOMIC_RELEASE);
+	}
+	if (total >= tl_next)
+		timeline_point(total);
+}
+
+/* ---- a thread's deltas ------------------------------------------------------ */
+
+/* What one thread changed in one stack's figures since it last moved them
+ * into the table.  max_live_*: the most the delta's live figures rose
+ * above where they started. */
+struct pdelta {
+	uint32_t node, used;
+	int64_t live_blocks, live_bytes, max_live_blocks, max_live_bytes;
+	uint64_t allocs, bytes_total, frees, temp_allocs, temp_bytes, lifetime, max_bytes;
+};
+#define PD_BITS 8
+#define PD_SLOTS (1u << PD_BITS)
+
+/* Adds the delta d to the stack s's figures and to the totals gg (the
+ * table's under the lock, or the writer's copies). */
+static void delta_add(struct pstats *s, struct prof_totals *gg, const struct pdelta *d)
+{
+	save_for_peak_of(s, gg->peak_id);
+	if ((int64_t)s->live_blocks + d->max_live_blocks > (int64_t)s->max_live_blocks)
+		s->max_live_blocks = (uint64_t)((int64_t)s->live_blocks + d->max_live_blocks);
+	if ((int64_t)s->live_bytes + d->max_live_bytes > (int64_t)s->max_live_bytes)
+		s->max_live_bytes = (uint64_t)((int64_t)s->live_bytes + d->max_live_bytes);
+	s->live_blocks += (uint64_t)d->live_blocks;
+	s->live_bytes += (uint64_t)d->live_bytes;
+	s->allocs += d->allocs;
+	s->bytes_total += d->bytes_total;
+	s->temp_allocs += d->temp_allocs;
+	s->temp_bytes += d->temp_bytes;
+	s->lifetime += d->lifetime;
+	if (d->max_bytes > s->max_bytes)
+		s->max_bytes = d->max_bytes;
+	gg->allocs += d->allocs;
+	gg->frees += d->frees;
+	gg->temp += d->temp_allocs;
+	gg->total_bytes += d->bytes_total;
+	gg->live_bytes += d->live_bytes;
+	gg->live_blocks += d->live_blocks;
+}
+
 /* ---- per thread ------------------------------------------------------------- */
 
 struct prof_thread {
+	struct prof_thread *next_all; /* every thread's, for the writer: never unlinked */
+	int ended;               /* its start routine returned: no more deltas */
+	int64_t pend_live;       /* net live bytes in the deltas */
+	uint64_t pend_samples;   /* allocations recorded in them */
+	unsigned n_used;         /* deltas in use */
+	struct pdelta delta[PD_SLOTS];
 	uintptr_t stack_hi;      /* top of this thread's stack (walk bound) */
 	uint64_t rng;
 	int n;                   /* the previous stack, outermost at the end */
@@ -127,6 +200,7 @@ struct prof_thread {
 	struct { uintptr_t pc; uint32_t parent, node; } edges[1024];
 };
 static __thread struct prof_thread *pt_tls __attribute__((tls_model("initial-exec")));
+static struct prof_thread *all_threads;
 
 static int64_t next_interval(struct prof_thread *t);
 
@@ -142,6 +216,10 @@ static struct prof_thread *prof_thread(void)
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	t->stack_hi = memlens__region_find(sp, &r) && r.kind == ML_RK_STACK ? r.end : sp + (8u << 20);
 	t->rng = memlens__prof_now_ns() ^ (uintptr_t)t;
+	struct prof_thread *head = __atomic_load_n(&all_threads, __ATOMIC_RELAXED);
+	do
+		t->next_all = head;
+	while (!__atomic_compare_exchange_n(&all_threads, &head, t, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	pt_tls = t;
 
 	return t;
@@ -217,6 +295,89 @@ static inline void stat_lock_drop(void)
 	stat_held = 0;
 	if (ML_UNLIKELY(snapshot_deferred))
 		write_deferred_snapshot();
+}
+
+/* The thread's deltas are being changed: like holding the figures' lock
+ * for a signal handler on this thread (it skips its accounting) and for a
+ * snapshot (written when done), without taking it.  0 if this thread was
+ * already changing the figures.  Ends with stat_lock_drop. */
+static inline int deltas_take(void)
+{
+	if (stat_held)
+		return 0;
+	stat_held = 1;
+	stat_plain = 1;
+	return 1;
+}
+
+/* Moves every delta of t into the table, under the lock (between
+ * deltas_take and stat_lock_drop). */
+static void deltas_move(struct prof_thread *t)
+{
+	memlens__spin_lock(&stat_lock);
+	for (unsigned i = 0; i < PD_SLOTS && t->n_used; i++) {
+		struct pdelta *d = &t->delta[i];
+		if (!d->used)
+			continue;
+		struct pstats *s = stats_for(d->node);
+		if (s)
+			delta_add(s, &g, d);
+		memset(d, 0, sizeof *d);
+		t->n_used--;
+	}
+	g.samples += t->pend_samples;
+	t->pend_samples = 0;
+	t->pend_live = 0;
+	totals_changed(g.total_bytes);
+	memlens__spin_unlock(&stat_lock);
+}
+
+/* t's delta of the stack node; a slot another stack holds is moved into
+ * the table first. */
+static inline struct pdelta *delta_of(struct prof_thread *t, uint32_t node)
+{
+	struct pdelta *d = &t->delta[(node * 0x9e3779b1u) >> (32 - PD_BITS)];
+	if (ML_LIKELY(d->used && d->node == node))
+		return d;
+	if (d->used) {
+		memlens__spin_lock(&stat_lock);
+		struct pstats *s = stats_for(d->node);
+		if (s)
+			delta_add(s, &g, d);
+		t->pend_live -= d->live_bytes;
+		memset(d, 0, sizeof *d);
+		t->n_used--;
+		totals_changed(g.total_bytes);
+		memlens__spin_unlock(&stat_lock);
+	}
+	d->node = node;
+	__atomic_store_n(&d->used, 1, __ATOMIC_RELEASE); /* the writer reads node after used */
+	t->n_used++;
+	return d;
+}
+
+/* Does t change the figures at once (one thread in the process, or t's
+ * start routine has returned) rather than through its deltas? */
+static inline int direct(struct prof_thread *t) { return *memlens__single_threaded || t->ended; }
+
+/* A direct change by t: deltas it still has (made while the process had
+ * threads) go first. */
+static inline void deltas_before_direct(struct prof_thread *t)
+{
+	if (ML_UNLIKELY(t->n_used) && deltas_take()) {
+		deltas_move(t);
+		stat_lock_drop();
+	}
+}
+
+void memlens__profile_thread_end(void)
+{
+	struct prof_thread *t = pt_tls;
+	if (!t || !deltas_take())
+		return;
+	t->ended = 1;
+	deltas_move(t);
+	stat_lock_drop();
 }
 
 static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa);
@@ -312,11 +473,32 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 		t->n = depth;
 	}
 
+	uint64_t wb, wc;
+	weigh(n, &wb, &wc);
+	if (!direct(t)) { /* threads: this thread's delta, no lock */
+		if (!deltas_take())
+			return site;
+		struct pdelta *d = delta_of(t, node);
+		d->allocs += wc;
+		d->bytes_total += wb;
+		d->live_blocks += (int64_t)wc;
+		d->live_bytes += (int64_t)wb;
+		if (n > d->max_bytes)
+			d->max_bytes = n;
+		if (d->live_blocks > d->max_live_blocks)
+			d->max_live_blocks = d->live_blocks;
+		if (d->live_bytes > d->max_live_bytes)
+			d->max_live_bytes = d->live_bytes;
+		t->pend_samples++;
+		if ((t->pend_live += (int64_t)wb) > MEMLENS_PEAK_SLACK)
+			deltas_move(t);
+		stat_lock_drop();
+		return memlens__site_of_node(node);
+	}
+	deltas_before_direct(t);
 	struct pstats *s = stats_for(node);
 	if (!s)
 		return site;
-	uint64_t wb, wc;
-	weigh(n, &wb, &wc);
 	/* One lock keeps a stack's figures and the global totals (and so the
 	 * peak) consistent with each other across threads. */
 	if (!stat_lock_take())
@@ -337,17 +519,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	uint64_t total = g.total_bytes += wb;
 	g.live_bytes += (int64_t)wb;
 	g.live_blocks += (int64_t)wc;
-	if ((uint64_t)g.live_bytes > g.peak_bytes) {
-		/* A new peak: every stack's figures now are its figures at the peak
-		 * (saved lazily, on its next change). */
-		g.peak_bytes = (uint64_t)g.live_bytes;
-		g.peak_blocks = (uint64_t)g.live_blocks;
-		g.peak_total = total;
-		g.peak_t = memlens__prof_now_ns() - memlens__prof_start_ns;
-		__atomic_store_n(&g.peak_id, g.peak_id + 1, __ATOMIC_RELEASE);
-	}
-	if (total >= tl_next)
-		timeline_point(total);
+	totals_changed(total);
 	stat_lock_drop();
 	return memlens__site_of_node(node);
 }
@@ -355,8 +527,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid)
 {
 	uint32_t node = memlens__site_node(site_field);
-	struct pstats *s = memlens__stack_exists(node) ? stats_for(node) : NULL;
-	if (!s)
+	if (!memlens__stack_exists(node))
 		return;
 	uint64_t wb, wc;
 	double w = weigh(n, &wb, &wc);
@@ -367,12 +538,34 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	 * nothing since (its next sequence number follows this block's). */
 	struct mlthread *self = memlens__tls.self;
 	int temp = self && self->tid == tid && __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED) == seq + 1;
-	if (!stat_lock_take())
+	uint64_t wlife = ML_LIKELY(w == 1.0) ? life : (uint64_t)((double)life * w + 0.5);
+	struct prof_thread *t = prof_thread();
+	if (t && !direct(t)) { /* threads: this thread's delta, no lock */
+		if (!deltas_take())
+			return;
+		struct pdelta *d = delta_of(t, node);
+		d->live_blocks -= (int64_t)wc;
+		d->live_bytes -= (int64_t)wb;
+		d->lifetime += wlife;
+		d->frees += wc;
+		if (temp) {
+			d->temp_allocs += wc;
+			d->temp_bytes += wb;
+		}
+		if ((t->pend_live -= (int64_t)wb) < -(int64_t)MEMLENS_PEAK_SLACK)
+			deltas_move(t);
+		stat_lock_drop();
+		return;
+	}
+	if (t)
+		deltas_before_direct(t);
+	struct pstats *s = stats_for(node);
+	if (!s || !stat_lock_take())
 		return;
 	save_for_peak(s);
 	s->live_blocks -= wc;
 	s->live_bytes -= wb;
-	s->lifetime += ML_LIKELY(w == 1.0) ? life : (uint64_t)((double)life * w + 0.5);
+	s->lifetime += wlife;
 	if (temp) {
 		s->temp_allocs += wc;
 		s->temp_bytes += wb;
@@ -386,10 +579,41 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 
 /* ---- for the writer and start-up ---------------------------------------- */
 
+/* Every thread's deltas not yet moved get their stacks' entries in the
+ * table (zero figures until moved), so that the copy has a place for them.
+ * Under the figures' lock. */
+static void deltas_stats(void)
+{
+	for (struct prof_thread *t = __atomic_load_n(&all_threads, __ATOMIC_ACQUIRE); t; t = t->next_all)
+		for (unsigned i = 0; i < PD_SLOTS && __atomic_load_n(&t->n_used, __ATOMIC_RELAXED); i++)
+			if (__atomic_load_n(&t->delta[i].used, __ATOMIC_ACQUIRE))
+				stats_for(__atomic_load_n(&t->delta[i].node, __ATOMIC_RELAXED));
+}
+
+/* Adds every thread's deltas to the copies of the figures (ns stacks), as
+ * if moved now.  Under the figures' lock, so that none is moved meanwhile;
+ * threads still running may be changing theirs (a running program's
+ * figures). */
+static void deltas_into(struct pstats *copy, uint32_t ns, struct prof_totals *gg)
+{
+	for (struct prof_thread *t = __atomic_load_n(&all_threads, __ATOMIC_ACQUIRE); t; t = t->next_all) {
+		for (unsigned i = 0; i < PD_SLOTS && __atomic_load_n(&t->n_used, __ATOMIC_RELAXED); i++) {
+			struct pdelta d;
+			if (!__atomic_load_n(&t->delta[i].used, __ATOMIC_ACQUIRE))
+				continue;
+			memcpy(&d, &t->delta[i], sizeof d);
+			uint32_t k = d.node < MAX_NODES ? __atomic_load_n(&stats_of[d.node], __ATOMIC_ACQUIRE) : 0;
+			if (k && k <= ns)
+				delta_add(&copy[k - 1], gg, &d);
+		}
+		gg->samples += __atomic_load_n(&t->pend_samples, __ATOMIC_RELAXED);
+	}
+}
+
 /* The figures as one moment saw them: the stacks', the totals and the
  * timeline change only under the figures' lock, so they are copied under
- * it (into memory of our own) and written from the copy, while the program
- * goes on allocating. */
+ * it (into memory of our own), with every thread's deltas added, and
+ * written from the copy, while the program goes on allocating. */
 int memlens__prof_copy_figures(struct prof_figures *fig, struct pstats **stats_out, size_t *len_out)
 {
 	for (;;) {
@@ -399,6 +623,7 @@ int memlens__prof_copy_figures(struct prof_figures *fig, struct pstats **stats_o
 		/* 0: this thread was stopped inside a change (a fatal signal
 		 * there): nothing can finish it, so take the figures as they are */
 		int locked = stat_lock_take();
+		deltas_stats();
 		uint32_t ns = __atomic_load_n(&n_stats, __ATOMIC_ACQUIRE);
 		if (copy && ns > want) { /* more stacks came meanwhile */
 			if (locked)
@@ -409,6 +634,8 @@ int memlens__prof_copy_figures(struct prof_figures *fig, struct pstats **stats_o
 		if (copy)
 			memcpy(copy, stats, (size_t)ns * sizeof *copy);
 		fig->g = g;
+		if (copy)
+			deltas_into(copy, ns, &fig->g);
 		memcpy(fig->tl, tl, sizeof tl);
 		fig->tl_n = tl_n;
 		fig->ns = ns;
@@ -440,4 +667,20 @@ void memlens__prof_thread_rebound(void)
 	struct ml_region r;
 	if (pt_tls && memlens__region_find((uintptr_t)__builtin_frame_address(0), &r) && r.kind == ML_RK_STACK)
 		pt_tls->stack_hi = r.end;
+}
+
+/* fork: the figures' lock is taken around it, so that the child never
+ * finds it held by a thread it does not have.  Not by a thread that is
+ * changing the figures itself (a fork from a signal handler there). */
+static int fork_took;
+void memlens__prof_prefork(void)
+{
+	fork_took = !stat_held;
+	if (fork_took)
+		memlens__spin_lock(&stat_lock);
+}
+void memlens__prof_postfork(void)
+{
+	if (fork_took)
+		memlens__spin_unlock(&stat_lock);
 }
