@@ -116,7 +116,14 @@ uint64_t memlens__seq_batch = ML_SEQ_BATCH;
 
 uint64_t memlens__seq_refill(struct mlthread *t)
 {
-	uint64_t b = memlens__seq_batch, s = __atomic_fetch_add(&g_seq, b, __ATOMIC_RELAXED);
+	uint64_t b = memlens__seq_batch, s;
+	/* Profiling: numbers one at a time order allocations exactly while
+	 * the process has one thread; with threads, one shared counter per
+	 * allocation is where two allocating threads would meet, so they take
+	 * small batches (lifetimes within ML_SEQ_BATCH_THREADS per thread). */
+	if (b == 1 && !*memlens__single_threaded)
+		b = ML_SEQ_BATCH_THREADS;
+	s = __atomic_fetch_add(&g_seq, b, __ATOMIC_RELAXED);
 	t->seq_end = s + b;
 	t->seq_next = s + 1;
 	return s;

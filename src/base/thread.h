@@ -99,7 +99,9 @@ static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_
 #define ML_SEQ_BATCH 4096
 uint64_t memlens__seq_refill(struct mlthread *t);
 /* Batch size (ML_SEQ_BATCH; 1 while profiling, so that sequence numbers
- * order allocations across threads exactly) and the next number to give. */
+ * order allocations exactly: ML_SEQ_BATCH_THREADS once the process has
+ * threads) and the next number to give. */
+#define ML_SEQ_BATCH_THREADS 64
 extern uint64_t memlens__seq_batch;
 uint64_t memlens__seq_now(void);
 static inline uint64_t memlens__next_seq(struct mlthread *t)
