@@ -184,6 +184,7 @@ static void delta_add(struct pstats *s, struct prof_totals *gg, const struct pde
 struct prof_thread {
 	struct prof_thread *next_all; /* every thread's, for the writer: never unlinked */
 	int ended;               /* its start routine returned: no more deltas */
+	unsigned wseq;           /* odd while its deltas change (for the writer) */
 	int64_t pend_live;       /* net live bytes in the deltas */
 	uint64_t pend_samples;   /* allocations recorded in them */
 	unsigned n_used;         /* deltas in use */
@@ -308,6 +309,22 @@ static inline int deltas_take(void)
 	stat_held = 1;
 	stat_plain = 1;
 	return 1;
+}
+
+/* A change to one delta, between open and close: a writer on another
+ * thread copies a thread's deltas only while its count is even and the
+ * same before and after (x86 keeps stores in order; the fences keep the
+ * compiler's).  Never around taking the lock, which the writer holds while
+ * it waits. */
+static inline void deltas_open(struct prof_thread *t)
+{
+	__atomic_store_n(&t->wseq, t->wseq + 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+static inline void deltas_close(struct prof_thread *t)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&t->wseq, t->wseq + 1, __ATOMIC_RELEASE);
 }
 
 /* Moves every delta of t into the table, under the lock (between
@@ -479,6 +496,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 		if (!deltas_take())
 			return site;
 		struct pdelta *d = delta_of(t, node);
+		deltas_open(t);
 		d->allocs += wc;
 		d->bytes_total += wb;
 		d->live_blocks += (int64_t)wc;
@@ -490,7 +508,9 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 		if (d->live_bytes > d->max_live_bytes)
 			d->max_live_bytes = d->live_bytes;
 		t->pend_samples++;
-		if ((t->pend_live += (int64_t)wb) > MEMLENS_PEAK_SLACK)
+		t->pend_live += (int64_t)wb;
+		deltas_close(t);
+		if (t->pend_live > MEMLENS_PEAK_SLACK)
 			deltas_move(t);
 		stat_lock_drop();
 		return memlens__site_of_node(node);
@@ -544,6 +564,7 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 		if (!deltas_take())
 			return;
 		struct pdelta *d = delta_of(t, node);
+		deltas_open(t);
 		d->live_blocks -= (int64_t)wc;
 		d->live_bytes -= (int64_t)wb;
 		d->lifetime += wlife;
@@ -552,7 +573,9 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 			d->temp_allocs += wc;
 			d->temp_bytes += wb;
 		}
-		if ((t->pend_live -= (int64_t)wb) < -(int64_t)MEMLENS_PEAK_SLACK)
+		t->pend_live -= (int64_t)wb;
+		deltas_close(t);
+		if (t->pend_live < -(int64_t)MEMLENS_PEAK_SLACK)
 			deltas_move(t);
 		stat_lock_drop();
 		return;
@@ -594,19 +617,42 @@ static void deltas_stats(void)
  * if moved now.  Under the figures' lock, so that none is moved meanwhile;
  * threads still running may be changing theirs (a running program's
  * figures). */
+#define WRITER_TRIES 100000
 static void deltas_into(struct pstats *copy, uint32_t ns, struct prof_totals *gg)
 {
+	static struct pdelta snap[PD_SLOTS]; /* the writer's (under its lock) */
 	for (struct prof_thread *t = __atomic_load_n(&all_threads, __ATOMIC_ACQUIRE); t; t = t->next_all) {
-		for (unsigned i = 0; i < PD_SLOTS && __atomic_load_n(&t->n_used, __ATOMIC_RELAXED); i++) {
-			struct pdelta d;
-			if (!__atomic_load_n(&t->delta[i].used, __ATOMIC_ACQUIRE))
+		unsigned n = 0;
+		uint64_t samples = 0;
+		/* A consistent copy of the thread's deltas: taken while no change
+		 * is half made.  Not waited for: this thread's own (a fatal signal
+		 * in the middle of a change), or a thread that stays in one (the
+		 * copy is then taken as it is).  A thread preempted in a change
+		 * finishes it once it runs again: yield to it. */
+		for (unsigned tries = 0; tries < WRITER_TRIES; tries++) {
+			unsigned w0 = __atomic_load_n(&t->wseq, __ATOMIC_ACQUIRE);
+			if ((w0 & 1) && t != pt_tls && tries + 1 < WRITER_TRIES) {
+				if (tries < 256)
+					__builtin_ia32_pause();
+				else
+					ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 				continue;
-			memcpy(&d, &t->delta[i], sizeof d);
-			uint32_t k = d.node < MAX_NODES ? __atomic_load_n(&stats_of[d.node], __ATOMIC_ACQUIRE) : 0;
-			if (k && k <= ns)
-				delta_add(&copy[k - 1], gg, &d);
+			}
+			n = 0;
+			for (unsigned i = 0; i < PD_SLOTS && __atomic_load_n(&t->n_used, __ATOMIC_RELAXED); i++)
+				if (__atomic_load_n(&t->delta[i].used, __ATOMIC_ACQUIRE))
+					memcpy(&snap[n++], &t->delta[i], sizeof snap[0]);
+			samples = __atomic_load_n(&t->pend_samples, __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&t->wseq, __ATOMIC_RELAXED) == w0 || t == pt_tls)
+				break;
 		}
-		gg->samples += __atomic_load_n(&t->pend_samples, __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t k = snap[i].node < MAX_NODES ? __atomic_load_n(&stats_of[snap[i].node], __ATOMIC_ACQUIRE) : 0;
+			if (k && k <= ns)
+				delta_add(&copy[k - 1], gg, &snap[i]);
+		}
+		gg->samples += samples;
 	}
 }
 
