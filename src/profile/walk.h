@@ -47,27 +47,33 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 	while (n < max) {
 		int32_t off;
 		pcs[n] = pc;
+		/* The common case first: the same frame at the same place as in
+		 * the previous walk (a memo's off is never negative, and 0 only
+		 * for the outermost frame). */
+		if (n < mn && m->cfa[n] == cfa && m->pc[n] == pc) {
+			off = m->off[n];
+			n++;
+			if (!off) {
+				*same = !fresh && n == mn;
+				m->n = n;
+				return n;
+			}
+			cfa += (uintptr_t)off;
+			if (cfa > stack_hi) {
+				m->n = 0;
+				return memlens__prof_unwind_full(ra, pcs, max, m->full);
+			}
+			pc = *(const uintptr_t *)(cfa - 8);
+			if (!pc)
+				break;
+			continue;
+		}
 		while (j < mn && m->cfa[j] < cfa)
 			j++;
-		if (j < mn && m->cfa[j] == cfa && m->pc[j] == pc && m->off[j] >= 0 && (m->off[j] > 0 || j == n)) {
+		/* The frame elsewhere in the memo (the stack is deeper or shallower
+		 * than last time): its size, unless it was the outermost. */
+		if (j < mn && m->cfa[j] == cfa && m->pc[j] == pc && m->off[j] > 0) {
 			off = m->off[j];
-			if (j == n) { /* the same frame at the same place: nothing to record */
-				n++;
-				if (!off) { /* the outermost frame, as last time */
-					*same = !fresh && n == mn;
-					m->n = n;
-					return n;
-				}
-				cfa += (uintptr_t)off;
-				if (cfa > stack_hi) {
-					m->n = 0;
-					return memlens__prof_unwind_full(ra, pcs, max, m->full);
-				}
-				pc = *(const uintptr_t *)(cfa - 8);
-				if (!pc)
-					break;
-				continue;
-			}
 		} else {
 			struct ml_frame *e = memlens__frame(pc, 0);
 			int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : ML_FRAME_NONE;
