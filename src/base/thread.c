@@ -121,15 +121,39 @@ uint64_t memlens__seq_refill(struct mlthread *t)
 	 * the process has one thread; with threads, one shared counter per
 	 * allocation is where two allocating threads would meet, so they take
 	 * small batches (lifetimes within ML_SEQ_BATCH_THREADS per thread). */
-	if (b == 1 && !*memlens__single_threaded)
-		b = ML_SEQ_BATCH_THREADS;
+	if (b == 1)
+		b = *memlens__single_threaded ? ML_SEQ_BATCH_ONE : ML_SEQ_BATCH_THREADS;
 	s = __atomic_fetch_add(&g_seq, b, __ATOMIC_RELAXED);
 	t->seq_end = s + b;
 	t->seq_next = s + 1;
 	return s;
 }
 
-uint64_t memlens__seq_now(void) { return __atomic_load_n(&g_seq, __ATOMIC_RELAXED); }
+uint64_t memlens__seq_now(void)
+{
+	/* One thread: the numbers given so far are those below its next one
+	 * (the rest of its batch is not given yet). */
+	struct mlthread *t = memlens__tls.self;
+	if (*memlens__single_threaded && t)
+		return __atomic_load_n(&t->seq_next, __ATOMIC_RELAXED);
+	return __atomic_load_n(&g_seq, __ATOMIC_RELAXED);
+}
+
+void memlens__seq_before_thread(void)
+{
+	struct mlthread *t = memlens__tls.self;
+	if (memlens__seq_batch != 1 || !t)
+		return;
+	/* First end the batch (a signal handler's allocation from here on
+	 * takes a new one), then give back what it did not use, unless a
+	 * handler has taken numbers since. */
+	uint64_t end = t->seq_end;
+	__atomic_store_n(&t->seq_end, 0, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	uint64_t next = __atomic_load_n(&t->seq_next, __ATOMIC_RELAXED);
+	if (next <= end)
+		__atomic_compare_exchange_n(&g_seq, &end, next, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
 
 void memlens__thread_sum(struct memlens_stats *out)
 {

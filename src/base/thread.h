@@ -98,12 +98,18 @@ static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_
  * batches of ML_SEQ_BATCH from one global counter. */
 #define ML_SEQ_BATCH 4096
 uint64_t memlens__seq_refill(struct mlthread *t);
-/* Batch size (ML_SEQ_BATCH; 1 while profiling, so that sequence numbers
- * order allocations exactly: ML_SEQ_BATCH_THREADS once the process has
- * threads) and the next number to give. */
+/* Batch size: ML_SEQ_BATCH; 1 while profiling, so that sequence numbers
+ * order allocations exactly: then the one thread of a process takes
+ * ML_SEQ_BATCH_ONE at a time (no other thread can take any meanwhile), and
+ * ML_SEQ_BATCH_THREADS once the process has threads. */
+#define ML_SEQ_BATCH_ONE 4096
 #define ML_SEQ_BATCH_THREADS 64
 extern uint64_t memlens__seq_batch;
+/* The numbers given so far, by every thread (exact while profiling). */
 uint64_t memlens__seq_now(void);
+/* Before a thread is created: the calling thread gives back what its batch
+ * did not use, so that the numbers stay in order across threads. */
+void memlens__seq_before_thread(void);
 static inline uint64_t memlens__next_seq(struct mlthread *t)
 {
 	uint64_t s = 1;

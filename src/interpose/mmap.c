@@ -296,6 +296,7 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *t, const pt
 		return real.pthread_create(t, attr, fn, arg);
 	st->fn = fn;
 	st->arg = arg;
+	memlens__seq_before_thread();
 	int r = real.pthread_create(t, attr, thread_start, st);
 	if (r != 0)
 		memlens__arena_free(st, sizeof *st);

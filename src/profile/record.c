@@ -44,11 +44,10 @@ static uint32_t *stats_of; /* node -> stats index + 1 */
 static uint32_t n_stats;
 static int stats_lock;
 
-static struct pstats *stats_for(uint32_t node)
+/* A stack's first figures: its entry in the table (NULL when full). */
+static __attribute__((noinline)) struct pstats *stats_new(uint32_t node)
 {
-	uint32_t k = __atomic_load_n(&stats_of[node], __ATOMIC_ACQUIRE);
-	if (ML_LIKELY(k))
-		return &stats[k - 1];
+	uint32_t k;
 	memlens__spin_lock(&stats_lock);
 	if (!(k = stats_of[node]) && n_stats < MAX_STATS) {
 		stats[n_stats].node = node;
@@ -57,6 +56,14 @@ static struct pstats *stats_for(uint32_t node)
 	}
 	memlens__spin_unlock(&stats_lock);
 	return k ? &stats[k - 1] : NULL;
+}
+/* The stack node's figures (NULL: the table is full). */
+static inline struct pstats *stats_for(uint32_t node)
+{
+	uint32_t k = __atomic_load_n(&stats_of[node], __ATOMIC_ACQUIRE);
+	if (ML_LIKELY(k))
+		return &stats[k - 1];
+	return stats_new(node);
 }
 
 /* Global figures: live totals decide the peak. */
@@ -204,12 +211,10 @@ static struct prof_thread *all_threads;
 
 static int64_t next_interval(struct prof_thread *t);
 
-static struct prof_thread *prof_thread(void)
+/* The thread's first recorded allocation or free: its record. */
+static __attribute__((noinline)) struct prof_thread *prof_thread_new(void)
 {
-	struct prof_thread *t = pt_tls;
-	if (ML_LIKELY(t != NULL))
-		return t;
-	t = memlens__map(sizeof *t, 0); /* once per thread, never freed: threads' records are reused rarely */
+	struct prof_thread *t = memlens__map(sizeof *t, 0); /* once per thread, never freed: threads' records are reused rarely */
 	if (!t)
 		return NULL;
 	struct ml_region r;
@@ -221,8 +226,12 @@ static struct prof_thread *prof_thread(void)
 		t->next_all = head;
 	while (!__atomic_compare_exchange_n(&all_threads, &head, t, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	pt_tls = t;
-
 	return t;
+}
+static inline struct prof_thread *prof_thread(void)
+{
+	struct prof_thread *t = pt_tls;
+	return ML_LIKELY(t != NULL) ? t : prof_thread_new();
 }
 
 /* Exponential interval with mean memlens__prof_sample (xorshift64*, -ln(u)). */
@@ -265,35 +274,40 @@ static inline double weigh(size_t n, uint64_t *wb, uint64_t *wc)
  * it skips the accounting rather than wait for itself; a snapshot asked
  * for then is written when the thread lets go of the lock. */
 static int stat_lock;
-static __thread int stat_held __attribute__((tls_model("initial-exec")));
-static __thread int stat_plain __attribute__((tls_model("initial-exec")));
-static __thread volatile int snapshot_deferred __attribute__((tls_model("initial-exec")));
-static inline int stat_lock_take(void)
+/* This thread's side of it, in one place (one address to find):
+ * held: it is changing the figures; plain: without the lock (one thread);
+ * deferred: a snapshot to write once it is done. */
+static __thread struct {
+	int held, plain;
+	volatile int deferred;
+} stl __attribute__((tls_model("initial-exec")));
+/* single: the process has one thread (glibc's own test, which its malloc
+ * trusts too): no other thread can take the lock until one is created. */
+static inline int stat_lock_take_as(int single)
 {
-	if (stat_held)
+	if (stl.held)
 		return 0;
-	stat_held = 1;
-	/* One thread (glibc's own test, which its malloc trusts too): no
-	 * other thread can take the lock until one is created. */
-	if ((stat_plain = *memlens__single_threaded) != 0)
+	stl.held = 1;
+	if ((stl.plain = single) != 0)
 		return 1;
 	memlens__spin_lock(&stat_lock);
 	return 1;
 }
+static inline int stat_lock_take(void) { return stat_lock_take_as(*memlens__single_threaded); }
 /* A snapshot asked for while this thread held the lock: written now. */
 static __attribute__((noinline, cold)) void write_deferred_snapshot(void)
 {
 	int saved = errno;
-	snapshot_deferred = 0;
+	stl.deferred = 0;
 	memlens__profile_write(ML_PROF_END_SNAPSHOT);
 	errno = saved;
 }
 static inline void stat_lock_drop(void)
 {
-	if (!stat_plain)
+	if (!stl.plain)
 		memlens__spin_unlock(&stat_lock);
-	stat_held = 0;
-	if (ML_UNLIKELY(snapshot_deferred))
+	stl.held = 0;
+	if (ML_UNLIKELY(stl.deferred))
 		write_deferred_snapshot();
 }
 
@@ -303,10 +317,10 @@ static inline void stat_lock_drop(void)
  * already changing the figures.  Ends with stat_lock_drop. */
 static inline int deltas_take(void)
 {
-	if (stat_held)
+	if (stl.held)
 		return 0;
-	stat_held = 1;
-	stat_plain = 1;
+	stl.held = 1;
+	stl.plain = 1;
 	return 1;
 }
 
@@ -400,12 +414,12 @@ static inline void delta_free(struct pdelta *d, uint64_t wb, uint64_t wc, uint64
 	}
 }
 
-/* Does t change the figures at once (one thread in the process, or t's
- * start routine has returned) rather than through its deltas?  Once false
+/* Does t change the figures at once (single: one thread in the process;
+ * or t's start routine has returned) rather than through its deltas?  Once false
  * for a live thread it stays false (glibc never sets __libc_single_threaded
  * back, not even in a fork's child), and an ended thread has moved all of
  * its deltas: a direct change never leaves deltas behind. */
-static inline int direct(struct prof_thread *t) { return *memlens__single_threaded || t->ended; }
+static inline int direct(const struct prof_thread *t, int single) { return single || t->ended; }
 
 void memlens__profile_thread_end(void)
 {
@@ -417,20 +431,31 @@ void memlens__profile_thread_end(void)
 	stat_lock_drop();
 }
 
-static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa);
+static __attribute__((noinline)) const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra,
+                                                   uintptr_t cfa);
 
 /* The thread's countdown (in its TLS, where the hooks' fast path decrements
  * it) reached zero or below.  Sampling: draw the next interval and record
  * this allocation.  Every allocation (no sampling): record it, the
  * countdown kept far below zero.  Not profiling: the countdown is parked
  * far away. */
+static __attribute__((noinline)) const void *sampled_slow(size_t n, const void *site, const void *ra, uintptr_t cfa);
 const void *memlens__profile_sampled(size_t n, const void *site, const void *ra, uintptr_t cfa)
+{
+	struct prof_thread *t = pt_tls;
+	if (ML_LIKELY(memlens__profiling && !memlens__prof_sample && t)) {
+		/* Every allocation: the countdown stays below zero, so that the
+		 * hooks' fast path comes here each time. */
+		memlens__tls.sample_left = INT64_MIN / 2;
+		return record(t, n, site, ra, cfa);
+	}
+	return sampled_slow(n, site, ra, cfa);
+}
+static const void *sampled_slow(size_t n, const void *site, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	struct prof_thread *t;
 	if (memlens__profiling && !memlens__prof_sample) {
-		/* Every allocation: the countdown stays below zero, so that the
-		 * hooks' fast path comes here each time. */
 		tl->sample_left = INT64_MIN / 2;
 		return (t = prof_thread()) ? record(t, n, site, ra, cfa) : site;
 	}
@@ -512,7 +537,8 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 
 	uint64_t wb, wc;
 	weigh(n, &wb, &wc);
-	if (!direct(t)) { /* threads: this thread's delta, no lock */
+	int single = *memlens__single_threaded;
+	if (!direct(t, single)) { /* threads: this thread's delta, no lock */
 		if (!deltas_take())
 			return site;
 		struct pdelta *d = delta_of(t, node);
@@ -531,7 +557,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 		return site;
 	/* One lock keeps a stack's figures and the global totals (and so the
 	 * peak) consistent with each other across threads. */
-	if (!stat_lock_take())
+	if (!stat_lock_take_as(single))
 		return site;
 	/* (the same changes as delta_alloc then delta_add, written out: this
 	 * is the single-threaded path, where a delta of one change cost 22
@@ -573,7 +599,8 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	int temp = self && self->tid == tid && __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED) == seq + 1;
 	uint64_t wlife = ML_LIKELY(w == 1.0) ? life : (uint64_t)((double)life * w + 0.5);
 	struct prof_thread *t = prof_thread();
-	if (t && !direct(t)) { /* threads: this thread's delta, no lock */
+	int single = *memlens__single_threaded;
+	if (t && !direct(t, single)) { /* threads: this thread's delta, no lock */
 		if (!deltas_take())
 			return;
 		struct pdelta *d = delta_of(t, node);
@@ -587,7 +614,7 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 		return;
 	}
 	struct pstats *s = stats_for(node);
-	if (!s || !stat_lock_take())
+	if (!s || !stat_lock_take_as(single))
 		return;
 	save_for_peak_of(s, g.peak_id); /* (delta_free then delta_add, written out) */
 	s->live_blocks -= wc;
@@ -706,9 +733,9 @@ int memlens__prof_tables_init(void)
 
 int memlens__prof_defer_snapshot(void)
 {
-	if (!stat_held)
+	if (!stl.held)
 		return 0;
-	snapshot_deferred = 1; /* this thread is changing the figures: once it is done */
+	stl.deferred = 1; /* this thread is changing the figures: once it is done */
 	return 1;
 }
 
@@ -725,7 +752,7 @@ void memlens__prof_thread_rebound(void)
 static int fork_took;
 void memlens__prof_prefork(void)
 {
-	fork_took = !stat_held;
+	fork_took = !stl.held;
 	if (fork_took)
 		memlens__spin_lock(&stat_lock);
 }
