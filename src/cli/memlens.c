@@ -41,6 +41,7 @@
 #include "base/number.h"
 #include "base/options_table.h"
 #include "output.h"
+#include "partial.h"
 #include "xalloc.h"
 #include "base/run_state.h"
 #include "subcommands.h"
@@ -623,6 +624,7 @@ static int run_prog(char **argv)
 	sigprocmask(SIG_BLOCK, &block, &old);
 
 	volatile uint32_t *owed = run_state_page();
+	time_t started = time(NULL);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -706,6 +708,14 @@ static int run_prog(char **argv)
 	}
 	if (owed && *owed)
 		warn_unwritten(prog, pid, status, *owed);
+	/* Outputs left half-written by processes of the run that were killed
+	 * while writing them: nothing will ever complete them. */
+	const char *outs[][2] = { { "MEMLENS_PROFILE", "profile" }, { "MEMLENS_STATS", "statistics" } };
+	for (size_t i = 0; i < NELEMS(outs); i++) {
+		const char *v = getenv(outs[i][0]);
+		if (v && v[0] == '/')
+			remove_partials(v, outs[i][1], started);
+	}
 
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
