@@ -44,12 +44,32 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		__atomic_add_fetch(&memlens__prof_n_full[3], 1, __ATOMIC_RELAXED);
 		return memlens__prof_unwind_full(ra, pcs, max, m->full);
 	}
+	/* The common case first, in a loop of its own: frame after frame the
+	 * same as the previous walk's at the same place (a memo's off is never
+	 * negative, and 0 only for the outermost frame). */
+	for (int lim = mn < max ? mn : max; n < lim && m->cfa[n] == cfa && m->pc[n] == pc;) {
+		pcs[n] = pc;
+		int32_t off = m->off[n++];
+		if (!off) { /* the outermost frame, as last time: the same stack */
+			*same = n == mn;
+			m->n = n;
+			return n;
+		}
+		cfa += (uintptr_t)off;
+		if (cfa > stack_hi) {
+			m->n = 0;
+			return memlens__prof_unwind_full(ra, pcs, max, m->full);
+		}
+		pc = *(const uintptr_t *)(cfa - 8);
+		if (!pc) {
+			m->n = n;
+			return n;
+		}
+	}
 	while (n < max) {
 		int32_t off;
 		pcs[n] = pc;
-		/* The common case first: the same frame at the same place as in
-		 * the previous walk (a memo's off is never negative, and 0 only
-		 * for the outermost frame). */
+		/* a frame at the same place again, after one that was not */
 		if (n < mn && m->cfa[n] == cfa && m->pc[n] == pc) {
 			off = m->off[n];
 			n++;
