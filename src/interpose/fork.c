@@ -33,7 +33,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
-	memlens__prof_postfork();
+	memlens__prof_postfork_child();
 	memlens__thread_postfork(1);
 	memlens__sm_postfork_child();
 	memlens__forked_child = 1;

@@ -35,6 +35,9 @@ void memlens__profile_thread_end(void);
  * parent and in the child (lets it go). */
 void memlens__prof_prefork(void);
 void memlens__prof_postfork(void);
+/* In the child: its figures at the fork kept as what it inherited, then as
+ * memlens__prof_postfork. */
+void memlens__prof_postfork_child(void);
 /* Writes the profile file (exit, fatal signal, snapshot). */
 void memlens__profile_write(int reason);
 #endif

@@ -48,6 +48,15 @@
  *   PROC  (optional, absent from older files) one record: u64 ppid, the
  *         parent's pid when the file was written (memlens report's
  *         process tree)
+ *   FRKT  (optional: a forked child's file; absent from older files) one
+ *         record: u64 the parent's pid at the (last) fork, then the totals
+ *         the child inherited there: u64 allocs, u64 frees, u64
+ *         bytes_total, u64 temp_allocs.  The child's figures include them
+ *         (they start from its parent's at the fork); a merge of the
+ *         process tree counts them once.
+ *   FRKS  (with FRKT) per stack that had allocated at the fork: u32 node,
+ *         then u64 each: allocs, bytes_total, temp_allocs, temp_bytes,
+ *         lifetime inherited (included in its STKS figures)
  */
 #ifndef MEMLENS_PROFILE_FORMAT_H
 #define MEMLENS_PROFILE_FORMAT_H
@@ -65,6 +74,8 @@
 #define ML_PROF_TAG_PEAK ML_PROF_TAG('P', 'E', 'A', 'K')
 #define ML_PROF_TAG_TOTL ML_PROF_TAG('T', 'O', 'T', 'L')
 #define ML_PROF_TAG_PROC ML_PROF_TAG('P', 'R', 'O', 'C')
+#define ML_PROF_TAG_FRKT ML_PROF_TAG('F', 'R', 'K', 'T')
+#define ML_PROF_TAG_FRKS ML_PROF_TAG('F', 'R', 'K', 'S')
 #define ML_PROF_TAG_END ML_PROF_TAG('E', 'N', 'D', '!')
 
 /* Why the file was written. */

@@ -48,6 +48,12 @@ struct pstats {
 	uint32_t node, peak_id;
 	uint64_t allocs, bytes_total, live_blocks, live_bytes, peak_blocks, peak_bytes, temp_allocs, temp_bytes,
 		lifetime, max_bytes, max_live_blocks, max_live_bytes;
+	/* The figures a forked child inherited (its base_*), saved lazily as
+	 * the peak's are: fork_id is the totals' when they were saved, and
+	 * epoch the totals' when either was last checked (one compare on the
+	 * common path). */
+	uint32_t epoch, fork_id;
+	uint64_t base_allocs, base_bytes_total, base_temp_allocs, base_temp_bytes, base_lifetime;
 };
 
 /* Global figures: live totals decide the peak. */
@@ -56,6 +62,10 @@ struct prof_totals {
 	uint64_t total_bytes, allocs, frees, temp, samples;
 	uint64_t peak_bytes, peak_blocks, peak_t, peak_total;
 	uint32_t peak_id;
+	uint32_t epoch;   /* moves with peak_id and fork_id */
+	uint32_t fork_id; /* forks into this process since profiling began (0: none) */
+	/* At the last fork: the parent's pid and its totals, inherited. */
+	uint64_t fork_ppid, fork_allocs, fork_frees, fork_bytes_total, fork_temp;
 };
 
 /* The timeline: about 100-200 points, massif's way. */
@@ -75,6 +85,10 @@ int memlens__prof_tables_init(void);
  * of our own (*stats_out, *len_out long: returns 1, to be unmapped), or
  * leaves the stacks' figures where they are (returns 0: no memory). */
 int memlens__prof_copy_figures(struct prof_figures *fig, struct pstats **stats_out, size_t *len_out);
+/* What a forked child inherited of the stack s (a copy of the figures
+ * under the totals gg): allocs, bytes_total, temp_allocs, temp_bytes,
+ * lifetime (fixed point where the figures are). */
+void memlens__prof_fork_base(const struct pstats *s, const struct prof_totals *gg, uint64_t out[5]);
 /* A snapshot asked for by a signal: 1 if this thread is changing the
  * figures (written when it is done), else 0 (write it now). */
 int memlens__prof_defer_snapshot(void);

@@ -69,15 +69,30 @@ static inline struct pstats *stats_for(uint32_t node)
 /* Global figures: live totals decide the peak. */
 static struct prof_totals g;
 
-/* Before a stack's live figures change: if a peak was reached since its
- * last change, what it has now is what it had at that peak. */
-static inline void save_for_peak_of(struct pstats *s, uint32_t pid)
+/* Before a stack's figures change: if a peak was reached since its last
+ * change, what it has live now is what it had at that peak; if the process
+ * was forked since, what it has allocated so far is what it inherited. */
+static inline void save_for_epoch(struct pstats *s, const struct prof_totals *gg)
 {
-	if (s->peak_id != pid) {
+	if (s->peak_id != gg->peak_id) {
 		s->peak_blocks = s->live_blocks;
 		s->peak_bytes = s->live_bytes;
-		s->peak_id = pid;
+		s->peak_id = gg->peak_id;
 	}
+	if (s->fork_id != gg->fork_id) {
+		s->base_allocs = s->allocs;
+		s->base_bytes_total = s->bytes_total;
+		s->base_temp_allocs = s->temp_allocs;
+		s->base_temp_bytes = s->temp_bytes;
+		s->base_lifetime = s->lifetime;
+		s->fork_id = gg->fork_id;
+	}
+	s->epoch = gg->epoch;
+}
+static inline void before_change(struct pstats *s, const struct prof_totals *gg)
+{
+	if (ML_UNLIKELY(s->epoch != gg->epoch))
+		save_for_epoch(s, gg);
 }
 
 /* The timeline: about 100-200 points, massif's way: when full, every other
@@ -141,6 +156,7 @@ static inline void totals_changed(uint64_t total)
 		g.peak_total = total;
 		g.peak_t = memlens__prof_now_ns() - memlens__prof_start_ns;
 		__atomic_store_n(&g.peak_id, g.peak_id + 1, __ATOMIC_RELEASE);
+		g.epoch++;
 	}
 	if (total >= tl_next)
 		timeline_point(total);
@@ -163,7 +179,7 @@ struct pdelta {
  * table's under the lock, or the writer's copies). */
 static void delta_add(struct pstats *s, struct prof_totals *gg, const struct pdelta *d)
 {
-	save_for_peak_of(s, gg->peak_id);
+	before_change(s, gg);
 	if ((int64_t)s->live_blocks + d->max_live_blocks > (int64_t)s->max_live_blocks)
 		s->max_live_blocks = (uint64_t)((int64_t)s->live_blocks + d->max_live_blocks);
 	if ((int64_t)s->live_bytes + d->max_live_bytes > (int64_t)s->max_live_bytes)
@@ -354,9 +370,8 @@ static void delta_move_one(struct prof_thread *t, struct pdelta *d)
 
 /* Moves every delta of t into the table, under the lock (between
  * deltas_take and stat_lock_drop). */
-static void deltas_move(struct prof_thread *t)
+static void deltas_move_locked(struct prof_thread *t)
 {
-	memlens__spin_lock(&stat_lock);
 	for (unsigned i = 0; i < PD_SLOTS && t->n_used; i++)
 		if (t->delta[i].used)
 			delta_move_one(t, &t->delta[i]);
@@ -364,6 +379,11 @@ static void deltas_move(struct prof_thread *t)
 	t->pend_samples = 0;
 	t->pend_live = 0;
 	totals_changed(g.total_bytes);
+}
+static void deltas_move(struct prof_thread *t)
+{
+	memlens__spin_lock(&stat_lock);
+	deltas_move_locked(t);
 	memlens__spin_unlock(&stat_lock);
 }
 
@@ -562,7 +582,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	/* (the same changes as delta_alloc then delta_add, written out: this
 	 * is the single-threaded path, where a delta of one change cost 22
 	 * instructions a pair more) */
-	save_for_peak_of(s, g.peak_id);
+	before_change(s, &g);
 	s->live_blocks += wc;
 	s->live_bytes += wb;
 	if (n > s->max_bytes)
@@ -618,7 +638,7 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	struct pstats *s = stats_for(node);
 	if (!s || !stat_lock_take_as(single))
 		return;
-	save_for_peak_of(s, g.peak_id); /* (delta_free then delta_add, written out) */
+	before_change(s, &g); /* (delta_free then delta_add, written out) */
 	s->live_blocks -= wc;
 	s->live_bytes -= wb;
 	s->lifetime += wlife;
@@ -762,4 +782,41 @@ void memlens__prof_postfork(void)
 {
 	if (fork_took)
 		memlens__spin_unlock(&stat_lock);
+}
+void memlens__prof_postfork_child(void)
+{
+	/* The child's figures start from its parent's; what they were at the
+	 * fork is kept (its totals now, each stack's at its next change), so
+	 * that a merge of the process tree counts what the parent did before
+	 * the fork once (memlens report --merge).  Every thread's deltas go
+	 * into the table first: the other threads do not exist here, and this
+	 * one's were made in the parent.  (Not when the fork came from a
+	 * signal handler in the middle of a change: the deltas are then left
+	 * as they are.) */
+	for (struct prof_thread *t = all_threads; t; t = t->next_all) {
+		if (fork_took && (t->n_used || t->pend_samples))
+			deltas_move_locked(t);
+		if (t != pt_tls && (t->wseq & 1)) /* a change another thread never ends here */
+			t->wseq++;
+	}
+	g.fork_ppid = (uint64_t)ML_SYS(SYS_getppid, 0, 0, 0, 0, 0, 0);
+	g.fork_allocs = g.allocs;
+	g.fork_frees = g.frees;
+	g.fork_bytes_total = g.total_bytes;
+	g.fork_temp = g.temp;
+	g.fork_id++;
+	g.epoch++;
+	memlens__prof_postfork();
+}
+
+/* The figures a forked child inherited, of one stack (s: a copy the
+ * writer took, under fig's totals). */
+void memlens__prof_fork_base(const struct pstats *s, const struct prof_totals *gg, uint64_t out[5])
+{
+	int saved = s->fork_id == gg->fork_id; /* else unchanged since the fork */
+	out[0] = saved ? s->base_allocs : s->allocs;
+	out[1] = saved ? s->base_bytes_total : s->bytes_total;
+	out[2] = saved ? s->base_temp_allocs : s->temp_allocs;
+	out[3] = saved ? s->base_temp_bytes : s->temp_bytes;
+	out[4] = saved ? s->base_lifetime : s->lifetime;
 }

@@ -190,6 +190,33 @@ void memlens__profile_write(int reason)
 		u64(&o, s->max_live_bytes);
 	}
 
+	if (fig.g.fork_id) { /* optional: what a forked child inherited */
+		uint64_t b[5];
+		uint32_t nb = 0;
+		for (uint32_t i = 0; i < ns; i++) {
+			memlens__prof_fork_base(&fs[i], &fig.g, b);
+			nb += (b[0] | b[1]) != 0;
+		}
+		section(&o, ML_PROF_TAG_FRKT, 1, 40);
+		u64(&o, fig.g.fork_ppid);
+		u64(&o, FX_OUT(fig.g.fork_allocs));
+		u64(&o, FX_OUT(fig.g.fork_frees));
+		u64(&o, fig.g.fork_bytes_total);
+		u64(&o, FX_OUT(fig.g.fork_temp));
+		section(&o, ML_PROF_TAG_FRKS, nb, (uint64_t)nb * 44);
+		for (uint32_t i = 0; i < ns; i++) {
+			memlens__prof_fork_base(&fs[i], &fig.g, b);
+			if (!(b[0] | b[1]))
+				continue;
+			u32(&o, fs[i].node);
+			u64(&o, FX_OUT(b[0]));
+			u64(&o, b[1]);
+			u64(&o, FX_OUT(b[2]));
+			u64(&o, b[3]);
+			u64(&o, b[4]);
+		}
+	}
+
 	if (fs_mapped)
 		memlens__unmap(fs, fs_len);
 

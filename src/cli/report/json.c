@@ -40,6 +40,10 @@ int report_json(struct report *r, FILE *out)
 	        ", \"samples\": %" PRIu64 ", \"from_sections\": %s},\n",
 	        t->allocs, t->frees, t->bytes_total, t->temp_allocs, t->live_blocks, t->live_bytes, t->samples,
 	        p->has_totals ? "true" : "false");
+	if (p->has_fork) /* a forked child: what it inherited, included above */
+		fprintf(out, "\"inherited\": {\"fork_ppid\": %" PRIu64 ", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
+		        ", \"bytes_total\": %" PRIu64 ", \"temp_allocs\": %" PRIu64 "},\n",
+		        p->fork_ppid, p->fork_tot.allocs, p->fork_tot.frees, p->fork_tot.bytes_total, p->fork_tot.temp_allocs);
 	fprintf(out, "\"peak\": {\"t_ns\": %" PRIu64 ", \"live_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64
 	        ", \"total_allocated\": %" PRIu64 ", \"from_sections\": %s},\n",
 	        p->peak.t_ns, p->peak.live_bytes, p->peak.live_blocks, p->peak.total, p->has_peak ? "true" : "false");

@@ -11,6 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Is the process that forked rs[i]'s (a forked child's file) among the n
+ * profiles?  Then what rs[i] inherited at the fork is counted there. */
+static int parent_among(const struct report *rs, size_t n, size_t i)
+{
+	const struct profile *c = rs[i].p;
+	if (!c->has_fork)
+		return 0;
+	for (size_t j = 0; j < n; j++)
+		if (rs[j].p->pid == c->fork_ppid && rs[j].p->pid != c->pid)
+			return 1;
+	return 0;
+}
+
 /* ---- the tree ------------------------------------------------------------ */
 
 struct img {
@@ -81,7 +94,7 @@ static int tree(struct report *rs, const char *const *files, size_t n, FILE *out
 		ord[i] = i;
 		peaks += rs[i].p->peak.live_bytes;
 		leaked += rs[i].p->reason == 0 ? rs[i].p->tot.live_bytes : 0;
-		allocs += rs[i].p->tot.allocs;
+		allocs += rs[i].p->tot.allocs - (parent_among(rs, n, i) ? rs[i].p->fork_tot.allocs : 0);
 	}
 	g_imgs = imgs;
 	qsort(ord, n, sizeof *ord, cmp_img);
@@ -104,7 +117,8 @@ static int tree(struct report *rs, const char *const *files, size_t n, FILE *out
 		}
 	fprintf(out, "\nIn all: %" PRIu64 " allocations, %" PRIu64 " bytes leaked at exit, peaks summed %" PRIu64
 	        " bytes (each process's own peak, whenever it was)\n", allocs, leaked, peaks);
-	fprintf(out, "(a forked child's figures start from its parent's at the fork; `--merge' sums the stacks)\n");
+	fprintf(out, "(a forked child's figures start from its parent's at the fork; in the sums, and with `--merge',\n"
+	             " what a parent allocated before a fork counts once)\n");
 	free(ord);
 	free(imgs);
 	return 0;
@@ -128,6 +142,13 @@ static int merge(struct report *rs, size_t n, unsigned top, FILE *out)
 {
 	struct match m = { 0 };
 	uint64_t peaks = 0, allocs = 0, bytes = 0, temps = 0, leaked = 0, frees = 0;
+	size_t orphans = 0; /* forked children whose parent's profile is not here */
+	for (size_t i = 0; i < n; i++) {
+		if (parent_among(rs, n, i))
+			prof_drop_inherited(rs[i].p);
+		else
+			orphans += rs[i].p->has_fork;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct profile *p = rs[i].p;
 		match_add(&m, &rs[i], 0);
@@ -140,8 +161,12 @@ static int merge(struct report *rs, size_t n, unsigned top, FILE *out)
 	}
 	fprintf(out, "memlens heap profiles of %zu processes, merged (stacks matched by their frames, figures summed)\n",
 	        n);
-	fprintf(out, "  a forked child's figures start from its parent's at the fork: what a process allocated\n"
-	             "  before forking counts once in each process that inherited it\n");
+	fprintf(out, "  a forked child's figures start from its parent's at the fork: here what a process allocated\n"
+	             "  before a fork counts once, in the parent (what is live counts in each process that has it)\n");
+	if (orphans)
+		fprintf(out, "  %zu forked process%s whose parent's profile is not among these: what %s inherited counts "
+		        "in %s\n", orphans, orphans == 1 ? "" : "es", orphans == 1 ? "it" : "they",
+		        orphans == 1 ? "it" : "them");
 	fprintf(out, "\nSummary\n");
 	fprintf(out, "  allocations      %" PRIu64 " (%" PRIu64 " bytes requested); %" PRIu64 " frees\n", allocs,
 	        bytes, frees);

@@ -32,6 +32,8 @@ _Static_assert(SF_N == ML_PROF_STKS_FIELDS, "reader.h's SF_* figures must follow
 #define PEAK_REC (8 * 4)
 #define TOTL_REC (8 * 7)
 #define PROC_REC 8
+#define FRKT_REC (8 * 5)
+#define FRKS_REC (4 + 8 * 5)
 #define RSS_REC 8
 
 /* A file being parsed. */
@@ -43,6 +45,7 @@ struct rd {
 	struct profile *p;
 	size_t pos;                /* where the next section header starts */
 	size_t node_off, stks_off; /* NODE's and STKS's records, for messages */
+	size_t frks_off;           /* FRKS's */
 };
 
 /* One section: its header, and its payload at b[pos]. */
@@ -125,6 +128,8 @@ static int read_time(struct rd *r, const struct sec *s);
 static int read_peak(struct rd *r, const struct sec *s);
 static int read_totl(struct rd *r, const struct sec *s);
 static int read_proc(struct rd *r, const struct sec *s);
+static int read_frkt(struct rd *r, const struct sec *s);
+static int read_frks(struct rd *r, const struct sec *s);
 static int read_rss(struct rd *r, const struct sec *s);
 static int read_end(struct rd *r, const struct sec *s);
 
@@ -154,6 +159,8 @@ static const struct section {
 	{ ML_PROF_TAG_PEAK, SHAPE_ONE, PEAK_REC, 1, "records", read_peak },
 	{ ML_PROF_TAG_TOTL, SHAPE_ONE, TOTL_REC, 1, "records", read_totl },
 	{ ML_PROF_TAG_PROC, SHAPE_ONE, PROC_REC, 1, "records", read_proc },
+	{ ML_PROF_TAG_FRKT, SHAPE_ONE, FRKT_REC, 1, "records", read_frkt },
+	{ ML_PROF_TAG_FRKS, SHAPE_RECORDS, FRKS_REC, ML_PROF_MAX_NODES, "records", read_frks },
 	{ ML_PROF_TAG_RSS, SHAPE_RECORDS, RSS_REC, ML_PROF_MAX_TIME, "records", read_rss },
 	{ ML_PROF_TAG_END, SHAPE_TRAILER, 8, 0, NULL, read_end },
 };
@@ -330,6 +337,36 @@ static int read_proc(struct rd *r, const struct sec *s)
 	return 0;
 }
 
+static int read_frkt(struct rd *r, const struct sec *s)
+{
+	struct profile *p = r->p;
+	p->has_fork = 1;
+	p->fork_ppid = le64(s->q);
+	p->fork_tot.allocs = le64(s->q + 8);
+	p->fork_tot.frees = le64(s->q + 16);
+	p->fork_tot.bytes_total = le64(s->q + 24);
+	p->fork_tot.temp_allocs = le64(s->q + 32);
+	return 0;
+}
+
+/* The figures of an FRKS record, in their places among a STKS record's. */
+static const int frks_fields[5] = { SF_ALLOCS, SF_BYTES_TOTAL, SF_TEMP_ALLOCS, SF_TEMP_BYTES, SF_LIFETIME };
+
+static int read_frks(struct rd *r, const struct sec *s)
+{
+	struct profile *p = r->p;
+	p->fork_stacks = xcalloc(s->count ? s->count : 1, sizeof *p->fork_stacks);
+	p->nfork = s->count;
+	r->frks_off = s->pos;
+	for (uint32_t i = 0; i < s->count; i++) {
+		const uint8_t *q = s->q + (size_t)i * FRKS_REC;
+		p->fork_stacks[i].node = le32(q);
+		for (int k = 0; k < 5; k++)
+			p->fork_stacks[i].f[frks_fields[k]] = le64(q + 4 + 8 * k);
+	}
+	return 0;
+}
+
 /* One RSS value per timeline point: it comes after TIME, as many. */
 static int read_rss(struct rd *r, const struct sec *s)
 {
@@ -483,6 +520,13 @@ static int check_stacks(struct rd *r)
 			return rd_fail(r, "section STKS: record %zu (at offset %zu) names node %" PRIu32
 			               ", but the last node is %zu", i, r->stks_off + i * STKS_REC, p->stacks[i].node,
 			               p->nnodes - 1);
+	for (size_t i = 0; i < p->nfork; i++)
+		if (p->fork_stacks[i].node >= p->nnodes)
+			return rd_fail(r, "section FRKS: record %zu (at offset %zu) names node %" PRIu32
+			               ", but the last node is %zu", i, r->frks_off + i * FRKS_REC, p->fork_stacks[i].node,
+			               p->nnodes - 1);
+	if (p->nfork && !p->has_fork)
+		return rd_fail(r, "section FRKS without FRKT (what the process inherited at its fork)");
 	return 0;
 }
 
@@ -497,25 +541,51 @@ static int cmp_stack(const void *a, const void *b)
  * over records is read as parts that add up: the sum of the parts' maxima
  * live bounds the whole's, and stays at least its live and peak figures,
  * which add up too.) */
-static void merge_stacks(struct profile *p)
+static void merge_stacks(struct prof_stack *st, size_t *n)
 {
-	if (p->nstacks <= 1)
+	if (*n <= 1)
 		return;
-	qsort(p->stacks, p->nstacks, sizeof *p->stacks, cmp_stack);
+	qsort(st, *n, sizeof *st, cmp_stack);
 	size_t w = 0;
-	for (size_t i = 0; i < p->nstacks; i++) {
-		if (w > 0 && p->stacks[w - 1].node == p->stacks[i].node) {
-			struct prof_stack *d = &p->stacks[w - 1];
+	for (size_t i = 0; i < *n; i++) {
+		if (w > 0 && st[w - 1].node == st[i].node) {
+			struct prof_stack *d = &st[w - 1];
 			for (int k = 0; k < SF_N; k++)
 				if (k == SF_MAX_BYTES)
-					d->f[k] = d->f[k] > p->stacks[i].f[k] ? d->f[k] : p->stacks[i].f[k];
+					d->f[k] = d->f[k] > st[i].f[k] ? d->f[k] : st[i].f[k];
 				else
-					d->f[k] += p->stacks[i].f[k];
+					d->f[k] += st[i].f[k];
 		} else {
-			p->stacks[w++] = p->stacks[i];
+			st[w++] = st[i];
 		}
 	}
-	p->nstacks = w;
+	*n = w;
+}
+
+static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+void prof_drop_inherited(struct profile *p)
+{
+	if (!p->has_fork)
+		return;
+	/* both by node, one record each (prof_parse) */
+	size_t j = 0;
+	for (size_t i = 0; i < p->nfork; i++) {
+		const struct prof_stack *b = &p->fork_stacks[i];
+		while (j < p->nstacks && p->stacks[j].node < b->node)
+			j++;
+		if (j == p->nstacks || p->stacks[j].node != b->node)
+			continue; /* not in STKS: nothing to take from */
+		for (int k = 0; k < 5; k++) {
+			int f = frks_fields[k];
+			p->stacks[j].f[f] = minus(p->stacks[j].f[f], b->f[f]);
+		}
+	}
+	p->tot.allocs = minus(p->tot.allocs, p->fork_tot.allocs);
+	p->tot.frees = minus(p->tot.frees, p->fork_tot.frees);
+	p->tot.bytes_total = minus(p->tot.bytes_total, p->fork_tot.bytes_total);
+	p->tot.temp_allocs = minus(p->tot.temp_allocs, p->fork_tot.temp_allocs);
+	p->has_fork = 0; /* taken out once */
 }
 
 static int cmp_sample(const void *a, const void *b)
@@ -552,7 +622,7 @@ static void derive(struct profile *p)
 struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
 	struct profile *p = xcalloc(1, sizeof *p);
-	struct rd r = { buf, len, err, errlen, p, 0, 0, 0 };
+	struct rd r = { buf, len, err, errlen, p, 0, 0, 0, 0 };
 	p->file_size = len;
 	p->nnodes = 1;
 	p->nodes = xcalloc(1, sizeof *p->nodes);
@@ -560,7 +630,8 @@ struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t err
 		prof_free(p);
 		return NULL;
 	}
-	merge_stacks(p);
+	merge_stacks(p->stacks, &p->nstacks);
+	merge_stacks(p->fork_stacks, &p->nfork);
 	if (p->ntime > 1)
 		qsort(p->timeline, p->ntime, sizeof *p->timeline, cmp_sample);
 	derive(p);
@@ -576,6 +647,7 @@ void prof_free(struct profile *p)
 	free(p->mods);
 	free(p->nodes);
 	free(p->stacks);
+	free(p->fork_stacks);
 	free(p->timeline);
 	free(p->exe);
 	free(p);
@@ -637,7 +709,7 @@ uint8_t *prof_read_file(const char *path, size_t *len, char *err, size_t errlen)
 	struct input in = { fd, NULL, 0, 4096, 0, 0 };
 	in.buf = xmalloc(in.cap);
 	char dummy[8];
-	struct rd r = { NULL, 0, dummy, sizeof dummy, NULL, 0, 0, 0 };
+	struct rd r = { NULL, 0, dummy, sizeof dummy, NULL, 0, 0, 0, 0 };
 	if (fill(&in, 12) && !memcmp(in.buf, ML_PROF_MAGIC, 8) && le32(in.buf + 8) == ML_PROF_VERSION
 	    && fill(&in, HDR_FIXED)) {
 		uint64_t pos = HDR_FIXED + le16(in.buf + 64);

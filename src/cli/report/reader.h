@@ -67,6 +67,15 @@ struct profile {
 	int has_ppid;              /* 0: an older file, no PROC section */
 	int has_rss;               /* the timeline carries RSS (an RSS section) */
 	struct prof_totals tot;
+	/* A forked child's file (FRKT, FRKS): what it inherited at the fork,
+	 * included in its figures: the totals (allocs, frees, bytes_total,
+	 * temp_allocs) and per stack (SF_ALLOCS, SF_BYTES_TOTAL,
+	 * SF_TEMP_ALLOCS, SF_TEMP_BYTES, SF_LIFETIME; one per node, by node). */
+	int has_fork;
+	uint64_t fork_ppid;        /* the parent at the fork */
+	struct prof_totals fork_tot;
+	struct prof_stack *fork_stacks;
+	size_t nfork;
 	size_t file_size;
 };
 
@@ -81,4 +90,10 @@ uint8_t *prof_read_file(const char *path, size_t *len, char *err, size_t errlen)
  * ("truncated at offset 1234 (in section STKS)", ...) in err. */
 struct profile *prof_parse(const uint8_t *buf, size_t len, char *err, size_t errlen);
 void prof_free(struct profile *p);
+
+/* Takes out of p's figures what it inherited at its fork (nothing for a
+ * file without FRKT): the allocations, bytes, temporaries, lifetimes and
+ * frees its parent made; what is live stays (it is live in the child too).
+ * For a merge of a process tree that holds the parent. */
+void prof_drop_inherited(struct profile *p);
 #endif

@@ -3,7 +3,9 @@ allocates 7 blocks in child_work() and a child that execs tree.c again (11
 in exec_work()); the parent made 3 in pre() before the forks (inherited by
 both children) and makes 4 + 1 in parent_work() after them.  The directory
 of profiles and the files given one by one show every process with its
-parent and figures; --merge sums the stacks exactly."""
+parent and figures; --merge sums the stacks exactly, what a child inherited
+at its fork counted once (in its parent); without the parent's file, in the
+child."""
 import json
 import os
 import re
@@ -74,11 +76,26 @@ for args in ([D], files):
             expect_eq((int(m.group(3)), int(m.group(4))), (j["pid"], j["ppid"]), "%s: pid and parent" % n)
             expect_eq(len(m.group(1)), 2 if n == "p.prof" else 4, "%s's indentation (children under the root)" % n)
 
-# --merge: every stack summed over the processes
+# What each forked child inherited (its first image's FRKT): pre()'s 3 blocks of
+# 100 bytes, from the root; the root and the exec'd image inherited nothing.
+for n, j in J.items():
+    inh = j.get("inherited")
+    if n == "p.prof" or n == execd:
+        expect_eq(inh, None, "%s: inherited figures" % n)
+    else:
+        expect_eq(inh and (inh["fork_ppid"], inh["allocs"], inh["bytes_total"], inh["temp_allocs"]),
+                  (root, 3, 300, 3), "%s: what it inherited at the fork" % n)
+own = sum(j["summary"]["allocs"] - (j["inherited"]["allocs"] if "inherited" in j else 0) for j in J.values())
+m = re.search(r"^In all: (\d+) allocations", report(D)[0], re.M)
+expect_eq(int(m.group(1)) if m else None, own, "the tree's sum of allocations (what was inherited counted once)")
+
+# --merge: every stack summed over the processes, what a child inherited
+# taken out (its parent's profile is among them)
 out = report("--merge", "--top", "1000", *files)[0]
-tot = sum(j["summary"]["allocs"] for j in J.values())
 m = re.search(r"^  allocations +(\d+) ", out, re.M)
-expect_eq(int(m.group(1)) if m else None, tot, "merged allocations: the sum of the files'")
+expect_eq(int(m.group(1)) if m else None, own, "merged allocations: the files' own")
+if "whose parent's profile is not among these" in out:
+    fail("--merge of the whole tree says a parent is missing")
 sec = out.split("\nAllocations: top stacks by allocations\n")[1].split("\n\n")[0]
 ent = {}
 cur = None
@@ -100,13 +117,25 @@ def merged(fn, work=True):
     return got[0]
 
 
-# pre: 3 in the parent, inherited by the forked child and the exec'ing one's first image
-expect_eq([merged("pre"), merged("child_work"), merged("exec_work"), merged("parent_work")], [9, 7, 11, 4],
+# pre: 3 in the parent, inherited by the forked child and the exec'ing one's
+# first image: counted once
+expect_eq([merged("pre"), merged("child_work"), merged("exec_work"), merged("parent_work")], [3, 7, 11, 4],
           "merged allocations by stack")
 leak = [n for n, fr in ent.values() if fr and re.match(r"at 0x[0-9a-f]+: parent_work \(tree\.c:", fr[0])]
 expect_eq(leak, [1], "the parent's leak, merged")
 m = re.search(r"^  peak heap +(\d+) bytes: the sum of each process's own peak$", out, re.M)
 expect_eq(int(m.group(1)) if m else None, sum(j["peak"]["live_bytes"] for j in J.values()), "merged peak")
+
+# Without the parent's file, a child keeps what it inherited: the forked
+# child and the exec'ing one merged count pre()'s 3 once each.
+kids = [os.path.join(D, n) for n in names if n != "p.prof"]
+out = report("--merge", "--top", "1000", *kids)[0]
+m = re.search(r"^  allocations +(\d+) ", out, re.M)
+expect_eq(int(m.group(1)) if m else None, sum(J[n]["summary"]["allocs"] for n in names if n != "p.prof"),
+          "the children merged without their parent: every file's allocations")
+if "2 forked processes whose parent's profile is not among these" not in out:
+    show("merged", out, 20)
+    fail("--merge without the parent's file does not say so")
 report(D, "--format", "json", rc=2)
 err = report(os.path.join(T, "nothing-here"), rc=1)[1]
 os.mkdir(os.path.join(T, "empty"))

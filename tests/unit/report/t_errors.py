@@ -137,6 +137,22 @@ expect_error(patch(good, layout["PEAK"] + 4, "<I", 2),
              "section PEAK at offset %d holds 2 records, expected 1" % layout["PEAK"], "two PEAK records")
 bad = prof.build(extra=[(6, b"TIME", 0, b"")])
 expect_error(bad, "a second TIME section at offset %d" % layout["END"], "TIME twice")
+# what a forked child inherited (FRKT, then FRKS: u32 node, 5 u64)
+frkt = struct.pack("<5Q", 1234, 3, 3, 300, 3)
+frks_ok = struct.pack("<I5Q", cnt, 3, 300, 3, 300, 0)
+lay_f = {}
+okf = prof.build(extra=[(6, b"FRKT", 1, frkt), (7, b"FRKS", 1, frks_ok)], layout=lay_f)
+report(write(os.path.join(T, "fork.prof"), okf), what="a forked child's file")
+expect_error(prof.build(extra=[(6, b"FRKT", 1, frkt), (7, b"FRKS", 1, struct.pack("<I5Q", cnt + 3, 3, 300, 3, 300, 0))]),
+             "section FRKS: record 0 (at offset %d) names node %d, but the last node is %d"
+             % (lay_f["FRKS"] + 16, cnt + 3, cnt), "an inherited stack naming a missing node")
+expect_error(prof.build(extra=[(6, b"FRKS", 1, frks_ok)]),
+             "section FRKS without FRKT (what the process inherited at its fork)", "FRKS without FRKT")
+lay_t = {}
+prof.build(extra=[(6, b"FRKT", 1, frkt[:32])], layout=lay_t)
+expect_error(prof.build(extra=[(6, b"FRKT", 1, frkt[:32])]),
+             "section FRKT at offset %d: 1 records of 40 bytes need 40 bytes, the section holds 32" % lay_t["FRKT"],
+             "a short FRKT")
 
 # ---- files ----------------------------------------------------------------------------------
 expect_error(None, "No such file or directory", "a missing file", name="nonexistent.prof")
