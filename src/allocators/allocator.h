@@ -72,7 +72,9 @@ struct ml_allocator {
 	 * the innermost may be left out. */
 	int (*levels)(const void *p, struct ml_region *r, struct ml_level *out, int max, int innermost_only);
 	/* The innermost allocation at p, without building levels: 0, -1 when
-	 * p is in none of this allocator's, or ML_ASK_LEVELS. */
+	 * p is in none of this allocator's, or ML_ASK_LEVELS; the malloc
+	 * allocator's may also be -2: unknown (heap/chunks.h,
+	 * memlens__chunk_lookup_known), and then no level answers for p. */
 	int (*info)(const void *p, struct ml_region *r, struct alloc_info *out);
 	/* The same for its base and requested size alone (the fast queries). */
 	int (*bounds)(const void *p, struct ml_region *r, void **base, size_t *size);

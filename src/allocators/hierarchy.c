@@ -74,8 +74,12 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 	 * stacks or ELF objects (the mallocs memlens forwards to map their own
 	 * memory, and its bootstrap arena is not indexed).  Innermost-only
 	 * callers have asked the chunk index already. */
-	if (n < ML_MAX_LEVELS && !innermost_only && (!ra || ra->holds_chunks))
-		n += memlens__malloc_allocator.levels(ptr, ra ? &r : NULL, &out[n], ML_MAX_LEVELS - n, 0);
+	if (n < ML_MAX_LEVELS && !innermost_only && (!ra || ra->holds_chunks)) {
+		int k = memlens__malloc_allocator.levels(ptr, ra ? &r : NULL, &out[n], ML_MAX_LEVELS - n, 0);
+		if (k < 0) /* whether a chunk holds ptr is unknown: so is its innermost level */
+			return 0;
+		n += k;
+	}
 	/* Custom allocations nest inside anything: a pool in a static array,
 	 * an arena carved from a malloc chunk or a mapping. */
 	if (ML_UNLIKELY(__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED)) && n < ML_MAX_LEVELS)

@@ -13,12 +13,15 @@
 #include "space/objects.h"
 #include <string.h>
 
+/* malloc_info and malloc_bounds: 0, -1 (no chunk holds p) or -2 (unknown:
+ * heap/chunks.h, memlens__chunk_lookup_known). */
 static int malloc_info(const void *p, struct ml_region *r, struct alloc_info *out)
 {
 	struct ml_chunk c;
 	(void)r;
-	if (!memlens__chunk_lookup((uintptr_t)p, &c))
-		return -1;
+	int k = memlens__chunk_lookup_known((uintptr_t)p, &c);
+	if (k != 1)
+		return k < 0 ? -2 : -1;
 	out->base = (void *)c.base;
 	out->size = c.size;
 	/* The record keeps usable - size when it fits in 16 bits; otherwise
@@ -38,8 +41,9 @@ static int malloc_bounds(const void *p, struct ml_region *r, void **base, size_t
 {
 	struct ml_chunk c;
 	(void)r;
-	if (!memlens__chunk_lookup((uintptr_t)p, &c))
-		return -1;
+	int k = memlens__chunk_lookup_known((uintptr_t)p, &c);
+	if (k != 1)
+		return k < 0 ? -2 : -1;
 	*base = (void *)c.base;
 	*size = c.size;
 	return 0;
@@ -51,8 +55,9 @@ static int malloc_levels(const void *p, struct ml_region *r, struct ml_level *ou
 	if (max < 1)
 		return 0;
 	memset(out, 0, sizeof *out);
-	if (malloc_info(p, r, &out->info) != 0)
-		return 0;
+	int k = malloc_info(p, r, &out->info);
+	if (k != 0)
+		return k == -2 ? -1 : 0; /* -1: unknown, so is the whole chain */
 	out->al = &memlens__malloc_allocator;
 	out->kind = ML_LEVEL_CHUNK;
 	return 1;

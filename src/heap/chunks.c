@@ -58,8 +58,9 @@ static inline ML_NO_SANITIZE int read_for(struct reader r, uintptr_t s, struct m
 	return memlens__hdr_read_stable(s, w, m, c);
 }
 
-int ML_NO_SANITIZE memlens__chunk_lookup(uintptr_t a, struct ml_chunk *out)
+int ML_NO_SANITIZE memlens__chunk_lookup_known(uintptr_t a, struct ml_chunk *out)
 {
+	int blind = 0;
 	if (memlens__hdr_on) {
 		/* The nearest chunk start at or below a: a header chunk is
 		 * shorter than ML_HDR_MAX, so nothing further back can hold a. */
@@ -67,14 +68,19 @@ int ML_NO_SANITIZE memlens__chunk_lookup(uintptr_t a, struct ml_chunk *out)
 		uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX);
 		struct ml_chunk c;
 		int found = s && read_for(r, s, &c) && contains(&c, a);
+		blind = s && !r.ok;
 		reader_leave(r);
 		if (found) {
 			*out = c;
 			return 1;
 		}
 	}
-	return memlens__index_lookup(a, out);
+	if (memlens__index_lookup(a, out))
+		return 1;
+	return blind ? -1 : 0;
 }
+
+int memlens__chunk_lookup(uintptr_t a, struct ml_chunk *out) { return memlens__chunk_lookup_known(a, out) == 1; }
 
 struct walk { void (*fn)(const struct ml_chunk *, void *); void *ctx; uint64_t n; };
 

@@ -14,6 +14,11 @@
  * interrupted on its own thread is reading, when glibc then gives that
  * chunk's page back: the query may fault.) */
 int memlens__chunk_lookup(uintptr_t addr, struct ml_chunk *out);
+/* The same, or -1: this thread cannot read chunk headers here (a signal
+ * handler on a thread that has no record yet and is inside memlens, such
+ * as its first allocation) and the index holds no chunk there: whether a
+ * chunk holds addr is unknown, which is not "none". */
+int memlens__chunk_lookup_known(uintptr_t addr, struct ml_chunk *out);
 /* Calls fn for every live chunk (reports and tests, never a fast path). */
 void memlens__chunk_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);
 /* Number of live chunks (debug/tests). */

@@ -28,15 +28,15 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 	}
 	/* The region first: chunks lie only in brk and mmap regions (or in
 	 * mappings not known), one level below the region. */
-	int have = memlens__region_find_fresh((uintptr_t)p, &r);
-	if ((!have || memlens__region_allocator(&r)->holds_chunks) && memlens__malloc_allocator.info(p, NULL, &ai) == 0) {
+	int have = memlens__region_find_fresh((uintptr_t)p, &r), k = -1;
+	if ((!have || memlens__region_allocator(&r)->holds_chunks) && (k = memlens__malloc_allocator.info(p, NULL, &ai)) == 0) {
 		ai.level = have;
 		if (ML_UNLIKELY(memlens__types_api_loaded() != NULL))
 			ai.type = memlens__heap_type(ai.site, ai.size, 0);
 		*out = ai;
 		return 0;
 	}
-	if (!have || memlens__innermost_info(p, &r, &ai) < 0)
+	if (!have || k == -2 || memlens__innermost_info(p, &r, &ai) < 0) /* -2: unknown (heap/chunks.h) */
 		return -1;
 	*out = ai;
 	return 0;
@@ -64,8 +64,11 @@ static const struct allocator *bounds(const void *p, void **base, size_t *size)
 			return ci[k - 1].allocator;
 		}
 	}
-	if (memlens__malloc_allocator.bounds(p, NULL, base, size) == 0)
+	int k = memlens__malloc_allocator.bounds(p, NULL, base, size);
+	if (k == 0)
 		return &memlens__malloc_allocator.pub;
+	if (k == -2) /* unknown (heap/chunks.h): not the level around it */
+		return NULL;
 	return memlens__innermost_bounds(p, base, size);
 }
 

@@ -1,7 +1,7 @@
 /* signal_query: queries from signal handlers while other threads allocate.
  * Part 1: SIGALRM every 1 ms (setitimer), handled by the main thread, which
- * does not allocate: every answer about a chunk the handler knows must be
- * exact.  Part 2: the main thread pthread_kill()s SIGUSR1 at the allocating
+ * does not allocate (the other threads start with it blocked): every answer
+ * about a chunk the handler knows must be exact.  Part 2: the main thread pthread_kill()s SIGUSR1 at the allocating
  * threads, so handlers interrupt malloc/free/realloc in progress: the
  * header allows "unknown" for a query that interrupts the thread's own index
  * update, but never a wrong answer, and most answers must be right.  No
@@ -134,8 +134,17 @@ int main(void)
 	sa.sa_handler = on_usr1;
 	CHECK_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
 
+	/* The threads start with SIGALRM blocked (they inherit the mask): a
+	 * thread that has not yet blocked it itself would otherwise take part
+	 * 1's signals, in the middle of its first allocation, where "unknown"
+	 * is the right answer (heap/chunks.h). */
+	sigset_t alrm;
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	CHECK_EQ(pthread_sigmask(SIG_BLOCK, &alrm, NULL), 0);
 	for (long t = 0; t < NTHREADS; t++)
 		CHECK_EQ(pthread_create(&threads[t], NULL, alloc_loop, (void *)t), 0);
+	CHECK_EQ(pthread_sigmask(SIG_UNBLOCK, &alrm, NULL), 0);
 
 	/* part 1: 1 ms SIGALRM to the (non-allocating) main thread */
 	struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
