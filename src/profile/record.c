@@ -206,6 +206,7 @@ static void delta_add(struct pstats *s, struct prof_totals *gg, const struct pde
 struct prof_thread {
 	struct prof_thread *next_all; /* every thread's, for the writer: never unlinked */
 	int ended;               /* its start routine returned: no more deltas */
+	pid_t tid;               /* its thread's (a record is reused once that is gone) */
 	unsigned wseq;           /* odd while its deltas change (for the writer) */
 	int64_t pend_live;       /* net live bytes in the deltas */
 	uint64_t pend_samples;   /* allocations recorded in them */
@@ -227,20 +228,50 @@ static struct prof_thread *all_threads;
 
 static int64_t next_interval(struct prof_thread *t);
 
+/* A record whose thread has ended and is gone, taken for the thread me;
+ * NULL if none.  Ended: its start routine returned, so its deltas were
+ * moved and it changes none again; gone: the kernel no longer knows its
+ * id in this process (it was still running its TLS destructors until
+ * then).  A thread that churns threads then keeps as many records as it
+ * had threads at once, not one per thread it ever made. */
+static struct prof_thread *prof_thread_reuse(pid_t me)
+{
+	long pid = memlens__getpid();
+	for (struct prof_thread *t = __atomic_load_n(&all_threads, __ATOMIC_ACQUIRE); t; t = t->next_all) {
+		pid_t old = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
+		if (!__atomic_load_n(&t->ended, __ATOMIC_ACQUIRE) || old <= 0 || __atomic_load_n(&t->n_used, __ATOMIC_RELAXED))
+			continue;
+		if (ML_SYS(SYS_tgkill, pid, old, 0, 0, 0, 0) != -ESRCH)
+			continue;
+		if (__atomic_compare_exchange_n(&t->tid, &old, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return t;
+	}
+	return NULL;
+}
+
 /* The thread's first recorded allocation or free: its record. */
 static __attribute__((noinline)) struct prof_thread *prof_thread_new(void)
 {
-	struct prof_thread *t = memlens__map(sizeof *t, 0); /* once per thread, never freed: threads' records are reused rarely */
-	if (!t)
+	pid_t me = memlens__gettid();
+	struct prof_thread *t = prof_thread_reuse(me);
+	int fresh = !t;
+	if (fresh && !(t = memlens__map(sizeof *t, 0)))
 		return NULL;
 	struct ml_region r;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	t->stack_hi = memlens__region_find(sp, &r) && r.kind == ML_RK_STACK ? r.end : sp + (8u << 20);
-	t->rng = memlens__prof_now_ns() ^ (uintptr_t)t;
-	struct prof_thread *head = __atomic_load_n(&all_threads, __ATOMIC_RELAXED);
-	do
-		t->next_all = head;
-	while (!__atomic_compare_exchange_n(&all_threads, &head, t, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	t->rng = memlens__prof_now_ns() ^ (uintptr_t)t ^ (uint64_t)me;
+	t->n = 0;      /* the previous stack and walk were another thread's */
+	t->memo.n = 0;
+	if (fresh) {
+		t->tid = me;
+		struct prof_thread *head = __atomic_load_n(&all_threads, __ATOMIC_RELAXED);
+		do
+			t->next_all = head;
+		while (!__atomic_compare_exchange_n(&all_threads, &head, t, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	} else {
+		__atomic_store_n(&t->ended, 0, __ATOMIC_RELEASE);
+	}
 	pt_tls = t;
 	return t;
 }
@@ -796,8 +827,14 @@ void memlens__prof_postfork_child(void)
 	for (struct prof_thread *t = all_threads; t; t = t->next_all) {
 		if (fork_took && (t->n_used || t->pend_samples))
 			deltas_move_locked(t);
-		if (t != pt_tls && (t->wseq & 1)) /* a change another thread never ends here */
+		if (t == pt_tls) {
+			t->tid = memlens__gettid(); /* this thread's id here */
+			continue;
+		}
+		if (t->wseq & 1) /* a change another thread never ends here */
 			t->wseq++;
+		if (!t->n_used) /* the other threads do not exist here: their records are free */
+			t->ended = 1;
 	}
 	g.fork_ppid = (uint64_t)ML_SYS(SYS_getppid, 0, 0, 0, 0, 0, 0);
 	g.fork_allocs = g.allocs;
