@@ -46,7 +46,9 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 	}
 	/* The common case first, in a loop of its own: frame after frame the
 	 * same as the previous walk's at the same place (a memo's off is never
-	 * negative, and 0 only for the outermost frame). */
+	 * negative, and 0 only for the outermost frame).  The loop below tests
+	 * the same again for the frames after one that was not: folding both
+	 * into one loop cost 15 to 23 instructions a recorded allocation. */
 	for (int lim = mn < max ? mn : max; n < lim && m->cfa[n] == cfa && m->pc[n] == pc;) {
 		pcs[n] = pc;
 		int32_t off = m->off[n++];
