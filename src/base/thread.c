@@ -129,15 +129,7 @@ uint64_t memlens__seq_refill(struct mlthread *t)
 	return s;
 }
 
-uint64_t memlens__seq_now(void)
-{
-	/* One thread: the numbers given so far are those below its next one
-	 * (the rest of its batch is not given yet). */
-	struct mlthread *t = memlens__tls.self;
-	if (*memlens__single_threaded && t)
-		return __atomic_load_n(&t->seq_next, __ATOMIC_RELAXED);
-	return __atomic_load_n(&g_seq, __ATOMIC_RELAXED);
-}
+uint64_t memlens__seq_taken(void) { return __atomic_load_n(&g_seq, __ATOMIC_RELAXED); }
 
 void memlens__seq_before_thread(void)
 {

@@ -105,8 +105,16 @@ uint64_t memlens__seq_refill(struct mlthread *t);
 #define ML_SEQ_BATCH_ONE 4096
 #define ML_SEQ_BATCH_THREADS 64
 extern uint64_t memlens__seq_batch;
-/* The numbers given so far, by every thread (exact while profiling). */
-uint64_t memlens__seq_now(void);
+/* The numbers taken from the global counter (given, or in threads'
+ * batches). */
+uint64_t memlens__seq_taken(void);
+/* The numbers given so far, by every thread (exact while profiling): with
+ * one thread (single), those below its next one, the rest of its batch not
+ * given yet.  self: the calling thread's record, NULL if it has none. */
+static inline uint64_t memlens__seq_now(const struct mlthread *self, int single)
+{
+	return single && self ? __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED) : memlens__seq_taken();
+}
 /* Before a thread is created: the calling thread gives back what its batch
  * did not use, so that the numbers stay in order across threads. */
 void memlens__seq_before_thread(void);

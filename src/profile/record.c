@@ -642,15 +642,13 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	uint64_t wb, wc;
 	double w = weigh(n, &wb, &wc);
 	/* Sequence numbers are global while profiling: the allocations made
-	 * since this block's, by any thread (memlens__seq_now; with one
-	 * thread, those below its next number). */
+	 * since this block's, by any thread. */
 	struct mlthread *self = memlens__tls.self;
 	int single = *memlens__single_threaded;
-	uint64_t next = self ? __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED) : 0;
-	uint64_t now = single && self ? next : memlens__seq_now(), life = now > seq + 1 ? now - seq - 1 : 0;
+	uint64_t now = memlens__seq_now(self, single), life = now > seq + 1 ? now - seq - 1 : 0;
 	/* A temporary: freed by the thread that made it, which has allocated
 	 * nothing since (its next sequence number follows this block's). */
-	int temp = self && self->tid == tid && next == seq + 1;
+	int temp = self && self->tid == tid && __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED) == seq + 1;
 	uint64_t wlife = ML_LIKELY(!memlens__prof_sample) ? life : (uint64_t)((double)life * w + 0.5);
 	struct prof_thread *t = prof_thread();
 	if (t && !direct(t, single)) { /* threads: this thread's delta, no lock */
