@@ -43,12 +43,16 @@ static inline uint64_t memlens__tid_seq(pid_t tid, uint64_t seq)
 	return ((uint64_t)(tid & 0xffffff) << 40) | (seq & ((1ull << 40) - 1));
 }
 
+/* The check word.  It is compared whole, so what matters is that it can
+ * only match by chance (1 in 2^64) when any word or the address differs:
+ * for a given header it is one-to-one in p (so a header copied to another
+ * chunk fails), and an overwrite that does not know the process's secret
+ * matches by chance only.  A final mixing step (a multiply) would be one
+ * more bijection and make no collision rarer. */
 static inline uint64_t memlens__hdr_hash(uint64_t size, const void *site, uint64_t tid_seq, uintptr_t p)
 {
-	uint64_t x = (size + ((tid_seq << 17) | (tid_seq >> 47)) + ((uint64_t)p << 32)) ^ (uint64_t)(uintptr_t)site ^ (uint64_t)p ^
-	             memlens__hdr_secret;
-	x *= 0x9e3779b97f4a7c15ull;
-	return x ^ (x >> 31);
+	return (size + ((tid_seq << 17) | (tid_seq >> 47)) + ((uint64_t)p << 32)) ^ (uint64_t)(uintptr_t)site ^ (uint64_t)p ^
+	       memlens__hdr_secret;
 }
 
 /* glibc's chunk-size word of the chunk at real (the word before it). */
@@ -78,6 +82,18 @@ static inline void memlens__hdr_unpack(struct ml_chunk *c, uintptr_t p, uint64_t
 	c->site = site;
 	c->tid = (pid_t)(tid_seq >> 40);
 	c->seq = tid_seq & ((1ull << 40) - 1);
+}
+
+/* Is the header h of the chunk p valid (its check right)? */
+static inline ML_NO_SANITIZE int memlens__hdr_valid(const struct ml_hdr *h, uintptr_t p)
+{
+	return h->check == memlens__hdr_hash(h->size, h->site, h->tid_seq, p) && h->size < ML_HDR_MAX;
+}
+
+/* The usable bytes of a valid header chunk (never one glibc mapped). */
+static inline ML_NO_SANITIZE size_t memlens__hdr_usable_of(const struct ml_hdr *h)
+{
+	return (memlens__glibc_word(h) & ~(size_t)7) - 8 - ML_HDR;
 }
 
 /* Reads and validates the header of the chunk p, whose start bit is set,

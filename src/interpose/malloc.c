@@ -200,7 +200,8 @@ static void *__attribute__((noinline)) alloc_indexed(struct mltls *tl, enum kind
 	return p;
 }
 
-ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
+/* The ordinary call of a thread with a record (t). */
+ML_BODY void *alloc_body(struct mlthread *t, enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	size_t n;
@@ -211,7 +212,7 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 		p = NULL;
 		if (ML_LIKELY(real != NULL)) {
 			const void *site = memlens__site_hooked(tl, n, ra, cfa);
-			p = memlens__hdr_new(memlens__self(), real, n, site);
+			p = memlens__hdr_new(t, real, n, site);
 			if (ML_UNLIKELY(!p))
 				p = alloc_headerless(real, n, site, ML_MODE_TOP, ra);
 		}
@@ -221,10 +222,13 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 	return p;
 }
 
-#define ALLOC_HOOK(kind, a, b)                          \
-	if (unusual(&memlens__tls))                     \
-		return alloc_unusual(kind, a, b, RA, CFA); \
-	return alloc_body(kind, a, b, RA, CFA)
+/* A thread's first call (no record yet) takes the slow path, which
+ * makes its record. */
+#define ALLOC_HOOK(kind, a, b)                                      \
+	struct mlthread *t_;                                        \
+	if (unusual(&memlens__tls) || !(t_ = memlens__tls.self))    \
+		return alloc_unusual(kind, a, b, RA, CFA);             \
+	return alloc_body(t_, kind, a, b, RA, CFA)
 
 ML_EXPORT void *malloc(size_t n) { ALLOC_HOOK(K_MALLOC, n, 0); }
 ML_EXPORT void *calloc(size_t n, size_t m) { ALLOC_HOOK(K_CALLOC, n, m); }
@@ -248,7 +252,7 @@ ML_BODY int posix_memalign_body(void **out, size_t align, size_t n, const void *
 ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	struct mltls *tl = &memlens__tls;
-	int odd = unusual(tl);
+	int odd = unusual(tl) || !tl->self;
 	void *p;
 	if (ML_LIKELY(!odd && memlens__real.posix_memalign))
 		return posix_memalign_body(out, align, n, RA, CFA);
@@ -256,7 +260,7 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	 * same through memalign, with posix_memalign's checks and results. */
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return EINVAL;
-	p = odd ? alloc_unusual(K_MEMALIGN, align, n, RA, CFA) : alloc_body(K_MEMALIGN, align, n, RA, CFA);
+	p = odd ? alloc_unusual(K_MEMALIGN, align, n, RA, CFA) : alloc_body(tl->self, K_MEMALIGN, align, n, RA, CFA);
 	if (!p)
 		return ENOMEM;
 	*out = p;

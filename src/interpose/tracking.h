@@ -30,9 +30,11 @@ void memlens__note_untracked(struct mlthread *t);
  * without a record): counted in n_untracked, frees still judged exactly. */
 void memlens__note_uncounted(struct mlthread *t);
 
+/* Class c holds sizes of c significant bits (0 for 0): the bits of 2n+1
+ * less one, which needs no test for 0. */
 static inline unsigned memlens__size_class(size_t n)
 {
-	unsigned c = n ? 64u - (unsigned)__builtin_clzll(n) : 0;
+	unsigned c = n < (1ull << 62) ? 63u - (unsigned)__builtin_clzll(2 * n + 1) : 63u;
 	return c < MEMLENS_SIZE_CLASSES ? c : MEMLENS_SIZE_CLASSES - 1;
 }
 
@@ -88,22 +90,32 @@ static inline __attribute__((always_inline)) const void *memlens__profiled(size_
 	return ML_UNLIKELY(memlens__profiling) ? memlens__profile_alloc(n, site, ra, cfa) : site;
 }
 
+/* Accounts a freed chunk at base (before its real free): n requested and
+ * usable bytes, its site field and tid:24|seq:40 (tid_seq, as headers
+ * keep it). */
+static inline __attribute__((always_inline)) void memlens__account_gone(struct mlthread *t, uintptr_t base, size_t n,
+                                                                        size_t usable, const void *site,
+                                                                        uint64_t tid_seq, const void *free_site)
+{
+	struct ml_freed *f;
+	if (ML_UNLIKELY(memlens__site_is_node(site))) /* recorded by the profiler */
+		memlens__profile_free(site, n, tid_seq & ((1ull << 40) - 1), (pid_t)(tid_seq >> 40));
+	ML_ADD(t->n_frees, 1);
+	memlens__account_live(t, -(int64_t)n, -(int64_t)usable);
+	f = &t->ring[t->ring_pos++ % ML_RING];
+	f->base = base;
+	f->size = n;
+	f->alloc_site = site; /* the site field: a profiler's node is read as a site when reported */
+	f->free_site = free_site;
+	f->alloc_tid_seq = tid_seq;
+}
+
 /* Accounts a chunk just removed from the index (before its real free). */
 static inline void memlens__account_free(struct mlthread *t, struct ml_chunk *c, const void *free_site)
 {
-	struct ml_freed *f;
-	if (ML_UNLIKELY(memlens__site_is_node(c->site))) /* recorded by the profiler */
-		memlens__profile_free(c->site, c->size, c->seq, c->tid);
 	if (!c->usable)
 		c->usable = memlens__usable((void *)c->base);
-	ML_ADD(t->n_frees, 1);
-	memlens__account_live(t, -(int64_t)c->size, -(int64_t)c->usable);
-	f = &t->ring[t->ring_pos++ % ML_RING];
-	f->base = c->base;
-	f->size = c->size;
-	f->alloc_site = c->site; /* the site field: a profiler's node is read as a site when reported */
-	f->free_site = free_site;
-	f->alloc_tid_seq = ((uint64_t)(c->tid & 0xffffff) << 40) | (c->seq & ((1ull << 40) - 1));
+	memlens__account_gone(t, c->base, c->size, c->usable, c->site, memlens__tid_seq(c->tid, c->seq), free_site);
 }
 
 /* Header chunks (heap/header.h).  A new one: real is what glibc gave for
@@ -153,24 +165,28 @@ static inline int memlens__hdr_counted(const struct ml_chunk *c) { return c->tid
 static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlthread *t, void *p, uint64_t *w,
                                                                      uint64_t m, const void *site, int quiet)
 {
-	struct ml_chunk c;
-	if (ML_UNLIKELY(!memlens__hdr_read((uintptr_t)p, &c)))
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	uint64_t n = h->size, tid_seq = h->tid_seq;
+	const void *s = h->site;
+	if (ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p)))
 		return memlens__hdr_bad(p, site, 0, quiet);
 	if (ML_UNLIKELY(!memlens__sm_clear(w, m, (uintptr_t)p))) { /* another thread freed it first */
 		memlens__hdr_lost(p, site, 0, quiet);
 		return NULL;
 	}
-	if (ML_LIKELY(t != NULL) && ML_LIKELY(memlens__hdr_counted(&c)))
-		memlens__account_free(t, &c, site);
-	else if (ML_UNLIKELY(memlens__site_is_node(c.site)))
-		memlens__profile_free(c.site, c.size, c.seq, c.tid);
-	return (char *)p - ML_HDR;
+	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0)) /* tid_seq 0: left out of the counters */
+		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
+	else if (ML_UNLIKELY(memlens__site_is_node(s)))
+		memlens__profile_free(s, n, tid_seq & ((1ull << 40) - 1), (pid_t)(tid_seq >> 40));
+	return (void *)h;
 }
 
 /* Is p a header chunk's pointer (its start bit set)?  *w, *m: its bit. */
 static inline __attribute__((always_inline)) int memlens__hdr_owns(const void *p, uint64_t **w, uint64_t *m)
 {
-	if (!memlens__hdr_on || ((uintptr_t)p & 15)) /* a bit covers 16 bytes: only its first is a chunk's */
+	/* A bit covers 16 bytes: only its first is a chunk's.  (Without
+	 * headers, memlens__hdr_on 0, the map has no zone, no bit.) */
+	if ((uintptr_t)p & 15)
 		return 0;
 	*w = memlens__sm_word((uintptr_t)p, 0);
 	*m = memlens__sm_bit((uintptr_t)p);

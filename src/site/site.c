@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
-uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
+static uintptr_t wrap_lo[2], wrap_len[2];
 static uintptr_t self_lo, self_hi;
 
 /* The executable segment of the object holding addr. */
@@ -82,16 +82,21 @@ void memlens__site_init(void)
 	int n = 0;
 	/* Everything libc or libstdc++ allocates is on its caller's behalf. */
 	if (memlens__object_is(strdup_fn, "libc.so") && text_of(strdup_fn, &lo, &hi)) {
-		memlens__wrap_lo[n] = lo;
-		memlens__wrap_len[n++] = hi - lo;
+		wrap_lo[n] = lo;
+		wrap_len[n++] = hi - lo;
 	}
 	if (new_fn && memlens__object_is(new_fn, "libstdc++.so") && text_of(new_fn, &lo, &hi)) {
-		memlens__wrap_lo[n] = lo;
-		memlens__wrap_len[n++] = hi - lo;
+		wrap_lo[n] = lo;
+		wrap_len[n++] = hi - lo;
 	} else if (new_fn && new_family_span(&lo, &hi)) {
-		memlens__wrap_lo[n] = lo;
-		memlens__wrap_len[n++] = hi - lo;
+		wrap_lo[n] = lo;
+		wrap_len[n++] = hi - lo;
 	}
+	/* Their pages share the wrappers' page bitmap, so that the hooks'
+	 * fast test is that one bit; a program page hashed onto one of them
+	 * only takes the exact test in memlens__site_slow. */
+	for (int i = 0; i < n; i++)
+		memlens__wrap_mark_pages(wrap_lo[i], wrap_lo[i] + wrap_len[i]);
 	text_of((const void *)memlens__site_init, &self_lo, &self_hi);
 }
 
@@ -100,7 +105,7 @@ static int skip_frame(uintptr_t ip)
 	if (ip - self_lo < self_hi - self_lo)
 		return 1;
 	for (int i = 0; i < 2; i++)
-		if (ip - memlens__wrap_lo[i] < memlens__wrap_len[i])
+		if (ip - wrap_lo[i] < wrap_len[i])
 			return 1;
 	return memlens__is_wrapper(ip);
 }

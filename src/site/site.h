@@ -15,12 +15,11 @@ int memlens__object_is(const void *addr, const char *prefix);
 /* cfa: the canonical frame address of the hook that received ra (its
  * __builtin_dwarf_cfa()), or 0 when unknown (then it unwinds fully). */
 const void *memlens__site_slow(const void *ra, uintptr_t cfa);
-extern ML_HIDDEN uintptr_t memlens__wrap_lo[2], memlens__wrap_len[2];
 static inline ML_NO_SANITIZE const void *memlens__site_at(const void *ra, uintptr_t cfa)
 {
 	uintptr_t a = (uintptr_t)ra;
-	if (ML_UNLIKELY(a - memlens__wrap_lo[0] < memlens__wrap_len[0] || a - memlens__wrap_lo[1] < memlens__wrap_len[1] ||
-	                memlens__wrap_page_marked(a)))
+	/* libc's and libstdc++'s pages are marked too (site_init): one test */
+	if (ML_UNLIKELY(memlens__wrap_page_marked(a)))
 		return memlens__site_slow(ra, cfa);
 	return ra;
 }

@@ -37,6 +37,16 @@ struct wrapset { unsigned n; struct wrap w[]; };
 static struct wrapset *set; /* published; never freed (readers may hold it) */
 static int set_lock;
 
+void memlens__wrap_mark_pages(uintptr_t lo, uintptr_t hi)
+{
+	if (hi <= lo)
+		return;
+	for (uintptr_t pg = lo >> 12; pg <= (hi - 1) >> 12; pg++) {
+		uintptr_t b = pg & (ML_WRAP_BITS - 1);
+		__atomic_or_fetch(&memlens__wrap_bits[b >> 6], 1ull << (b & 63), __ATOMIC_RELEASE);
+	}
+}
+
 int memlens__is_wrapper(uintptr_t pc)
 {
 	if (!memlens__wrap_page_marked(pc))
@@ -91,10 +101,7 @@ static unsigned add_ranges(struct wrap *add, unsigned n)
 			s->w[k++] = add[j];
 			/* Mark the pages first: a reader that sees the bit and the
 			 * old set only answers "not a wrapper" once more. */
-			for (uintptr_t pg = add[j].lo >> 12; pg <= (add[j].hi - 1) >> 12; pg++) {
-				uintptr_t b = pg & (ML_WRAP_BITS - 1);
-				__atomic_or_fetch(&memlens__wrap_bits[b >> 6], 1ull << (b & 63), __ATOMIC_RELEASE);
-			}
+			memlens__wrap_mark_pages(add[j].lo, add[j].hi);
 			added++;
 			j++;
 		}

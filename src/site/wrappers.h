@@ -15,6 +15,9 @@ static inline int memlens__wrap_page_marked(uintptr_t pc)
 	uintptr_t pg = (pc >> 12) & (ML_WRAP_BITS - 1);
 	return (int)((memlens__wrap_bits[pg >> 6] >> (pg & 63)) & 1);
 }
+/* Marks the pages of [lo, hi) in the bitmap (not as wrappers: the exact
+ * tests decide). */
+void memlens__wrap_mark_pages(uintptr_t lo, uintptr_t hi);
 /* Exact: is pc inside a wrapper function?  Lock-free. */
 int memlens__is_wrapper(uintptr_t pc);
 /* Start-up: the built-in list and MEMLENS_ALLOC_FNS / MEMLENS_FREE_FNS. */
