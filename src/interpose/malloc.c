@@ -161,9 +161,8 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 			p = NULL;
 			if (real) { /* the profiler records the chunk's stack node in place of its site */
 				const void *s = memlens__profiled(n, site, ra, cfa);
-				p = memlens__hdr_new(memlens__self(), real, n, s);
-				if (!p)
-					p = alloc_headerless(real, n, s, mode, ra);
+				p = memlens__hdr_new(memlens__self(), real, n, s) ? (char *)real + ML_HDR
+				                                                  : alloc_headerless(real, n, s, mode, ra);
 			}
 		} else {
 			p = real_alloc(k, a, b);
@@ -179,8 +178,9 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		void *real = real_alloc_hdr(k, n);
 		if (!real)
 			return NULL;
-		p = memlens__hdr_new(tl->self, real, n, memlens__site(ra));
-		return p ? p : alloc_headerless(real, n, memlens__site(ra), mode, ra);
+		if (memlens__hdr_new(tl->self, real, n, memlens__site(ra)))
+			return (char *)real + ML_HDR;
+		return alloc_headerless(real, n, memlens__site(ra), mode, ra);
 	}
 	p = real_alloc(k, a, b);
 	if (p && mode != ML_MODE_OWN)
@@ -212,9 +212,8 @@ ML_BODY void *alloc_body(struct mlthread *t, enum kind k, size_t a, size_t b, co
 		p = NULL;
 		if (ML_LIKELY(real != NULL)) {
 			const void *site = memlens__site_hooked(tl, n, ra, cfa);
-			p = memlens__hdr_new(t, real, n, site);
-			if (ML_UNLIKELY(!p))
-				p = alloc_headerless(real, n, site, ML_MODE_TOP, ra);
+			p = ML_LIKELY(memlens__hdr_new(t, real, n, site)) ? (char *)real + ML_HDR
+			                                                   : alloc_headerless(real, n, site, ML_MODE_TOP, ra);
 		}
 	} else
 		p = alloc_indexed(tl, k, a, b, ra, cfa);
@@ -292,15 +291,17 @@ static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *
 		memlens__real.free(r);
 }
 
+/* The real free runs after the hook has left (a tail call): memlens holds
+ * nothing then, and the chunk's record went first (tracking.c, Order). */
 ML_BODY void free_body(struct mlthread *t, void *p, const void *ra)
 {
 	struct mltls *tl = &memlens__tls;
 	void *r;
 	memlens__hook_enter(tl);
 	r = memlens__free_tracked(t, p, ra);
+	memlens__hook_leave(tl);
 	if (ML_LIKELY(r != NULL))
 		memlens__real.free(r);
-	memlens__hook_leave(tl);
 }
 
 ML_EXPORT void free(void *p)

@@ -121,28 +121,28 @@ static inline void memlens__account_free(struct mlthread *t, struct ml_chunk *c,
 /* Header chunks (heap/header.h).  A new one: real is what glibc gave for
  * memlens__hdr_request(n) bytes; its header is written and its start bit
  * set, for thread t (NULL: the thread has no record and its counters miss
- * the chunk).  Returns the program's pointer, or NULL when the chunk cannot
- * carry a header (glibc mapped it, under a lowered mmap threshold, or the
- * start map has no memory): the caller gives real back and makes an index
- * chunk instead. */
-static inline __attribute__((always_inline)) void *memlens__hdr_new(struct mlthread *t, void *real, size_t n,
-                                                                    const void *site)
+ * the chunk).  1: the program's pointer is real + ML_HDR; 0 when the chunk
+ * cannot carry a header (glibc mapped it, under a lowered mmap threshold,
+ * or the start map has no memory): the caller gives real back and makes an
+ * index chunk instead. */
+static inline __attribute__((always_inline)) int memlens__hdr_new(struct mlthread *t, void *real, size_t n,
+                                                                  const void *site)
 {
 	uintptr_t p = (uintptr_t)real + ML_HDR;
 	size_t word = memlens__glibc_word(real);
 	uint64_t *w;
 	if (ML_UNLIKELY(memlens__glibc_mmapped(word)) || ML_UNLIKELY(!(w = memlens__sm_word(p, 1))))
-		return NULL;
+		return 0;
 	if (ML_UNLIKELY(!t)) { /* tid_seq 0: left out of the counters, at its free too */
 		memlens__hdr_fill(p, n, site, 0);
 		memlens__sm_set(w, memlens__sm_bit(p));
 		memlens__note_uncounted(NULL);
-		return (void *)p;
+		return 1;
 	}
 	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, memlens__next_seq(t)));
 	memlens__sm_set(w, memlens__sm_bit(p));
 	memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
-	return (void *)p;
+	return 1;
 }
 
 /* A header chunk p whose check failed (the program wrote over the 32 bytes
@@ -233,9 +233,13 @@ static inline __attribute__((always_inline)) const void *memlens__site_hooked(st
                                                                               const void *ra, uintptr_t cfa)
 {
 	const void *site = memlens__site_at(ra, cfa);
-	if (ML_UNLIKELY((tl->sample_left -= (int64_t)n) <= 0)) /* <= 0: a thread's first malloc(0) too */
-		site = memlens__profile_sampled(n, site, ra, cfa);
+	/* The countdown in one instruction on memory and its flags (<= 0: a
+	 * thread's first malloc(0) too). */
+	__asm__ goto("subq %1, %0\n\tjle %l[sampled]" : : "m"(tl->sample_left), "r"((int64_t)n) : "cc", "memory"
+	             : sampled);
 	return site;
+sampled:
+	return memlens__profile_sampled(n, site, ra, cfa);
 }
 
 /* The fast path's record of a new index chunk p of n bytes. */
