@@ -335,6 +335,7 @@ static inline int stat_lock_take_as(int single)
 	if (stl.held)
 		return 0;
 	stl.held = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* held, before any change a handler here could see */
 	if ((stl.plain = single) != 0)
 		return 1;
 	memlens__spin_lock(&stat_lock);
@@ -351,6 +352,7 @@ static __attribute__((noinline, cold)) void write_deferred_snapshot(void)
 }
 static inline void stat_lock_drop(void)
 {
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the changes, before held goes */
 	if (!stl.plain)
 		memlens__spin_unlock(&stat_lock);
 	stl.held = 0;
@@ -368,6 +370,7 @@ static inline int deltas_take(void)
 		return 0;
 	stl.held = 1;
 	stl.plain = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return 1;
 }
 
@@ -634,11 +637,10 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	return memlens__site_of_node(node);
 }
 
-void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid)
+/* The free of a recorded block, in general (memlens__profile_free has
+ * the common case). */
+static __attribute__((noinline)) void profile_free_slow(uint32_t node, size_t n, uint64_t seq, pid_t tid)
 {
-	uint32_t node = memlens__site_node(site_field);
-	if (!memlens__stack_exists(node))
-		return;
 	uint64_t wb, wc;
 	double w = weigh(n, &wb, &wc);
 	/* Sequence numbers are global while profiling: the allocations made
@@ -680,6 +682,47 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	g.live_bytes -= (int64_t)wb;
 	g.live_blocks -= (int64_t)wc;
 	stat_lock_drop();
+}
+
+/* The common case, the one thread of a process whose stack has figures
+ * that changed since the last peak or fork (before_change has nothing to
+ * save), every allocation recorded: written without calls but tail calls,
+ * so that it needs no registers saved. */
+void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid)
+{
+	const uint64_t wc = (uint64_t)FX; /* one block, unweighed */
+	uint32_t node = memlens__site_node(site_field), k;
+	struct mlthread *self = memlens__tls.self;
+	struct pstats *s;
+	if (!memlens__stack_exists(node))
+		return;
+	if (ML_UNLIKELY(memlens__prof_sample || !self || !pt_tls || !*memlens__single_threaded || stl.held) ||
+	    ML_UNLIKELY(!(k = __atomic_load_n(&stats_of[node], __ATOMIC_ACQUIRE))) ||
+	    ML_UNLIKELY((s = &stats[k - 1])->epoch != g.epoch)) {
+		profile_free_slow(node, n, seq, tid);
+		return;
+	}
+	/* As profile_free_slow's direct path: with one thread, the numbers
+	 * given so far are those below its next one. */
+	uint64_t now = __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED), life = now > seq + 1 ? now - seq - 1 : 0;
+	stl.held = 1;
+	stl.plain = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* held, before a handler on this thread can see the figures change */
+	s->live_blocks -= wc;
+	s->live_bytes -= n;
+	s->lifetime += life;
+	if (self->tid == tid && now == seq + 1) { /* a temporary */
+		s->temp_allocs += wc;
+		s->temp_bytes += n;
+		g.temp += wc;
+	}
+	g.frees += wc;
+	g.live_bytes -= (int64_t)n;
+	g.live_blocks -= (int64_t)wc;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	stl.held = 0;
+	if (ML_UNLIKELY(stl.deferred))
+		write_deferred_snapshot();
 }
 
 /* ---- for the writer and start-up ---------------------------------------- */
