@@ -57,11 +57,10 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 			m->n = n;
 			return n;
 		}
+		/* No bound test: this CFA is the memo's next frame's, which
+		 * passed it when it was walked (a walk that fails it keeps no
+		 * memo), and the thread's stack_hi has not moved. */
 		cfa += (uintptr_t)off;
-		if (cfa > stack_hi) {
-			m->n = 0;
-			return memlens__prof_unwind_full(ra, pcs, max, m->full);
-		}
 		pc = *(const uintptr_t *)(cfa - 8);
 		if (!pc) {
 			m->n = n;
