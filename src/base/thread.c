@@ -230,6 +230,8 @@ void memlens__thread_forget_readers(void)
 {
 	struct mlthread *self = memlens__tls.self;
 	for (struct mlthread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
-		if (t != self)
+		if (t != self) {
 			__atomic_store_n(&t->hdr_read_at, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&t->sm_plain, 0, __ATOMIC_RELAXED); /* (startmap.h) */
+		}
 }

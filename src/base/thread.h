@@ -37,6 +37,9 @@ struct mlthread {
 	                           memlens lock, or 0 */
 	uintptr_t hdr_read_at;  /* the header chunk whose header this thread reads
 	                           for another's sake (heap/chunks.c), or 0 */
+	uintptr_t sm_plain;     /* the start-map block whose bits this thread is
+	                           writing with a plain instruction, or 0
+	                           (heap/startmap.h, owners) */
 	uint64_t seq_next, seq_end;
 	/* statistics: written only by this thread */
 	uint64_t n_allocs, n_frees, n_reallocs, req_total, n_bad, n_untracked;

@@ -3,6 +3,9 @@
 #include "heap/startmap.h"
 #include "base/prim.h"
 #include "base/thread.h"
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <string.h>
 #include <sys/syscall.h>
 
 uint64_t *memlens__sm_top[ML_SM_NZONES];
@@ -24,17 +27,101 @@ void memlens__sm_postfork_child(void)
 	memlens__thread_forget_readers();
 }
 #define ZONE_BYTES (ML_SM_ZONE_WORDS * sizeof(uint64_t))
+#define ZONE_MAP (ZONE_BYTES + ML_SM_ZONE_BLOCKS * sizeof(uintptr_t)) /* the bits, then the owners */
 
 uint64_t *__attribute__((noinline)) memlens__sm_zone_create(uintptr_t zi)
 {
-	uint64_t *z = memlens__map(ZONE_BYTES, 1), *expected = NULL;
+	uint64_t *z = memlens__map(ZONE_MAP, 1), *expected = NULL;
 	if (!z)
 		return NULL;
 	if (!__atomic_compare_exchange_n(&memlens__sm_top[zi], &expected, z, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		memlens__unmap(z, ZONE_BYTES);
+		memlens__unmap(z, ZONE_MAP);
 		z = expected;
 	}
 	return z;
+}
+
+/* ---- owners (startmap.h) ---- */
+
+/* 1: membarrier works here, blocks get owners; -1: they do not; 0: not
+ * known yet (asked at the first claim, which comes once the process has
+ * threads: a sandbox is usually in place by then). */
+static int bias_state;
+
+/* Is the process under a seccomp filter, which may forbid membarrier (and
+ * kill it for trying)?  /proc/self/status says; unreadable: assume so. */
+static int seccomp_filtered(void)
+{
+	char buf[4096];
+	long fd = ML_SYS(SYS_open, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0, 0, 0, 0), n, got = 0;
+	if (fd < 0)
+		return 1;
+	while (got < (long)sizeof buf - 1 && (n = ML_SYS(SYS_read, fd, buf + got, sizeof buf - 1 - got, 0, 0, 0)) > 0)
+		got += n;
+	ML_SYS(SYS_close, fd, 0, 0, 0, 0, 0);
+	buf[got] = 0;
+	const char *s = strstr(buf, "\nSeccomp:");
+	if (!s)
+		return got <= 0; /* a kernel without seccomp says nothing */
+	for (s += 9; *s == ' ' || *s == '\t'; s++)
+		;
+	return *s != '0';
+}
+
+static int biased(void)
+{
+	int st = __atomic_load_n(&bias_state, __ATOMIC_ACQUIRE);
+	if (!st) {
+		st = !seccomp_filtered() &&
+		     ML_SYS(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) == 0 ? 1 : -1;
+		int unknown = 0;
+		if (!__atomic_compare_exchange_n(&bias_state, &unknown, st, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			st = unknown;
+	}
+	return st > 0;
+}
+
+/* A full barrier on every running thread of the process.  It fails only
+ * if the registration was lost (a fork's child: registered again) or a
+ * seccomp filter came since; then a wait long enough for any store the
+ * owner made to leave its store buffer. */
+static void barrier_all(void)
+{
+	if (ML_SYS(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) == 0)
+		return;
+	if (ML_SYS(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) == 0 &&
+	    ML_SYS(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) == 0)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (int i = 0; i < 100; i++)
+		ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+}
+
+int __attribute__((noinline)) memlens__sm_claim(struct mlthread *t, uintptr_t *o)
+{
+	uintptr_t cur = __atomic_load_n(o, __ATOMIC_ACQUIRE);
+	if (cur == (uintptr_t)t && t)
+		return 1;
+	if (cur == 0) {
+		if (!t || !biased()) /* no owner for it: shared */
+			return __atomic_compare_exchange_n(o, &cur, ML_SM_SHARED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ? 0
+			                                                                                                : memlens__sm_claim(t, o);
+		if (__atomic_compare_exchange_n(o, &cur, (uintptr_t)t, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return 1;
+		if (cur == (uintptr_t)t)
+			return 1;
+	}
+	if (cur == ML_SM_SHARED)
+		return 0;
+	/* Another thread's: shared from now on, once it has finished writing. */
+	if (!__atomic_compare_exchange_n(o, &cur, ML_SM_SHARED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+	    cur != ML_SM_SHARED)
+		return memlens__sm_claim(t, o); /* (it can only have become shared) */
+	struct mlthread *owner = (struct mlthread *)cur;
+	barrier_all();
+	while (__atomic_load_n(&owner->sm_plain, __ATOMIC_ACQUIRE) == (uintptr_t)o)
+		ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+	return 0;
 }
 
 uintptr_t memlens__sm_find_before(uintptr_t a, size_t back)
@@ -63,7 +150,7 @@ static void zone_pages(uint64_t *z, void (*fn)(uint64_t *, size_t, void *), void
 {
 	static const size_t chunk = 256 * 4096; /* bytes of map per mincore call */
 	unsigned char vec[256];
-	for (size_t off = 0; off < ZONE_BYTES; off += chunk) {
+	for (size_t off = 0; off < ZONE_BYTES; off += chunk) { /* (the bits only) */
 		if (ML_SYS(SYS_mincore, (char *)z + off, chunk, vec, 0, 0, 0) != 0)
 			continue;
 		for (size_t pg = 0; pg < 256; pg++)

@@ -9,10 +9,24 @@
  * use, reserve-only: pages are touched where chunks start, 1/128 of the
  * heap).  Zones are never unmapped, so readers need no lock.
  * Writes: one `or`/`and` instruction, plain while the process has one
- * thread (a signal handler cannot split an instruction), locked once a
- * second thread exists, since neighbouring chunks of two threads share a
- * word.  The header is written before its bit is set and read after the
- * bit is seen (x86 stores are not reordered with stores).
+ * thread (a signal handler cannot split an instruction).  Once a second
+ * thread exists, neighbouring chunks of two threads may share a word, so a
+ * write is locked, except that a bit is set plainly in a block (a MiB of
+ * address space) that the setting thread owns: glibc gives each thread its
+ * own arena, so most blocks only ever see one thread, and a locked set
+ * after the header's stores cost 6 ns a malloc (a clear stays locked: the
+ * readers' test after it needs its fence).  Owners (after the zone's bits:
+ * one word per block, 0 none yet, ML_SM_SHARED, or the owning thread's
+ * record): a thread claims a block it writes in first; the owner sets
+ * plainly between naming the block in its record (sm_plain) and checking
+ * it still owns it; another thread that writes in the block makes it
+ * shared, issues membarrier (a full barrier on every thread of the
+ * process, so that the owner either sees the block shared or is seen
+ * naming it), and waits while the owner names it.  A shared block stays
+ * shared.  Without a working membarrier (or under a seccomp filter, which
+ * could forbid it) no block gets an owner.
+ * The header is written before its bit is set and read after the bit is
+ * seen (x86 stores are not reordered with stores).
  * A header read by a thread other than the chunk's owner (a query, a walk)
  * must not outlive the chunk: glibc's free may give the page back (a
  * trimmed heap top, a deleted arena heap).  Such readers, while the
@@ -26,10 +40,14 @@
 #include <stdint.h>
 #include "base/compiler.h"
 #include "base/runtime.h"
+#include "base/thread.h"
 
 #define ML_SM_ZONE_SHIFT 30
 #define ML_SM_NZONES (1u << (48 - ML_SM_ZONE_SHIFT))
 #define ML_SM_ZONE_WORDS ((1ul << ML_SM_ZONE_SHIFT) / 16 / 64)
+#define ML_SM_BLOCK_SHIFT 20 /* a block of owners: a MiB of address space */
+#define ML_SM_ZONE_BLOCKS (1ul << (ML_SM_ZONE_SHIFT - ML_SM_BLOCK_SHIFT))
+#define ML_SM_SHARED ((uintptr_t)1)
 extern ML_HIDDEN uint64_t *memlens__sm_top[ML_SM_NZONES];
 uint64_t *memlens__sm_zone_create(uintptr_t zi);
 
@@ -59,30 +77,77 @@ static inline ML_NO_SANITIZE int memlens__sm_test(uintptr_t a)
 	return w && (__atomic_load_n(w, __ATOMIC_ACQUIRE) & memlens__sm_bit(a));
 }
 
-static inline ML_NO_SANITIZE void memlens__sm_set(uint64_t *w, uint64_t m)
+/* The owner word of the block holding a, whose bits' word is w. */
+static inline uintptr_t *memlens__sm_owner(uint64_t *w, uintptr_t a)
+{
+	uintptr_t off = a & ((1ul << ML_SM_ZONE_SHIFT) - 1);
+	return (uintptr_t *)(w - (off >> 10) + ML_SM_ZONE_WORDS) + (off >> ML_SM_BLOCK_SHIFT);
+}
+
+/* Thread t (NULL: no record) is to write in the block of owner word o:
+ * 1 if it owns it (claimed now, or before), 0 if it must write with a
+ * locked instruction (it made the block shared if another thread owned
+ * it, and waited for that thread's plain write, if any, to end). */
+int memlens__sm_claim(struct mlthread *t, uintptr_t *o);
+
+/* Runs OP, a plain write of the word w, if thread t owns the block of owner
+ * word o (see the top); else falls through.  sm_plain is saved and restored
+ * for a signal handler that writes while its thread is between the two. */
+#define ML_SM_PLAIN(t, o, OP)                                                        \
+	do {                                                                         \
+		uintptr_t saved_ = (t)->sm_plain;                                    \
+		__atomic_store_n(&(t)->sm_plain, (uintptr_t)(o), __ATOMIC_RELAXED); \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                             \
+		if (ML_LIKELY(__atomic_load_n((o), __ATOMIC_RELAXED) == (uintptr_t)(t))) { \
+			OP;                                                          \
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);                     \
+			__atomic_store_n(&(t)->sm_plain, saved_, __ATOMIC_RELEASE);  \
+			goto done_;                                                  \
+		}                                                                    \
+		__atomic_store_n(&(t)->sm_plain, saved_, __ATOMIC_RELAXED);         \
+	} while (0)
+
+/* Sets the bit m in w, the word of a's bit, for thread t (may be NULL). */
+static inline ML_NO_SANITIZE void memlens__sm_set(struct mlthread *t, uint64_t *w, uint64_t m, uintptr_t a)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the header first */
-	if (ML_LIKELY(*memlens__single_threaded))
+	if (ML_LIKELY(*memlens__single_threaded)) {
 		__asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m));
-	else
-		__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
+		return;
+	}
+	uintptr_t *o = memlens__sm_owner(w, a);
+	if (ML_LIKELY(t != NULL)) {
+		ML_SM_PLAIN(t, o, __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m)));
+		if (__atomic_load_n(o, __ATOMIC_RELAXED) != ML_SM_SHARED && memlens__sm_claim(t, o))
+			ML_SM_PLAIN(t, o, __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m))); /* claimed just now */
+	} else if (ML_UNLIKELY(__atomic_load_n(o, __ATOMIC_RELAXED) > ML_SM_SHARED))
+		memlens__sm_claim(NULL, o); /* owned: made shared */
+	__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
+done_:
+	return;
 }
 
 extern ML_HIDDEN int memlens__hdr_readers;
 void memlens__hdr_readers_wait(uintptr_t p);
-/* fork, in the child: the parent's other threads read nothing here. */
+/* fork, in the child: the parent's other threads read and write nothing
+ * here. */
 void memlens__sm_postfork_child(void);
 
 /* Clears the bit of the chunk p (m in *w); 1 if this call cleared it (0:
  * another thread's free got there first).  Once it returns, no other
  * thread reads p's header: the chunk may go to the real free. */
-static inline ML_NO_SANITIZE int memlens__sm_clear(uint64_t *w, uint64_t m, uintptr_t p)
+static inline ML_NO_SANITIZE int memlens__sm_clear(struct mlthread *t, uint64_t *w, uint64_t m, uintptr_t p)
 {
 	int mine;
 	if (ML_LIKELY(*memlens__single_threaded)) {
 		__asm__ volatile("andq %1, %0" : "+m"(*w) : "r"(~m));
 		return 1;
 	}
+	/* Always locked (the readers' fence below needs it), but never while
+	 * another thread owns the block: it may be writing the word plainly. */
+	uintptr_t *o = memlens__sm_owner(w, p), owner = __atomic_load_n(o, __ATOMIC_RELAXED);
+	if (ML_UNLIKELY(owner != (uintptr_t)t && owner != ML_SM_SHARED))
+		memlens__sm_claim(t, o);
 	mine = (__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m) != 0;
 	if (ML_UNLIKELY(__atomic_load_n(&memlens__hdr_readers, __ATOMIC_SEQ_CST) != 0))
 		memlens__hdr_readers_wait(p);

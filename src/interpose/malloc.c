@@ -251,7 +251,7 @@ ML_BODY int posix_memalign_body(void **out, size_t align, size_t n, const void *
 ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	struct mltls *tl = &memlens__tls;
-	int odd = unusual(tl) || !tl->self;
+	int odd = unusual(tl);
 	void *p;
 	if (ML_LIKELY(!odd && memlens__real.posix_memalign))
 		return posix_memalign_body(out, align, n, RA, CFA);
@@ -259,7 +259,8 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	 * same through memalign, with posix_memalign's checks and results. */
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return EINVAL;
-	p = odd ? alloc_unusual(K_MEMALIGN, align, n, RA, CFA) : alloc_body(tl->self, K_MEMALIGN, align, n, RA, CFA);
+	p = odd || !tl->self ? alloc_unusual(K_MEMALIGN, align, n, RA, CFA)
+	                     : alloc_body(tl->self, K_MEMALIGN, align, n, RA, CFA);
 	if (!p)
 		return ENOMEM;
 	*out = p;

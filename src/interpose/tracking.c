@@ -267,7 +267,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!memlens__sm_clear(w, m, pa)) { /* another thread freed it first */
+	if (!memlens__sm_clear(t, w, m, pa)) { /* another thread freed it first */
 		memlens__hdr_lost(p, ra, 1, quiet);
 		errno = ENOMEM;
 		return NULL;
@@ -284,7 +284,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 	if (n >= ML_HDR_MAX) { /* too big for a header: an index chunk */
 		q = memlens__real.malloc(n);
 		if (!q) { /* p is still valid */
-			memlens__sm_set(w, m);
+			memlens__sm_set(t, w, m, pa);
 			return NULL;
 		}
 		memcpy(q, p, old.usable < n ? old.usable : n);
@@ -293,7 +293,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 	}
 	rq = memlens__real.realloc(real, memlens__hdr_request(n));
 	if (!rq) { /* p is still valid */
-		memlens__sm_set(w, m);
+		memlens__sm_set(t, w, m, pa);
 		return NULL;
 	}
 	uintptr_t qa = (uintptr_t)rq + ML_HDR;
@@ -311,7 +311,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 	if (profile)
 		site = memlens__profiled(n, site, ra, cfa);
 	memlens__hdr_fill(qa, n, site, t ? memlens__tid_seq(t->tid, memlens__next_seq(t)) : 0);
-	memlens__sm_set(qw, memlens__sm_bit(qa));
+	memlens__sm_set(t, qw, memlens__sm_bit(qa), qa);
 	if (!t)
 		memlens__note_uncounted(NULL);
 	else if (counted)

@@ -135,12 +135,12 @@ static inline __attribute__((always_inline)) int memlens__hdr_new(struct mlthrea
 		return 0;
 	if (ML_UNLIKELY(!t)) { /* tid_seq 0: left out of the counters, at its free too */
 		memlens__hdr_fill(p, n, site, 0);
-		memlens__sm_set(w, memlens__sm_bit(p));
+		memlens__sm_set(NULL, w, memlens__sm_bit(p), p);
 		memlens__note_uncounted(NULL);
 		return 1;
 	}
 	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, memlens__next_seq(t)));
-	memlens__sm_set(w, memlens__sm_bit(p));
+	memlens__sm_set(t, w, memlens__sm_bit(p), p);
 	memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
 	return 1;
 }
@@ -170,7 +170,7 @@ static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlth
 	const void *s = h->site;
 	if (ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p)))
 		return memlens__hdr_bad(p, site, 0, quiet);
-	if (ML_UNLIKELY(!memlens__sm_clear(w, m, (uintptr_t)p))) { /* another thread freed it first */
+	if (ML_UNLIKELY(!memlens__sm_clear(t, w, m, (uintptr_t)p))) { /* another thread freed it first */
 		memlens__hdr_lost(p, site, 0, quiet);
 		return NULL;
 	}
