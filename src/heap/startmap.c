@@ -97,31 +97,50 @@ static void barrier_all(void)
 		ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 }
 
+/* The block's owner (record cur & ~ML_SM_REVOKING) is being made to let it
+ * go: once the owner cannot be writing plainly there, the block is shared.
+ * Done by whoever finds the block so (the thread that began it may be
+ * interrupted by a signal handler that finds it too), so that no thread
+ * writes the word with a locked instruction while the owner's plain one
+ * may be in flight.  The barrier makes the owner either see the mark or be
+ * seen naming the block; the owner's own thread (a handler inside its
+ * plain write) need not wait for itself. */
+static void revoke(struct mlthread *t, uintptr_t *o, uintptr_t cur)
+{
+	struct mlthread *owner = (struct mlthread *)(cur & ~ML_SM_REVOKING);
+	if (owner != t) {
+		barrier_all();
+		while (__atomic_load_n(&owner->sm_plain, __ATOMIC_ACQUIRE) == (uintptr_t)o)
+			ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+	}
+	__atomic_compare_exchange_n(o, &cur, ML_SM_SHARED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 int __attribute__((noinline)) memlens__sm_claim(struct mlthread *t, uintptr_t *o)
 {
-	uintptr_t cur = __atomic_load_n(o, __ATOMIC_ACQUIRE);
-	if (cur == (uintptr_t)t && t)
-		return 1;
-	if (cur == 0) {
-		if (!t || !biased()) /* no owner for it: shared */
-			return __atomic_compare_exchange_n(o, &cur, ML_SM_SHARED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ? 0
-			                                                                                                : memlens__sm_claim(t, o);
-		if (__atomic_compare_exchange_n(o, &cur, (uintptr_t)t, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	for (;;) {
+		uintptr_t cur = __atomic_load_n(o, __ATOMIC_ACQUIRE);
+		if (cur == ML_SM_SHARED)
+			return 0;
+		if (t && cur == (uintptr_t)t)
 			return 1;
-		if (cur == (uintptr_t)t)
-			return 1;
+		if (cur == 0) {
+			/* Unowned: ours, or (no record, or no membarrier) shared. */
+			uintptr_t want = t && biased() ? (uintptr_t)t : ML_SM_SHARED;
+			if (__atomic_compare_exchange_n(o, &cur, want, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				return want != ML_SM_SHARED;
+			continue;
+		}
+		/* Another thread's (or ours, found from a signal handler that
+		 * interrupted our own claim): marked, then shared. */
+		if (!(cur & ML_SM_REVOKING)) {
+			uintptr_t mark = cur | ML_SM_REVOKING;
+			if (!__atomic_compare_exchange_n(o, &cur, mark, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				continue;
+			cur = mark;
+		}
+		revoke(t, o, cur);
 	}
-	if (cur == ML_SM_SHARED)
-		return 0;
-	/* Another thread's: shared from now on, once it has finished writing. */
-	if (!__atomic_compare_exchange_n(o, &cur, ML_SM_SHARED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
-	    cur != ML_SM_SHARED)
-		return memlens__sm_claim(t, o); /* (it can only have become shared) */
-	struct mlthread *owner = (struct mlthread *)cur;
-	barrier_all();
-	while (__atomic_load_n(&owner->sm_plain, __ATOMIC_ACQUIRE) == (uintptr_t)o)
-		ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
-	return 0;
 }
 
 uintptr_t memlens__sm_find_before(uintptr_t a, size_t back)

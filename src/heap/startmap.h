@@ -17,13 +17,14 @@
  * after the header's stores cost 6 ns a malloc (a clear stays locked: the
  * readers' test after it needs its fence).  Owners (after the zone's bits:
  * one word per block, 0 none yet, ML_SM_SHARED, or the owning thread's
- * record): a thread claims a block it writes in first; the owner sets
- * plainly between naming the block in its record (sm_plain) and checking
- * it still owns it; another thread that writes in the block makes it
- * shared, issues membarrier (a full barrier on every thread of the
- * process, so that the owner either sees the block shared or is seen
- * naming it), and waits while the owner names it.  A shared block stays
- * shared.  Without a working membarrier (or under a seccomp filter, which
+ * record, with ML_SM_REVOKING while it is made to let go): a thread claims
+ * a block it writes in first; the owner sets plainly between naming the
+ * block in its record (sm_plain) and checking it still owns it; another
+ * thread that writes in the block marks the owner as revoked, issues
+ * membarrier (a full barrier on every thread of the process, so that the
+ * owner either sees the mark or is seen naming the block), waits while
+ * the owner names it, and makes the block shared; a thread that finds the
+ * mark does the same before it writes.  A shared block stays shared.  Without a working membarrier (or under a seccomp filter, which
  * could forbid it) no block gets an owner.
  * The header is written before its bit is set and read after the bit is
  * seen (x86 stores are not reordered with stores).
@@ -48,6 +49,8 @@
 #define ML_SM_BLOCK_SHIFT 20 /* a block of owners: a MiB of address space */
 #define ML_SM_ZONE_BLOCKS (1ul << (ML_SM_ZONE_SHIFT - ML_SM_BLOCK_SHIFT))
 #define ML_SM_SHARED ((uintptr_t)1)
+#define ML_SM_REVOKING ((uintptr_t)2) /* or'ed into an owner being made to let go
+                                         (records are 8-byte aligned) */
 extern ML_HIDDEN uint64_t *memlens__sm_top[ML_SM_NZONES];
 uint64_t *memlens__sm_zone_create(uintptr_t zi);
 
@@ -120,8 +123,8 @@ static inline ML_NO_SANITIZE void memlens__sm_set(struct mlthread *t, uint64_t *
 		ML_SM_PLAIN(t, o, __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m)));
 		if (__atomic_load_n(o, __ATOMIC_RELAXED) != ML_SM_SHARED && memlens__sm_claim(t, o))
 			ML_SM_PLAIN(t, o, __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m))); /* claimed just now */
-	} else if (ML_UNLIKELY(__atomic_load_n(o, __ATOMIC_RELAXED) > ML_SM_SHARED))
-		memlens__sm_claim(NULL, o); /* owned: made shared */
+	} else if (ML_UNLIKELY(__atomic_load_n(o, __ATOMIC_RELAXED) != ML_SM_SHARED))
+		memlens__sm_claim(NULL, o); /* made shared: a locked write needs it so */
 	__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
 done_:
 	return;
@@ -146,7 +149,7 @@ static inline ML_NO_SANITIZE int memlens__sm_clear(struct mlthread *t, uint64_t 
 	/* Always locked (the readers' fence below needs it), but never while
 	 * another thread owns the block: it may be writing the word plainly. */
 	uintptr_t *o = memlens__sm_owner(w, p), owner = __atomic_load_n(o, __ATOMIC_RELAXED);
-	if (ML_UNLIKELY(owner != (uintptr_t)t && owner != ML_SM_SHARED))
+	if (ML_UNLIKELY(owner != ML_SM_SHARED && (!t || owner != (uintptr_t)t)))
 		memlens__sm_claim(t, o);
 	mine = (__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m) != 0;
 	if (ML_UNLIKELY(__atomic_load_n(&memlens__hdr_readers, __ATOMIC_SEQ_CST) != 0))
