@@ -62,16 +62,17 @@ int ML_NO_SANITIZE memlens__chunk_lookup_known(uintptr_t a, struct ml_chunk *out
 {
 	int blind = 0;
 	if (memlens__hdr_on) {
-		/* The nearest chunk start at or below a: a header chunk is
-		 * shorter than ML_HDR_MAX, so nothing further back can hold a. */
 		/* A small chunk's header lies a few lines before a: fetched while
-		 * the start map is read, the two misses overlap. */
+		 * the start map is read, the two misses overlap.  (A prefetch
+		 * never faults.) */
 		__builtin_prefetch((const void *)(a - 32));
 		__builtin_prefetch((const void *)(a - 96));
 		__builtin_prefetch((const void *)(a - 160));
 		__builtin_prefetch((const void *)(a - 224));
 		__builtin_prefetch((const void *)(a - 288));
 		struct reader r = reader_enter();
+		/* The nearest chunk start at or below a: a header chunk is
+		 * shorter than ML_HDR_MAX, so nothing further back can hold a. */
 		uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX);
 		struct ml_chunk c;
 		int found = s && read_for(r, s, &c) && contains(&c, a);
