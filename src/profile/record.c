@@ -637,6 +637,24 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	return memlens__site_of_node(node);
 }
 
+/* A free's change to the stack s's figures and the totals, made at once
+ * (under the figures' lock, or the one thread's flag): delta_free then
+ * delta_add, written out. */
+static inline void free_direct(struct pstats *s, uint64_t wb, uint64_t wc, uint64_t life, int temp)
+{
+	s->live_blocks -= wc;
+	s->live_bytes -= wb;
+	s->lifetime += life;
+	if (temp) {
+		s->temp_allocs += wc;
+		s->temp_bytes += wb;
+		g.temp += wc;
+	}
+	g.frees += wc;
+	g.live_bytes -= (int64_t)wb;
+	g.live_blocks -= (int64_t)wc;
+}
+
 /* The free of a recorded block, in general (memlens__profile_free has
  * the common case). */
 static __attribute__((noinline)) void profile_free_slow(uint32_t node, size_t n, uint64_t seq, pid_t tid)
@@ -669,18 +687,8 @@ static __attribute__((noinline)) void profile_free_slow(uint32_t node, size_t n,
 	struct pstats *s = stats_for(node);
 	if (!s || !stat_lock_take_as(single))
 		return;
-	before_change(s, &g); /* (delta_free then delta_add, written out) */
-	s->live_blocks -= wc;
-	s->live_bytes -= wb;
-	s->lifetime += wlife;
-	if (temp) {
-		s->temp_allocs += wc;
-		s->temp_bytes += wb;
-		g.temp += wc;
-	}
-	g.frees += wc;
-	g.live_bytes -= (int64_t)wb;
-	g.live_blocks -= (int64_t)wc;
+	before_change(s, &g);
+	free_direct(s, wb, wc, wlife, temp);
 	stat_lock_drop();
 }
 
@@ -708,17 +716,7 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	stl.held = 1;
 	stl.plain = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* held, before a handler on this thread can see the figures change */
-	s->live_blocks -= wc;
-	s->live_bytes -= n;
-	s->lifetime += life;
-	if (self->tid == tid && now == seq + 1) { /* a temporary */
-		s->temp_allocs += wc;
-		s->temp_bytes += n;
-		g.temp += wc;
-	}
-	g.frees += wc;
-	g.live_bytes -= (int64_t)n;
-	g.live_blocks -= (int64_t)wc;
+	free_direct(s, n, wc, life, self->tid == tid && now == seq + 1 /* a temporary */);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	stl.held = 0;
 	if (ML_UNLIKELY(stl.deferred))
