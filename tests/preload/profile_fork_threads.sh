@@ -22,9 +22,11 @@ for i in 1 2 3; do
 	done
 	"$MEMLENS" report --merge --top 1000 "${files[@]}" > "$T/r$i.merged" 2> "$T/r$i.err" ||
 		{ show "$T/r$i.err"; fail "run $i: report --merge"; }
-	python3 - "$T/r$i" "run $i" <<'PY' || fail "run $i: wrong figures (above)"
-import json, re, sys, glob
+	T=$T python3 - "$T/r$i" "run $i" <<'PY' || fail "run $i: wrong figures (above)"
+import json, os, re, sys, glob
 d, what = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(os.environ["ROOT"], "tests/unit/report"))
+from rlib import top_stacks
 J = {f: json.load(open(f)) for f in glob.glob(d + "/p.prof*.json")}
 parent = [j for j in J.values() if "inherited" not in j]
 child = [j for j in J.values() if "inherited" in j]
@@ -53,17 +55,11 @@ m = re.search(r"^  allocations +(\d+) ", out, re.M)
 want = p["summary"]["allocs"] + 5
 if not m or int(m.group(1)) != want:
     bad.append("merged allocations %s, expected the parent's %d and child_work's 5" % (m and m.group(1), p["summary"]["allocs"]))
-sec = out.split("\nAllocations: top stacks by allocations\n")[1].split("\n\n")[0]
 got = {}
-cur = None
-for l in sec.splitlines():
-    mm = re.match(r"^  #\d+  (\d+) allocations?;", l)
+for n, frames in top_stacks(out):
+    mm = frames and re.match(r"^at 0x[0-9a-f]+: (hold|child_work) ", frames[0])
     if mm:
-        cur = int(mm.group(1))
-    elif cur is not None and re.match(r"^\s*at 0x[0-9a-f]+: (hold|child_work) ", l):
-        fn = re.match(r"^\s*at 0x[0-9a-f]+: (\w+)", l).group(1)
-        got[fn] = got.get(fn, 0) + cur
-        cur = None
+        got[mm.group(1)] = got.get(mm.group(1), 0) + n
 if got != {"hold": 2000, "child_work": 5}:
     bad.append("merged by stack: %s, expected hold 2000 and child_work 5" % got)
 for b in bad:

@@ -96,20 +96,11 @@ m = re.search(r"^  allocations +(\d+) ", out, re.M)
 expect_eq(int(m.group(1)) if m else None, own, "merged allocations: the files' own")
 if "whose parent's profile is not among these" in out:
     fail("--merge of the whole tree says a parent is missing")
-sec = out.split("\nAllocations: top stacks by allocations\n")[1].split("\n\n")[0]
-ent = {}
-cur = None
-for l in sec.splitlines():
-    m = re.match(r"^  #\d+  (\d+) allocations?;", l)
-    if m:
-        cur = [int(m.group(1)), []]
-        ent.setdefault(len(ent), cur)
-    elif cur is not None:
-        cur[1].append(l.strip())
+ent = top_stacks(out)
 
 
 def merged(fn, work=True):
-    got = [n for n, fr in ent.values() if any(re.match(r"by 0x[0-9a-f]+: %s \(tree\.c:" % fn, f) for f in fr[:2])
+    got = [n for n, fr in ent if any(re.match(r"by 0x[0-9a-f]+: %s \(tree\.c:" % fn, f) for f in fr[:2])
            and (fr[0].find(": work (") >= 0) == work]
     if len(got) != 1:
         show("merged", out, 80)
@@ -121,7 +112,7 @@ def merged(fn, work=True):
 # first image: counted once
 expect_eq([merged("pre"), merged("child_work"), merged("exec_work"), merged("parent_work")], [3, 7, 11, 4],
           "merged allocations by stack")
-leak = [n for n, fr in ent.values() if fr and re.match(r"at 0x[0-9a-f]+: parent_work \(tree\.c:", fr[0])]
+leak = [n for n, fr in ent if fr and re.match(r"at 0x[0-9a-f]+: parent_work \(tree\.c:", fr[0])]
 expect_eq(leak, [1], "the parent's leak, merged")
 m = re.search(r"^  peak heap +(\d+) bytes: the sum of each process's own peak$", out, re.M)
 expect_eq(int(m.group(1)) if m else None, sum(j["peak"]["live_bytes"] for j in J.values()), "merged peak")

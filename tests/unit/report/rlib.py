@@ -313,6 +313,22 @@ def parse_text(text):
     return res
 
 
+def top_stacks(text, title="Allocations: top stacks by allocations"):
+    """The entries of one "top stacks" section of a text report (--merge's
+    or a single file's): [(allocations, [frame lines, stripped])]."""
+    parts = text.split("\n%s\n" % title)
+    if len(parts) < 2:
+        return []
+    ent = []
+    for l in parts[1].split("\n\n")[0].splitlines():
+        m = re.match(r"^  #\d+  (\d+) allocations?;", l)
+        if m:
+            ent.append((int(m.group(1)), []))
+        elif ent:
+            ent[-1][1].append(l.strip())
+    return ent
+
+
 def expected_frames(mk, name):
     """the first frames (normalized) of stack NAME in the text report"""
     main = "by 0xADDR: main (prog.c:%d)"
