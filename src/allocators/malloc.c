@@ -13,15 +13,21 @@
 #include "space/objects.h"
 #include <string.h>
 
-/* malloc_info and malloc_bounds: 0, -1 (no chunk holds p) or -2 (unknown:
- * heap/chunks.h, memlens__chunk_lookup_known). */
+/* The chunk holding p: 0, -1 (none) or -2 (unknown: heap/chunks.h,
+ * memlens__chunk_lookup_known), as malloc_info and malloc_bounds answer. */
+static int chunk_at(const void *p, struct ml_chunk *c)
+{
+	int k = memlens__chunk_lookup_known((uintptr_t)p, c);
+	return k == 1 ? 0 : k < 0 ? -2 : -1;
+}
+
 static int malloc_info(const void *p, struct ml_region *r, struct alloc_info *out)
 {
 	struct ml_chunk c;
 	(void)r;
-	int k = memlens__chunk_lookup_known((uintptr_t)p, &c);
-	if (k != 1)
-		return k < 0 ? -2 : -1;
+	int k = chunk_at(p, &c);
+	if (k != 0)
+		return k;
 	out->base = (void *)c.base;
 	out->size = c.size;
 	/* The record keeps usable - size when it fits in 16 bits; otherwise
@@ -41,9 +47,9 @@ static int malloc_bounds(const void *p, struct ml_region *r, void **base, size_t
 {
 	struct ml_chunk c;
 	(void)r;
-	int k = memlens__chunk_lookup_known((uintptr_t)p, &c);
-	if (k != 1)
-		return k < 0 ? -2 : -1;
+	int k = chunk_at(p, &c);
+	if (k != 0)
+		return k;
 	*base = (void *)c.base;
 	*size = c.size;
 	return 0;
