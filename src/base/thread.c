@@ -43,7 +43,7 @@ static void fold_into_dead(struct mlthread *t)
 		dead.size_class[i] += t->hist[i];
 }
 
-static int thread_gone(pid_t tid, pid_t pid)
+int memlens__thread_gone(pid_t tid, pid_t pid)
 {
 	return ML_SYS(SYS_tgkill, pid, tid, 0, 0, 0, 0) == -ESRCH;
 }
@@ -56,7 +56,7 @@ static struct mlthread *find_recyclable(void)
 	for (int tries = 0; tries < 4 && registry; tries++) {
 		struct mlthread *t = recycle_cursor ? recycle_cursor : registry;
 		recycle_cursor = t->next;
-		if (t->tid && !t->in_index && thread_gone(t->tid, pid))
+		if (t->tid && !t->in_index && memlens__thread_gone(t->tid, pid))
 			return t;
 	}
 	return NULL;

@@ -130,6 +130,9 @@ static inline uint64_t memlens__next_seq(struct mlthread *t)
 	return s;
 }
 
+/* Is the thread tid of process pid gone (its id no longer known to the
+ * kernel: its TLS destructors have run)? */
+int memlens__thread_gone(pid_t tid, pid_t pid);
 /* Sums every record (and the folded records of dead threads) into *out. */
 void memlens__thread_sum(struct memlens_stats *out);
 /* Calls fn for every record, under the registry lock. */

@@ -236,12 +236,12 @@ static int64_t next_interval(struct prof_thread *t);
  * had threads at once, not one per thread it ever made. */
 static struct prof_thread *prof_thread_reuse(pid_t me)
 {
-	long pid = memlens__getpid();
+	pid_t pid = memlens__getpid();
 	for (struct prof_thread *t = __atomic_load_n(&all_threads, __ATOMIC_ACQUIRE); t; t = t->next_all) {
 		pid_t old = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
 		if (!__atomic_load_n(&t->ended, __ATOMIC_ACQUIRE) || old <= 0 || __atomic_load_n(&t->n_used, __ATOMIC_RELAXED))
 			continue;
-		if (ML_SYS(SYS_tgkill, pid, old, 0, 0, 0, 0) != -ESRCH)
+		if (!memlens__thread_gone(old, pid))
 			continue;
 		if (__atomic_compare_exchange_n(&t->tid, &old, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			return t;
