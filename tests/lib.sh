@@ -185,6 +185,20 @@ compare() {
 	rc=$prc
 }
 
+# compare_profile NAME WANT_RC CMD...: after `compare NAME ... CMD...`, the
+# same CMD under `memlens run --profile -o $T/NAME.prof`: exit status
+# WANT_RC, the plain run's stdout, no memlens output; the profile must then
+# be read by `memlens report --format json` (its output: NAME.rep.out).
+compare_profile() {
+	local name=$1 want=$2; shift 2
+	run "$name.pr" "${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile -o "$T/$name.prof" -- "$@"
+	expect_rc "$name.pr" "$want" "$name under memlens run --profile"
+	same_files "$T/$name.plain.out" "$name.pr.out" "$name: stdout plain vs --profile"
+	no_memlens_lines "$name.pr.err" "$name --profile"
+	run "$name.rep" "$MEMLENS" report "$T/$name.prof" --format json
+	expect_rc "$name.rep" 0 "memlens report of $name's profile"
+}
+
 # counts FILE: the counts of FILE (n_allocs n_frees n_reallocs n_bad_frees
 # n_untracked; byte totals can differ run to run, e.g. with the number of
 # digits of a pid), with n_allocs >= n_frees checked.

@@ -57,10 +57,5 @@ expect_rc cc 0 "g++ loc.cc"
 compare cx ./loc
 [ "$rc" = 0 ] || { show cx.plain.err; fail "cxx_locale: status $rc"; }
 grep -qx "1'234'567 50'000 5 8000 7 '" cx.plain.out || fail "cxx_locale printed: $(cat cx.plain.out)"
-run cxp "${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile -o "$T/cx.prof" -- ./loc
-expect_rc cxp 0 "cxx_locale under memlens run --profile"
-same_files cx.plain.out cxp.out "cxx_locale: stdout plain vs --profile"
-no_memlens_lines cxp.err "cxx_locale --profile"
-run rep "$MEMLENS" report "$T/cx.prof"
-expect_rc rep 0 "memlens report of the C++ program's profile"
+compare_profile cx 0 ./loc
 exit 0

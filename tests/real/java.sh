@@ -27,10 +27,5 @@ expect_rc jc 0 "javac"
 compare jv java -Xshare:auto -cp cls W
 [ "$rc" = 3 ] || { show jv.plain.err; fail "java: status $rc, expected 3"; }
 grep -q '^200000 2288890 1\.234\.567,89$' jv.plain.out || fail "java printed: $(cat jv.plain.out)"
-run jvp "${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile -o "$T/jv.prof" -- java -cp cls W
-expect_rc jvp 3 "java under memlens run --profile"
-same_files jv.plain.out jvp.out "java: stdout plain vs --profile"
-no_memlens_lines jvp.err "java --profile"
-run rep "$MEMLENS" report "$T/jv.prof"
-expect_rc rep 0 "memlens report of java's profile"
+compare_profile jv 3 java -cp cls W
 exit 0

@@ -22,12 +22,7 @@ STATS_FILE=$T/rb.stats compare rb ruby w.rb
 stats_kv rb.stats > kv
 [ "$(sv kv n_allocs)" -ge 20000 ] || fail "ruby: n_allocs=$(sv kv n_allocs) < 20000"
 expect_stat kv n_bad_frees 0
-run rbp "${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile -o "$T/rb.prof" -- ruby w.rb
-expect_rc rbp 3 "ruby under memlens run --profile"
-same_files rb.plain.out rbp.out "ruby: stdout plain vs --profile"
-no_memlens_lines rbp.err "ruby --profile"
-run rep "$MEMLENS" report "$T/rb.prof" --format json
-expect_rc rep 0 "memlens report of ruby's profile"
-n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["allocs"])' rep.out)
+compare_profile rb 3 ruby w.rb
+n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["allocs"])' rb.rep.out)
 [ "$n" -ge 20000 ] || fail "ruby's profile counts $n allocations, expected at least 20000"
 exit 0
