@@ -36,6 +36,23 @@ void memlens__unmap(void *p, size_t len)
 	ML_SYS(SYS_munmap, p, len, 0, 0, 0, 0);
 }
 
+long memlens__read_small(const char *path, char *buf, size_t len)
+{
+	long fd = ML_SYS(SYS_open, path, O_RDONLY | O_CLOEXEC, 0, 0, 0, 0), n, got = 0;
+	if (fd < 0 || len == 0)
+		return -1;
+	while ((size_t)got < len - 1 && (n = ML_SYS(SYS_read, fd, buf + got, len - 1 - (size_t)got, 0, 0, 0)) != 0) {
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += n;
+	}
+	ML_SYS(SYS_close, fd, 0, 0, 0, 0, 0);
+	buf[got] = 0;
+	return got;
+}
+
 long memlens__write_all(int fd, const void *buf, size_t len)
 {
 	const char *c = buf;

@@ -15,6 +15,9 @@ void *memlens__map(size_t len, int reserve_only);
 void memlens__unmap(void *p, size_t len);
 /* write(2) all of buf, retrying short writes and EINTR; -1 on error. */
 long memlens__write_all(int fd, const void *buf, size_t len);
+/* The first len - 1 bytes of the small file path (a /proc file),
+ * NUL-terminated in buf: their count, or -1 when it cannot be read. */
+long memlens__read_small(const char *path, char *buf, size_t len);
 pid_t memlens__gettid(void);
 pid_t memlens__getpid(void);
 /* getenv that works before libc has initialised (reads the stack's envp);

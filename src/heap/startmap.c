@@ -3,7 +3,6 @@
 #include "heap/startmap.h"
 #include "base/prim.h"
 #include "base/thread.h"
-#include <fcntl.h>
 #include <linux/membarrier.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -53,13 +52,9 @@ static int bias_state;
 static int seccomp_filtered(void)
 {
 	char buf[4096];
-	long fd = ML_SYS(SYS_open, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0, 0, 0, 0), n, got = 0;
-	if (fd < 0)
+	long got = memlens__read_small("/proc/self/status", buf, sizeof buf);
+	if (got < 0)
 		return 1;
-	while (got < (long)sizeof buf - 1 && (n = ML_SYS(SYS_read, fd, buf + got, sizeof buf - 1 - got, 0, 0, 0)) > 0)
-		got += n;
-	ML_SYS(SYS_close, fd, 0, 0, 0, 0, 0);
-	buf[got] = 0;
 	const char *s = strstr(buf, "\nSeccomp:");
 	if (!s)
 		return got <= 0; /* a kernel without seccomp says nothing */

@@ -105,16 +105,10 @@ static uint64_t tl_every = 64 * 1024, tl_next = 64 * 1024;
 uint64_t memlens__prof_rss(void)
 {
 	char buf[128];
-	long fd = ML_SYS(SYS_open, "/proc/self/statm", O_RDONLY | O_CLOEXEC, 0, 0, 0, 0), n;
 	uint64_t pages = 0;
 	const char *q;
-	if (fd < 0)
+	if (memlens__read_small("/proc/self/statm", buf, sizeof buf) <= 0)
 		return 0;
-	n = ML_SYS(SYS_read, fd, buf, sizeof buf - 1, 0, 0, 0);
-	ML_SYS(SYS_close, fd, 0, 0, 0, 0, 0);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	/* "size resident shared text lib data dt", in pages */
 	q = strchr(buf, ' ');
 	if (!q)
