@@ -101,11 +101,9 @@ static inline ML_NO_SANITIZE size_t memlens__hdr_usable_of(const struct ml_hdr *
 static inline ML_NO_SANITIZE int memlens__hdr_read(uintptr_t p, struct ml_chunk *c)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)(p - ML_HDR);
-	uint64_t size = h->size, tid_seq = h->tid_seq;
-	const void *site = h->site;
-	if (ML_UNLIKELY(h->check != memlens__hdr_hash(size, site, tid_seq, p) || size >= ML_HDR_MAX))
+	if (ML_UNLIKELY(!memlens__hdr_valid(h, p)))
 		return 0;
-	memlens__hdr_unpack(c, p, size, site, tid_seq, memlens__glibc_word(h));
+	memlens__hdr_unpack(c, p, h->size, h->site, h->tid_seq, memlens__glibc_word(h));
 	return 1;
 }
 

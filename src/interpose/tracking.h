@@ -293,6 +293,6 @@ int memlens__foreign_free(void *p, const void *ra);
 /* malloc_usable_size of a header chunk p (start bit set). */
 static inline size_t memlens__hdr_usable(const void *p)
 {
-	return memlens__glibc_usable_of(memlens__glibc_word((const char *)p - ML_HDR)) - ML_HDR;
+	return memlens__hdr_usable_of((const struct ml_hdr *)((const char *)p - ML_HDR));
 }
 #endif
