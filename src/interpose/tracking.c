@@ -243,8 +243,7 @@ static void account_realloc(struct mlthread *t, const struct ml_chunk *old, size
 
 static inline void profile_drop(const struct ml_chunk *old)
 {
-	if (ML_UNLIKELY(memlens__site_is_node(old->site)))
-		memlens__profile_free(old->site, old->size, old->seq, old->tid);
+	memlens__unprofile(old->site, old->size, memlens__tid_seq(old->tid, old->seq));
 }
 
 /* realloc of the header chunk p (start bit set), thread t (may be NULL),
@@ -405,8 +404,7 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	else
 		memlens__index_cover_drop((uintptr_t)p, old.size);
 	/* The profiler: the old block is gone, the new one has this stack. */
-	if (ML_UNLIKELY(memlens__site_is_node(old.site)))
-		memlens__profile_free(old.site, old.size, old.seq, old.tid);
+	profile_drop(&old);
 	site = memlens__profiled(n, site, ra, cfa);
 	if (memlens__index_new(t, q, n, site, &c, q == p ? ML_IX_KEEP_COVER : 0) < 0) { /* q is live but unknown */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);

@@ -90,6 +90,14 @@ static inline __attribute__((always_inline)) const void *memlens__profiled(size_
 	return ML_UNLIKELY(memlens__profiling) ? memlens__profile_alloc(n, site, ra, cfa) : site;
 }
 
+/* A freed chunk's record in the profiler, when its site field is one of
+ * its nodes (tid_seq: tid:24 | seq:40, as headers keep it). */
+static inline __attribute__((always_inline)) void memlens__unprofile(const void *site, size_t n, uint64_t tid_seq)
+{
+	if (ML_UNLIKELY(memlens__site_is_node(site)))
+		memlens__profile_free(site, n, tid_seq & ((1ull << 40) - 1), (pid_t)(tid_seq >> 40));
+}
+
 /* Accounts a freed chunk at base (before its real free): n requested and
  * usable bytes, its site field and tid:24|seq:40 (tid_seq, as headers
  * keep it). */
@@ -98,8 +106,7 @@ static inline __attribute__((always_inline)) void memlens__account_gone(struct m
                                                                         uint64_t tid_seq, const void *free_site)
 {
 	struct ml_freed *f;
-	if (ML_UNLIKELY(memlens__site_is_node(site))) /* recorded by the profiler */
-		memlens__profile_free(site, n, tid_seq & ((1ull << 40) - 1), (pid_t)(tid_seq >> 40));
+	memlens__unprofile(site, n, tid_seq);
 	ML_ADD(t->n_frees, 1);
 	memlens__account_live(t, -(int64_t)n, -(int64_t)usable);
 	f = &t->ring[t->ring_pos++ % ML_RING];
@@ -176,8 +183,8 @@ static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlth
 	}
 	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0)) /* tid_seq 0: left out of the counters */
 		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
-	else if (ML_UNLIKELY(memlens__site_is_node(s)))
-		memlens__profile_free(s, n, tid_seq & ((1ull << 40) - 1), (pid_t)(tid_seq >> 40));
+	else
+		memlens__unprofile(s, n, tid_seq);
 	return (void *)h;
 }
 
