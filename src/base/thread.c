@@ -29,9 +29,20 @@ size_t memlens__thread_records_bytes(void) { return __atomic_load_n(&records_byt
 static void registry_lock(void) { memlens__spin_lock(&registry_lock_word); }
 static void registry_unlock(void) { memlens__spin_unlock(&registry_lock_word); }
 
+/* The allocations t made: hist counts reallocs too (read first, as
+ * account_realloc adds to hist first, so that the difference never goes
+ * below zero for a reader on another thread). */
+static uint64_t allocs_of(const struct mlthread *t)
+{
+	uint64_t n = -__atomic_load_n(&t->n_reallocs, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < MEMLENS_SIZE_CLASSES; i++)
+		n += __atomic_load_n(&t->hist[i], __ATOMIC_RELAXED);
+	return n;
+}
+
 static void fold_into_dead(struct mlthread *t)
 {
-	dead.n_allocs += t->n_allocs;
+	dead.n_allocs += allocs_of(t);
 	dead.n_frees += t->n_frees;
 	dead.n_reallocs += t->n_reallocs;
 	dead.bytes_requested_total += t->req_total;
@@ -105,9 +116,13 @@ static void max_into(int64_t *peak, int64_t v)
 
 void memlens__thread_flush_peak(struct mlthread *t)
 {
-	int64_t r = __atomic_add_fetch(&g_live_req, t->pend_req, __ATOMIC_RELAXED);
-	int64_t u = __atomic_add_fetch(&g_live_usable, t->pend_usable, __ATOMIC_RELAXED);
-	t->pend_req = t->pend_usable = 0;
+	/* Each exchange is one instruction: a signal handler's flush on this
+	 * thread between the two halves leaves the difference to the next. */
+	int64_t req = __atomic_load_n(&t->req_live, __ATOMIC_RELAXED);
+	int64_t r = __atomic_add_fetch(&g_live_req, req - __atomic_exchange_n(&t->req_published, req, __ATOMIC_RELAXED),
+	                               __ATOMIC_RELAXED);
+	int64_t u = __atomic_add_fetch(&g_live_usable, __atomic_exchange_n(&t->pend_usable, 0, __ATOMIC_RELAXED),
+	                               __ATOMIC_RELAXED);
 	max_into(&g_peak_req, r);
 	max_into(&g_peak_usable, u);
 }
@@ -155,7 +170,7 @@ void memlens__thread_sum(struct memlens_stats *out)
 	req_live = (int64_t)dead.bytes_requested_live;
 	usable_live = (int64_t)dead.bytes_usable_live;
 	for (struct mlthread *t = registry; t; t = t->next) {
-		out->n_allocs += __atomic_load_n(&t->n_allocs, __ATOMIC_RELAXED);
+		out->n_allocs += allocs_of(t);
 		out->n_frees += __atomic_load_n(&t->n_frees, __ATOMIC_RELAXED);
 		out->n_reallocs += __atomic_load_n(&t->n_reallocs, __ATOMIC_RELAXED);
 		out->bytes_requested_total += __atomic_load_n(&t->req_total, __ATOMIC_RELAXED);

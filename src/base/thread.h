@@ -42,9 +42,12 @@ struct mlthread {
 	                           (heap/startmap.h, owners) */
 	uint64_t seq_next, seq_end;
 	/* statistics: written only by this thread */
-	uint64_t n_allocs, n_frees, n_reallocs, req_total, n_bad, n_untracked;
+	/* (no count of allocations: every allocation and realloc is in hist,
+	 * so the allocations are hist's sum less n_reallocs: thread.c, allocs_of) */
+	uint64_t n_frees, n_reallocs, req_total, n_bad, n_untracked;
 	int64_t req_live, usable_live;   /* this thread's net contribution */
-	int64_t pend_req, pend_usable;   /* not yet published to the peak */
+	int64_t pend_usable;   /* usable_live's change not yet published to the peak */
+	int64_t req_published; /* the req_live last published */
 	uint64_t hist[MEMLENS_SIZE_CLASSES];
 	unsigned ring_pos;
 	struct ml_freed ring[ML_RING];
@@ -91,7 +94,6 @@ static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_
 {
 	ML_ADD(t->req_live, req);
 	ML_ADD(t->usable_live, usable);
-	ML_ADD(t->pend_req, req);
 	ML_ADD(t->pend_usable, usable);
 	if (__builtin_expect((uint64_t)t->pend_usable + ML_PEAK_BATCH > 2 * (uint64_t)ML_PEAK_BATCH, 0))
 		memlens__thread_flush_peak(t);

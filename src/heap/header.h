@@ -45,14 +45,16 @@ static inline uint64_t memlens__tid_seq(pid_t tid, uint64_t seq)
 
 /* The check word.  It is compared whole, so what matters is that it can
  * only match by chance (1 in 2^64) when any word or the address differs:
- * for a given header it is one-to-one in p (so a header copied to another
- * chunk fails), and an overwrite that does not know the process's secret
- * matches by chance only.  A final mixing step (a multiply) would be one
- * more bijection and make no collision rarer. */
+ * for a given header it is one-to-one in each word and in p (so a header
+ * copied to another chunk fails), and an overwrite that does not know the
+ * process's secret matches by chance only.  A plain xor is all that takes:
+ * mixing (rotations, adds, a multiply) makes no collision rarer for
+ * anyone who does not know the secret; it would only cost instructions on
+ * every malloc and free.  (Torn reads are not the check's job: a reader
+ * also re-reads the chunk's start bit and the check, heap/startmap.h.) */
 static inline uint64_t memlens__hdr_hash(uint64_t size, const void *site, uint64_t tid_seq, uintptr_t p)
 {
-	return (size + ((tid_seq << 17) | (tid_seq >> 47)) + ((uint64_t)p << 32)) ^ (uint64_t)(uintptr_t)site ^ (uint64_t)p ^
-	       memlens__hdr_secret;
+	return size ^ (uint64_t)(uintptr_t)site ^ tid_seq ^ (uint64_t)p ^ memlens__hdr_secret;
 }
 
 /* glibc's chunk-size word of the chunk at real (the word before it). */

@@ -235,9 +235,9 @@ void *memlens__untrack_free(void *p, const void *ra)
 /* The realloc accounting of a chunk old that became q (n bytes, usable). */
 static void account_realloc(struct mlthread *t, const struct ml_chunk *old, size_t n, size_t usable)
 {
-	ML_ADD(t->n_reallocs, 1);
 	ML_ADD(t->req_total, n);
-	ML_ADD(t->hist[memlens__size_class(n)], 1);
+	ML_ADD(t->hist[memlens__size_class(n)], 1); /* before n_reallocs (thread.c, allocs_of) */
+	ML_ADD(t->n_reallocs, 1);
 	memlens__account_live(t, (int64_t)n - (int64_t)old->size, (int64_t)usable - (int64_t)old->usable);
 }
 

@@ -41,7 +41,6 @@ static inline unsigned memlens__size_class(size_t n)
 /* The counters of a new chunk of n requested bytes (usable ones). */
 static inline __attribute__((always_inline)) void memlens__account_new(struct mlthread *t, size_t n, size_t usable)
 {
-	ML_ADD(t->n_allocs, 1);
 	ML_ADD(t->req_total, n);
 	ML_ADD(t->hist[memlens__size_class(n)], 1);
 	memlens__account_live(t, (int64_t)n, (int64_t)usable);
