@@ -90,12 +90,18 @@ static inline struct mlthread *memlens__self(void)
 /* Publishes this thread's pending live-byte deltas to the global peak. */
 void memlens__thread_flush_peak(struct mlthread *t);
 #define ML_PEAK_BATCH MEMLENS_PEAK_SLACK
-static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_t usable)
+/* Changes t's live figures; 1 when they are to be published now
+ * (memlens__thread_flush_peak). */
+static inline int memlens__live_moved(struct mlthread *t, int64_t req, int64_t usable)
 {
 	ML_ADD(t->req_live, req);
 	ML_ADD(t->usable_live, usable);
 	ML_ADD(t->pend_usable, usable);
-	if (__builtin_expect((uint64_t)t->pend_usable + ML_PEAK_BATCH > 2 * (uint64_t)ML_PEAK_BATCH, 0))
+	return __builtin_expect((uint64_t)t->pend_usable + ML_PEAK_BATCH > 2 * (uint64_t)ML_PEAK_BATCH, 0);
+}
+static inline void memlens__account_live(struct mlthread *t, int64_t req, int64_t usable)
+{
+	if (memlens__live_moved(t, req, usable))
 		memlens__thread_flush_peak(t);
 }
 
@@ -123,10 +129,17 @@ static inline uint64_t memlens__seq_now(const struct mlthread *self, int single)
 /* Before a thread is created: the calling thread gives back what its batch
  * did not use, so that the numbers stay in order across threads. */
 void memlens__seq_before_thread(void);
-static inline uint64_t memlens__next_seq(struct mlthread *t)
+/* Takes the thread's next number: usable if below seq_end, else the batch
+ * has run out and memlens__seq_refill gives one. */
+static inline uint64_t memlens__take_seq(struct mlthread *t)
 {
 	uint64_t s = 1;
 	__asm__ volatile("xaddq %0, %1" : "+r"(s), "+m"(t->seq_next)); /* signal-atomic */
+	return s;
+}
+static inline uint64_t memlens__next_seq(struct mlthread *t)
+{
+	uint64_t s = memlens__take_seq(t);
 	if (__builtin_expect(s >= t->seq_end, 0))
 		return memlens__seq_refill(t);
 	return s;

@@ -110,14 +110,20 @@ int memlens__sm_claim(struct mlthread *t, uintptr_t *o);
 		__atomic_store_n(&(t)->sm_plain, saved_, __ATOMIC_RELAXED);         \
 	} while (0)
 
+/* memlens__sm_set while the process has one thread. */
+static inline ML_NO_SANITIZE void memlens__sm_set_single(uint64_t *w, uint64_t m)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the header first */
+	__asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m));
+}
 /* Sets the bit m in w, the word of a's bit, for thread t (may be NULL). */
 static inline ML_NO_SANITIZE void memlens__sm_set(struct mlthread *t, uint64_t *w, uint64_t m, uintptr_t a)
 {
-	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the header first */
 	if (ML_LIKELY(*memlens__single_threaded)) {
-		__asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m));
+		memlens__sm_set_single(w, m);
 		return;
 	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the header first */
 	uintptr_t *o = memlens__sm_owner(w, a);
 	if (ML_LIKELY(t != NULL)) {
 		ML_SM_PLAIN(t, o, __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m)));
@@ -139,11 +145,16 @@ void memlens__sm_postfork_child(void);
 /* Clears the bit of the chunk p (m in *w); 1 if this call cleared it (0:
  * another thread's free got there first).  Once it returns, no other
  * thread reads p's header: the chunk may go to the real free. */
+/* memlens__sm_clear while the process has one thread. */
+static inline ML_NO_SANITIZE void memlens__sm_clear_single(uint64_t *w, uint64_t m)
+{
+	__asm__ volatile("andq %1, %0" : "+m"(*w) : "r"(~m));
+}
 static inline ML_NO_SANITIZE int memlens__sm_clear(struct mlthread *t, uint64_t *w, uint64_t m, uintptr_t p)
 {
 	int mine;
 	if (ML_LIKELY(*memlens__single_threaded)) {
-		__asm__ volatile("andq %1, %0" : "+m"(*w) : "r"(~m));
+		memlens__sm_clear_single(w, m);
 		return 1;
 	}
 	/* Always locked (the readers' fence below needs it), but never while

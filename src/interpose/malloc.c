@@ -197,37 +197,107 @@ static void *__attribute__((noinline)) alloc_indexed(struct mltls *tl, enum kind
 	void *p = real_alloc(k, a, b);
 	if (ML_LIKELY(p != NULL))
 		memlens__track_hooked(tl, p, request_of(k, a, b), ra, cfa);
+	memlens__hook_leave(tl);
 	return p;
 }
 
-/* The ordinary call of a thread with a record (t). */
-ML_BODY void *alloc_body(struct mlthread *t, enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
+/* The fast path's header call in general: its site needs more than its
+ * page's bit (site/site.h), or the profiler's countdown ran out (sampled:
+ * it was already decremented). */
+static void *__attribute__((noinline)) alloc_hdr_general(struct mltls *tl, enum kind k, size_t n, const void *ra,
+                                                         uintptr_t cfa, int sampled)
+{
+	void *real = real_alloc_hdr(k, n), *p = NULL;
+	if (ML_LIKELY(real != NULL)) {
+		const void *site = memlens__site_at(ra, cfa);
+		if (sampled)
+			site = memlens__profile_sampled(n, site, ra, cfa);
+		p = ML_LIKELY(memlens__hdr_new(tl->self, real, n, site)) ? (char *)real + ML_HDR
+		                                                         : alloc_headerless(real, n, site, ML_MODE_TOP, ra);
+	}
+	memlens__hook_leave(tl);
+	return p;
+}
+
+/* The rest of a header call after its real call gave real, in general;
+ * with the thread's sequence numbers run out; and the fast path's end when
+ * the thread's live figures are to be published or calls nested in the
+ * hook deferred their bookkeeping (drain sets the guard again and ends
+ * the hook). */
+static void *__attribute__((noinline)) alloc_hdr_finish(struct mltls *tl, void *real, size_t n, const void *site)
+{
+	void *p = ML_LIKELY(memlens__hdr_new(tl->self, real, n, site)) ? (char *)real + ML_HDR
+	                                                               : alloc_headerless(real, n, site, ML_MODE_TOP, site);
+	memlens__hook_leave(tl);
+	return p;
+}
+static void *__attribute__((noinline)) alloc_hdr_refill(struct mltls *tl, struct mlthread *t, void *real, size_t n,
+                                                        uint64_t *w, const void *site)
+{
+	uintptr_t p = (uintptr_t)real + ML_HDR;
+	memlens__hdr_put(t, p, w, n, site, memlens__seq_refill(t), memlens__glibc_word(real));
+	memlens__hook_leave(tl);
+	return (void *)p;
+}
+static void *__attribute__((noinline)) alloc_publish_path(struct mltls *tl, struct mlthread *t, void *p)
+{
+	memlens__thread_flush_peak(t);
+	memlens__hook_leave(tl);
+	return p;
+}
+static void *__attribute__((noinline)) alloc_drain_path(struct mltls *tl, struct mlthread *t, void *p)
+{
+	memlens__drain(tl, t);
+	return p;
+}
+
+/* The ordinary call of a thread with a record.  Its fast path is a header
+ * chunk whose site is its return address, made by the one thread of a
+ * process: it decides all it can before the real call, so that few
+ * registers live across it, and memlens__hdr_new's work after it, written
+ * out for that case, calls nothing; every other case leaves by a tail
+ * call, which ends the hook. */
+ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	size_t n;
-	void *p;
+	void *real;
 	memlens__hook_enter(tl);
-	if (ML_LIKELY(hdr_call(k, a, b, &n))) {
-		void *real = real_alloc_hdr(k, n);
-		p = NULL;
-		if (ML_LIKELY(real != NULL)) {
-			const void *site = memlens__site_hooked(tl, n, ra, cfa);
-			p = ML_LIKELY(memlens__hdr_new(t, real, n, site)) ? (char *)real + ML_HDR
-			                                                   : alloc_headerless(real, n, site, ML_MODE_TOP, ra);
-		}
-	} else
-		p = alloc_indexed(tl, k, a, b, ra, cfa);
-	memlens__hook_leave(tl);
-	return p;
+	if (ML_UNLIKELY(!hdr_call(k, a, b, &n)))
+		return alloc_indexed(tl, k, a, b, ra, cfa);
+	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
+		return alloc_hdr_general(tl, k, n, ra, cfa, 1);
+	if (ML_UNLIKELY(memlens__wrap_page_marked((uintptr_t)ra)))
+		return alloc_hdr_general(tl, k, n, ra, cfa, 0);
+	real = real_alloc_hdr(k, n);
+	if (ML_UNLIKELY(real == NULL)) {
+		memlens__hook_leave(tl);
+		return NULL;
+	}
+	struct mlthread *t = tl->self; /* read again: a register less to keep across the call */
+	uintptr_t p = (uintptr_t)real + ML_HDR;
+	size_t word = memlens__glibc_word(real);
+	uint64_t *w = memlens__sm_word(p, 0), s;
+	if (ML_UNLIKELY(!t || memlens__glibc_mmapped(word) || !w || !*memlens__single_threaded))
+		return alloc_hdr_finish(tl, real, n, ra);
+	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
+		return alloc_hdr_refill(tl, t, real, n, w, ra);
+	memlens__hdr_fill(p, n, ra, memlens__tid_seq(t->tid, s));
+	memlens__sm_set_single(w, memlens__sm_bit(p));
+	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(word) - ML_HDR)))
+		return alloc_publish_path(tl, t, (void *)p);
+	tl->guard = ML_GUARD_NONE;
+	if (ML_UNLIKELY(tl->pending))
+		return alloc_drain_path(tl, t, (void *)p);
+	return (void *)p;
 }
 
 /* A thread's first call (no record yet) takes the slow path, which
  * makes its record. */
 #define ALLOC_HOOK(kind, a, b)                                      \
-	struct mlthread *t_;                                        \
-	if (unusual(&memlens__tls) || !(t_ = memlens__tls.self))    \
+	if (unusual(&memlens__tls) || !memlens__tls.self)           \
 		return alloc_unusual(kind, a, b, RA, CFA);             \
-	return alloc_body(t_, kind, a, b, RA, CFA)
+	return alloc_body(kind, a, b, RA, CFA)
 
 ML_EXPORT void *malloc(size_t n) { ALLOC_HOOK(K_MALLOC, n, 0); }
 ML_EXPORT void *calloc(size_t n, size_t m) { ALLOC_HOOK(K_CALLOC, n, m); }
@@ -259,8 +329,7 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	 * same through memalign, with posix_memalign's checks and results. */
 	if (align < sizeof(void *) || (align & (align - 1)))
 		return EINVAL;
-	p = odd || !tl->self ? alloc_unusual(K_MEMALIGN, align, n, RA, CFA)
-	                     : alloc_body(tl->self, K_MEMALIGN, align, n, RA, CFA);
+	p = odd || !tl->self ? alloc_unusual(K_MEMALIGN, align, n, RA, CFA) : alloc_body(K_MEMALIGN, align, n, RA, CFA);
 	if (!p)
 		return ENOMEM;
 	*out = p;
@@ -292,30 +361,93 @@ static void __attribute__((noinline)) free_unusual_tracked(void *p, const void *
 		memlens__real.free(r);
 }
 
-/* The real free runs after the hook has left (a tail call): memlens holds
- * nothing then, and the chunk's record went first (tracking.c, Order). */
-ML_BODY void free_body(struct mlthread *t, void *p, const void *ra)
+/* The free of the program's own call, once its guard is set: the fast
+ * path is a header chunk's free by the one thread of a process that is not
+ * profiling, straight-line code that saves no registers, because every
+ * other case leaves it by a tail call to one of the paths below.  Each of
+ * them ends the hook and then makes the real free: after the hook has left,
+ * memlens holds nothing, and the chunk's record went first (tracking.c,
+ * Order). */
+static inline void free_leave(struct mltls *tl, void *r)
 {
-	struct mltls *tl = &memlens__tls;
-	void *r;
-	memlens__hook_enter(tl);
-	r = memlens__free_tracked(t, p, ra);
 	memlens__hook_leave(tl);
 	if (ML_LIKELY(r != NULL))
 		memlens__real.free(r);
+}
+
+/* Not a header chunk. */
+static void __attribute__((noinline)) free_indexed_path(struct mltls *tl, struct mlthread *t, void *p, const void *ra)
+{
+	free_leave(tl, memlens__free_indexed(t, p, ra));
+}
+
+/* A header chunk whose check failed. */
+static void __attribute__((noinline)) free_bad_path(struct mltls *tl, void *p, const void *ra)
+{
+	memlens__hdr_bad(p, ra, 0, 0);
+	memlens__hook_leave(tl);
+}
+
+/* A header chunk whose check passed, in general (threads, profiling, a
+ * chunk the counters left out). */
+static void __attribute__((noinline)) free_hdr_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                    uint64_t m, const void *ra)
+{
+	free_leave(tl, memlens__hdr_free_valid(t, p, w, m, ra, 0));
+}
+
+/* The fast path's end, when the thread's live figures are to be
+ * published, or when calls nested in the hook deferred their bookkeeping
+ * (the guard is off then: drain sets it again). */
+static void __attribute__((noinline)) free_publish_path(struct mltls *tl, struct mlthread *t, void *r)
+{
+	memlens__thread_flush_peak(t);
+	free_leave(tl, r);
+}
+static void __attribute__((noinline)) free_drain_path(struct mltls *tl, struct mlthread *t, void *r)
+{
+	memlens__drain(tl, t);
+	memlens__real.free(r);
 }
 
 ML_EXPORT void free(void *p)
 {
 	struct mltls *tl = &memlens__tls;
 	struct mlthread *t;
+	uint64_t *w, m;
 	if (ML_UNLIKELY(!p || memlens__boot_owns(p)))
 		return;
 	if (unusual(tl) || ML_UNLIKELY(!(t = tl->self))) {
 		free_unusual(p, RA);
 		return;
 	}
-	free_body(t, p, RA); /* the free's own call site: no unwinding here */
+	memlens__hook_enter(tl);
+	if (ML_UNLIKELY(!memlens__hdr_owns(p, &w, &m))) {
+		free_indexed_path(tl, t, p, RA); /* the free's own call site: no unwinding here */
+		return;
+	}
+	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
+	uint64_t n = h->size, tid_seq = h->tid_seq;
+	const void *s = h->site;
+	if (ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p))) {
+		free_bad_path(tl, p, RA);
+		return;
+	}
+	if (ML_UNLIKELY(!*memlens__single_threaded || memlens__site_is_node(s) || !tid_seq)) {
+		free_hdr_path(tl, t, p, w, m, RA);
+		return;
+	}
+	memlens__sm_clear_single(w, m);
+	if (ML_UNLIKELY(memlens__count_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, RA))) {
+		free_publish_path(tl, t, h);
+		return;
+	}
+	tl->guard = ML_GUARD_NONE;
+	if (ML_UNLIKELY(tl->pending)) {
+		free_drain_path(tl, t, h);
+		return;
+	}
+	memlens__real.free(h);
 }
 
 ML_EXPORT void cfree(void *p) { free(p); }

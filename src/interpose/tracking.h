@@ -38,12 +38,18 @@ static inline unsigned memlens__size_class(size_t n)
 	return c < MEMLENS_SIZE_CLASSES ? c : MEMLENS_SIZE_CLASSES - 1;
 }
 
-/* The counters of a new chunk of n requested bytes (usable ones). */
-static inline __attribute__((always_inline)) void memlens__account_new(struct mlthread *t, size_t n, size_t usable)
+/* The counters of a new chunk of n requested bytes (usable ones); 1 when
+ * the live figures are to be published (memlens__live_moved). */
+static inline __attribute__((always_inline)) int memlens__count_new(struct mlthread *t, size_t n, size_t usable)
 {
 	ML_ADD(t->req_total, n);
 	ML_ADD(t->hist[memlens__size_class(n)], 1);
-	memlens__account_live(t, (int64_t)n, (int64_t)usable);
+	return memlens__live_moved(t, (int64_t)n, (int64_t)usable);
+}
+static inline __attribute__((always_inline)) void memlens__account_new(struct mlthread *t, size_t n, size_t usable)
+{
+	if (memlens__count_new(t, n, usable))
+		memlens__thread_flush_peak(t);
 }
 
 /* Indexes the chunk p of n requested bytes for thread t into *c; 0, or -1
@@ -100,20 +106,28 @@ static inline __attribute__((always_inline)) void memlens__unprofile(const void 
 /* Accounts a freed chunk at base (before its real free): n requested and
  * usable bytes, its site field and tid:24|seq:40 (tid_seq, as headers
  * keep it). */
-static inline __attribute__((always_inline)) void memlens__account_gone(struct mlthread *t, uintptr_t base, size_t n,
-                                                                        size_t usable, const void *site,
-                                                                        uint64_t tid_seq, const void *free_site)
+/* The counters and the ring of recent frees, for memlens__account_gone:
+ * 1 when the live figures are to be published (memlens__live_moved). */
+static inline __attribute__((always_inline)) int memlens__count_gone(struct mlthread *t, uintptr_t base, size_t n,
+                                                                     size_t usable, const void *site, uint64_t tid_seq,
+                                                                     const void *free_site)
 {
-	struct ml_freed *f;
-	memlens__unprofile(site, n, tid_seq);
-	ML_ADD(t->n_frees, 1);
-	memlens__account_live(t, -(int64_t)n, -(int64_t)usable);
-	f = &t->ring[t->ring_pos++ % ML_RING];
+	struct ml_freed *f = &t->ring[t->ring_pos++ % ML_RING];
 	f->base = base;
 	f->size = n;
 	f->alloc_site = site; /* the site field: a profiler's node is read as a site when reported */
 	f->free_site = free_site;
 	f->alloc_tid_seq = tid_seq;
+	ML_ADD(t->n_frees, 1);
+	return memlens__live_moved(t, -(int64_t)n, -(int64_t)usable);
+}
+static inline __attribute__((always_inline)) void memlens__account_gone(struct mlthread *t, uintptr_t base, size_t n,
+                                                                        size_t usable, const void *site,
+                                                                        uint64_t tid_seq, const void *free_site)
+{
+	memlens__unprofile(site, n, tid_seq);
+	if (memlens__count_gone(t, base, n, usable, site, tid_seq, free_site))
+		memlens__thread_flush_peak(t);
 }
 
 /* Accounts a chunk just removed from the index (before its real free). */
@@ -131,6 +145,16 @@ static inline void memlens__account_free(struct mlthread *t, struct ml_chunk *c,
  * cannot carry a header (glibc mapped it, under a lowered mmap threshold,
  * or the start map has no memory): the caller gives real back and makes an
  * index chunk instead. */
+/* The header, start bit and counters of the new header chunk p of thread
+ * t, its start bit in w, with sequence number seq, glibc's size word word. */
+static inline __attribute__((always_inline)) void memlens__hdr_put(struct mlthread *t, uintptr_t p, uint64_t *w,
+                                                                   size_t n, const void *site, uint64_t seq,
+                                                                   size_t word)
+{
+	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, seq));
+	memlens__sm_set(t, w, memlens__sm_bit(p), p);
+	memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
+}
 static inline __attribute__((always_inline)) int memlens__hdr_new(struct mlthread *t, void *real, size_t n,
                                                                   const void *site)
 {
@@ -145,9 +169,7 @@ static inline __attribute__((always_inline)) int memlens__hdr_new(struct mlthrea
 		memlens__note_uncounted(NULL);
 		return 1;
 	}
-	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, memlens__next_seq(t)));
-	memlens__sm_set(t, w, memlens__sm_bit(p), p);
-	memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
+	memlens__hdr_put(t, p, w, n, site, memlens__next_seq(t), word);
 	return 1;
 }
 
@@ -165,17 +187,13 @@ void memlens__hdr_lost(void *p, const void *site, int is_realloc, int quiet);
 /* Was this header chunk counted when it was made (memlens__hdr_new)? */
 static inline int memlens__hdr_counted(const struct ml_chunk *c) { return c->tid != 0 || c->seq != 0; }
 
-/* The free of the header chunk p, whose start bit (m in *w) is set: the
- * pointer to give the real free, or NULL for a bad free kept from it
- * (quiet: counted, not reported). */
-static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlthread *t, void *p, uint64_t *w,
-                                                                     uint64_t m, const void *site, int quiet)
+/* memlens__hdr_free of a chunk whose header's check passed. */
+static inline __attribute__((always_inline)) void *memlens__hdr_free_valid(struct mlthread *t, void *p, uint64_t *w,
+                                                                           uint64_t m, const void *site, int quiet)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	uint64_t n = h->size, tid_seq = h->tid_seq;
 	const void *s = h->site;
-	if (ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p)))
-		return memlens__hdr_bad(p, site, 0, quiet);
 	if (ML_UNLIKELY(!memlens__sm_clear(t, w, m, (uintptr_t)p))) { /* another thread freed it first */
 		memlens__hdr_lost(p, site, 0, quiet);
 		return NULL;
@@ -185,6 +203,17 @@ static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlth
 	else
 		memlens__unprofile(s, n, tid_seq);
 	return (void *)h;
+}
+
+/* The free of the header chunk p, whose start bit (m in *w) is set: the
+ * pointer to give the real free, or NULL for a bad free kept from it
+ * (quiet: counted, not reported). */
+static inline __attribute__((always_inline)) void *memlens__hdr_free(struct mlthread *t, void *p, uint64_t *w,
+                                                                     uint64_t m, const void *site, int quiet)
+{
+	if (ML_UNLIKELY(!memlens__hdr_valid((const struct ml_hdr *)((char *)p - ML_HDR), (uintptr_t)p)))
+		return memlens__hdr_bad(p, site, 0, quiet);
+	return memlens__hdr_free_valid(t, p, w, m, site, quiet);
 }
 
 /* Is p a header chunk's pointer (its start bit set)?  *w, *m: its bit. */
@@ -235,17 +264,25 @@ static inline void memlens__hook_leave(struct mltls *tl)
  * hook whose return address is ra and CFA cfa, and the profiler's
  * countdown (parked far away when off, far below zero when it records every
  * allocation: profile/record.c). */
+/* The profiler's countdown for an allocation of n bytes, in one
+ * instruction on memory and its flags: 1 when it ran out (<= 0: a
+ * thread's first malloc(0) too), and memlens__profile_sampled is to be
+ * asked for the chunk's site field. */
+static inline __attribute__((always_inline)) int memlens__profile_countdown(struct mltls *tl, size_t n)
+{
+	__asm__ goto("subq %1, %0\n\tjle %l[sampled]" : : "m"(tl->sample_left), "r"((int64_t)n) : "cc", "memory"
+	             : sampled);
+	return 0;
+sampled:
+	return 1;
+}
 static inline __attribute__((always_inline)) const void *memlens__site_hooked(struct mltls *tl, size_t n,
                                                                               const void *ra, uintptr_t cfa)
 {
 	const void *site = memlens__site_at(ra, cfa);
-	/* The countdown in one instruction on memory and its flags (<= 0: a
-	 * thread's first malloc(0) too). */
-	__asm__ goto("subq %1, %0\n\tjle %l[sampled]" : : "m"(tl->sample_left), "r"((int64_t)n) : "cc", "memory"
-	             : sampled);
+	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
+		return memlens__profile_sampled(n, site, ra, cfa);
 	return site;
-sampled:
-	return memlens__profile_sampled(n, site, ra, cfa);
 }
 
 /* The fast path's record of a new index chunk p of n bytes. */
