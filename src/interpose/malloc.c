@@ -201,24 +201,6 @@ static void *__attribute__((noinline)) alloc_indexed(struct mltls *tl, enum kind
 	return p;
 }
 
-/* The fast path's header call in general: its site needs more than its
- * page's bit (site/site.h), or the profiler's countdown ran out (sampled:
- * it was already decremented). */
-static void *__attribute__((noinline)) alloc_hdr_general(struct mltls *tl, enum kind k, size_t n, const void *ra,
-                                                         uintptr_t cfa, int sampled)
-{
-	void *real = real_alloc_hdr(k, n), *p = NULL;
-	if (ML_LIKELY(real != NULL)) {
-		const void *site = memlens__site_at(ra, cfa);
-		if (sampled)
-			site = memlens__profile_sampled(n, site, ra, cfa);
-		p = ML_LIKELY(memlens__hdr_new(tl->self, real, n, site)) ? (char *)real + ML_HDR
-		                                                         : alloc_headerless(real, n, site, ML_MODE_TOP, ra);
-	}
-	memlens__hook_leave(tl);
-	return p;
-}
-
 /* The rest of a header call after its real call gave real, in general;
  * with the thread's sequence numbers run out; and the fast path's end when
  * the thread's live figures are to be published or calls nested in the
@@ -251,12 +233,52 @@ static void *__attribute__((noinline)) alloc_drain_path(struct mltls *tl, struct
 	return p;
 }
 
+/* A header call's work after its real call gave real (not NULL): the chunk
+ * p = real + ML_HDR with its site field.  The one thread of a process
+ * writes memlens__hdr_new's header, bit and counters out for its case,
+ * calling nothing; every other case leaves by a tail call, which ends the
+ * hook. */
+static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *tl, void *real, size_t n,
+                                                                 const void *site)
+{
+	struct mlthread *t = tl->self; /* read again: a register less to keep across the real call */
+	uintptr_t p = (uintptr_t)real + ML_HDR;
+	size_t word = memlens__glibc_word(real);
+	uint64_t *w = memlens__sm_word(p, 0), s;
+	if (ML_UNLIKELY(!t || memlens__glibc_mmapped(word) || !w || !*memlens__single_threaded))
+		return alloc_hdr_finish(tl, real, n, site);
+	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
+		return alloc_hdr_refill(tl, t, real, n, w, site);
+	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, s));
+	memlens__sm_set_single(w, memlens__sm_bit(p));
+	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(word) - ML_HDR)))
+		return alloc_publish_path(tl, t, (void *)p);
+	tl->guard = ML_GUARD_NONE;
+	if (ML_UNLIKELY(tl->pending))
+		return alloc_drain_path(tl, t, (void *)p);
+	return (void *)p;
+}
+
+/* The fast path's header call in general: its site needs more than its
+ * page's bit (site/site.h), or the profiler's countdown ran out (sampled:
+ * it was already decremented). */
+static void *__attribute__((noinline)) alloc_hdr_general(struct mltls *tl, enum kind k, size_t n, const void *ra,
+                                                         uintptr_t cfa, int sampled)
+{
+	void *real = real_alloc_hdr(k, n);
+	if (ML_UNLIKELY(real == NULL)) {
+		memlens__hook_leave(tl);
+		return NULL;
+	}
+	const void *site = memlens__site_at(ra, cfa);
+	if (sampled)
+		site = memlens__profile_sampled(n, site, ra, cfa);
+	return alloc_hdr_end(tl, real, n, site);
+}
+
 /* The ordinary call of a thread with a record.  Its fast path is a header
- * chunk whose site is its return address, made by the one thread of a
- * process: it decides all it can before the real call, so that few
- * registers live across it, and memlens__hdr_new's work after it, written
- * out for that case, calls nothing; every other case leaves by a tail
- * call, which ends the hook. */
+ * chunk whose site is its return address: it decides all it can before the
+ * real call, so that few registers live across it. */
 ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
@@ -274,22 +296,7 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 		memlens__hook_leave(tl);
 		return NULL;
 	}
-	struct mlthread *t = tl->self; /* read again: a register less to keep across the call */
-	uintptr_t p = (uintptr_t)real + ML_HDR;
-	size_t word = memlens__glibc_word(real);
-	uint64_t *w = memlens__sm_word(p, 0), s;
-	if (ML_UNLIKELY(!t || memlens__glibc_mmapped(word) || !w || !*memlens__single_threaded))
-		return alloc_hdr_finish(tl, real, n, ra);
-	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
-		return alloc_hdr_refill(tl, t, real, n, w, ra);
-	memlens__hdr_fill(p, n, ra, memlens__tid_seq(t->tid, s));
-	memlens__sm_set_single(w, memlens__sm_bit(p));
-	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(word) - ML_HDR)))
-		return alloc_publish_path(tl, t, (void *)p);
-	tl->guard = ML_GUARD_NONE;
-	if (ML_UNLIKELY(tl->pending))
-		return alloc_drain_path(tl, t, (void *)p);
-	return (void *)p;
+	return alloc_hdr_end(tl, real, n, ra);
 }
 
 /* A thread's first call (no record yet) takes the slow path, which
@@ -410,6 +417,37 @@ static void __attribute__((noinline)) free_drain_path(struct mltls *tl, struct m
 	memlens__real.free(r);
 }
 
+/* The one thread's free of a header chunk p (bit m in *w) whose check
+ * passed and which the counters count (memlens__hdr_free_valid written out
+ * for that case, calling nothing). */
+static inline __attribute__((always_inline)) void free_hdr_end(struct mltls *tl, struct mlthread *t, void *p,
+                                                               uint64_t *w, uint64_t m, const void *ra)
+{
+	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
+	uint64_t n = h->size, tid_seq = h->tid_seq, usable = memlens__hdr_usable_of(h);
+	const void *s = h->site;
+	memlens__sm_clear_single(w, m);
+	if (ML_UNLIKELY(memlens__count_gone(t, (uintptr_t)p, n, usable, s, tid_seq, ra))) {
+		free_publish_path(tl, t, h);
+		return;
+	}
+	tl->guard = ML_GUARD_NONE;
+	if (ML_UNLIKELY(tl->pending)) {
+		free_drain_path(tl, t, h);
+		return;
+	}
+	memlens__real.free(h);
+}
+
+/* The same while profiling: the chunk leaves the profiler first. */
+static void __attribute__((noinline)) free_profiled_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                         uint64_t m, const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	memlens__unprofile(h->site, h->size, h->tid_seq);
+	free_hdr_end(tl, t, p, w, m, ra);
+}
+
 ML_EXPORT void free(void *p)
 {
 	struct mltls *tl = &memlens__tls;
@@ -427,27 +465,21 @@ ML_EXPORT void free(void *p)
 		return;
 	}
 	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
-	uint64_t n = h->size, tid_seq = h->tid_seq;
+	uint64_t tid_seq = h->tid_seq;
 	const void *s = h->site;
 	if (ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p))) {
 		free_bad_path(tl, p, RA);
 		return;
 	}
-	if (ML_UNLIKELY(!*memlens__single_threaded || memlens__site_is_node(s) || !tid_seq)) {
+	if (ML_UNLIKELY(!*memlens__single_threaded || !tid_seq)) {
 		free_hdr_path(tl, t, p, w, m, RA);
 		return;
 	}
-	memlens__sm_clear_single(w, m);
-	if (ML_UNLIKELY(memlens__count_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, RA))) {
-		free_publish_path(tl, t, h);
+	if (ML_UNLIKELY(memlens__site_is_node(s))) {
+		free_profiled_path(tl, t, p, w, m, RA);
 		return;
 	}
-	tl->guard = ML_GUARD_NONE;
-	if (ML_UNLIKELY(tl->pending)) {
-		free_drain_path(tl, t, h);
-		return;
-	}
-	memlens__real.free(h);
+	free_hdr_end(tl, t, p, w, m, RA);
 }
 
 ML_EXPORT void cfree(void *p) { free(p); }

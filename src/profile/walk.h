@@ -49,23 +49,30 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 	 * negative, and 0 only for the outermost frame).  The loop below tests
 	 * the same again for the frames after one that was not: folding both
 	 * into one loop cost 15 to 23 instructions a recorded allocation. */
-	for (int lim = mn < max ? mn : max; n < lim && m->cfa[n] == cfa && m->pc[n] == pc;) {
-		pcs[n] = pc;
-		int32_t off = m->off[n++];
-		if (!off) { /* the outermost frame, as last time: the same stack */
-			*same = n == mn;
-			m->n = n;
-			return n;
+	/* Only the first frame's CFA needs comparing: a memo's frames are
+	 * each where the one before it and its size put it (every walk writes
+	 * its frames in that order, each a frame it found at that CFA or one
+	 * it kept because it was there), and so are this walk's while they
+	 * match.  A memo's pcs are never 0: the loop ends at a 0 by a
+	 * mismatch, and the test after it. */
+	if (mn > 0 && m->cfa[0] == cfa)
+		for (int lim = mn < max ? mn : max; n < lim && m->pc[n] == pc;) {
+			pcs[n] = pc;
+			int32_t off = m->off[n++];
+			if (!off) { /* the outermost frame, as last time: the same stack */
+				*same = n == mn;
+				m->n = n;
+				return n;
+			}
+			/* No bound test: this CFA is the memo's next frame's, which
+			 * passed it when it was walked (a walk that fails it keeps no
+			 * memo), and the thread's stack_hi has not moved. */
+			cfa += (uintptr_t)off;
+			pc = *(const uintptr_t *)(cfa - 8);
 		}
-		/* No bound test: this CFA is the memo's next frame's, which
-		 * passed it when it was walked (a walk that fails it keeps no
-		 * memo), and the thread's stack_hi has not moved. */
-		cfa += (uintptr_t)off;
-		pc = *(const uintptr_t *)(cfa - 8);
-		if (!pc) {
-			m->n = n;
-			return n;
-		}
+	if (!pc) {
+		m->n = n;
+		return n;
 	}
 	while (n < max) {
 		int32_t off;
