@@ -93,22 +93,24 @@ static inline uintptr_t *memlens__sm_owner(uint64_t *w, uintptr_t a)
  * it, and waited for that thread's plain write, if any, to end). */
 int memlens__sm_claim(struct mlthread *t, uintptr_t *o);
 
-/* Runs OP, a plain write of the word w, if thread t owns the block of owner
- * word o (see the top); else falls through.  sm_plain is saved and restored
- * for a signal handler that writes while its thread is between the two. */
-#define ML_SM_PLAIN(t, o, OP)                                                        \
-	do {                                                                         \
-		uintptr_t saved_ = (t)->sm_plain;                                    \
-		__atomic_store_n(&(t)->sm_plain, (uintptr_t)(o), __ATOMIC_RELAXED); \
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);                             \
-		if (ML_LIKELY(__atomic_load_n((o), __ATOMIC_RELAXED) == (uintptr_t)(t))) { \
-			OP;                                                          \
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);                     \
-			__atomic_store_n(&(t)->sm_plain, saved_, __ATOMIC_RELEASE);  \
-			goto done_;                                                  \
-		}                                                                    \
-		__atomic_store_n(&(t)->sm_plain, saved_, __ATOMIC_RELAXED);         \
-	} while (0)
+/* Sets the bit m in w plainly if thread t owns the block of owner word o
+ * (see the top): 1 then, else 0 and nothing written.  sm_plain is saved
+ * and restored for a signal handler that writes while its thread is
+ * between the two. */
+static inline ML_NO_SANITIZE int memlens__sm_set_owned(struct mlthread *t, uint64_t *w, uint64_t m, uintptr_t *o)
+{
+	uintptr_t saved = t->sm_plain;
+	__atomic_store_n(&t->sm_plain, (uintptr_t)o, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (ML_LIKELY(__atomic_load_n(o, __ATOMIC_RELAXED) == (uintptr_t)t)) {
+		__asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m));
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		__atomic_store_n(&t->sm_plain, saved, __ATOMIC_RELEASE);
+		return 1;
+	}
+	__atomic_store_n(&t->sm_plain, saved, __ATOMIC_RELAXED);
+	return 0;
+}
 
 /* memlens__sm_set while the process has one thread. */
 static inline ML_NO_SANITIZE void memlens__sm_set_single(uint64_t *w, uint64_t m)
@@ -126,14 +128,14 @@ static inline ML_NO_SANITIZE void memlens__sm_set(struct mlthread *t, uint64_t *
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the header first */
 	uintptr_t *o = memlens__sm_owner(w, a);
 	if (ML_LIKELY(t != NULL)) {
-		ML_SM_PLAIN(t, o, __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m)));
-		if (__atomic_load_n(o, __ATOMIC_RELAXED) != ML_SM_SHARED && memlens__sm_claim(t, o))
-			ML_SM_PLAIN(t, o, __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(m))); /* claimed just now */
+		if (ML_LIKELY(memlens__sm_set_owned(t, w, m, o)))
+			return;
+		if (__atomic_load_n(o, __ATOMIC_RELAXED) != ML_SM_SHARED && memlens__sm_claim(t, o) &&
+		    memlens__sm_set_owned(t, w, m, o)) /* claimed just now */
+			return;
 	} else if (ML_UNLIKELY(__atomic_load_n(o, __ATOMIC_RELAXED) != ML_SM_SHARED))
 		memlens__sm_claim(NULL, o); /* made shared: a locked write needs it so */
 	__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
-done_:
-	return;
 }
 
 extern ML_HIDDEN int memlens__hdr_readers;
@@ -150,6 +152,24 @@ static inline ML_NO_SANITIZE void memlens__sm_clear_single(uint64_t *w, uint64_t
 {
 	__asm__ volatile("andq %1, %0" : "+m"(*w) : "r"(~m));
 }
+/* The pieces of memlens__sm_clear once the process has threads.  The clear
+ * is always locked (the readers' fence after it needs it), but never while
+ * another thread owns the block: it may be writing the word plainly. */
+static inline int memlens__sm_clear_may_lock(struct mlthread *t, uint64_t *w, uintptr_t p)
+{
+	uintptr_t owner = __atomic_load_n(memlens__sm_owner(w, p), __ATOMIC_RELAXED);
+	return owner == ML_SM_SHARED || (t && owner == (uintptr_t)t);
+}
+/* 1 if this call cleared the bit. */
+static inline int memlens__sm_clear_locked(uint64_t *w, uint64_t m)
+{
+	return (__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m) != 0;
+}
+/* After it: are there readers to wait for (memlens__hdr_readers_wait)? */
+static inline int memlens__sm_readers(void)
+{
+	return ML_UNLIKELY(__atomic_load_n(&memlens__hdr_readers, __ATOMIC_SEQ_CST) != 0);
+}
 static inline ML_NO_SANITIZE int memlens__sm_clear(struct mlthread *t, uint64_t *w, uint64_t m, uintptr_t p)
 {
 	int mine;
@@ -157,13 +177,10 @@ static inline ML_NO_SANITIZE int memlens__sm_clear(struct mlthread *t, uint64_t 
 		memlens__sm_clear_single(w, m);
 		return 1;
 	}
-	/* Always locked (the readers' fence below needs it), but never while
-	 * another thread owns the block: it may be writing the word plainly. */
-	uintptr_t *o = memlens__sm_owner(w, p), owner = __atomic_load_n(o, __ATOMIC_RELAXED);
-	if (ML_UNLIKELY(owner != ML_SM_SHARED && (!t || owner != (uintptr_t)t)))
-		memlens__sm_claim(t, o);
-	mine = (__atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST) & m) != 0;
-	if (ML_UNLIKELY(__atomic_load_n(&memlens__hdr_readers, __ATOMIC_SEQ_CST) != 0))
+	if (ML_UNLIKELY(!memlens__sm_clear_may_lock(t, w, p)))
+		memlens__sm_claim(t, memlens__sm_owner(w, p));
+	mine = memlens__sm_clear_locked(w, m);
+	if (memlens__sm_readers())
 		memlens__hdr_readers_wait(p);
 	return mine;
 }

@@ -221,6 +221,16 @@ static void *__attribute__((noinline)) alloc_hdr_refill(struct mltls *tl, struct
 	memlens__hook_leave(tl);
 	return (void *)p;
 }
+/* The header written, its bit to set in general (threads, a block t does
+ * not own), then the rest of memlens__hdr_put. */
+static void *__attribute__((noinline)) alloc_hdr_set(struct mltls *tl, struct mlthread *t, uintptr_t p, uint64_t *w,
+                                                     size_t n, size_t word)
+{
+	memlens__sm_set(t, w, memlens__sm_bit(p), p);
+	memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
+	memlens__hook_leave(tl);
+	return (void *)p;
+}
 static void *__attribute__((noinline)) alloc_publish_path(struct mltls *tl, struct mlthread *t, void *p)
 {
 	memlens__thread_flush_peak(t);
@@ -234,10 +244,10 @@ static void *__attribute__((noinline)) alloc_drain_path(struct mltls *tl, struct
 }
 
 /* A header call's work after its real call gave real (not NULL): the chunk
- * p = real + ML_HDR with its site field.  The one thread of a process
- * writes memlens__hdr_new's header, bit and counters out for its case,
- * calling nothing; every other case leaves by a tail call, which ends the
- * hook. */
+ * p = real + ML_HDR with its site field.  memlens__hdr_new's header, bit
+ * and counters, written out for the common cases (one thread, or a block
+ * the thread owns), call nothing; every other case leaves by a tail call,
+ * which ends the hook. */
 static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *tl, void *real, size_t n,
                                                                  const void *site)
 {
@@ -245,12 +255,18 @@ static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *t
 	uintptr_t p = (uintptr_t)real + ML_HDR;
 	size_t word = memlens__glibc_word(real);
 	uint64_t *w = memlens__sm_word(p, 0), s;
-	if (ML_UNLIKELY(!t || memlens__glibc_mmapped(word) || !w || !*memlens__single_threaded))
+	if (ML_UNLIKELY(!t || memlens__glibc_mmapped(word) || !w))
 		return alloc_hdr_finish(tl, real, n, site);
 	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
 		return alloc_hdr_refill(tl, t, real, n, w, site);
 	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, s));
-	memlens__sm_set_single(w, memlens__sm_bit(p));
+	if (ML_LIKELY(*memlens__single_threaded))
+		memlens__sm_set_single(w, memlens__sm_bit(p));
+	else {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the header first */
+		if (ML_UNLIKELY(!memlens__sm_set_owned(t, w, memlens__sm_bit(p), memlens__sm_owner(w, p))))
+			return alloc_hdr_set(tl, t, p, w, n, word);
+	}
 	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(word) - ML_HDR)))
 		return alloc_publish_path(tl, t, (void *)p);
 	tl->guard = ML_GUARD_NONE;
@@ -417,17 +433,17 @@ static void __attribute__((noinline)) free_drain_path(struct mltls *tl, struct m
 	memlens__real.free(r);
 }
 
-/* The one thread's free of a header chunk p (bit m in *w) whose check
- * passed and which the counters count (memlens__hdr_free_valid written out
- * for that case, calling nothing). */
-static inline __attribute__((always_inline)) void free_hdr_end(struct mltls *tl, struct mlthread *t, void *p,
-                                                               uint64_t *w, uint64_t m, const void *ra)
+/* The free of a header chunk p whose check passed, which the counters count
+ * and whose bit this call cleared: memlens__hdr_free_valid's accounting
+ * written out (the profiler done), calling nothing.  n, site and tid_seq:
+ * the header's words, read before the clear (which the compiler takes as
+ * a write to them). */
+static inline __attribute__((always_inline)) void free_hdr_gone(struct mltls *tl, struct mlthread *t, void *p,
+                                                                uint64_t n, const void *site, uint64_t tid_seq,
+                                                                const void *ra)
 {
 	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
-	uint64_t n = h->size, tid_seq = h->tid_seq, usable = memlens__hdr_usable_of(h);
-	const void *s = h->site;
-	memlens__sm_clear_single(w, m);
-	if (ML_UNLIKELY(memlens__count_gone(t, (uintptr_t)p, n, usable, s, tid_seq, ra))) {
+	if (ML_UNLIKELY(memlens__count_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), site, tid_seq, ra))) {
 		free_publish_path(tl, t, h);
 		return;
 	}
@@ -439,13 +455,32 @@ static inline __attribute__((always_inline)) void free_hdr_end(struct mltls *tl,
 	memlens__real.free(h);
 }
 
-/* The same while profiling: the chunk leaves the profiler first. */
+/* The one thread's free of such a chunk while profiling: the chunk leaves
+ * the profiler first. */
 static void __attribute__((noinline)) free_profiled_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
                                                          uint64_t m, const void *ra)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	memlens__unprofile(h->site, h->size, h->tid_seq);
-	free_hdr_end(tl, t, p, w, m, ra);
+	/* (read again rather than kept across the call: fewer registers) */
+	uint64_t n = h->size, tid_seq = h->tid_seq;
+	const void *s = h->site;
+	memlens__sm_clear_single(w, m);
+	free_hdr_gone(tl, t, p, n, s, tid_seq, ra);
+}
+
+/* With threads: another thread's free got there first (a double free), or
+ * readers to wait for before the chunk can go (heap/startmap.h). */
+static void __attribute__((noinline)) free_lost_path(struct mltls *tl, void *p, const void *ra)
+{
+	memlens__hdr_lost(p, ra, 0, 0);
+	memlens__hook_leave(tl);
+}
+static void __attribute__((noinline)) free_readers_path(struct mltls *tl, struct mlthread *t, void *p, const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	memlens__hdr_readers_wait((uintptr_t)p);
+	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
 
 ML_EXPORT void free(void *p)
@@ -465,21 +500,37 @@ ML_EXPORT void free(void *p)
 		return;
 	}
 	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
-	uint64_t tid_seq = h->tid_seq;
-	const void *s = h->site;
 	if (ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p))) {
 		free_bad_path(tl, p, RA);
 		return;
 	}
-	if (ML_UNLIKELY(!*memlens__single_threaded || !tid_seq)) {
+	uint64_t n = h->size, tid_seq = h->tid_seq;
+	const void *s = h->site;
+	if (ML_UNLIKELY(!tid_seq)) {
 		free_hdr_path(tl, t, p, w, m, RA);
 		return;
 	}
-	if (ML_UNLIKELY(memlens__site_is_node(s))) {
-		free_profiled_path(tl, t, p, w, m, RA);
-		return;
+	if (ML_LIKELY(*memlens__single_threaded)) {
+		if (ML_UNLIKELY(memlens__site_is_node(s))) {
+			free_profiled_path(tl, t, p, w, m, RA);
+			return;
+		}
+		memlens__sm_clear_single(w, m);
+	} else {
+		if (ML_UNLIKELY(memlens__site_is_node(s) || !memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
+			free_hdr_path(tl, t, p, w, m, RA);
+			return;
+		}
+		if (ML_UNLIKELY(!memlens__sm_clear_locked(w, m))) {
+			free_lost_path(tl, p, RA);
+			return;
+		}
+		if (memlens__sm_readers()) {
+			free_readers_path(tl, t, p, RA);
+			return;
+		}
 	}
-	free_hdr_end(tl, t, p, w, m, RA);
+	free_hdr_gone(tl, t, p, n, s, tid_seq, RA);
 }
 
 ML_EXPORT void cfree(void *p) { free(p); }
