@@ -101,7 +101,7 @@ struct mlthread *memlens__thread_attach(void)
 		t->next = registry;
 		__atomic_store_n(&registry, t, __ATOMIC_RELEASE);
 	}
-	t->tid = memlens__gettid();
+	memlens__thread_set_tid(t, memlens__gettid());
 	registry_unlock();
 	memlens__tls.self = t;
 	return t;
@@ -227,7 +227,7 @@ void memlens__thread_postfork(int child)
 	__atomic_store_n(&memlens__forking, 0, __ATOMIC_RELEASE);
 	if (child) {
 		if (memlens__tls.self)
-			memlens__tls.self->tid = memlens__gettid();
+			memlens__thread_set_tid(memlens__tls.self, memlens__gettid());
 		recycle_cursor = NULL;
 	}
 }

@@ -33,6 +33,8 @@ struct ml_event {      /* an index update deferred by a nested call */
 struct mlthread {
 	struct mlthread *next;  /* registry list; records are never unlinked */
 	pid_t tid;
+	uint64_t tid_hi;        /* tid:24 in bits 40-63, as a header's tid_seq
+	                           holds it (memlens__thread_set_tid) */
 	uintptr_t in_index;     /* address of the index lock held, 1 for another
 	                           memlens lock, or 0 */
 	uintptr_t hdr_read_at;  /* the header chunk whose header this thread reads
@@ -76,6 +78,12 @@ static inline struct mlthread *memlens__self(void)
 {
 	struct mlthread *t = memlens__tls.self;
 	return __builtin_expect(t != NULL, 1) ? t : memlens__thread_attach();
+}
+
+static inline void memlens__thread_set_tid(struct mlthread *t, pid_t tid)
+{
+	t->tid = tid;
+	t->tid_hi = (uint64_t)(tid & 0xffffff) << 40;
 }
 
 /* Single-writer update: one unlocked add instruction, so other

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include "base/compiler.h"
 #include "base/runtime.h"
+#include "base/thread.h"
 #include "heap/chunkindex.h"
 
 #define ML_HDR 32
@@ -41,6 +42,11 @@ static inline size_t memlens__hdr_request(size_t n) { return (n < 24 ? 24 : n) +
 static inline uint64_t memlens__tid_seq(pid_t tid, uint64_t seq)
 {
 	return ((uint64_t)(tid & 0xffffff) << 40) | (seq & ((1ull << 40) - 1));
+}
+/* The same for a thread's record: its tid already shifted. */
+static inline uint64_t memlens__thread_tid_seq(const struct mlthread *t, uint64_t seq)
+{
+	return t->tid_hi | (seq & ((1ull << 40) - 1));
 }
 
 /* The check word.  It is compared whole, so what matters is that it can

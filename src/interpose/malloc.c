@@ -259,7 +259,7 @@ static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *t
 		return alloc_hdr_finish(tl, real, n, site);
 	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
 		return alloc_hdr_refill(tl, t, real, n, w, site);
-	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, s));
+	memlens__hdr_fill(p, n, site, memlens__thread_tid_seq(t, s));
 	if (ML_LIKELY(*memlens__single_threaded))
 		memlens__sm_set_single(w, memlens__sm_bit(p));
 	else {
@@ -398,9 +398,15 @@ static inline void free_leave(struct mltls *tl, void *r)
 		memlens__real.free(r);
 }
 
-/* Not a header chunk. */
+/* Not a header chunk (nor a bootstrap chunk, which is never one: its
+ * memory is memlens's own, so no start bit is ever set there, and the test
+ * can wait until here). */
 static void __attribute__((noinline)) free_indexed_path(struct mltls *tl, struct mlthread *t, void *p, const void *ra)
 {
+	if (ML_UNLIKELY(memlens__boot_owns(p))) {
+		memlens__hook_leave(tl);
+		return;
+	}
 	free_leave(tl, memlens__free_indexed(t, p, ra));
 }
 
@@ -488,10 +494,11 @@ ML_EXPORT void free(void *p)
 	struct mltls *tl = &memlens__tls;
 	struct mlthread *t;
 	uint64_t *w, m;
-	if (ML_UNLIKELY(!p || memlens__boot_owns(p)))
+	if (ML_UNLIKELY(!p))
 		return;
 	if (unusual(tl) || ML_UNLIKELY(!(t = tl->self))) {
-		free_unusual(p, RA);
+		if (!memlens__boot_owns(p))
+			free_unusual(p, RA);
 		return;
 	}
 	memlens__hook_enter(tl);

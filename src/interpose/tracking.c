@@ -309,7 +309,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 	profile_drop(&old);
 	if (profile)
 		site = memlens__profiled(n, site, ra, cfa);
-	memlens__hdr_fill(qa, n, site, t ? memlens__tid_seq(t->tid, memlens__next_seq(t)) : 0);
+	memlens__hdr_fill(qa, n, site, t ? memlens__thread_tid_seq(t, memlens__next_seq(t)) : 0);
 	memlens__sm_set(t, qw, memlens__sm_bit(qa), qa);
 	if (!t)
 		memlens__note_uncounted(NULL);

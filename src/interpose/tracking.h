@@ -151,7 +151,7 @@ static inline __attribute__((always_inline)) void memlens__hdr_put(struct mlthre
                                                                    size_t n, const void *site, uint64_t seq,
                                                                    size_t word)
 {
-	memlens__hdr_fill(p, n, site, memlens__tid_seq(t->tid, seq));
+	memlens__hdr_fill(p, n, site, memlens__thread_tid_seq(t, seq));
 	memlens__sm_set(t, w, memlens__sm_bit(p), p);
 	memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
 }
