@@ -607,14 +607,73 @@ static void *__attribute__((noinline)) realloc_unusual_tracked(void *p, size_t n
 	return memlens__realloc_nested(tl, mode, p, n, ra);
 }
 
+/* realloc's general path, with the guard set. */
+static void *__attribute__((noinline)) realloc_general(struct mltls *tl, void *p, size_t n, const void *ra,
+                                                       uintptr_t cfa)
+{
+	void *q = memlens__realloc_tracked(p, n, ra, memlens__site_at(ra, cfa), cfa);
+	memlens__hook_leave(tl);
+	return q;
+}
+
+/* The header chunk's realloc after glibc's gave rq, in general (the new
+ * chunk cannot carry a header without more work, or the thread's sequence
+ * numbers ran out).  The old header's words are at rq: glibc's realloc
+ * copied them with the rest of the chunk; old_usable is the old chunk's. */
+static void *__attribute__((noinline)) realloc_hdr_path(struct mltls *tl, char *rq, size_t n, const void *ra,
+                                                        size_t old_usable)
+{
+	const struct ml_hdr *oh = (const struct ml_hdr *)rq;
+	/* (no base: the mode's accounting does not need it) */
+	struct ml_chunk old = { .size = oh->size, .usable = old_usable, .site = oh->site,
+	                        .tid = (pid_t)(oh->tid_seq >> 40), .seq = oh->tid_seq & ((1ull << 40) - 1) };
+	void *q = memlens__realloc_hdr_moved(tl->self, rq, n, &old, ra, ra, 0, ML_MODE_TOP);
+	memlens__hook_leave(tl);
+	return q;
+}
+
+/* The ordinary realloc of a thread with a record.  Its fast path is the
+ * one thread's realloc of a header chunk the counters count to a size
+ * that keeps a header, while not profiling, its site its return address:
+ * memlens__realloc_tracked's work for that case, written out so that few
+ * registers live across the real call and nothing is called after it;
+ * every other case leaves by a tail call, which ends the hook. */
 ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
-	void *q;
+	struct mlthread *t;
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	uint64_t *w, m, s;
 	memlens__hook_enter(tl);
-	q = memlens__realloc_tracked(p, n, ra, memlens__site_at(ra, cfa), cfa);
-	memlens__hook_leave(tl);
-	return q;
+	if (ML_UNLIKELY(n - 1 >= ML_HDR_MAX - 1 || memlens__profiling || !*memlens__single_threaded ||
+	                memlens__wrap_page_marked((uintptr_t)ra) || !memlens__hdr_owns(p, &w, &m)) ||
+	    ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p) || !h->tid_seq))
+		return realloc_general(tl, p, n, ra, cfa);
+	size_t old_usable = memlens__hdr_usable_of(h);
+	memlens__sm_clear_single(w, m); /* before the real call (tracking.c, Order) */
+	char *rq = memlens__real.realloc((void *)h, memlens__hdr_request(n));
+	if (ML_UNLIKELY(rq == NULL)) { /* p is still valid */
+		memlens__sm_set_single(memlens__sm_word((uintptr_t)p, 0), memlens__sm_bit((uintptr_t)p));
+		memlens__hook_leave(tl);
+		return NULL;
+	}
+	/* memlens__realloc_hdr_moved, for this case: the old size from the old
+	 * header's words, which glibc copied to rq */
+	t = tl->self;
+	uintptr_t q = (uintptr_t)rq + ML_HDR;
+	size_t word = memlens__glibc_word(rq), old_n = ((const struct ml_hdr *)rq)->size;
+	uint64_t *qw = memlens__sm_word(q, 0);
+	if (ML_UNLIKELY(memlens__glibc_mmapped(word) || !qw || (s = memlens__take_seq(t)) >= t->seq_end))
+		return realloc_hdr_path(tl, rq, n, ra, old_usable);
+	size_t usable = memlens__glibc_usable_of(word) - ML_HDR;
+	memlens__hdr_fill(q, n, ra, memlens__thread_tid_seq(t, s));
+	memlens__sm_set_single(qw, memlens__sm_bit(q));
+	if (ML_UNLIKELY(memlens__count_realloc(t, n, usable, old_n, old_usable)))
+		return alloc_publish_path(tl, t, (void *)q);
+	tl->guard = ML_GUARD_NONE;
+	if (ML_UNLIKELY(tl->pending))
+		return alloc_drain_path(tl, t, (void *)q);
+	return (void *)q;
 }
 
 #define REALLOC_HOOK(p, n)                                 \

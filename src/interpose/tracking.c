@@ -235,16 +235,17 @@ void *memlens__untrack_free(void *p, const void *ra)
 /* The realloc accounting of a chunk old that became q (n bytes, usable). */
 static void account_realloc(struct mlthread *t, const struct ml_chunk *old, size_t n, size_t usable)
 {
-	ML_ADD(t->req_total, n);
-	ML_ADD(t->hist[memlens__size_class(n)], 1); /* before n_reallocs (thread.c, allocs_of) */
-	ML_ADD(t->n_reallocs, 1);
-	memlens__account_live(t, (int64_t)n - (int64_t)old->size, (int64_t)usable - (int64_t)old->usable);
+	if (memlens__count_realloc(t, n, usable, old->size, old->usable))
+		memlens__thread_flush_peak(t);
 }
 
 static inline void profile_drop(const struct ml_chunk *old)
 {
 	memlens__unprofile(old->site, old->size, memlens__tid_seq(old->tid, old->seq));
 }
+
+static void *realloc_hdr_indexed(struct mlthread *t, void *q, size_t n, struct ml_chunk *old, const void *ra,
+                                 const void *site, uintptr_t cfa, int mode);
 
 /* realloc of the header chunk p (start bit set), thread t (may be NULL),
  * by a hook in mode (TOP for the program's own calls and NESTED ones,
@@ -258,8 +259,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 	uint64_t *w = memlens__sm_word(pa, 0), m = memlens__sm_bit(pa);
 	char *real = (char *)p - ML_HDR, *rq;
 	int quiet = mode == ML_MODE_DEFERRED || mode == ML_MODE_OWN, counted;
-	int profile = mode == ML_MODE_TOP || mode == ML_MODE_NESTED;
-	struct ml_chunk old, c;
+	struct ml_chunk old;
 	void *q;
 	if (!memlens__hdr_read(pa, &old)) {
 		memlens__hdr_bad(p, ra, 1, quiet);
@@ -295,6 +295,16 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 		memlens__sm_set(t, w, m, pa);
 		return NULL;
 	}
+	return memlens__realloc_hdr_moved(t, rq, n, &old, ra, site, cfa, mode);
+indexed:
+	return realloc_hdr_indexed(t, q, n, &old, ra, site, cfa, mode);
+}
+
+void *memlens__realloc_hdr_moved(struct mlthread *t, char *rq, size_t n, struct ml_chunk *old, const void *ra,
+                               const void *site, uintptr_t cfa, int mode)
+{
+	int profile = mode == ML_MODE_TOP || mode == ML_MODE_NESTED;
+	int counted = t && memlens__hdr_counted(old);
 	uintptr_t qa = (uintptr_t)rq + ML_HDR;
 	size_t word = memlens__glibc_word(rq);
 	uint64_t *qw = memlens__sm_word(qa, 1);
@@ -303,10 +313,9 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 		 * the start map: the data moves down over the header's place and
 		 * rq is an index chunk (no memory needed, nothing can fail). */
 		memmove(rq, rq + ML_HDR, n);
-		q = rq;
-		goto indexed;
+		return realloc_hdr_indexed(t, rq, n, old, ra, site, cfa, mode);
 	}
-	profile_drop(&old);
+	profile_drop(old);
 	if (profile)
 		site = memlens__profiled(n, site, ra, cfa);
 	memlens__hdr_fill(qa, n, site, t ? memlens__thread_tid_seq(t, memlens__next_seq(t)) : 0);
@@ -314,34 +323,43 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 	if (!t)
 		memlens__note_uncounted(NULL);
 	else if (counted)
-		account_realloc(t, &old, n, memlens__glibc_usable_of(word) - ML_HDR);
+		account_realloc(t, old, n, memlens__glibc_usable_of(word) - ML_HDR);
 	else
 		memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
 	return (void *)qa;
-indexed:
+}
+
+/* The rest of realloc_hdr when the new chunk q (n bytes) is an index
+ * chunk; old: the chunk it was. */
+static void *realloc_hdr_indexed(struct mlthread *t, void *q, size_t n, struct ml_chunk *old, const void *ra,
+                                 const void *site, uintptr_t cfa, int mode)
+{
+	int profile = mode == ML_MODE_TOP || mode == ML_MODE_NESTED;
+	int counted = t && memlens__hdr_counted(old);
+	struct ml_chunk c;
 	if (!t) {
-		profile_drop(&old);
+		profile_drop(old);
 		memlens__note_untracked(NULL);
 		return q;
 	}
 	if (mode == ML_MODE_DEFERRED) { /* a free now and a new chunk recorded later */
 		if (counted)
-			memlens__account_free(t, &old, ra);
+			memlens__account_free(t, old, ra);
 		else
-			profile_drop(&old);
+			profile_drop(old);
 		memlens__track_nested(&memlens__tls, mode, q, n, ra);
 		return q;
 	}
-	profile_drop(&old);
+	profile_drop(old);
 	if (profile)
 		site = memlens__profiled(n, site, ra, cfa);
 	if (memlens__index_new(t, q, n, site, &c, 0) < 0) { /* q is live but unknown */
 		if (counted)
-			memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
+			memlens__account_live(t, -(int64_t)old->size, -(int64_t)old->usable);
 		return q;
 	}
 	if (counted)
-		account_realloc(t, &old, n, c.usable);
+		account_realloc(t, old, n, c.usable);
 	else
 		memlens__account_new(t, n, c.usable);
 	return q;

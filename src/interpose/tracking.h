@@ -51,6 +51,16 @@ static inline __attribute__((always_inline)) void memlens__account_new(struct ml
 	if (memlens__count_new(t, n, usable))
 		memlens__thread_flush_peak(t);
 }
+/* The counters of a realloc to n requested bytes (usable ones) of a chunk
+ * of old_n (old_usable); 1 as memlens__count_new. */
+static inline __attribute__((always_inline)) int memlens__count_realloc(struct mlthread *t, size_t n, size_t usable,
+                                                                        size_t old_n, size_t old_usable)
+{
+	ML_ADD(t->req_total, n);
+	ML_ADD(t->hist[memlens__size_class(n)], 1); /* before n_reallocs (thread.c, allocs_of) */
+	ML_ADD(t->n_reallocs, 1);
+	return memlens__live_moved(t, (int64_t)n - (int64_t)old_n, (int64_t)usable - (int64_t)old_usable);
+}
 
 /* Indexes the chunk p of n requested bytes for thread t into *c; 0, or -1
  * (counted as untracked) when the index has no memory for it. */
@@ -323,6 +333,12 @@ void *memlens__untrack_free(void *p, const void *ra);
  * DEFERRED) nested in a hook. */
 void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *site, uintptr_t cfa);
 void *memlens__realloc_nested(struct mltls *tl, int mode, void *p, size_t n, const void *ra);
+/* The rest of a header chunk's realloc once glibc's realloc gave rq (not
+ * NULL) for n bytes (n < ML_HDR_MAX): the chunk at rq + ML_HDR, or an
+ * index chunk at rq when it cannot carry a header.  old: the chunk it was
+ * (its start bit already cleared). */
+void *memlens__realloc_hdr_moved(struct mlthread *t, char *rq, size_t n, struct ml_chunk *old, const void *ra,
+                                 const void *site, uintptr_t cfa, int mode);
 /* realloc by memlens's own use of libc (mode OWN): no bookkeeping, but a
  * header chunk's pointer is translated. */
 void *memlens__realloc_own(void *p, size_t n);
