@@ -58,18 +58,47 @@ static inline ML_NO_SANITIZE int read_for(struct reader r, uintptr_t s, struct m
 	return memlens__hdr_read_stable(s, w, m, c);
 }
 
+/* A small chunk's header lies a few lines before a: fetched while the
+ * start map is read, the two misses overlap.  (A prefetch never faults.
+ * Inlined by force: a call to it would be dropped, a function without side
+ * effects.) */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE void prefetch_header(uintptr_t a)
+{
+	__builtin_prefetch((const void *)(a - 32));
+	__builtin_prefetch((const void *)(a - 96));
+	__builtin_prefetch((const void *)(a - 160));
+	__builtin_prefetch((const void *)(a - 224));
+	__builtin_prefetch((const void *)(a - 288));
+}
+
+int ML_NO_SANITIZE memlens__chunk_bounds_quick(uintptr_t a, uintptr_t *base, size_t *size)
+{
+	struct ml_chunk c;
+	uintptr_t s;
+	uint64_t *w, bits;
+	if (!memlens__hdr_on || !*memlens__single_threaded || !(w = memlens__sm_word(a, 0)))
+		return 0;
+	prefetch_header(a);
+	/* As below, with a reader that needs no counting (reader_enter), and
+	 * memlens__sm_find_before's first word inline: the bits of a's own
+	 * word at or below a's (less than ML_HDR_MAX back). */
+	bits = __atomic_load_n(w, __ATOMIC_ACQUIRE) & (~0ull >> (63 - ((a >> 4) & 63)));
+	if (ML_LIKELY(bits))
+		s = (a & ~(uintptr_t)1023) + ((uintptr_t)(63 - __builtin_clzll(bits)) << 4);
+	else if (!(s = memlens__sm_find_before(a, ML_HDR_MAX)) || !(w = memlens__sm_word(s, 0)))
+		return 0;
+	if (!memlens__hdr_read_stable(s, w, memlens__sm_bit(s), &c) || !contains(&c, a))
+		return 0;
+	*base = s;
+	*size = c.size;
+	return 1;
+}
+
 int ML_NO_SANITIZE memlens__chunk_lookup_known(uintptr_t a, struct ml_chunk *out)
 {
 	int blind = 0;
 	if (memlens__hdr_on) {
-		/* A small chunk's header lies a few lines before a: fetched while
-		 * the start map is read, the two misses overlap.  (A prefetch
-		 * never faults.) */
-		__builtin_prefetch((const void *)(a - 32));
-		__builtin_prefetch((const void *)(a - 96));
-		__builtin_prefetch((const void *)(a - 160));
-		__builtin_prefetch((const void *)(a - 224));
-		__builtin_prefetch((const void *)(a - 288));
+		prefetch_header(a);
 		struct reader r = reader_enter();
 		/* The nearest chunk start at or below a: a header chunk is
 		 * shorter than ML_HDR_MAX, so nothing further back can hold a. */

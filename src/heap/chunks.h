@@ -19,6 +19,11 @@ int memlens__chunk_lookup(uintptr_t addr, struct ml_chunk *out);
  * as its first allocation) and the index holds no chunk there: whether a
  * chunk holds addr is unknown, which is not "none". */
 int memlens__chunk_lookup_known(uintptr_t addr, struct ml_chunk *out);
+/* memlens__chunk_lookup's common case, for base and size queries: 1 and
+ * *base, *size when a header chunk holds addr and the process has one
+ * thread (whose reads of headers need no counting); 0 when the answer
+ * needs memlens__chunk_lookup. */
+int memlens__chunk_bounds_quick(uintptr_t addr, uintptr_t *base, size_t *size);
 /* Calls fn for every live chunk (reports and tests, never a fast path). */
 void memlens__chunk_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);
 /* Number of live chunks (debug/tests). */

@@ -5,6 +5,7 @@
 #include "allocators/custom.h"
 #include "allocators/hierarchy.h"
 #include "base/compiler.h"
+#include "heap/chunks.h"
 #include "allocators/types_access.h"
 #include "space/regions.h"
 
@@ -53,7 +54,7 @@ ML_API_EXPORT int alloc_get_chain(const void *p, struct alloc_info *out, int max
 
 /* Base, size and allocator: a chunk from the index alone, else the
  * innermost level without the ones above it. */
-static const struct allocator *bounds(const void *p, void **base, size_t *size)
+static const struct allocator *__attribute__((noinline)) bounds_general(const void *p, void **base, size_t *size)
 {
 	if (ML_UNLIKELY(__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED))) {
 		struct alloc_info ci[ML_MAX_LEVELS];
@@ -70,6 +71,18 @@ static const struct allocator *bounds(const void *p, void **base, size_t *size)
 	if (k == -2) /* unknown (heap/chunks.h): not the level around it */
 		return NULL;
 	return memlens__innermost_bounds(p, base, size);
+}
+
+/* The same, its common case first: a header chunk, no custom allocator. */
+static inline const struct allocator *bounds(const void *p, void **base, size_t *size)
+{
+	uintptr_t b;
+	if (ML_LIKELY(!__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED)) &&
+	    memlens__chunk_bounds_quick((uintptr_t)p, &b, size)) {
+		*base = (void *)b;
+		return &memlens__malloc_allocator.pub;
+	}
+	return bounds_general(p, base, size);
 }
 
 ML_API_EXPORT const struct allocator *alloc_get_allocator(const void *p)
