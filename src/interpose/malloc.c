@@ -275,26 +275,23 @@ static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *t
 	return (void *)p;
 }
 
-/* The fast path's header call in general: its site needs more than its
- * page's bit (site/site.h), or the profiler's countdown ran out (sampled:
- * it was already decremented). */
-static void *__attribute__((noinline)) alloc_hdr_general(struct mltls *tl, enum kind k, size_t n, const void *ra,
-                                                         uintptr_t cfa, int sampled)
+/* The fast path's header call when the profiler's countdown ran out (it
+ * was decremented already): the profiler gives the chunk's site field. */
+static void *__attribute__((noinline)) alloc_hdr_sampled(struct mltls *tl, enum kind k, size_t n, const void *ra,
+                                                         uintptr_t cfa)
 {
 	void *real = real_alloc_hdr(k, n);
 	if (ML_UNLIKELY(real == NULL)) {
 		memlens__hook_leave(tl);
 		return NULL;
 	}
-	const void *site = memlens__site_at(ra, cfa);
-	if (sampled)
-		site = memlens__profile_sampled(n, site, ra, cfa);
-	return alloc_hdr_end(tl, real, n, site);
+	return alloc_hdr_end(tl, real, n, memlens__profile_sampled(n, memlens__site_at(ra, cfa), ra, cfa));
 }
 
 /* The ordinary call of a thread with a record.  Its fast path is a header
- * chunk whose site is its return address: it decides all it can before the
- * real call, so that few registers live across it. */
+ * chunk: it decides all it can before the real call (its site too, when
+ * the call comes through a wrapper such as operator new), so that few
+ * registers live across it. */
 ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
@@ -304,15 +301,14 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 	if (ML_UNLIKELY(!hdr_call(k, a, b, &n)))
 		return alloc_indexed(tl, k, a, b, ra, cfa);
 	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
-		return alloc_hdr_general(tl, k, n, ra, cfa, 1);
-	if (ML_UNLIKELY(memlens__wrap_page_marked((uintptr_t)ra)))
-		return alloc_hdr_general(tl, k, n, ra, cfa, 0);
+		return alloc_hdr_sampled(tl, k, n, ra, cfa);
+	const void *site = memlens__site_at(ra, cfa);
 	real = real_alloc_hdr(k, n);
 	if (ML_UNLIKELY(real == NULL)) {
 		memlens__hook_leave(tl);
 		return NULL;
 	}
-	return alloc_hdr_end(tl, real, n, ra);
+	return alloc_hdr_end(tl, real, n, site);
 }
 
 /* A thread's first call (no record yet) takes the slow path, which

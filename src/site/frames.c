@@ -16,6 +16,7 @@
 #define PROBES 32
 _Static_assert(PER_PAGE * sizeof(struct ml_frame) == 4096 && NFRAMES / PER_PAGE == 256, "a table page per hash byte");
 static struct ml_frame table[NFRAMES] __attribute__((aligned(4096)));
+unsigned memlens__frames_epoch;
 
 static inline unsigned page_slot(uintptr_t pc) { return (unsigned)pc & (PER_PAGE - 1); }
 
@@ -76,6 +77,8 @@ void memlens__frame_learn(uintptr_t pc, intptr_t off)
 	int st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	if (off <= 0 || off > (1 << 20)) {
 		__atomic_store_n(&e->state, ML_FRAME_VARIES, __ATOMIC_RELEASE);
+		if (st == ML_FRAME_TRUSTED)
+			memlens__frames_changed();
 		return;
 	}
 	if (st == ML_FRAME_NONE || st == ML_FRAME_RETURN) {
@@ -83,8 +86,10 @@ void memlens__frame_learn(uintptr_t pc, intptr_t off)
 		__atomic_store_n(&e->state, ML_FRAME_SEEN, __ATOMIC_RELEASE);
 	} else if (st == ML_FRAME_SEEN)
 		__atomic_store_n(&e->state, e->off == off ? ML_FRAME_TRUSTED : ML_FRAME_VARIES, __ATOMIC_RELEASE);
-	else if (st == ML_FRAME_TRUSTED && e->off != off)
+	else if (st == ML_FRAME_TRUSTED && e->off != off) {
 		__atomic_store_n(&e->state, ML_FRAME_VARIES, __ATOMIC_RELEASE);
+		memlens__frames_changed();
+	}
 }
 
 void memlens__frame_last(uintptr_t pc)

@@ -20,6 +20,11 @@ enum {
 };
 struct ml_frame { uintptr_t pc; int32_t off; int32_t state; };
 
+/* Bumped when something a walk trusted changes: a trusted frame size turns
+ * out to vary, or wrappers are added (site.c's memos are then emptied). */
+extern unsigned memlens__frames_epoch;
+static inline void memlens__frames_changed(void) { __atomic_add_fetch(&memlens__frames_epoch, 1, __ATOMIC_SEQ_CST); }
+
 /* The entry for pc (created when asked), or NULL (table crowded there).
  * Lock-free. */
 struct ml_frame *memlens__frame(uintptr_t pc, int create);

@@ -98,6 +98,7 @@ void memlens__site_init(void)
 	for (int i = 0; i < n; i++)
 		memlens__wrap_mark_pages(wrap_lo[i], wrap_lo[i] + wrap_len[i]);
 	text_of((const void *)memlens__site_init, &self_lo, &self_hi);
+	memlens__frames_changed(); /* what skip_frame skips is known now */
 }
 
 static int skip_frame(uintptr_t ip)
@@ -135,22 +136,93 @@ static const void *site_unwind(const void *ra)
 	return (const void *)f[n - 1].ip;
 }
 
-const void *memlens__site_slow(const void *ra, uintptr_t cfa)
+/* A memo of the walk below, for the calls that come back through the same
+ * wrappers (operator new, strdup) again and again: per pc, either a
+ * wrapper's return address with its trusted frame size, or a pc found to
+ * be a site (not a wrapper, reached by the unwinder before): pc << 16 | the
+ * size, 0 for a site.  Each entry is one word, written whole, so a reader
+ * on any thread sees an entry or none; the memo is emptied when what it
+ * was learnt from changes (memlens__frames_epoch), and an entry written
+ * from what was true before a change is taken back by its writer. */
+#define MEMO 1024u
+static uint64_t memo[MEMO];
+static unsigned memo_epoch;
+
+static inline uint64_t *memo_slot(uintptr_t pc) { return &memo[(pc ^ (pc >> 9)) & (MEMO - 1)]; }
+
+static __attribute__((noinline)) void memo_empty(unsigned epoch)
+{
+	for (unsigned i = 0; i < MEMO; i++)
+		__atomic_store_n(&memo[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&memo_epoch, epoch, __ATOMIC_RELEASE);
+}
+
+static void memo_put(uintptr_t pc, uint64_t off, unsigned epoch)
+{
+	uint64_t *m = memo_slot(pc);
+	__atomic_store_n(m, (uint64_t)pc << 16 | off, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&memlens__frames_epoch, __ATOMIC_SEQ_CST) != epoch)
+		__atomic_store_n(m, 0, __ATOMIC_RELAXED);
+}
+
+/* The walk from the hook's CFA, learning into the memo. */
+static __attribute__((noinline)) const void *site_walk(const void *ra, uintptr_t cfa)
 {
 	uintptr_t pc = (uintptr_t)ra, top = cfa + 64 * 1024; /* wrapper frames are small */
+	unsigned epoch = __atomic_load_n(&memlens__frames_epoch, __ATOMIC_ACQUIRE);
 	if (!cfa)
 		return site_unwind(ra);
+	if (ML_UNLIKELY(epoch != __atomic_load_n(&memo_epoch, __ATOMIC_ACQUIRE)))
+		memo_empty(epoch);
 	for (int depth = 0; depth < 32; depth++) {
 		struct ml_frame *e;
-		if (!skip_frame(pc))
-			return depth == 0 || memlens__frame_known(pc) ? (const void *)pc : site_unwind(ra);
-		e = memlens__frame(pc, 0);
-		if (!e || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != ML_FRAME_TRUSTED)
-			return site_unwind(ra);
-		cfa += (uintptr_t)e->off;
+		uint64_t m = __atomic_load_n(memo_slot(pc), __ATOMIC_RELAXED);
+		int32_t off;
+		if (m >> 16 == pc && pc) {
+			if (!(off = (int32_t)(m & 0xffff)))
+				return (const void *)pc;
+		} else {
+			if (!skip_frame(pc)) {
+				if (depth == 0)
+					return (const void *)pc;
+				if (!memlens__frame_known(pc))
+					return site_unwind(ra);
+				memo_put(pc, 0, epoch);
+				return (const void *)pc;
+			}
+			e = memlens__frame(pc, 0);
+			if (!e || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != ML_FRAME_TRUSTED)
+				return site_unwind(ra);
+			off = e->off;
+			if (off > 0 && off < 0x10000)
+				memo_put(pc, (uint64_t)off, epoch);
+		}
+		cfa += (uintptr_t)off;
 		if (cfa > top)
 			return site_unwind(ra);
 		pc = *(const uintptr_t *)(cfa - 8);
 	}
 	return site_unwind(ra);
+}
+
+/* The memo's part of the walk first, calling nothing (so saving no
+ * registers); anything it does not know, the walk itself. */
+const void *memlens__site_slow(const void *ra, uintptr_t cfa)
+{
+	uintptr_t pc = (uintptr_t)ra, c = cfa, top = cfa + 64 * 1024;
+	if (ML_UNLIKELY(!cfa || __atomic_load_n(&memlens__frames_epoch, __ATOMIC_ACQUIRE) !=
+	                               __atomic_load_n(&memo_epoch, __ATOMIC_ACQUIRE)))
+		return site_walk(ra, cfa);
+	for (int depth = 0; depth < 32; depth++) {
+		uint64_t m = __atomic_load_n(memo_slot(pc), __ATOMIC_RELAXED), off = m & 0xffff;
+		if (m >> 16 != pc || !pc)
+			break;
+		if (!off)
+			return (const void *)pc;
+		c += off;
+		if (c > top)
+			break;
+		pc = *(const uintptr_t *)(c - 8);
+	}
+	return site_walk(ra, cfa);
 }

@@ -13,6 +13,7 @@
  * another argument; RET is p for a function returning the new pointer.
  * Entries are separated by ';', ',' or white space. */
 #include "site/wrappers.h"
+#include "site/frames.h"
 #include "site/unwind.h"
 #include "base/diag.h"
 #include "space/objects.h"
@@ -106,8 +107,10 @@ static unsigned add_ranges(struct wrap *add, unsigned n)
 			j++;
 		}
 		s->n = k;
-		if (added)
+		if (added) {
 			__atomic_store_n(&set, s, __ATOMIC_RELEASE);
+			memlens__frames_changed(); /* a site may be a wrapper now */
+		}
 		else
 			memlens__unmap(s, sizeof *s + (nold + n) * sizeof(struct wrap));
 	}
