@@ -263,6 +263,12 @@ static struct block *block_resize(struct block *b, unsigned cls)
 	return nb;
 }
 
+/* Shrinks a block that fell to a quarter full (never below 4 records). */
+static inline struct block *block_trim(struct block *b)
+{
+	return ML_UNLIKELY(b->cls > 2 && b->count * 4u <= cap_of(b)) ? block_resize(b, b->cls - 2u) : b;
+}
+
 /* Big chunks name themselves in the cover slot of every page that starts two
  * or more pages after their base (nearer pages are found without it). */
 static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t *last)
@@ -391,9 +397,7 @@ ML_IX_INLINE int ix_remove(struct ml_index *ix, uintptr_t base, uint64_t want_se
 	}
 	unpack(out, &recs(b)[i], base);
 	remove_at(b, i);
-	/* Shrink a block that fell to a quarter full (never below 4 records). */
-	if (ML_UNLIKELY(b->cls > 2 && b->count * 4u <= cap_of(b)))
-		b = block_resize(b, b->cls - 2u);
+	b = block_trim(b);
 	unlock_slot(self, slot, e, b);
 	if (ML_UNLIKELY(((base + out->size) >> PAGE_SHIFT) >= pgno + 2) && !(flags & ML_IX_KEEP_COVER))
 		cover_clear(ix, base, out->size);
@@ -403,6 +407,46 @@ ML_IX_INLINE int ix_remove(struct ml_index *ix, uintptr_t base, uint64_t want_se
 int memlens__index_remove_ex(uintptr_t base, uint64_t want_seq, struct ml_chunk *out, int flags)
 {
 	return ix_remove(HEAP, base, want_seq, out, flags);
+}
+
+int memlens__index_take(uintptr_t base, struct ml_chunk *out, struct ml_ix_hold *h)
+{
+	uintptr_t pgno = base >> PAGE_SHIFT, *slot, e;
+	struct block *b;
+	int i;
+	h->slot = NULL;
+	if (!*memlens__single_threaded)
+		return ix_remove(HEAP, base, 0, out, ML_IX_KEEP_COVER);
+	slot = dir_slot(HEAP, pgno, 0);
+	if (ML_UNLIKELY(!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED)))
+		return 0;
+	e = lock_slot(memlens__tls.self, slot);
+	b = e_block(e);
+	i = b ? find_exact(b->off, b->count, base & ((1u << PAGE_SHIFT) - 1)) : -1;
+	if (ML_UNLIKELY(i < 0)) {
+		unlock_slot(memlens__tls.self, slot, e, b);
+		return 0;
+	}
+	unpack(out, &recs(b)[i], base);
+	*h = (struct ml_ix_hold){ slot, e, base, i };
+	return 1;
+}
+
+int memlens__index_give(struct ml_ix_hold *h, const struct ml_chunk *c, int flags)
+{
+	struct mlthread *self = memlens__tls.self;
+	struct block *b;
+	if (!h->slot)
+		return c ? ix_insert(HEAP, c, flags) : 0;
+	b = e_block(h->e);
+	if (c && c->base == h->base) {
+		pack(&recs(b)[h->i], c);
+		unlock_slot(self, h->slot, h->e, b);
+		return 0;
+	}
+	remove_at(b, h->i);
+	unlock_slot(self, h->slot, h->e, block_trim(b));
+	return c ? ix_insert(HEAP, c, flags) : 0;
 }
 
 /* ---- lock-free readers ---- */

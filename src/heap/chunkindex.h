@@ -47,6 +47,20 @@ static inline int memlens__index_remove(uintptr_t base, uint64_t want_seq, struc
 {
 	return memlens__index_remove_ex(base, want_seq, out, 0);
 }
+/* A realloc's hold on a chunk's record (memlens__index_take). */
+struct ml_ix_hold { uintptr_t *slot, e, base; int i; };
+/* The record of the chunk at base, for a realloc, into *out; 1 if it was
+ * there.  While the process has one thread the record stays, its page
+ * locked, until memlens__index_give: the real realloc runs in between
+ * (readers on this thread answer "unknown" there meanwhile, as during any
+ * update; no other writer exists), and a realloc in place then changes the
+ * record where it is.  Otherwise the record is removed, covers kept, as by
+ * memlens__index_remove_ex. */
+int memlens__index_take(uintptr_t base, struct ml_chunk *out, struct ml_ix_hold *h);
+/* Ends a take: c is the chunk's record from now on (at the taken base or
+ * another), or NULL for none; flags as memlens__index_insert_ex's for a
+ * record that has to be inserted.  0, or -1 when c could not be recorded. */
+int memlens__index_give(struct ml_ix_hold *h, const struct ml_chunk *c, int flags);
 /* The chunk at base changed size in place: cover the pages it gained and
  * uncover those it lost (work in proportion to the change, not the size). */
 void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_size);

@@ -385,10 +385,14 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 		memlens__note_untracked(NULL);
 		return memlens__real.realloc(p, n);
 	}
-	/* The entry goes before the real realloc, which may free p; a big
-	 * chunk's cover entries stay until we know whether it moved, so that a
-	 * realloc in place costs in proportion to the change, not the size. */
-	if (!memlens__index_remove_ex((uintptr_t)p, 0, &old, ML_IX_KEEP_COVER)) {
+	/* The entry is taken before the real realloc, which may free p (with
+	 * threads it is removed, and another thread may be given p meanwhile;
+	 * with one thread it stays, its page locked, and a realloc in place
+	 * changes it where it is); a big chunk's cover entries stay until we
+	 * know whether it moved, so that a realloc in place costs in
+	 * proportion to the change, not the size. */
+	struct ml_ix_hold hold;
+	if (!memlens__index_take((uintptr_t)p, &old, &hold)) {
 		if (memlens__bad_call(p, ra, 1) == ML_BAD_SKIP) {
 			errno = ENOMEM;
 			return NULL;
@@ -404,14 +408,15 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 		memlens__glibc_mapping(p, 0); /* index_new below records q's, if any */
 	q = memlens__real.realloc(p, n);
 	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
+		memlens__index_give(&hold, NULL, 0);
 		memlens__index_cover_drop((uintptr_t)p, old.size);
 		memlens__account_free(t, &old, ra);
 		if (q)
 			memlens__track_new(q, 0, memlens__profiled(0, site, ra, cfa));
 		return q;
 	}
-	if (!q) { /* p is still valid: restore its entry (covers untouched) */
-		if (memlens__index_insert_ex(&old, ML_IX_KEEP_COVER) < 0)
+	if (!q) { /* p is still valid: its entry back (covers untouched) */
+		if (memlens__index_give(&hold, &old, ML_IX_KEEP_COVER) < 0)
 			memlens__note_untracked(t);
 		if (ML_UNLIKELY(old.size >= ML_GLIBC_MMAP_MIN))
 			memlens__glibc_mapping(p, 1);
@@ -424,7 +429,9 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	/* The profiler: the old block is gone, the new one has this stack. */
 	profile_drop(&old);
 	site = memlens__profiled(n, site, ra, cfa);
-	if (memlens__index_new(t, q, n, site, &c, q == p ? ML_IX_KEEP_COVER : 0) < 0) { /* q is live but unknown */
+	memlens__index_record(t, q, n, site, &c);
+	if (memlens__index_recorded(t, memlens__index_give(&hold, &c, q == p ? ML_IX_KEEP_COVER : 0), &c) < 0) {
+		/* q is live but unknown */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
 		return q;
 	}

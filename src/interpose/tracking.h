@@ -62,10 +62,9 @@ static inline __attribute__((always_inline)) int memlens__count_realloc(struct m
 	return memlens__live_moved(t, (int64_t)n - (int64_t)old_n, (int64_t)usable - (int64_t)old_usable);
 }
 
-/* Indexes the chunk p of n requested bytes for thread t into *c; 0, or -1
- * (counted as untracked) when the index has no memory for it. */
-static inline __attribute__((always_inline)) int memlens__index_new(struct mlthread *t, void *p, size_t n,
-                                                                    const void *site, struct ml_chunk *c, int flags)
+/* The record *c of a new index chunk p of n requested bytes of thread t. */
+static inline __attribute__((always_inline)) void memlens__index_record(struct mlthread *t, void *p, size_t n,
+                                                                        const void *site, struct ml_chunk *c)
 {
 	c->base = (uintptr_t)p;
 	c->size = n;
@@ -73,13 +72,28 @@ static inline __attribute__((always_inline)) int memlens__index_new(struct mlthr
 	c->site = site;
 	c->tid = t->tid;
 	c->seq = memlens__next_seq(t);
-	if (ML_UNLIKELY(memlens__index_insert_ex(c, flags) < 0)) {
+}
+/* After the record c of p went into the index (inserted: the insertion's
+ * result): 0, or -1 (counted as untracked) when the index had no memory
+ * for it. */
+static inline __attribute__((always_inline)) int memlens__index_recorded(struct mlthread *t, int inserted,
+                                                                         const struct ml_chunk *c)
+{
+	if (ML_UNLIKELY(inserted < 0)) {
 		memlens__note_untracked(t);
 		return -1;
 	}
-	if (ML_UNLIKELY(n >= ML_GLIBC_MMAP_MIN))
-		memlens__glibc_mapping(p, 1);
+	if (ML_UNLIKELY(c->size >= ML_GLIBC_MMAP_MIN))
+		memlens__glibc_mapping((void *)c->base, 1);
 	return 0;
+}
+/* Indexes the chunk p of n requested bytes for thread t into *c; 0, or -1
+ * (counted as untracked) when the index has no memory for it. */
+static inline __attribute__((always_inline)) int memlens__index_new(struct mlthread *t, void *p, size_t n,
+                                                                    const void *site, struct ml_chunk *c, int flags)
+{
+	memlens__index_record(t, p, n, site, c);
+	return memlens__index_recorded(t, memlens__index_insert_ex(c, flags), c);
 }
 
 /* Records a new chunk (site already resolved). */
