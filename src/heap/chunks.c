@@ -71,25 +71,31 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void prefetch_header
 	__builtin_prefetch((const void *)(a - 288));
 }
 
-int ML_NO_SANITIZE memlens__chunk_bounds_quick(uintptr_t a, uintptr_t *base, size_t *size)
+/* The header chunk holding a, read by the one thread of a process (whose
+ * reads need no counting: reader_enter), headers on: 1 and *c if found.
+ * memlens__sm_find_before's first word is inline: the bits of a's own word
+ * at or below a's (less than ML_HDR_MAX back). */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int hdr_lookup_single(uintptr_t a, struct ml_chunk *c)
 {
-	struct ml_chunk c;
 	uintptr_t s;
-	uint64_t *w, bits;
-	if (!memlens__hdr_on || !*memlens__single_threaded || !(w = memlens__sm_word(a, 0)))
+	uint64_t *w = memlens__sm_word(a, 0), bits;
+	if (!w)
 		return 0;
 	prefetch_header(a);
-	/* As below, with a reader that needs no counting (reader_enter), and
-	 * memlens__sm_find_before's first word inline: the bits of a's own
-	 * word at or below a's (less than ML_HDR_MAX back). */
 	bits = __atomic_load_n(w, __ATOMIC_ACQUIRE) & (~0ull >> (63 - ((a >> 4) & 63)));
 	if (ML_LIKELY(bits))
 		s = (a & ~(uintptr_t)1023) + ((uintptr_t)(63 - __builtin_clzll(bits)) << 4);
 	else if (!(s = memlens__sm_find_before(a, ML_HDR_MAX)) || !(w = memlens__sm_word(s, 0)))
 		return 0;
-	if (!memlens__hdr_read_stable(s, w, memlens__sm_bit(s), &c) || !contains(&c, a))
+	return memlens__hdr_read_stable(s, w, memlens__sm_bit(s), c) && contains(c, a);
+}
+
+int ML_NO_SANITIZE memlens__chunk_bounds_quick(uintptr_t a, uintptr_t *base, size_t *size)
+{
+	struct ml_chunk c;
+	if (!memlens__hdr_on || !*memlens__single_threaded || !hdr_lookup_single(a, &c))
 		return 0;
-	*base = s;
+	*base = c.base;
 	*size = c.size;
 	return 1;
 }
@@ -97,7 +103,10 @@ int ML_NO_SANITIZE memlens__chunk_bounds_quick(uintptr_t a, uintptr_t *base, siz
 int ML_NO_SANITIZE memlens__chunk_lookup_known(uintptr_t a, struct ml_chunk *out)
 {
 	int blind = 0;
-	if (memlens__hdr_on) {
+	if (memlens__hdr_on && *memlens__single_threaded) {
+		if (hdr_lookup_single(a, out))
+			return 1;
+	} else if (memlens__hdr_on) {
 		prefetch_header(a);
 		struct reader r = reader_enter();
 		/* The nearest chunk start at or below a: a header chunk is
