@@ -458,17 +458,15 @@ static inline __attribute__((always_inline)) void free_hdr_gone(struct mltls *tl
 }
 
 /* The one thread's free of such a chunk while profiling: the chunk leaves
- * the profiler first. */
+ * the profiler too (after its bit, as in memlens__hdr_free_valid). */
 static void __attribute__((noinline)) free_profiled_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
                                                          uint64_t m, const void *ra)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	memlens__sm_clear_single(w, m);
 	memlens__unprofile(h->site, h->size, h->tid_seq);
 	/* (read again rather than kept across the call: fewer registers) */
-	uint64_t n = h->size, tid_seq = h->tid_seq;
-	const void *s = h->site;
-	memlens__sm_clear_single(w, m);
-	free_hdr_gone(tl, t, p, n, s, tid_seq, ra);
+	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
 
 /* With threads: another thread's free got there first (a double free), or
