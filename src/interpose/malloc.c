@@ -4,7 +4,12 @@
  * and an inlined body; everything unusual (bootstrapping, a guard already
  * set, observers, sampling of wrappers, a sanitizer build before the
  * constructor) goes through an out-of-line slow path.  The profiler, when
- * on, is reached from the fast path too (the TLS countdown, tracking.h). */
+ * on, is reached from the fast path too (the TLS countdown, tracking.h).
+ * The bodies of malloc, free and realloc write their common cases out
+ * (a header chunk of one thread, or of a block the thread owns) with no
+ * call but the real one, and leave for every other case by a tail call to
+ * a path that ends the hook itself: so they keep few registers, and save
+ * few. */
 #include "allocators/allocator.h"
 #include "base/compiler.h"
 #include "base/runtime.h"
