@@ -644,7 +644,7 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	uint64_t *w, m, s;
 	memlens__hook_enter(tl);
-	if (ML_UNLIKELY(n - 1 >= ML_HDR_MAX - 1 || memlens__profiling || !*memlens__single_threaded ||
+	if (ML_UNLIKELY(n - 1 >= ML_HDR_MAX - 1 || memlens__profiling || !*memlens__single_threaded || !tl->self ||
 	                memlens__wrap_page_marked((uintptr_t)ra) || !memlens__hdr_owns(p, &w, &m)) ||
 	    ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p) || !h->tid_seq))
 		return realloc_general(tl, p, n, ra, cfa);
