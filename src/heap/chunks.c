@@ -73,21 +73,14 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void prefetch_header
 
 /* The header chunk holding a, read by the one thread of a process (whose
  * reads need no counting: reader_enter), headers on: 1 and *c if found.
- * memlens__sm_find_before's first word is inline: the bits of a's own word
- * at or below a's (less than ML_HDR_MAX back). */
+ * (A header chunk is shorter than ML_HDR_MAX: nothing further back than
+ * that can hold a.) */
 static inline __attribute__((always_inline)) ML_NO_SANITIZE int hdr_lookup_single(uintptr_t a, struct ml_chunk *c)
 {
-	uintptr_t s;
-	uint64_t *w = memlens__sm_word(a, 0), bits;
-	if (!w)
-		return 0;
+	uint64_t *w;
 	prefetch_header(a);
-	bits = __atomic_load_n(w, __ATOMIC_ACQUIRE) & (~0ull >> (63 - ((a >> 4) & 63)));
-	if (ML_LIKELY(bits))
-		s = (a & ~(uintptr_t)1023) + ((uintptr_t)(63 - __builtin_clzll(bits)) << 4);
-	else if (!(s = memlens__sm_find_before(a, ML_HDR_MAX)) || !(w = memlens__sm_word(s, 0)))
-		return 0;
-	return memlens__hdr_read_stable(s, w, memlens__sm_bit(s), c) && contains(c, a);
+	uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX, &w);
+	return s && memlens__hdr_read_stable(s, w, memlens__sm_bit(s), c) && contains(c, a);
 }
 
 int ML_NO_SANITIZE memlens__chunk_bounds_quick(uintptr_t a, uintptr_t *base, size_t *size)
@@ -111,7 +104,8 @@ int ML_NO_SANITIZE memlens__chunk_lookup_known(uintptr_t a, struct ml_chunk *out
 		struct reader r = reader_enter();
 		/* The nearest chunk start at or below a: a header chunk is
 		 * shorter than ML_HDR_MAX, so nothing further back can hold a. */
-		uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX);
+		uint64_t *w;
+		uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX, &w);
 		struct ml_chunk c;
 		int found = s && read_for(r, s, &c) && contains(&c, a);
 		blind = s && !r.ok;

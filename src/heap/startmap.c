@@ -138,23 +138,19 @@ int __attribute__((noinline)) memlens__sm_claim(struct mlthread *t, uintptr_t *o
 	}
 }
 
-uintptr_t memlens__sm_find_before(uintptr_t a, size_t back)
+uintptr_t memlens__sm_find_before_far(uintptr_t at, uintptr_t lo, uint64_t **wp)
 {
-	uintptr_t lo = a > back ? a - back : 0;
-	/* The first word: only the bits at or below a's. */
-	uint64_t keep = ~0ull >> (63 - ((a >> 4) & 63));
-	uintptr_t at = a & ~(uintptr_t)1023; /* the address of the word's first bit */
 	for (;;) {
 		uint64_t *w = memlens__sm_word(at, 0);
-		uint64_t bits = w ? __atomic_load_n(w, __ATOMIC_ACQUIRE) & keep : 0;
+		uint64_t bits = w ? __atomic_load_n(w, __ATOMIC_ACQUIRE) : 0;
 		if (bits) {
 			uintptr_t s = at + ((uintptr_t)(63 - __builtin_clzll(bits)) << 4);
+			*wp = w;
 			return s >= lo ? s : 0;
 		}
 		if (at <= lo || at < 1024)
 			return 0;
 		at -= 1024;
-		keep = ~0ull;
 	}
 }
 

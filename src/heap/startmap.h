@@ -185,8 +185,28 @@ static inline ML_NO_SANITIZE int memlens__sm_clear(struct mlthread *t, uint64_t 
 	return mine;
 }
 
-/* The highest address with its bit set in [a - back, a], or 0. */
-uintptr_t memlens__sm_find_before(uintptr_t a, size_t back);
+/* memlens__sm_find_before past a's own word: from the word of at (the
+ * address of its first bit) down to lo. */
+uintptr_t memlens__sm_find_before_far(uintptr_t at, uintptr_t lo, uint64_t **wp);
+/* The highest address with its bit set in [a - back, a], or 0; *wp: the
+ * word holding its bit.  a's own word is read inline: a small chunk's
+ * start is mostly there. */
+static inline ML_NO_SANITIZE uintptr_t memlens__sm_find_before(uintptr_t a, size_t back, uint64_t **wp)
+{
+	uintptr_t at = a & ~(uintptr_t)1023, lo; /* at: the word's first bit's address */
+	uint64_t *w = memlens__sm_word(a, 0);
+	/* only the bits at or below a's */
+	uint64_t bits = w ? __atomic_load_n(w, __ATOMIC_ACQUIRE) & (~0ull >> (63 - ((a >> 4) & 63))) : 0;
+	if (ML_LIKELY(bits)) {
+		uintptr_t s = at + ((uintptr_t)(63 - __builtin_clzll(bits)) << 4);
+		*wp = w;
+		return a - s <= back ? s : 0;
+	}
+	lo = a > back ? a - back : 0;
+	if (at <= lo || at < 1024)
+		return 0;
+	return memlens__sm_find_before_far(at - 1024, lo, wp);
+}
 /* Calls fn for the address of every set bit (zones' resident pages only). */
 void memlens__sm_foreach(void (*fn)(uintptr_t, void *), void *ctx);
 /* Resident bytes of the map. */
