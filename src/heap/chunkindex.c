@@ -374,32 +374,48 @@ ML_IX_INLINE int ix_insert(struct ml_index *ix, const struct ml_chunk *c, int fl
 
 int memlens__index_insert_ex(const struct ml_chunk *c, int flags) { return ix_insert(HEAP, c, flags); }
 
-ML_IX_INLINE int ix_remove(struct ml_index *ix, uintptr_t base, uint64_t want_seq, struct ml_chunk *out, int flags)
+/* Finds the record of the chunk at base (want_seq non-zero: only one with
+ * that sequence number) into *out and keeps its page locked in *h: 1; or
+ * 0, nothing locked. */
+ML_IX_INLINE int ix_hold(struct ml_index *ix, uintptr_t base, uint64_t want_seq, struct ml_chunk *out,
+                         struct ml_ix_hold *h)
 {
-	uintptr_t pgno = base >> PAGE_SHIFT, e;
-	unsigned off = base & ((1u << PAGE_SHIFT) - 1);
-	uintptr_t *slot = dir_slot(ix, pgno, 0);
-	struct mlthread *self = memlens__tls.self;
+	uintptr_t *slot = dir_slot(ix, base >> PAGE_SHIFT, 0), e;
 	struct block *b;
 	int i;
 
 	if (ML_UNLIKELY(!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED)))
 		return 0;
-	e = lock_slot(self, slot);
+	e = lock_slot(memlens__tls.self, slot);
 	b = e_block(e);
-	i = b ? find_exact(b->off, b->count, off) : -1;
+	i = b ? find_exact(b->off, b->count, base & ((1u << PAGE_SHIFT) - 1)) : -1;
 	if (ML_UNLIKELY(i >= 0 && want_seq) &&
 	    (recs(b)[i].tid_seq & ((1ull << 40) - 1)) != (want_seq & ((1ull << 40) - 1)))
 		i = -1;
 	if (ML_UNLIKELY(i < 0)) {
-		unlock_slot(self, slot, e, b);
+		unlock_slot(memlens__tls.self, slot, e, b);
 		return 0;
 	}
 	unpack(out, &recs(b)[i], base);
-	remove_at(b, i);
-	b = block_trim(b);
-	unlock_slot(self, slot, e, b);
-	if (ML_UNLIKELY(((base + out->size) >> PAGE_SHIFT) >= pgno + 2) && !(flags & ML_IX_KEEP_COVER))
+	*h = (struct ml_ix_hold){ slot, e, base, i };
+	return 1;
+}
+
+/* Removes the held record and unlocks its page. */
+ML_IX_INLINE void ix_drop_held(const struct ml_ix_hold *h)
+{
+	struct block *b = e_block(h->e);
+	remove_at(b, h->i);
+	unlock_slot(memlens__tls.self, h->slot, h->e, block_trim(b));
+}
+
+ML_IX_INLINE int ix_remove(struct ml_index *ix, uintptr_t base, uint64_t want_seq, struct ml_chunk *out, int flags)
+{
+	struct ml_ix_hold h;
+	if (!ix_hold(ix, base, want_seq, out, &h))
+		return 0;
+	ix_drop_held(&h);
+	if (ML_UNLIKELY(((base + out->size) >> PAGE_SHIFT) >= (base >> PAGE_SHIFT) + 2) && !(flags & ML_IX_KEEP_COVER))
 		cover_clear(ix, base, out->size);
 	return 1;
 }
@@ -411,41 +427,22 @@ int memlens__index_remove_ex(uintptr_t base, uint64_t want_seq, struct ml_chunk 
 
 int memlens__index_take(uintptr_t base, struct ml_chunk *out, struct ml_ix_hold *h)
 {
-	uintptr_t pgno = base >> PAGE_SHIFT, *slot, e;
-	struct block *b;
-	int i;
 	h->slot = NULL;
-	if (!*memlens__single_threaded)
-		return ix_remove(HEAP, base, 0, out, ML_IX_KEEP_COVER);
-	slot = dir_slot(HEAP, pgno, 0);
-	if (ML_UNLIKELY(!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED)))
-		return 0;
-	e = lock_slot(memlens__tls.self, slot);
-	b = e_block(e);
-	i = b ? find_exact(b->off, b->count, base & ((1u << PAGE_SHIFT) - 1)) : -1;
-	if (ML_UNLIKELY(i < 0)) {
-		unlock_slot(memlens__tls.self, slot, e, b);
-		return 0;
-	}
-	unpack(out, &recs(b)[i], base);
-	*h = (struct ml_ix_hold){ slot, e, base, i };
-	return 1;
+	if (*memlens__single_threaded)
+		return ix_hold(HEAP, base, 0, out, h);
+	return ix_remove(HEAP, base, 0, out, ML_IX_KEEP_COVER);
 }
 
 int memlens__index_give(struct ml_ix_hold *h, const struct ml_chunk *c, int flags)
 {
-	struct mlthread *self = memlens__tls.self;
-	struct block *b;
-	if (!h->slot)
-		return c ? ix_insert(HEAP, c, flags) : 0;
-	b = e_block(h->e);
-	if (c && c->base == h->base) {
+	if (h->slot && c && c->base == h->base) { /* in place */
+		struct block *b = e_block(h->e);
 		pack(&recs(b)[h->i], c);
-		unlock_slot(self, h->slot, h->e, b);
+		unlock_slot(memlens__tls.self, h->slot, h->e, b);
 		return 0;
 	}
-	remove_at(b, h->i);
-	unlock_slot(self, h->slot, h->e, block_trim(b));
+	if (h->slot)
+		ix_drop_held(h);
 	return c ? ix_insert(HEAP, c, flags) : 0;
 }
 
