@@ -213,8 +213,9 @@ static void *__attribute__((noinline)) alloc_indexed(struct mltls *tl, enum kind
  * the hook). */
 static void *__attribute__((noinline)) alloc_hdr_finish(struct mltls *tl, void *real, size_t n, const void *site)
 {
+	/* (alloc_headerless needs a return address for a deferred call only) */
 	void *p = ML_LIKELY(memlens__hdr_new(tl->self, real, n, site)) ? (char *)real + ML_HDR
-	                                                               : alloc_headerless(real, n, site, ML_MODE_TOP, site);
+	                                                               : alloc_headerless(real, n, site, ML_MODE_TOP, NULL);
 	memlens__hook_leave(tl);
 	return p;
 }
@@ -623,9 +624,11 @@ static void *__attribute__((noinline)) realloc_hdr_path(struct mltls *tl, char *
                                                         size_t old_usable)
 {
 	const struct ml_hdr *oh = (const struct ml_hdr *)rq;
-	/* (no base: the mode's accounting does not need it) */
-	struct ml_chunk old = { .size = oh->size, .usable = old_usable, .site = oh->site,
-	                        .tid = (pid_t)(oh->tid_seq >> 40), .seq = oh->tid_seq & ((1ull << 40) - 1) };
+	struct ml_chunk old;
+	/* (no base: this mode's accounting does not need it; the usable size
+	 * is the old chunk's, not rq's) */
+	memlens__hdr_unpack(&old, 0, oh->size, oh->site, oh->tid_seq, 0);
+	old.usable = old_usable;
 	void *q = memlens__realloc_hdr_moved(tl->self, rq, n, &old, ra, ra, 0, ML_MODE_TOP);
 	memlens__hook_leave(tl);
 	return q;
