@@ -239,6 +239,16 @@ static void account_realloc(struct mlthread *t, const struct ml_chunk *old, size
 		memlens__thread_flush_peak(t);
 }
 
+/* The same for a header chunk's realloc (thread t, not NULL): a chunk the
+ * counters left out (not counted) comes into them as a new one. */
+static void account_resized(struct mlthread *t, const struct ml_chunk *old, int counted, size_t n, size_t usable)
+{
+	if (counted)
+		account_realloc(t, old, n, usable);
+	else
+		memlens__account_new(t, n, usable);
+}
+
 static inline void profile_drop(const struct ml_chunk *old)
 {
 	memlens__unprofile(old->site, old->size, memlens__tid_seq(old->tid, old->seq));
@@ -288,7 +298,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 		}
 		memcpy(q, p, old.usable < n ? old.usable : n);
 		memlens__real.free(real);
-		goto indexed;
+		return realloc_hdr_indexed(t, q, n, &old, ra, site, cfa, mode);
 	}
 	rq = memlens__real.realloc(real, memlens__hdr_request(n));
 	if (!rq) { /* p is still valid */
@@ -296,8 +306,6 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 		return NULL;
 	}
 	return memlens__realloc_hdr_moved(t, rq, n, &old, ra, site, cfa, mode);
-indexed:
-	return realloc_hdr_indexed(t, q, n, &old, ra, site, cfa, mode);
 }
 
 void *memlens__realloc_hdr_moved(struct mlthread *t, char *rq, size_t n, struct ml_chunk *old, const void *ra,
@@ -322,10 +330,8 @@ void *memlens__realloc_hdr_moved(struct mlthread *t, char *rq, size_t n, struct 
 	memlens__sm_set(t, qw, memlens__sm_bit(qa), qa);
 	if (!t)
 		memlens__note_uncounted(NULL);
-	else if (counted)
-		account_realloc(t, old, n, memlens__glibc_usable_of(word) - ML_HDR);
 	else
-		memlens__account_new(t, n, memlens__glibc_usable_of(word) - ML_HDR);
+		account_resized(t, old, counted, n, memlens__glibc_usable_of(word) - ML_HDR);
 	return (void *)qa;
 }
 
@@ -358,10 +364,7 @@ static void *realloc_hdr_indexed(struct mlthread *t, void *q, size_t n, struct m
 			memlens__account_live(t, -(int64_t)old->size, -(int64_t)old->usable);
 		return q;
 	}
-	if (counted)
-		account_realloc(t, old, n, c.usable);
-	else
-		memlens__account_new(t, n, c.usable);
+	account_resized(t, old, counted, n, c.usable);
 	return q;
 }
 
