@@ -26,7 +26,7 @@ static void find_recent(struct mlthread *t, void *arg)
 	for (int i = 0; i < ML_RING; i++) {
 		const struct ml_freed *f = &t->ring[i];
 		if (f->base == r->p && f->free_site &&
-		    (!r->found || (f->alloc_tid_seq & ((1ull << 40) - 1)) > (r->f.alloc_tid_seq & ((1ull << 40) - 1)))) {
+		    (!r->found || memlens__seq_of(f->alloc_tid_seq) > memlens__seq_of(r->f.alloc_tid_seq))) {
 			r->f = *f;
 			r->tid = t->tid;
 			r->found = 1;
@@ -78,7 +78,7 @@ int memlens__bad_call(void *p, const void *site, int is_realloc)
 			else
 				memlens__diag("error: double free of %p (%zu-byte chunk)", p, (size_t)r.f.size);
 			memlens__site_line("at", site, 0);
-			memlens__site_line("allocated at", memlens__site_of(r.f.alloc_site), (pid_t)(r.f.alloc_tid_seq >> 40));
+			memlens__site_line("allocated at", memlens__site_of(r.f.alloc_site), memlens__tid_of(r.f.alloc_tid_seq));
 			memlens__site_line("first freed at", r.f.free_site, r.tid);
 		} else {
 			memlens__diag("error: invalid %s of %p: not a heap chunk memlens tracks", call, p);

@@ -80,10 +80,24 @@ static inline struct mlthread *memlens__self(void)
 	return __builtin_expect(t != NULL, 1) ? t : memlens__thread_attach();
 }
 
+/* tid:24 | seq:40 in one word, as headers, index records and the ring of
+ * frees keep a chunk's thread and sequence number. */
+static inline uint64_t memlens__tid_seq(pid_t tid, uint64_t seq)
+{
+	return ((uint64_t)(tid & 0xffffff) << 40) | (seq & ((1ull << 40) - 1));
+}
+static inline pid_t memlens__tid_of(uint64_t tid_seq) { return (pid_t)(tid_seq >> 40); }
+static inline uint64_t memlens__seq_of(uint64_t tid_seq) { return tid_seq & ((1ull << 40) - 1); }
+/* The same for a thread's record: its tid already shifted. */
+static inline uint64_t memlens__thread_tid_seq(const struct mlthread *t, uint64_t seq)
+{
+	return t->tid_hi | memlens__seq_of(seq);
+}
+
 static inline void memlens__thread_set_tid(struct mlthread *t, pid_t tid)
 {
 	t->tid = tid;
-	t->tid_hi = (uint64_t)(tid & 0xffffff) << 40;
+	t->tid_hi = memlens__tid_seq(tid, 0);
 }
 
 /* Single-writer update: one unlocked add instruction, so other

@@ -115,7 +115,7 @@ static inline void pack(struct rec *r, const struct ml_chunk *c)
 		slack = SLACK_UNKNOWN;
 	r->size_slack = ((uint64_t)c->size & ((1ull << 48) - 1)) | ((uint64_t)slack << 48);
 	r->site = c->site;
-	r->tid_seq = ((uint64_t)(c->tid & 0xffffff) << 40) | (c->seq & ((1ull << 40) - 1));
+	r->tid_seq = memlens__tid_seq(c->tid, c->seq);
 }
 
 static inline void unpack(struct ml_chunk *c, const struct rec *r, uintptr_t base)
@@ -125,8 +125,8 @@ static inline void unpack(struct ml_chunk *c, const struct rec *r, uintptr_t bas
 	c->size = r->size_slack & ((1ull << 48) - 1);
 	c->usable = slack == SLACK_UNKNOWN ? 0 : c->size + slack;
 	c->site = r->site;
-	c->tid = (pid_t)(r->tid_seq >> 40);
-	c->seq = r->tid_seq & ((1ull << 40) - 1);
+	c->tid = memlens__tid_of(r->tid_seq);
+	c->seq = memlens__seq_of(r->tid_seq);
 }
 
 /* ---- offset search (SSE2, 8 offsets at a time) ---- */
@@ -390,7 +390,7 @@ ML_IX_INLINE int ix_hold(struct ml_index *ix, uintptr_t base, uint64_t want_seq,
 	b = e_block(e);
 	i = b ? find_exact(b->off, b->count, base & ((1u << PAGE_SHIFT) - 1)) : -1;
 	if (ML_UNLIKELY(i >= 0 && want_seq) &&
-	    (recs(b)[i].tid_seq & ((1ull << 40) - 1)) != (want_seq & ((1ull << 40) - 1)))
+	    memlens__seq_of(recs(b)[i].tid_seq) != memlens__seq_of(want_seq))
 		i = -1;
 	if (ML_UNLIKELY(i < 0)) {
 		unlock_slot(memlens__tls.self, slot, e, b);

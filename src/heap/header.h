@@ -39,15 +39,6 @@ struct ml_hdr {
 /* The real request for n bytes with a header (n < ML_HDR_MAX). */
 static inline size_t memlens__hdr_request(size_t n) { return (n < 24 ? 24 : n) + ML_HDR; }
 
-static inline uint64_t memlens__tid_seq(pid_t tid, uint64_t seq)
-{
-	return ((uint64_t)(tid & 0xffffff) << 40) | (seq & ((1ull << 40) - 1));
-}
-/* The same for a thread's record: its tid already shifted. */
-static inline uint64_t memlens__thread_tid_seq(const struct mlthread *t, uint64_t seq)
-{
-	return t->tid_hi | (seq & ((1ull << 40) - 1));
-}
 
 /* The check word.  It is compared whole, so what matters is that it can
  * only match by chance (1 in 2^64) when any word or the address differs:
@@ -88,8 +79,8 @@ static inline void memlens__hdr_unpack(struct ml_chunk *c, uintptr_t p, uint64_t
 	c->size = size;
 	c->usable = memlens__glibc_usable_of(glibc_word) - ML_HDR;
 	c->site = site;
-	c->tid = (pid_t)(tid_seq >> 40);
-	c->seq = tid_seq & ((1ull << 40) - 1);
+	c->tid = memlens__tid_of(tid_seq);
+	c->seq = memlens__seq_of(tid_seq);
 }
 
 /* Is the header h of the chunk p valid (its check right)? */

@@ -124,7 +124,7 @@ static inline __attribute__((always_inline)) const void *memlens__profiled(size_
 static inline __attribute__((always_inline)) void memlens__unprofile(const void *site, size_t n, uint64_t tid_seq)
 {
 	if (ML_UNLIKELY(memlens__site_is_node(site)))
-		memlens__profile_free(site, n, tid_seq & ((1ull << 40) - 1), (pid_t)(tid_seq >> 40));
+		memlens__profile_free(site, n, memlens__seq_of(tid_seq), memlens__tid_of(tid_seq));
 }
 
 /* Accounts a freed chunk at base (before its real free): n requested and
