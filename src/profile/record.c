@@ -358,13 +358,17 @@ static inline void stat_lock_drop(void)
  * for a signal handler on this thread (it skips its accounting) and for a
  * snapshot (written when done), without taking it.  0 if this thread was
  * already changing the figures.  Ends with stat_lock_drop. */
+static inline void stl_hold_plain(void)
+{
+	stl.held = 1;
+	stl.plain = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* held, before any change a handler here could see */
+}
 static inline int deltas_take(void)
 {
 	if (stl.held)
 		return 0;
-	stl.held = 1;
-	stl.plain = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	stl_hold_plain();
 	return 1;
 }
 
@@ -707,14 +711,9 @@ void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t
 	/* As profile_free_slow's direct path: with one thread, the numbers
 	 * given so far are those below its next one. */
 	uint64_t now = __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED), life = now > seq + 1 ? now - seq - 1 : 0;
-	stl.held = 1;
-	stl.plain = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* held, before a handler on this thread can see the figures change */
+	stl_hold_plain(); /* (held was tested above) */
 	free_direct(s, n, wc, life, self->tid == tid && now == seq + 1 /* a temporary */);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	stl.held = 0;
-	if (ML_UNLIKELY(stl.deferred))
-		write_deferred_snapshot();
+	stat_lock_drop();
 }
 
 /* ---- for the writer and start-up ---------------------------------------- */
