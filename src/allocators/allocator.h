@@ -92,6 +92,10 @@ extern const struct ml_allocator memlens__malloc_allocator, memlens__static_allo
 	memlens__brk_allocator, memlens__stack_allocator, memlens__stackframe_allocator, memlens__auxv_allocator,
 	memlens__custom_allocator;
 
+struct ml_chunk;
+/* malloc.c: *out for the live malloc chunk c (level 0, no type). */
+void memlens__malloc_chunk_info(const struct ml_chunk *c, struct alloc_info *out);
+
 /* auxv.c, at start-up: where argv, envp and auxv are (from the
  * constructor's arguments). */
 void memlens__auxv_init(int argc, char **argv, char **envp);

@@ -64,6 +64,7 @@ struct mltls {
 	int pending; /* self->pending holds deferred events (see drain) */
 	int in_observer; /* an observer callback runs on this thread */
 	int hdr_reading; /* this thread reads other chunks' headers (heap/chunks.c) */
+	unsigned region_hint; /* the region this thread's last query found (space/regions.c) */
 	unsigned sample; /* MEMLENS_AUTO_WRAPPERS: allocations since the last sample */
 	int64_t sample_left; /* profiler: bytes before the next sample (far below zero:
 	                        every allocation is recorded; profile/record.c)

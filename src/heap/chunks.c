@@ -6,11 +6,6 @@
 #include "heap/header.h"
 #include "heap/startmap.h"
 
-static inline int contains(const struct ml_chunk *c, uintptr_t a)
-{
-	return a == c->base || a - c->base < c->size;
-}
-
 /* A header read on behalf of another thread's chunk (startmap.h): while
  * the process has threads, the reader is counted and names the chunk in
  * its thread record before it checks the chunk's bit again and reads the
@@ -58,56 +53,21 @@ static inline ML_NO_SANITIZE int read_for(struct reader r, uintptr_t s, struct m
 	return memlens__hdr_read_stable(s, w, m, c);
 }
 
-/* A small chunk's header lies a few lines before a: fetched while the
- * start map is read, the two misses overlap.  (A prefetch never faults.
- * Inlined by force: a call to it would be dropped, a function without side
- * effects.) */
-static inline __attribute__((always_inline)) ML_NO_SANITIZE void prefetch_header(uintptr_t a)
-{
-	__builtin_prefetch((const void *)(a - 32));
-	__builtin_prefetch((const void *)(a - 96));
-	__builtin_prefetch((const void *)(a - 160));
-	__builtin_prefetch((const void *)(a - 224));
-	__builtin_prefetch((const void *)(a - 288));
-}
-
-/* The header chunk holding a, read by the one thread of a process (whose
- * reads need no counting: reader_enter), headers on: 1 and *c if found.
- * (A header chunk is shorter than ML_HDR_MAX: nothing further back than
- * that can hold a.) */
-static inline __attribute__((always_inline)) ML_NO_SANITIZE int hdr_lookup_single(uintptr_t a, struct ml_chunk *c)
-{
-	uint64_t *w;
-	prefetch_header(a);
-	uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX, &w);
-	return s && memlens__hdr_read_stable(s, w, memlens__sm_bit(s), c) && contains(c, a);
-}
-
-int ML_NO_SANITIZE memlens__chunk_bounds_quick(uintptr_t a, uintptr_t *base, size_t *size)
-{
-	struct ml_chunk c;
-	if (!memlens__hdr_on || !*memlens__single_threaded || !hdr_lookup_single(a, &c))
-		return 0;
-	*base = c.base;
-	*size = c.size;
-	return 1;
-}
-
 int ML_NO_SANITIZE memlens__chunk_lookup_known(uintptr_t a, struct ml_chunk *out)
 {
 	int blind = 0;
 	if (memlens__hdr_on && *memlens__single_threaded) {
-		if (hdr_lookup_single(a, out))
+		if (memlens__chunk_quick(a, out))
 			return 1;
 	} else if (memlens__hdr_on) {
-		prefetch_header(a);
+		memlens__prefetch_header(a);
 		struct reader r = reader_enter();
 		/* The nearest chunk start at or below a: a header chunk is
 		 * shorter than ML_HDR_MAX, so nothing further back can hold a. */
 		uint64_t *w;
 		uintptr_t s = memlens__sm_find_before(a, ML_HDR_MAX, &w);
 		struct ml_chunk c;
-		int found = s && read_for(r, s, &c) && contains(&c, a);
+		int found = s && read_for(r, s, &c) && memlens__chunk_holds(&c, a);
 		blind = s && !r.ok;
 		reader_leave(r);
 		if (found) {

@@ -6,7 +6,11 @@
 #define MEMLENS_CHUNKS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "base/compiler.h"
+#include "base/runtime.h"
 #include "heap/chunkindex.h"
+#include "heap/header.h"
+#include "heap/startmap.h"
 
 /* Lock-free and signal-safe: the live chunk containing addr (base <= addr
  * < base + size, or addr == base for a 0-byte chunk); 1 if found.  (One
@@ -19,11 +23,44 @@ int memlens__chunk_lookup(uintptr_t addr, struct ml_chunk *out);
  * as its first allocation) and the index holds no chunk there: whether a
  * chunk holds addr is unknown, which is not "none". */
 int memlens__chunk_lookup_known(uintptr_t addr, struct ml_chunk *out);
-/* memlens__chunk_lookup's common case, for base and size queries: 1 and
- * *base, *size when a header chunk holds addr and the process has one
- * thread (whose reads of headers need no counting); 0 when the answer
- * needs memlens__chunk_lookup. */
-int memlens__chunk_bounds_quick(uintptr_t addr, uintptr_t *base, size_t *size);
+/* Does the chunk c hold a (or is a the base of a 0-byte chunk)? */
+static inline int memlens__chunk_holds(const struct ml_chunk *c, uintptr_t a)
+{
+	return a == c->base || a - c->base < c->size;
+}
+
+/* A small chunk's header lies a few lines before a: fetched while the
+ * start map is read, the two misses overlap.  (A prefetch never faults.
+ * Inlined by force: a call to it would be dropped, a function without side
+ * effects.) */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE void memlens__prefetch_header(uintptr_t a)
+{
+	__builtin_prefetch((const void *)(a - 32));
+	__builtin_prefetch((const void *)(a - 96));
+	__builtin_prefetch((const void *)(a - 160));
+	__builtin_prefetch((const void *)(a - 224));
+	__builtin_prefetch((const void *)(a - 288));
+}
+
+/* memlens__chunk_lookup's common case, inline for the queries: 1 and *c
+ * when a header chunk holds addr and the process has one thread; 0 when
+ * the answer needs memlens__chunk_lookup.  With one thread the header is
+ * read once and its check tested once: nothing can change it during the
+ * read but a signal handler, which runs to its end before the read goes
+ * on, so that a read it splits fails the check (a new header's words
+ * never pass with an old one's) and a read it follows is of a chunk that
+ * was live.  (A header chunk is shorter than ML_HDR_MAX: nothing further
+ * back than that can hold addr.) */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__chunk_quick(uintptr_t addr,
+                                                                                     struct ml_chunk *c)
+{
+	uint64_t *w;
+	if (!memlens__hdr_on || !*memlens__single_threaded)
+		return 0;
+	memlens__prefetch_header(addr);
+	uintptr_t s = memlens__sm_find_before(addr, ML_HDR_MAX, &w);
+	return s && memlens__hdr_read(s, c) && memlens__chunk_holds(c, addr);
+}
 /* Calls fn for every live chunk (reports and tests, never a fast path). */
 void memlens__chunk_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);
 /* Number of live chunks (debug/tests). */

@@ -9,15 +9,13 @@
 #include "allocators/types_access.h"
 #include "space/regions.h"
 
-/* The innermost level of p's chain.  Heap chunks come first: they are the
- * most queried and their records (heap/chunks.h) answer them without the
- * regions. */
-ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
+/* The innermost level of p's chain, in general: the region first, as
+ * chunks lie only in brk and mmap regions (or in mappings not known), one
+ * level below the region. */
+static int __attribute__((noinline)) info_general(const void *p, struct alloc_info *out)
 {
 	struct ml_region r;
 	struct alloc_info ai;
-	if (!out)
-		return -1;
 	if (ML_UNLIKELY(__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED))) {
 		/* A custom allocation is innermost wherever it lies. */
 		struct ml_level l[ML_MAX_LEVELS];
@@ -27,8 +25,6 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 		*out = l[n - 1].info;
 		return 0;
 	}
-	/* The region first: chunks lie only in brk and mmap regions (or in
-	 * mappings not known), one level below the region. */
 	int have = memlens__region_find_fresh((uintptr_t)p, &r), k = -1;
 	if ((!have || memlens__region_allocator(&r)->holds_chunks) && (k = memlens__malloc_allocator.info(p, NULL, &ai)) == 0) {
 		ai.level = have;
@@ -41,6 +37,24 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 		return -1;
 	*out = ai;
 	return 0;
+}
+
+/* Its common case first: a header chunk of a one-thread process
+ * (heap/chunks.h) with no custom allocator, one level below its brk or
+ * mmap region when that is known. */
+ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
+{
+	struct ml_chunk c;
+	if (!out)
+		return -1;
+	if (ML_LIKELY(!__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED)) && memlens__chunk_quick((uintptr_t)p, &c)) {
+		memlens__malloc_chunk_info(&c, out);
+		out->level = memlens__region_known((uintptr_t)p);
+		if (ML_UNLIKELY(memlens__types_api_loaded() != NULL))
+			out->type = memlens__heap_type(out->site, out->size, 0);
+		return 0;
+	}
+	return info_general(p, out);
 }
 
 ML_API_EXPORT int alloc_get_chain(const void *p, struct alloc_info *out, int max)
@@ -74,12 +88,12 @@ static const struct allocator *__attribute__((noinline)) bounds_general(const vo
 }
 
 /* The same, its common case first: a header chunk, no custom allocator. */
-static inline const struct allocator *bounds(const void *p, void **base, size_t *size)
+static inline __attribute__((always_inline)) const struct allocator *bounds(const void *p, void **base, size_t *size)
 {
-	uintptr_t b;
-	if (ML_LIKELY(!__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED)) &&
-	    memlens__chunk_bounds_quick((uintptr_t)p, &b, size)) {
-		*base = (void *)b;
+	struct ml_chunk c;
+	if (ML_LIKELY(!__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED)) && memlens__chunk_quick((uintptr_t)p, &c)) {
+		*base = (void *)c.base;
+		*size = c.size;
 		return &memlens__malloc_allocator.pub;
 	}
 	return bounds_general(p, base, size);

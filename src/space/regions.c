@@ -10,6 +10,7 @@
  * operations (partial munmap, MAP_FIXED, mremap). */
 #include "space/regions.h"
 #include "base/prim.h"
+#include "base/thread.h"
 #include "space/objects.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -668,6 +669,34 @@ int memlens__region_find_fresh(uintptr_t a, struct ml_region *out)
 	lock_depth = 0;
 	memlens__spin_unlock(&lock);
 	return found;
+}
+
+/* Does region id hold a, by a consistent read of its record?  A record
+ * always has its region's extent (a removed one has none). */
+static inline int region_holds(uint32_t id, uintptr_t a)
+{
+	const struct ml_region *k = &recs[id];
+	uint32_t s = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
+	uintptr_t lo = __atomic_load_n(&k->start, __ATOMIC_RELAXED), hi = __atomic_load_n(&k->end, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return !(s & 1) && __atomic_load_n(&k->seq, __ATOMIC_RELAXED) == s && a - lo < hi - lo;
+}
+
+int memlens__region_known(uintptr_t a)
+{
+	struct ml_region r;
+	/* Queries come in runs over one heap: the thread's last region
+	 * first, then the radix tree (whose leaves, one entry a page, miss
+	 * the cache on a big heap).  A record being changed: asked again. */
+	uint32_t id = memlens__tls.region_hint;
+	if (id && id < MAX_REGIONS && region_holds(id, a))
+		return 1;
+	id = radix_get(a);
+	if (id && id < MAX_REGIONS && region_holds(id, a)) {
+		memlens__tls.region_hint = id;
+		return 1;
+	}
+	return memlens__region_find_fresh(a, &r);
 }
 
 void memlens__regions_init(void)

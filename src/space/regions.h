@@ -46,6 +46,9 @@ int memlens__region_find(uintptr_t a, struct ml_region *out);
  * end, newly loaded ELF objects, then /proc/self/maps if a is mapped at all)
  * and looks again.  Slow only for addresses memlens did not see mapped. */
 int memlens__region_find_fresh(uintptr_t a, struct ml_region *out);
+/* Is a in a region memlens knows of (memlens__region_find_fresh, without
+ * the copy when it is known already)? */
+int memlens__region_known(uintptr_t a);
 /* *r is the brk region: brings its end up to the current break (glibc's
  * malloc moves it without a call memlens sees) and copies it again. */
 void memlens__region_brk_refresh(struct ml_region *r);

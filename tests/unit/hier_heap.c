@@ -68,6 +68,17 @@ static void expect_chunk_chain(const char *p, size_t size, struct alloc_info *c,
 		CHECK_EQ(c[1].tid, c[1].tid);
 		CHECK(c[1].seq != 0);
 		CHECK(c[0].seq == 0);
+		/* the innermost level alone (alloc_get_info's own path for a
+		 * header chunk): the chain's */
+		struct alloc_info in;
+		CHECKF(alloc_get_info(probes[k], &in) == 0, "%s: %p: alloc_get_info failed", what, (const void *)probes[k]);
+		CHECKF(in.base == c[1].base && in.size == c[1].size && in.usable_size == c[1].usable_size &&
+		       in.allocator == c[1].allocator && in.site == c[1].site && in.tid == c[1].tid && in.seq == c[1].seq &&
+		       in.type == c[1].type && in.level == c[1].level,
+		       "%s: %p: alloc_get_info %p+%#zx level %d, the chain's innermost %p+%#zx level %d", what,
+		       (const void *)probes[k], in.base, in.size, in.level, c[1].base, c[1].size, c[1].level);
+		CHECK(alloc_get_base(probes[k]) == p && alloc_get_size(probes[k]) == size &&
+		      alloc_get_allocator(probes[k]) == c[1].allocator);
 	}
 	UT_CHECK_CHUNK(p, size);
 }
