@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <string.h>
 #include "memlens.h"
+#include "base/compiler.h"
+#include "heap/chunkindex.h"
+#include "site/site_field.h"
 
 struct ml_region;
 struct ml_object;
@@ -92,9 +95,23 @@ extern const struct ml_allocator memlens__malloc_allocator, memlens__static_allo
 	memlens__brk_allocator, memlens__stack_allocator, memlens__stackframe_allocator, memlens__auxv_allocator,
 	memlens__custom_allocator;
 
-struct ml_chunk;
-/* malloc.c: *out for the live malloc chunk c (level 0, no type). */
-void memlens__malloc_chunk_info(const struct ml_chunk *c, struct alloc_info *out);
+/* malloc.c: the usable bytes of the live malloc chunk at base, from the
+ * allocator (a record keeps them only when they fit). */
+size_t memlens__malloc_usable_of(uintptr_t base, size_t size);
+/* *out for the live malloc chunk c (level 0, no type).  Inline: the
+ * queries' common case. */
+static inline void memlens__malloc_chunk_info(const struct ml_chunk *c, struct alloc_info *out)
+{
+	out->base = (void *)c->base;
+	out->size = c->size;
+	out->usable_size = ML_LIKELY(c->usable) ? c->usable : memlens__malloc_usable_of(c->base, c->size);
+	out->allocator = &memlens__malloc_allocator.pub;
+	out->site = ML_UNLIKELY(memlens__site_is_node(c->site)) ? memlens__site_of(c->site) : c->site;
+	out->tid = c->tid;
+	out->seq = c->seq;
+	out->type = NULL;
+	out->level = 0;
+}
 
 /* auxv.c, at start-up: where argv, envp and auxv are (from the
  * constructor's arguments). */

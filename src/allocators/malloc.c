@@ -21,21 +21,11 @@ static int chunk_at(const void *p, struct ml_chunk *c)
 	return k == 1 ? 0 : k < 0 ? -2 : -1;
 }
 
-void memlens__malloc_chunk_info(const struct ml_chunk *c, struct alloc_info *out)
+size_t memlens__malloc_usable_of(uintptr_t base, size_t size)
 {
-	out->base = (void *)c->base;
-	out->size = c->size;
 	/* The record keeps usable - size when it fits in 16 bits; otherwise
 	 * (large size classes of jemalloc and the like) ask the allocator. */
-	out->usable_size = c->usable ? c->usable
-	                             : memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size((void *)c->base)
-	                                                                : c->size;
-	out->allocator = &memlens__malloc_allocator.pub;
-	out->site = memlens__site_of(c->site);
-	out->tid = c->tid;
-	out->seq = c->seq;
-	out->type = NULL;
-	out->level = 0;
+	return memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size((void *)base) : size;
 }
 
 static int malloc_info(const void *p, struct ml_region *r, struct alloc_info *out)
