@@ -551,9 +551,12 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	int same = 0; /* outer frames shared with the previous stack */
 	if (walked_same && depth == t->n) /* the walk met the previous stack frame for frame */
 		same = depth;
-	else
+	else {
+		if (walked_same) /* (the walk may have left its frames in its memo only) */
+			memcpy(pcs, t->memo.pc, (size_t)depth * sizeof *pcs);
 		while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
 			same++;
+	}
 	uint32_t node;
 	if (same == depth && depth == t->n)
 		node = t->nodes[0]; /* the very same stack as last time */

@@ -21,7 +21,7 @@
  * same return address has the same size: no table probe. */
 struct walk_memo {
 	int n;
-	uintptr_t cfa[256], pc[256];
+	uintptr_t cfa[256], pc[257]; /* pc[n]: 0, the end (memo_end) */
 	int32_t off[256];
 	struct ml_uframe full[ML_PROF_MAX_DEPTH + 1]; /* a full unwind's frames */
 };
@@ -29,9 +29,18 @@ struct walk_memo {
 /* The full unwind from the hook's return address ra (walk.c): pcs[0] = ra. */
 int memlens__prof_unwind_full(uintptr_t ra, uintptr_t *pcs, int max, struct ml_uframe *f);
 
+/* The memo holds its first n frames; a 0 after them ends it for the
+ * matching loop below (no return address is 0). */
+static inline void memo_end(struct walk_memo *m, int n)
+{
+	m->pc[n] = 0;
+	m->n = n;
+}
+
 /* The stack from the hook's caller outwards: pcs[0] = ra.  cfa is the
  * hook's CFA (0: unknown, then a full unwind).  *same: 1 when the stack is
- * the memo's, frame for frame (the previous walk's). */
+ * the memo's, frame for frame (the previous walk's); pcs may then be left
+ * unwritten, the memo's pc holding the same frames. */
 static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi,
                                                                          uintptr_t *pcs, int max, struct walk_memo *m,
                                                                          int *same)
@@ -53,15 +62,24 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 	 * each where the one before it and its size put it (every walk writes
 	 * its frames in that order, each a frame it found at that CFA or one
 	 * it kept because it was there), and so are this walk's while they
-	 * match.  A memo's pcs are never 0: the loop ends at a 0 by a
-	 * mismatch, and the test after it. */
+	 * match.  A memo's pcs are never 0, and a 0 follows its last: the
+	 * loop ends at the memo's end or a 0 by a mismatch (and the test
+	 * after it), with no count to test.  It writes no pcs: up to n they
+	 * are the memo's, copied after it unless the stack is the same.  (A
+	 * memo holds at most max frames: the walks that write it have the
+	 * same max.) */
 	if (mn > 0 && m->cfa[0] == cfa)
-		for (int lim = mn < max ? mn : max; n < lim && m->pc[n] == pc;) {
-			pcs[n] = pc;
+		while (m->pc[n] == pc) {
 			int32_t off = m->off[n++];
 			if (!off) { /* the outermost frame, as last time: the same stack */
-				*same = n == mn;
-				m->n = n;
+				if (n == mn) {
+					*same = 1;
+					m->n = n;
+					return n;
+				}
+				for (int k = 0; k < n; k++)
+					pcs[k] = m->pc[k];
+				memo_end(m, n);
 				return n;
 			}
 			/* No bound test: this CFA is the memo's next frame's, which
@@ -70,8 +88,10 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 			cfa += (uintptr_t)off;
 			pc = *(const uintptr_t *)(cfa - 8);
 		}
+	for (int k = 0; k < n; k++)
+		pcs[k] = m->pc[k];
 	if (!pc) {
-		m->n = n;
+		memo_end(m, n);
 		return n;
 	}
 	while (n < max) {
@@ -83,7 +103,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 			n++;
 			if (!off) {
 				*same = !fresh && n == mn;
-				m->n = n;
+				memo_end(m, n);
 				return n;
 			}
 			cfa += (uintptr_t)off;
@@ -107,7 +127,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 			int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : ML_FRAME_NONE;
 			if (st == ML_FRAME_LAST) {
 				m->cfa[n] = cfa, m->pc[n] = pc, m->off[n] = 0;
-				m->n = n + 1;
+				memo_end(m, n + 1);
 				return n + 1;
 			}
 			/* One observation is enough: a return address's frame size
@@ -132,7 +152,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		if (!pc)
 			break;
 	}
-	m->n = n;
+	memo_end(m, n);
 	return n;
 }
 #endif
