@@ -257,6 +257,7 @@ static __attribute__((noinline)) struct prof_thread *prof_thread_new(void)
 	t->rng = memlens__prof_now_ns() ^ (uintptr_t)t ^ (uint64_t)me;
 	t->n = 0;      /* the previous stack and walk were another thread's */
 	t->memo.n = 0;
+	t->memo.cur = &t->memo.b[0];
 	if (fresh) {
 		t->tid = me;
 		struct prof_thread *head = __atomic_load_n(&all_threads, __ATOMIC_RELAXED);
@@ -545,15 +546,20 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t pcs[256];
-	int walked_same;
+	int walked_same, outer;
 	int depth = memlens__prof_backtrace((uintptr_t)ra, cfa, t->stack_hi, pcs, memlens__prof_depth, &t->memo,
-	                                    &walked_same);
+	                                    &walked_same, &outer);
 	int same = 0; /* outer frames shared with the previous stack */
 	if (walked_same && depth == t->n) /* the walk met the previous stack frame for frame */
 		same = depth;
 	else {
-		if (walked_same) /* (the walk may have left its frames in its memo only) */
-			memcpy(pcs, t->memo.pc, (size_t)depth * sizeof *pcs);
+		if (walked_same) /* (the walk left its frames in its memo only) */
+			memcpy(pcs, t->memo.cur->pc, (size_t)depth * sizeof *pcs);
+		/* The walk found the outer frames to be its previous walk's, which
+		 * were the previous stack's: compared from the first that may not
+		 * be. */
+		if (outer <= t->n)
+			same = outer;
 		while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
 			same++;
 	}
