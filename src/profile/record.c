@@ -208,9 +208,10 @@ struct prof_thread {
 	struct pdelta delta[PD_SLOTS];
 	uintptr_t stack_hi;      /* top of this thread's stack (walk bound) */
 	uint64_t rng;
-	int n;                   /* the previous stack, outermost at the end */
-	uintptr_t pcs[256];
-	uint32_t nodes[256];     /* nodes[k]: the node of pcs[k..n-1] */
+	int n;                   /* the previous stack, outermost first (so that one
+	                            deeper or shallower moves nothing) */
+	uintptr_t opcs[256];     /* opcs[k]: its frame k from the outermost */
+	uint32_t onodes[256];    /* onodes[k]: the node of opcs[0..k] */
 	struct walk_memo memo;
 	/* Recently used trie edges (parent, pc) -> node: stacks that vary do so
 	 * among the same few frames, and the shared table's buckets miss the
@@ -560,38 +561,28 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 		 * be. */
 		if (outer <= t->n)
 			same = outer;
-		while (same < depth && same < t->n && pcs[depth - 1 - same] == t->pcs[t->n - 1 - same])
+		while (same < depth && same < t->n && pcs[depth - 1 - same] == t->opcs[same])
 			same++;
 	}
 	uint32_t node;
 	if (same == depth && depth == t->n)
-		node = t->nodes[0]; /* the very same stack as last time */
+		node = t->onodes[depth - 1]; /* the very same stack as last time */
 	else {
-		node = same ? t->nodes[t->n - same] : 0;
-		/* Shift the memo to the new stack's layout. */
-		if (depth > t->n) /* moving up: the outermost first */
-			for (int k = 0; k < same; k++) {
-				t->pcs[depth - 1 - k] = t->pcs[t->n - 1 - k];
-				t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
-			}
-		else if (depth < t->n) /* moving down: the innermost first */
-			for (int k = same - 1; k >= 0; k--) {
-				t->pcs[depth - 1 - k] = t->pcs[t->n - 1 - k];
-				t->nodes[depth - 1 - k] = t->nodes[t->n - 1 - k];
-			}
-		for (int k = depth - 1 - same; k >= 0; k--) {
-			unsigned e = (unsigned)(((pcs[k] >> 2) ^ (node * 0x9e3779b1u)) & 1023);
-			if (t->edges[e].pc == pcs[k] && t->edges[e].parent == node && t->edges[e].node)
+		node = same ? t->onodes[same - 1] : 0;
+		for (int k = same; k < depth; k++) {
+			uintptr_t pc = pcs[depth - 1 - k];
+			unsigned e = (unsigned)(((pc >> 2) ^ (node * 0x9e3779b1u)) & 1023);
+			if (t->edges[e].pc == pc && t->edges[e].parent == node && t->edges[e].node)
 				node = t->edges[e].node;
 			else {
-				uint32_t c = memlens__stack_child(node, pcs[k]);
-				t->edges[e].pc = pcs[k];
+				uint32_t c = memlens__stack_child(node, pc);
+				t->edges[e].pc = pc;
 				t->edges[e].parent = node;
 				t->edges[e].node = c;
 				node = c;
 			}
-			t->pcs[k] = pcs[k];
-			t->nodes[k] = node;
+			t->opcs[k] = pc;
+			t->onodes[k] = node;
 		}
 		t->n = depth;
 	}
