@@ -546,16 +546,15 @@ const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, u
 static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa)
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
-	uintptr_t pcs[256];
+	uintptr_t full[256]; /* (a full unwind's frames) */
+	const uintptr_t *pcs;
 	int walked_same, outer;
-	int depth = memlens__prof_backtrace((uintptr_t)ra, cfa, t->stack_hi, pcs, memlens__prof_depth, &t->memo,
+	int depth = memlens__prof_backtrace((uintptr_t)ra, cfa, t->stack_hi, full, memlens__prof_depth, &t->memo, &pcs,
 	                                    &walked_same, &outer);
 	int same = 0; /* outer frames shared with the previous stack */
 	if (walked_same && depth == t->n) /* the walk met the previous stack frame for frame */
 		same = depth;
 	else {
-		if (walked_same) /* (the walk left its frames in its memo only) */
-			memcpy(pcs, t->memo.cur->pc, (size_t)depth * sizeof *pcs);
 		/* The walk found the outer frames to be its previous walk's, which
 		 * were the previous stack's: compared from the first that may not
 		 * be. */

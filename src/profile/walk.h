@@ -44,21 +44,24 @@ static inline void memo_end(struct walk_memo *m, struct walk_buf *w, int n)
 	m->n = n;
 }
 
-/* The stack from the hook's caller outwards: pcs[0] = ra.  cfa is the
- * hook's CFA (0: unknown, then a full unwind).  *same: 1 when the stack is
- * the memo's, frame for frame (the previous walk's); pcs is then left
- * unwritten, the memo's current buffer holding the same frames.  *outer,
- * for a stack that is not: how many of its outermost frames are, one for
- * one, the previous walk's outermost ones (0 when not known). */
+/* The stack from the hook's caller outwards, frames[0] = ra; returns its
+ * depth.  cfa is the hook's CFA (0: unknown, then a full unwind).  The
+ * frames are the memo's (its current buffer's pcs), or pcs after a full
+ * unwind: *frames says which.  *same: 1 when the stack is the memo's,
+ * frame for frame (the previous walk's).  *outer, for a stack that is not:
+ * how many of its outermost frames are, one for one, the previous walk's
+ * outermost ones (0 when not known). */
 static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr_t ra, uintptr_t cfa, uintptr_t stack_hi,
                                                                          uintptr_t *pcs, int max, struct walk_memo *m,
-                                                                         int *same, int *outer)
+                                                                         const uintptr_t **frames, int *same,
+                                                                         int *outer)
 {
 	uintptr_t pc = ra;
 	int n = 0, j, mn = m->n;
 	struct walk_buf *o = m->cur, *w; /* the previous walk's, this one's */
 	int32_t off;
 	*same = *outer = 0;
+	*frames = pcs;
 	m->n = 0;
 	if (!cfa) {
 		__atomic_add_fetch(&memlens__prof_n_full[3], 1, __ATOMIC_RELAXED);
@@ -70,16 +73,17 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 	 * frame's CFA needs comparing: a memo's frames are each where the one
 	 * before it and its size put it, and so are this walk's while they
 	 * match.  ML_WALK_END follows a memo's last pc: the loop ends at the
-	 * memo's end by a mismatch, with no count to test.  (A memo holds at most max frames: the
-	 * walks that write it have the same max.)  It writes nothing: the
-	 * same stack keeps its memo; otherwise the frames that matched are
-	 * copied after it. */
+	 * memo's end by a mismatch, with no count to test.  (A memo holds at
+	 * most max frames: the walks that write it have the same max.)  It
+	 * writes nothing: the same stack keeps its memo; otherwise the frames
+	 * that matched are copied after it. */
 	if (mn > 0 && o->cfa[0] == cfa)
 		while (o->pc[n] == pc) {
 			off = o->off[n++];
 			if (!off) {
 				if (n == mn) { /* the outermost frame, as last time: the same stack */
 					*same = 1;
+					*frames = o->pc;
 					m->n = n;
 					return n;
 				}
@@ -92,8 +96,9 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 			pc = *(const uintptr_t *)(cfa - 8);
 		}
 	w = o == &m->b[0] ? &m->b[1] : &m->b[0];
+	*frames = w->pc;
 	for (int k = 0; k < n; k++) {
-		pcs[k] = w->pc[k] = o->pc[k];
+		w->pc[k] = o->pc[k];
 		w->cfa[k] = o->cfa[k];
 		w->off[k] = o->off[k];
 	}
@@ -103,31 +108,29 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 	}
 	j = n; /* the previous walk's frames below j lie below cfa */
 	while (pc && n < max) {
-		pcs[n] = pc;
 		while (j < mn && o->cfa[j] < cfa)
 			j++;
 		if (j < mn && o->cfa[j] == cfa && o->pc[j] == pc) {
-			/* The frame is the previous walk's j-th: so are the ones
-			 * after it while their return addresses are (as in the
-			 * loop above, their CFAs follow and need no bound test). */
-			int n0 = n, j0 = j;
+			/* The frame is the previous walk's j-th, and so are the
+			 * ones after it while their return addresses are (as in the
+			 * loop above, their CFAs follow and need no bound test):
+			 * this walk's frame j + d. */
+			int d = n - j, j0 = j, jmax = max - d;
 			for (;;) {
-				off = o->off[j++];
-				w->cfa[n] = cfa, w->pc[n] = pc, w->off[n] = off;
-				n++;
+				off = o->off[j];
+				w->cfa[j + d] = cfa, w->pc[j + d] = pc, w->off[j + d] = off;
+				j++;
 				if (!off) { /* the previous walk's outermost frame */
-					*outer = n - n0 == mn - j0 ? n - n0 : 0;
-					memo_end(m, w, n);
-					return n;
+					*outer = j - j0;
+					memo_end(m, w, j + d);
+					return j + d;
 				}
 				cfa += (uintptr_t)off;
 				pc = *(const uintptr_t *)(cfa - 8);
-				if (n == max)
-					break;
-				pcs[n] = pc;
-				if (o->pc[j] != pc) /* (its end: never a pc, nor 0) */
+				if (j == jmax || o->pc[j] != pc) /* (its end: never a pc, nor 0) */
 					break;
 			}
+			n = j + d;
 			continue;
 		}
 		/* Not the previous walk's: the table's size, unless the frame
@@ -144,6 +147,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		 * that disagrees marks it as varying. */
 		if (st != ML_FRAME_TRUSTED && st != ML_FRAME_SEEN) {
 			__atomic_add_fetch(&memlens__prof_n_full[st == ML_FRAME_VARIES], 1, __ATOMIC_RELAXED);
+			*frames = pcs;
 			return memlens__prof_unwind_full(ra, pcs, max, m->full);
 		}
 		off = e->off;
@@ -152,6 +156,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		cfa += (uintptr_t)off;
 		if (cfa > stack_hi || cfa < 8) {
 			__atomic_add_fetch(&memlens__prof_n_full[2], 1, __ATOMIC_RELAXED);
+			*frames = pcs;
 			return memlens__prof_unwind_full(ra, pcs, max, m->full);
 		}
 		pc = *(const uintptr_t *)(cfa - 8);
