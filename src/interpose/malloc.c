@@ -291,7 +291,8 @@ static void *__attribute__((noinline)) alloc_hdr_sampled(struct mltls *tl, enum 
 		memlens__hook_leave(tl);
 		return NULL;
 	}
-	return alloc_hdr_end(tl, real, n, memlens__profile_sampled(n, memlens__site_at(ra, cfa), ra, cfa));
+	const void *s = memlens__profile_sampled(n, ra, cfa);
+	return alloc_hdr_end(tl, real, n, s ? s : memlens__site_at(ra, cfa));
 }
 
 /* The ordinary call of a thread with a record.  Its fast path is a header

@@ -303,10 +303,10 @@ sampled:
 static inline __attribute__((always_inline)) const void *memlens__site_hooked(struct mltls *tl, size_t n,
                                                                               const void *ra, uintptr_t cfa)
 {
-	const void *site = memlens__site_at(ra, cfa);
-	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
-		return memlens__profile_sampled(n, site, ra, cfa);
-	return site;
+	const void *s;
+	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)) && (s = memlens__profile_sampled(n, ra, cfa)) != NULL)
+		return s;
+	return memlens__site_at(ra, cfa);
 }
 
 /* The fast path's record of a new index chunk p of n bytes. */

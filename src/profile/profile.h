@@ -21,8 +21,11 @@ void memlens__profile_init(void);
  * address is ra and CFA cfa: returns the site field to record (a tagged
  * node), or site unchanged when this allocation is not recorded (sampling). */
 const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, uintptr_t cfa);
-/* The hooks' fast path: this thread's sampling countdown went below zero. */
-const void *memlens__profile_sampled(size_t n, const void *site, const void *ra, uintptr_t cfa);
+/* The hooks' fast path: this thread's sampling countdown went below zero.
+ * Returns the site field to record, or NULL when this allocation is not
+ * recorded (the caller's site then: found only when wanted, since the
+ * profiler's stack does without it). */
+const void *memlens__profile_sampled(size_t n, const void *ra, uintptr_t cfa);
 /* A chunk whose record carried a tagged node is freed (or realloc'd away). */
 void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid);
 /* "MEMLENS_PROFILE=" and the file the next image (after an exec) writes:

@@ -485,65 +485,66 @@ void memlens__profile_thread_end(void)
 	stat_lock_drop();
 }
 
-static __attribute__((noinline)) const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra,
-                                                   uintptr_t cfa);
+/* Records an allocation of n bytes: its site field (a tagged node), or
+ * NULL when it could not be recorded. */
+static __attribute__((noinline)) const void *record(struct prof_thread *t, size_t n, const void *ra, uintptr_t cfa);
 
 /* The thread's countdown (in its TLS, where the hooks' fast path decrements
  * it) reached zero or below.  Sampling: draw the next interval and record
  * this allocation.  Every allocation (no sampling): record it, the
  * countdown kept far below zero.  Not profiling: the countdown is parked
  * far away. */
-static __attribute__((noinline)) const void *sampled_slow(size_t n, const void *site, const void *ra, uintptr_t cfa);
-const void *memlens__profile_sampled(size_t n, const void *site, const void *ra, uintptr_t cfa)
+static __attribute__((noinline)) const void *sampled_slow(size_t n, const void *ra, uintptr_t cfa);
+const void *memlens__profile_sampled(size_t n, const void *ra, uintptr_t cfa)
 {
 	struct prof_thread *t = pt_tls;
 	if (ML_LIKELY(memlens__profiling && !memlens__prof_sample && t)) {
 		/* Every allocation: the countdown stays below zero, so that the
 		 * hooks' fast path comes here each time. */
 		memlens__tls.sample_left = INT64_MIN / 2;
-		return record(t, n, site, ra, cfa);
+		return record(t, n, ra, cfa);
 	}
-	return sampled_slow(n, site, ra, cfa);
+	return sampled_slow(n, ra, cfa);
 }
-static const void *sampled_slow(size_t n, const void *site, const void *ra, uintptr_t cfa)
+static const void *sampled_slow(size_t n, const void *ra, uintptr_t cfa)
 {
 	struct mltls *tl = &memlens__tls;
 	struct prof_thread *t;
 	if (memlens__profiling && !memlens__prof_sample) {
 		tl->sample_left = INT64_MIN / 2;
-		return (t = prof_thread()) ? record(t, n, site, ra, cfa) : site;
+		return (t = prof_thread()) ? record(t, n, ra, cfa) : NULL;
 	}
 	if (!memlens__profiling || !(t = prof_thread())) {
 		/* parked far away; or, while the profiler may still start, at the
 		 * next allocation again */
 		tl->sample_left = memlens__prof_pending ? 0 : INT64_MAX;
-		return site;
+		return NULL;
 	}
 	if (tl->sample_left == -(int64_t)n) { /* the thread's first allocation: only start counting */
 		tl->sample_left = next_interval(t) - (int64_t)n;
 		if (tl->sample_left >= 0)
-			return site;
+			return NULL;
 	}
 	do
 		tl->sample_left += next_interval(t);
 	while (tl->sample_left < 0);
-	return record(t, n, site, ra, cfa);
+	return record(t, n, ra, cfa);
 }
 
 const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, uintptr_t cfa)
 {
 	struct prof_thread *t;
+	const void *r;
 	if (memlens__prof_sample) {
 		if ((memlens__tls.sample_left -= (int64_t)n) > 0) /* as the hooks' test (tracking.h) */
 			return site;
-		return memlens__profile_sampled(n, site, ra, cfa);
-	}
-	if (!(t = prof_thread()))
-		return site;
-	return record(t, n, site, ra, cfa);
+		r = memlens__profile_sampled(n, ra, cfa);
+	} else
+		r = (t = prof_thread()) ? record(t, n, ra, cfa) : NULL;
+	return r ? r : site;
 }
 
-static const void *record(struct prof_thread *t, size_t n, const void *site, const void *ra, uintptr_t cfa)
+static const void *record(struct prof_thread *t, size_t n, const void *ra, uintptr_t cfa)
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t full[256]; /* (a full unwind's frames) */
@@ -591,7 +592,7 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	int single = *memlens__single_threaded;
 	if (!direct(t, single)) { /* threads: this thread's delta, no lock */
 		if (!deltas_take())
-			return site;
+			return NULL;
 		struct pdelta *d = delta_of(t, node);
 		deltas_open(t);
 		delta_alloc(d, n, wb, wc);
@@ -605,11 +606,11 @@ static const void *record(struct prof_thread *t, size_t n, const void *site, con
 	}
 	struct pstats *s = stats_for(node);
 	if (!s)
-		return site;
+		return NULL;
 	/* One lock keeps a stack's figures and the global totals (and so the
 	 * peak) consistent with each other across threads. */
 	if (!stat_lock_take_as(single))
-		return site;
+		return NULL;
 	/* (the same changes as delta_alloc then delta_add, written out: this
 	 * is the single-threaded path, where a delta of one change cost 22
 	 * instructions a pair more) */
