@@ -135,7 +135,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		}
 		/* Not the previous walk's: the table's size, unless the frame
 		 * is the outermost. */
-		struct ml_frame *e = memlens__frame(pc, 0);
+		struct ml_frame *e = memlens__frame_found(pc);
 		int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : ML_FRAME_NONE;
 		if (st == ML_FRAME_LAST) {
 			w->cfa[n] = cfa, w->pc[n] = pc, w->off[n] = 0;

@@ -3,22 +3,25 @@
  *
  * The table is 1 MiB of zero pages that the kernel maps on first touch (and
  * again on the first write).  A hash spreading every pc over all of it
- * would fault a page in per pc; instead the pc's 64 KiB of code picks the
+ * would fault a page in per pc; instead the pc's 16 KiB of code picks the
  * table page and the pc its slot there, so a process that learns a few
  * hundred frames, mostly from a few stretches of libc, touches a few dozen
- * pages.  A page too crowded for a pc (32 probes full: a hot stretch of
- * code with many call sites, under the profiler) sends it on to up to
- * three other pages picked by the pc alone. */
+ * pages.  (With 64 KiB, the profiler's pcs in an interpreter's loop filled
+ * their page: most lookups probed on.)  A page too crowded for a pc (32
+ * probes full) sends it on to up to three other pages picked by the pc
+ * alone. */
 #include "site/frames.h"
 
 #define NFRAMES (1u << 16)
 #define PER_PAGE 256u /* 4 KiB of entries */
 #define PROBES 32
 _Static_assert(PER_PAGE * sizeof(struct ml_frame) == 4096 && NFRAMES / PER_PAGE == 256, "a table page per hash byte");
-static struct ml_frame table[NFRAMES] __attribute__((aligned(4096)));
+struct ml_frame memlens__frames_table[NFRAMES] __attribute__((aligned(4096)));
+#define table memlens__frames_table
 unsigned memlens__frames_epoch;
 
 static inline unsigned page_slot(uintptr_t pc) { return (unsigned)pc & (PER_PAGE - 1); }
+_Static_assert(ML_FRAMES_N == NFRAMES && ML_FRAMES_PER_PAGE == PER_PAGE, "frames.h's slot is the table's");
 
 /* pc's entry among PROBES slots of a page from first (wrapping inside the
  * page): 1 found or claimed, 0 an empty slot met (pc is nowhere, when
@@ -61,12 +64,12 @@ static __attribute__((noinline)) struct ml_frame *lookup(struct ml_frame *base, 
 
 struct ml_frame *memlens__frame(uintptr_t pc, int create)
 {
-	/* A known pc is mostly in its own slot: that test comes first, alone. */
-	struct ml_frame *base = table + (((pc >> 16) * 0x9e3779b97f4a7c15ull) >> 56) * PER_PAGE;
-	struct ml_frame *e = base + page_slot(pc);
+	/* A known pc is mostly in its own slot: that test comes first, alone
+	 * (and inline, in memlens__frame_found). */
+	struct ml_frame *e = memlens__frame_slot(pc);
 	if (__builtin_expect(__atomic_load_n(&e->pc, __ATOMIC_ACQUIRE) == pc, 1))
 		return e;
-	return lookup(base, pc, create);
+	return lookup(table + (e - table) / PER_PAGE * PER_PAGE, pc, create);
 }
 
 void memlens__frame_learn(uintptr_t pc, intptr_t off)

@@ -28,6 +28,23 @@ static inline void memlens__frames_changed(void) { __atomic_add_fetch(&memlens__
 /* The entry for pc (created when asked), or NULL (table crowded there).
  * Lock-free. */
 struct ml_frame *memlens__frame(uintptr_t pc, int create);
+
+/* The table (frames.c): a page of 256 entries for each 16 KiB of code,
+ * picked by a hash; pc's own slot in it by its low byte. */
+#define ML_FRAMES_N (1u << 16)
+#define ML_FRAMES_PER_PAGE 256u
+extern __attribute__((visibility("hidden"))) struct ml_frame memlens__frames_table[ML_FRAMES_N];
+static inline struct ml_frame *memlens__frame_slot(uintptr_t pc)
+{
+	return memlens__frames_table + (((pc >> 14) * 0x9e3779b97f4a7c15ull) >> 56) * ML_FRAMES_PER_PAGE +
+	       (pc & (ML_FRAMES_PER_PAGE - 1));
+}
+/* memlens__frame(pc, 0), its common case inline: pc in its own slot. */
+static inline struct ml_frame *memlens__frame_found(uintptr_t pc)
+{
+	struct ml_frame *e = memlens__frame_slot(pc);
+	return __builtin_expect(__atomic_load_n(&e->pc, __ATOMIC_ACQUIRE) == pc, 1) ? e : memlens__frame(pc, 0);
+}
 /* One observation of pc's frame size. */
 void memlens__frame_learn(uintptr_t pc, intptr_t off);
 /* pc is where an unwind ended. */
