@@ -525,9 +525,12 @@ static const void *sampled_slow(size_t n, const void *ra, uintptr_t cfa)
 		if (tl->sample_left >= 0)
 			return NULL;
 	}
-	do
-		tl->sample_left += next_interval(t);
-	while (tl->sample_left < 0);
+	/* Recorded.  The next sample point lies an exponential interval past
+	 * this allocation's end: the intervals have no memory, so the points
+	 * that fell inside the allocation, however many, do not move it.  One
+	 * draw, not one for each of them (a --sample=1 realloc of a MiB drew a
+	 * million). */
+	tl->sample_left = next_interval(t);
 	return record(t, n, ra, cfa);
 }
 
