@@ -40,7 +40,7 @@ static inline uint64_t memlens__prof_now_ns(void)
 
 /* Full unwinds (walk.c; diagnostics for MEMLENS_VERBOSE): new pc,
  * varying, out of bounds, no CFA. */
-extern ML_HIDDEN uint64_t memlens__prof_n_full[4];
+extern ML_HIDDEN uint64_t memlens__prof_n_full[5];
 
 /* ---- the figures (record.c) ---- */
 

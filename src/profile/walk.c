@@ -5,7 +5,7 @@
 #include "site/unwind.h"
 
 /* Rare events: the walks themselves are not counted. */
-uint64_t memlens__prof_n_full[4];
+uint64_t memlens__prof_n_full[5];
 
 /* The unwinder gives, at frame k, the return address ip_k into function
  * F_k and G_k = the CFA of F_k's callee; F_k's frame size at ip_k is
@@ -32,4 +32,28 @@ int memlens__prof_unwind_full(uintptr_t ra, uintptr_t *pcs, int max, struct ml_u
 	}
 	memlens__frame_last(f[n - 1].ip); /* the outermost frame */
 	return n;
+}
+
+/* Is pc's frame size known (a walk may take it)? */
+static int frame_known(uintptr_t pc)
+{
+	struct ml_frame *e = memlens__frame(pc, 0);
+	int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : ML_FRAME_NONE;
+	return st == ML_FRAME_TRUSTED || st == ML_FRAME_SEEN;
+}
+
+int memlens__prof_unwind_to_known(uintptr_t ra, int n, uintptr_t pc, uintptr_t cfa, int max, struct ml_uframe *f)
+{
+	struct ml_unwind how = { .from_ip = ra, .until = frame_known, .until_from = n + 1 };
+	int got = memlens__unwind(&how, f, max + 1), k = got - 1;
+	if (k <= n || f[n].ip != pc || f[n].cfa != cfa || !f[k].ip)
+		return 0;
+	for (int i = 0; i < k; i++)
+		memlens__frame_learn(f[i].ip, (intptr_t)(f[i + 1].cfa - f[i].cfa));
+	/* Frames n..k-1 go into the walk's memo: none whose size varies
+	 * (found so now, or before). */
+	for (int i = n; i < k; i++)
+		if (!frame_known(f[i].ip))
+			return 0;
+	return frame_known(f[k].ip) ? k : 0;
 }

@@ -33,6 +33,14 @@ struct walk_memo {
 
 /* The full unwind from the hook's return address ra (walk.c): pcs[0] = ra. */
 int memlens__prof_unwind_full(uintptr_t ra, uintptr_t *pcs, int max, struct ml_uframe *f);
+/* The walk met frame n (return address pc, its callee's CFA cfa), whose
+ * size is not known: the unwinder's frames f from ra on, up to the first
+ * one past n whose size is known (at most max + 1 frames), teach the sizes
+ * on the way (walk.c).  Returns that frame's index k, the walk to go on
+ * from f[k] with f[n..k-1] as its frames; or 0 (a full unwind, then) when
+ * the unwinder did not see frame n there, one of them varies in size, or
+ * the stack ended first. */
+int memlens__prof_unwind_to_known(uintptr_t ra, int n, uintptr_t pc, uintptr_t cfa, int max, struct ml_uframe *f);
 
 /* The walk that wrote buffer w ends with its first n frames: the memo.  ML_WALK_END after them ends it for the matching loops below: no
  * return address is 1, nor the 0 that ends a stack. */
@@ -144,11 +152,24 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		}
 		/* One observation is enough: a return address's frame size
 		 * only varies in functions that alloca, and a second unwind
-		 * that disagrees marks it as varying. */
+		 * that disagrees marks it as varying.  A frame not seen yet is
+		 * learnt with the ones after it up to a known one; a varying
+		 * one takes the full unwind. */
 		if (st != ML_FRAME_TRUSTED && st != ML_FRAME_SEEN) {
-			__atomic_add_fetch(&memlens__prof_n_full[st == ML_FRAME_VARIES], 1, __ATOMIC_RELAXED);
-			*frames = pcs;
-			return memlens__prof_unwind_full(ra, pcs, max, m->full);
+			int k = st == ML_FRAME_VARIES ? 0 : memlens__prof_unwind_to_known(ra, n, pc, cfa, max, m->full);
+			if (!k || m->full[k].cfa > stack_hi) {
+				__atomic_add_fetch(&memlens__prof_n_full[st == ML_FRAME_VARIES], 1, __ATOMIC_RELAXED);
+				*frames = pcs;
+				return memlens__prof_unwind_full(ra, pcs, max, m->full);
+			}
+			__atomic_add_fetch(&memlens__prof_n_full[4], 1, __ATOMIC_RELAXED);
+			for (; n < k; n++) {
+				w->cfa[n] = m->full[n].cfa, w->pc[n] = m->full[n].ip;
+				w->off[n] = (int32_t)(m->full[n + 1].cfa - m->full[n].cfa);
+			}
+			cfa = m->full[k].cfa;
+			pc = m->full[k].ip;
+			continue;
 		}
 		off = e->off;
 		w->cfa[n] = cfa, w->pc[n] = pc, w->off[n] = off;

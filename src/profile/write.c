@@ -262,8 +262,9 @@ void memlens__profile_write(int reason)
 	u64(&o, len);
 	flush(&o);
 	if (memlens__outfile_close(&o.f) == 0 && memlens__opt.verbose) /* else outfile said why */
-		memlens__diag("profile: wrote %s (%llu stacks walked; full unwinds: %llu new return addresses, %llu varying frame sizes, %llu out of bounds, %llu without a CFA)",
-		              path, (unsigned long long)fig.g.samples, (unsigned long long)memlens__prof_n_full[0], (unsigned long long)memlens__prof_n_full[1],
+		memlens__diag("profile: wrote %s (%llu stacks walked; unwinds up to a known frame: %llu; full unwinds: %llu new return addresses, %llu varying frame sizes, %llu out of bounds, %llu without a CFA)",
+		              path, (unsigned long long)fig.g.samples, (unsigned long long)memlens__prof_n_full[4],
+		              (unsigned long long)memlens__prof_n_full[0], (unsigned long long)memlens__prof_n_full[1],
 		              (unsigned long long)memlens__prof_n_full[2], (unsigned long long)memlens__prof_n_full[3]);
 	memlens__spin_unlock(&write_lock);
 }

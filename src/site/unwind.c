@@ -13,7 +13,7 @@ static const struct ml_unwind from_caller;
 static int keep(struct ml_unwind_walk *w, const struct ml_uframe *fr)
 {
 	w->f[w->n++] = *fr;
-	return w->n < w->max && !(w->how->until && w->how->until(fr->ip));
+	return w->n < w->max && !(w->how->until && w->n > w->how->until_from && w->how->until(fr->ip));
 }
 
 _Unwind_Reason_Code memlens__unwind_frame(struct _Unwind_Context *c, void *arg)

@@ -25,8 +25,10 @@ struct ml_unwind {
 	 * until then), else at the caller's own frame.  At most 4096 frames
 	 * are passed over to find the start. */
 	uintptr_t from_ip, from_addr;
-	/* When set, the walk ends after the first frame it accepts. */
+	/* When set, the walk ends after the first frame it accepts (of the
+	 * walk's frame until_from or later). */
 	int (*until)(uintptr_t ip);
+	int until_from;
 	int flags;
 };
 
