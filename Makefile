@@ -120,7 +120,7 @@ $(BUILD)/lib/pkgconfig/memlens.pc: memlens.pc.in
 deps:
 	@scripts/deps.sh install
 
-# make check, fuzz, demo and soak install missing packages first, and only
+# make check, asan-check, fuzz, demo and soak install missing packages first, and only
 # then build (under -j too: the build needs web/node_modules).
 deps-if-missing:
 	@scripts/deps.sh check || scripts/deps.sh install
@@ -130,7 +130,7 @@ check: deps-if-missing
 	@BUILD=$(BUILD) tests/run_tests.sh
 
 ASAN_BUILD ?= build-asan
-asan-check:
+asan-check: deps-if-missing
 	$(MAKE) BUILD=$(ASAN_BUILD) SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
 	@BUILD=$(ASAN_BUILD) MEMLENS_TEST_ASAN=1 tests/run_tests.sh unit
 	$(MAKE) fuzz
