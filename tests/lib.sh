@@ -199,6 +199,12 @@ compare_profile() {
 	expect_rc "$name.rep" 0 "memlens report of $name's profile"
 }
 
+# report_json PROF OUT WHAT: `memlens report PROF --format json` into OUT;
+# the test fails (showing why) when the profile is not read.
+report_json() {
+	"$MEMLENS" report "$1" --format json > "$2" 2> "$2.err" || { show "$2.err"; fail "$3: memlens report of $1 failed"; }
+}
+
 # counts FILE: the counts of FILE (n_allocs n_frees n_reallocs n_bad_frees
 # n_untracked; byte totals can differ run to run, e.g. with the number of
 # digits of a pid), with n_allocs >= n_frees checked.

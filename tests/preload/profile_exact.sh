@@ -22,7 +22,7 @@ command -v python3 > /dev/null || skip "python3 missing (reads the profile's JSO
 
 # check STATS PROF WHAT [peak]: the comparisons above.
 check() {
-	"$MEMLENS" report "$2" --format json > "$2.json" 2> "$2.err" || { show "$2.err"; fail "$3: memlens report failed"; }
+	report_json "$2" "$2.json" "$3"
 	stats_kv "$1" > kv
 	python3 - "$2.json" "$3" "${4:-}" "$(sv kv n_allocs)" "$(sv kv n_frees)" "$(sv kv n_reallocs)" \
 		"$(sv kv req_total)" "$(sv kv req_live)" "$(sv kv req_peak)" "$(sv kv n_untracked)" <<'EOF' || fail "$3: the profile's totals differ from the statistics'"

@@ -15,7 +15,7 @@ command -v python3 > /dev/null || skip "python3 missing (reads the profile's JSO
 for mode in preload linked; do
 	mlrun $mode r MEMLENS_PROFILE="$T/p.$mode.prof" profile_own_frames
 	expect_rc r 0 "$mode profile_own_frames"
-	"$MEMLENS" report "p.$mode.prof" --format json > p.json 2> rep.err || { show rep.err; fail "$mode: memlens report failed"; }
+	report_json "p.$mode.prof" p.json "$mode"
 	python3 - p.json "$mode" <<'PY' || fail "$mode: a profiled stack has memlens's own frames (or a stack is missing)"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -14,7 +14,7 @@ command -v python3 > /dev/null || skip "python3 missing (reads the profile's JSO
 run r "${CLEANENV[@]}" "$MEMLENS" run --profile --sample=1 -o "$T/s.prof" -- "$TB/preload/profile_sample_big"
 expect_rc r 0 "profile_sample_big under --sample=1"
 grep -qx done r.out || fail "profile_sample_big did not finish"
-"$MEMLENS" report s.prof --format json > s.json 2> rep.err || { show rep.err; fail "memlens report failed"; }
+report_json s.prof s.json "--sample=1"
 python3 - s.json <<'PY' || fail "the sampled profile does not hold the 64 blocks of 1 GiB"
 import json, sys
 d = json.load(open(sys.argv[1]))

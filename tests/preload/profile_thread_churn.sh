@@ -19,7 +19,7 @@ expect_rc p 0 "under memlens run --profile"
 no_memlens_lines p.err "--profile"
 hp=$(cat plain.out) hm=$(cat p.out)
 [ "$hm" -le $((hp + 40960)) ] || fail "peak resident set ${hm} kB under --profile, ${hp} kB plain: more than 40 MB apart"
-"$MEMLENS" report "$T/p.prof" --format json > p.json 2> rep.err || { show rep.err; fail "memlens report"; }
+report_json "$T/p.prof" p.json "profile_thread_churn"
 python3 - p.json <<'PY' || fail "the profile's figures are wrong (above)"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -15,7 +15,7 @@ command -v python3 > /dev/null || skip "python3 missing (reads the profile's JSO
 for mode in preload linked; do
 	mlrun $mode r MEMLENS_PROFILE="$T/w.$mode.prof" profile_walk
 	expect_rc r 0 "$mode profile_walk"
-	"$MEMLENS" report "w.$mode.prof" --format json > w.json 2> rep.err || { show rep.err; fail "$mode: memlens report failed"; }
+	report_json "w.$mode.prof" w.json "$mode"
 	python3 - w.json r.out "$mode" <<'PY' || fail "$mode: the profile's stacks are not the ones that allocated"
 import json, sys
 d = json.load(open(sys.argv[1]))
