@@ -40,7 +40,10 @@ static inline uint64_t memlens__prof_now_ns(void)
 
 /* Full unwinds (walk.c; diagnostics for MEMLENS_VERBOSE): new pc,
  * varying, out of bounds, no CFA. */
-extern ML_HIDDEN uint64_t memlens__prof_n_full[5];
+/* The profiler's walks that took the unwinder (rare: the walks themselves
+ * are not counted), by why (walk.h); memlens run --verbose prints them. */
+enum { ML_UNWIND_NEW, ML_UNWIND_VARIES, ML_UNWIND_BOUNDS, ML_UNWIND_NO_CFA, ML_UNWIND_TO_KNOWN, ML_UNWIND_WHYS };
+extern ML_HIDDEN uint64_t memlens__prof_unwinds[ML_UNWIND_WHYS];
 
 /* ---- the figures (record.c) ---- */
 

@@ -4,8 +4,7 @@
 #include "site/frames.h"
 #include "site/unwind.h"
 
-/* Rare events: the walks themselves are not counted. */
-uint64_t memlens__prof_n_full[5];
+uint64_t memlens__prof_unwinds[ML_UNWIND_WHYS];
 
 /* The unwinder gives, at frame k, the return address ip_k into function
  * F_k and G_k = the CFA of F_k's callee; F_k's frame size at ip_k is
@@ -38,8 +37,7 @@ int memlens__prof_unwind_full(uintptr_t ra, uintptr_t *pcs, int max, struct ml_u
 static int frame_known(uintptr_t pc)
 {
 	struct ml_frame *e = memlens__frame(pc, 0);
-	int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : ML_FRAME_NONE;
-	return st == ML_FRAME_TRUSTED || st == ML_FRAME_SEEN;
+	return e && memlens__frame_size_known(__atomic_load_n(&e->state, __ATOMIC_ACQUIRE));
 }
 
 int memlens__prof_unwind_to_known(uintptr_t ra, int n, uintptr_t pc, uintptr_t cfa, int max, struct ml_uframe *f)

@@ -45,6 +45,10 @@ int memlens__prof_unwind_to_known(uintptr_t ra, int n, uintptr_t pc, uintptr_t c
 /* The walk that wrote buffer w ends with its first n frames: the memo.  ML_WALK_END after them ends it for the matching loops below: no
  * return address is 1, nor the 0 that ends a stack. */
 #define ML_WALK_END ((uintptr_t)1)
+static inline void memo_put(struct walk_buf *w, int n, uintptr_t cfa, uintptr_t pc, int32_t off)
+{
+	w->cfa[n] = cfa, w->pc[n] = pc, w->off[n] = off;
+}
 static inline void memo_end(struct walk_memo *m, struct walk_buf *w, int n)
 {
 	w->pc[n] = ML_WALK_END;
@@ -72,7 +76,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 	*frames = pcs;
 	m->n = 0;
 	if (!cfa) {
-		__atomic_add_fetch(&memlens__prof_n_full[3], 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&memlens__prof_unwinds[ML_UNWIND_NO_CFA], 1, __ATOMIC_RELAXED);
 		return memlens__prof_unwind_full(ra, pcs, max, m->full);
 	}
 	/* The common case first, in a loop of its own: frame after frame the
@@ -105,11 +109,8 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		}
 	w = o == &m->b[0] ? &m->b[1] : &m->b[0];
 	*frames = w->pc;
-	for (int k = 0; k < n; k++) {
-		w->pc[k] = o->pc[k];
-		w->cfa[k] = o->cfa[k];
-		w->off[k] = o->off[k];
-	}
+	for (int k = 0; k < n; k++)
+		memo_put(w, k, o->cfa[k], o->pc[k], o->off[k]);
 	if (n && !w->off[n - 1]) { /* (ended at the outermost frame) */
 		memo_end(m, w, n);
 		return n;
@@ -126,7 +127,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 			int d = n - j, j0 = j, jmax = max - d;
 			for (;;) {
 				off = o->off[j];
-				w->cfa[j + d] = cfa, w->pc[j + d] = pc, w->off[j + d] = off;
+				memo_put(w, j + d, cfa, pc, off);
 				j++;
 				if (!off) { /* the previous walk's outermost frame */
 					*outer = j - j0;
@@ -146,7 +147,7 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		struct ml_frame *e = memlens__frame_found(pc);
 		int st = e ? __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) : ML_FRAME_NONE;
 		if (st == ML_FRAME_LAST) {
-			w->cfa[n] = cfa, w->pc[n] = pc, w->off[n] = 0;
+			memo_put(w, n, cfa, pc, 0);
 			memo_end(m, w, n + 1);
 			return n + 1;
 		}
@@ -155,28 +156,25 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		 * that disagrees marks it as varying.  A frame not seen yet is
 		 * learnt with the ones after it up to a known one; a varying
 		 * one takes the full unwind. */
-		if (st != ML_FRAME_TRUSTED && st != ML_FRAME_SEEN) {
+		if (!memlens__frame_size_known(st)) {
 			int k = st == ML_FRAME_VARIES ? 0 : memlens__prof_unwind_to_known(ra, n, pc, cfa, max, m->full);
 			if (!k || m->full[k].cfa > stack_hi) {
-				__atomic_add_fetch(&memlens__prof_n_full[st == ML_FRAME_VARIES], 1, __ATOMIC_RELAXED);
+				__atomic_add_fetch(&memlens__prof_unwinds[st == ML_FRAME_VARIES ? ML_UNWIND_VARIES : ML_UNWIND_NEW], 1, __ATOMIC_RELAXED);
 				*frames = pcs;
 				return memlens__prof_unwind_full(ra, pcs, max, m->full);
 			}
-			__atomic_add_fetch(&memlens__prof_n_full[4], 1, __ATOMIC_RELAXED);
-			for (; n < k; n++) {
-				w->cfa[n] = m->full[n].cfa, w->pc[n] = m->full[n].ip;
-				w->off[n] = (int32_t)(m->full[n + 1].cfa - m->full[n].cfa);
-			}
+			__atomic_add_fetch(&memlens__prof_unwinds[ML_UNWIND_TO_KNOWN], 1, __ATOMIC_RELAXED);
+			for (; n < k; n++)
+				memo_put(w, n, m->full[n].cfa, m->full[n].ip, (int32_t)(m->full[n + 1].cfa - m->full[n].cfa));
 			cfa = m->full[k].cfa;
 			pc = m->full[k].ip;
 			continue;
 		}
 		off = e->off;
-		w->cfa[n] = cfa, w->pc[n] = pc, w->off[n] = off;
-		n++;
+		memo_put(w, n++, cfa, pc, off);
 		cfa += (uintptr_t)off;
 		if (cfa > stack_hi || cfa < 8) {
-			__atomic_add_fetch(&memlens__prof_n_full[2], 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&memlens__prof_unwinds[ML_UNWIND_BOUNDS], 1, __ATOMIC_RELAXED);
 			*frames = pcs;
 			return memlens__prof_unwind_full(ra, pcs, max, m->full);
 		}

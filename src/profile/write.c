@@ -263,8 +263,10 @@ void memlens__profile_write(int reason)
 	flush(&o);
 	if (memlens__outfile_close(&o.f) == 0 && memlens__opt.verbose) /* else outfile said why */
 		memlens__diag("profile: wrote %s (%llu stacks walked; unwinds up to a known frame: %llu; full unwinds: %llu new return addresses, %llu varying frame sizes, %llu out of bounds, %llu without a CFA)",
-		              path, (unsigned long long)fig.g.samples, (unsigned long long)memlens__prof_n_full[4],
-		              (unsigned long long)memlens__prof_n_full[0], (unsigned long long)memlens__prof_n_full[1],
-		              (unsigned long long)memlens__prof_n_full[2], (unsigned long long)memlens__prof_n_full[3]);
+		              path, (unsigned long long)fig.g.samples, (unsigned long long)memlens__prof_unwinds[ML_UNWIND_TO_KNOWN],
+		              (unsigned long long)memlens__prof_unwinds[ML_UNWIND_NEW],
+		              (unsigned long long)memlens__prof_unwinds[ML_UNWIND_VARIES],
+		              (unsigned long long)memlens__prof_unwinds[ML_UNWIND_BOUNDS],
+		              (unsigned long long)memlens__prof_unwinds[ML_UNWIND_NO_CFA]);
 	memlens__spin_unlock(&write_lock);
 }

@@ -45,6 +45,9 @@ static inline struct ml_frame *memlens__frame_found(uintptr_t pc)
 	struct ml_frame *e = memlens__frame_slot(pc);
 	return __builtin_expect(__atomic_load_n(&e->pc, __ATOMIC_ACQUIRE) == pc, 1) ? e : memlens__frame(pc, 0);
 }
+/* May a walk take the learnt size of a frame in state st (seen once or
+ * more, always the same)? */
+static inline int memlens__frame_size_known(int st) { return st == ML_FRAME_TRUSTED || st == ML_FRAME_SEEN; }
 /* One observation of pc's frame size. */
 void memlens__frame_learn(uintptr_t pc, intptr_t off);
 /* pc is where an unwind ended. */
