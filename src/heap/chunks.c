@@ -57,7 +57,7 @@ int ML_NO_SANITIZE memlens__chunk_lookup_known(uintptr_t a, struct ml_chunk *out
 {
 	int blind = 0;
 	if (memlens__hdr_on && *memlens__single_threaded) {
-		if (memlens__chunk_quick(a, out))
+		if (memlens__chunk_single(a, out))
 			return 1;
 	} else if (memlens__hdr_on) {
 		memlens__prefetch_header(a);

@@ -42,24 +42,28 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void memlens__prefet
 	__builtin_prefetch((const void *)(a - 288));
 }
 
-/* memlens__chunk_lookup's common case, inline for the queries: 1 and *c
- * when a header chunk holds addr and the process has one thread; 0 when
- * the answer needs memlens__chunk_lookup.  With one thread the header is
+/* memlens__chunk_lookup's common case, inline for the queries, for a
+ * process of one thread with headers on: 1 and *c when a header chunk
+ * holds addr; 0 when the answer needs memlens__chunk_lookup.  With one thread the header is
  * read once and its check tested once: nothing can change it during the
  * read but a signal handler, which runs to its end before the read goes
  * on, so that a read it splits fails the check (a new header's words
  * never pass with an old one's) and a read it follows is of a chunk that
  * was live.  (A header chunk is shorter than ML_HDR_MAX: nothing further
  * back than that can hold addr.) */
-static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__chunk_quick(uintptr_t addr,
-                                                                                     struct ml_chunk *c)
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__chunk_single(uintptr_t addr,
+                                                                                      struct ml_chunk *c)
 {
 	uint64_t *w;
-	if (!memlens__hdr_on || !*memlens__single_threaded)
-		return 0;
 	memlens__prefetch_header(addr);
 	uintptr_t s = memlens__sm_find_before(addr, ML_HDR_MAX, &w);
 	return s && memlens__hdr_read(s, c) && memlens__chunk_holds(c, addr);
+}
+/* The same, when headers are on and the process has one thread; else 0. */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__chunk_quick(uintptr_t addr,
+                                                                                     struct ml_chunk *c)
+{
+	return memlens__hdr_on && *memlens__single_threaded && memlens__chunk_single(addr, c);
 }
 /* Calls fn for every live chunk (reports and tests, never a fast path). */
 void memlens__chunk_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);

@@ -39,7 +39,6 @@ struct ml_hdr {
 /* The real request for n bytes with a header (n < ML_HDR_MAX). */
 static inline size_t memlens__hdr_request(size_t n) { return (n < 24 ? 24 : n) + ML_HDR; }
 
-
 /* The check word.  It is compared whole, so what matters is that it can
  * only match by chance (1 in 2^64) when any word or the address differs:
  * for a given header it is one-to-one in each word and in p (so a header

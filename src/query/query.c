@@ -9,6 +9,15 @@
 #include "allocators/types_access.h"
 #include "space/regions.h"
 
+/* A malloc chunk's answer ai, at level (under its region or not): its type
+ * too, once the types API is loaded. */
+static inline void chunk_answer(struct alloc_info *ai, int level)
+{
+	ai->level = level;
+	if (ML_UNLIKELY(memlens__types_api_loaded() != NULL))
+		ai->type = memlens__heap_type(ai->site, ai->size, 0);
+}
+
 /* The innermost level of p's chain, in general: the region first, as
  * chunks lie only in brk and mmap regions (or in mappings not known), one
  * level below the region. */
@@ -27,9 +36,7 @@ static int __attribute__((noinline)) info_general(const void *p, struct alloc_in
 	}
 	int have = memlens__region_find_fresh((uintptr_t)p, &r), k = -1;
 	if ((!have || memlens__region_allocator(&r)->holds_chunks) && (k = memlens__malloc_allocator.info(p, NULL, &ai)) == 0) {
-		ai.level = have;
-		if (ML_UNLIKELY(memlens__types_api_loaded() != NULL))
-			ai.type = memlens__heap_type(ai.site, ai.size, 0);
+		chunk_answer(&ai, have);
 		*out = ai;
 		return 0;
 	}
@@ -49,9 +56,7 @@ ML_API_EXPORT int alloc_get_info(const void *p, struct alloc_info *out)
 		return -1;
 	if (ML_LIKELY(!__atomic_load_n(&memlens__custom_count, __ATOMIC_RELAXED)) && memlens__chunk_quick((uintptr_t)p, &c)) {
 		memlens__malloc_chunk_info(&c, out);
-		out->level = memlens__region_known((uintptr_t)p);
-		if (ML_UNLIKELY(memlens__types_api_loaded() != NULL))
-			out->type = memlens__heap_type(out->site, out->size, 0);
+		chunk_answer(out, memlens__region_known((uintptr_t)p));
 		return 0;
 	}
 	return info_general(p, out);
