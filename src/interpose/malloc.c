@@ -283,7 +283,7 @@ static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *t
 
 /* The fast path's header call when the profiler's countdown ran out (it
  * was decremented already): the profiler gives the chunk's site field. */
-static void *__attribute__((noinline)) alloc_hdr_sampled(struct mltls *tl, enum kind k, size_t n, const void *ra,
+static inline __attribute__((always_inline)) void *alloc_hdr_sampled(struct mltls *tl, enum kind k, size_t n, const void *ra,
                                                          uintptr_t cfa)
 {
 	void *real = real_alloc_hdr(k, n);
@@ -471,7 +471,7 @@ static void __attribute__((noinline)) free_profiled_path(struct mltls *tl, struc
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	memlens__sm_clear_single(w, m);
-	memlens__unprofile(h->site, h->size, h->tid_seq);
+	memlens__profile_free_one(t, h->site, h->size, h->tid_seq);
 	/* (read again rather than kept across the call: fewer registers) */
 	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }

@@ -24,6 +24,9 @@ extern ML_HIDDEN int memlens__prof_pending;
 extern ML_HIDDEN char memlens__prof_path[4096]; /* MEMLENS_PROFILE */
 extern ML_HIDDEN int memlens__prof_path_has_pid;
 extern ML_HIDDEN uint64_t memlens__prof_sample; /* MEMLENS_SAMPLE; 0: every allocation */
+/* Recording every allocation: profiling (or about to: set just before
+ * memlens__profiling), with no sampling.  One test for the record path. */
+extern ML_HIDDEN int memlens__prof_every;
 extern ML_HIDDEN int memlens__prof_depth; /* MEMLENS_PROFILE_DEPTH */
 extern ML_HIDDEN uint64_t memlens__prof_start_ns, memlens__prof_wall_start;
 
@@ -61,8 +64,10 @@ struct pstats {
 
 /* Global figures: live totals decide the peak. */
 struct prof_totals {
-	int64_t live_bytes, live_blocks;
-	uint64_t total_bytes, allocs, frees, temp, samples;
+	int64_t live_bytes; /* (live blocks: allocs - frees, memlens__prof_live_blocks) */
+	uint64_t total_bytes, allocs, frees, temp;
+	uint64_t samples; /* allocations recorded, while sampling (with every
+	                     allocation recorded: allocs, memlens__prof_samples) */
 	uint64_t peak_bytes, peak_blocks, peak_t, peak_total;
 	uint32_t peak_id;
 	uint32_t epoch;   /* moves with peak_id and fork_id */
@@ -70,6 +75,16 @@ struct prof_totals {
 	/* At the last fork: the parent's pid and its totals, inherited. */
 	uint64_t fork_ppid, fork_allocs, fork_frees, fork_bytes_total, fork_temp;
 };
+
+/* The totals' live blocks (fixed point), and allocations recorded. */
+static inline int64_t memlens__prof_live_blocks(const struct prof_totals *gg)
+{
+	return (int64_t)(gg->allocs - gg->frees);
+}
+static inline uint64_t memlens__prof_samples(const struct prof_totals *gg)
+{
+	return memlens__prof_sample ? gg->samples : FX_OUT(gg->allocs);
+}
 
 /* The timeline: about 100-200 points, massif's way. */
 #define TL_MAX 200

@@ -130,7 +130,7 @@ static void timeline_point(uint64_t total)
 		}
 		tl[tl_n].t = memlens__prof_now_ns() - memlens__prof_start_ns;
 		tl[tl_n].live = (uint64_t)__atomic_load_n(&g.live_bytes, __ATOMIC_RELAXED);
-		tl[tl_n].blocks = FX_OUT(__atomic_load_n(&g.live_blocks, __ATOMIC_RELAXED));
+		tl[tl_n].blocks = FX_OUT(memlens__prof_live_blocks(&g));
 		tl[tl_n].total = total;
 		tl[tl_n].rss = memlens__prof_rss();
 		tl_n++;
@@ -146,7 +146,7 @@ static inline void totals_changed(uint64_t total)
 		/* A new peak: every stack's figures now are its figures at the peak
 		 * (saved lazily, on its next change). */
 		g.peak_bytes = (uint64_t)g.live_bytes;
-		g.peak_blocks = (uint64_t)g.live_blocks;
+		g.peak_blocks = (uint64_t)memlens__prof_live_blocks(&g);
 		g.peak_total = total;
 		g.peak_t = memlens__prof_now_ns() - memlens__prof_start_ns;
 		__atomic_store_n(&g.peak_id, g.peak_id + 1, __ATOMIC_RELEASE);
@@ -192,7 +192,6 @@ static void delta_add(struct pstats *s, struct prof_totals *gg, const struct pde
 	gg->temp += d->temp_allocs;
 	gg->total_bytes += d->bytes_total;
 	gg->live_bytes += d->live_bytes;
-	gg->live_blocks += d->live_blocks;
 }
 
 /* ---- per thread ------------------------------------------------------------- */
@@ -212,6 +211,8 @@ struct prof_thread {
 	                            deeper or shallower moves nothing) */
 	uintptr_t opcs[256];     /* opcs[k]: its frame k from the outermost */
 	uint32_t onodes[256];    /* onodes[k]: the node of opcs[0..k] */
+	struct pstats *same_s;   /* the figures of onodes[n - 1] once record()
+	                            found them (NULL: not yet) */
 	struct walk_memo memo;
 	/* Recently used trie edges (parent, pc) -> node: stacks that vary do so
 	 * among the same few frames, and the shared table's buckets miss the
@@ -257,6 +258,7 @@ static __attribute__((noinline)) struct prof_thread *prof_thread_new(void)
 	t->stack_hi = memlens__region_find(sp, &r) && r.kind == ML_RK_STACK ? r.end : sp + (8u << 20);
 	t->rng = memlens__prof_now_ns() ^ (uintptr_t)t ^ (uint64_t)me;
 	t->n = 0;      /* the previous stack and walk were another thread's */
+	t->same_s = NULL;
 	t->memo.n = 0;
 	t->memo.cur = &t->memo.b[0];
 	if (fresh) {
@@ -351,6 +353,15 @@ static inline void stat_lock_drop(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the changes, before held goes */
 	if (!stl.plain)
 		memlens__spin_unlock(&stat_lock);
+	stl.held = 0;
+	if (ML_UNLIKELY(stl.deferred))
+		write_deferred_snapshot();
+}
+
+/* stat_lock_drop after stl_hold_plain. */
+static inline void stl_drop_plain(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the changes, before held goes */
 	stl.held = 0;
 	if (ML_UNLIKELY(stl.deferred))
 		write_deferred_snapshot();
@@ -475,6 +486,32 @@ static inline void delta_free(struct pdelta *d, uint64_t wb, uint64_t wc, uint64
  * its deltas: a direct change never leaves deltas behind. */
 static inline int direct(const struct prof_thread *t, int single) { return single || t->ended; }
 
+/* A recorded allocation of n bytes (wb, wc: weighed) changes the stack s's
+ * figures and the totals at once, under the figures' lock (or the one
+ * thread's flag): the same changes as delta_alloc then delta_add, written
+ * out (a delta of one change cost 22 instructions a pair more). */
+static inline __attribute__((always_inline)) void record_direct(struct pstats *s, size_t n, uint64_t wb, uint64_t wc,
+                                                                 int sampled)
+{
+	before_change(s, &g);
+	s->live_blocks += wc;
+	s->live_bytes += wb;
+	if (n > s->max_bytes)
+		s->max_bytes = n;
+	if (s->live_blocks > s->max_live_blocks)
+		s->max_live_blocks = s->live_blocks;
+	if (s->live_bytes > s->max_live_bytes)
+		s->max_live_bytes = s->live_bytes;
+	s->allocs += wc;
+	s->bytes_total += wb;
+	g.allocs += wc;
+	if (sampled) /* (0: every allocation is recorded, and counted in allocs) */
+		g.samples++;
+	uint64_t total = g.total_bytes += wb;
+	g.live_bytes += (int64_t)wb;
+	totals_changed(total);
+}
+
 void memlens__profile_thread_end(void)
 {
 	struct prof_thread *t = pt_tls;
@@ -487,7 +524,7 @@ void memlens__profile_thread_end(void)
 
 /* Records an allocation of n bytes: its site field (a tagged node), or
  * NULL when it could not be recorded. */
-static __attribute__((noinline)) const void *record(struct prof_thread *t, size_t n, const void *ra, uintptr_t cfa);
+static __attribute__((noinline)) const void *record(size_t n, const void *ra, uintptr_t cfa, struct prof_thread *t);
 
 /* The thread's countdown (in its TLS, where the hooks' fast path decrements
  * it) reached zero or below.  Sampling: draw the next interval and record
@@ -498,11 +535,24 @@ static __attribute__((noinline)) const void *sampled_slow(size_t n, const void *
 const void *memlens__profile_sampled(size_t n, const void *ra, uintptr_t cfa)
 {
 	struct prof_thread *t = pt_tls;
-	if (ML_LIKELY(memlens__profiling && !memlens__prof_sample && t)) {
+	if (ML_LIKELY(memlens__prof_every && t)) {
 		/* Every allocation: the countdown stays below zero, so that the
 		 * hooks' fast path comes here each time. */
 		memlens__tls.sample_left = INT64_MIN / 2;
-		return record(t, n, ra, cfa);
+		/* The common case written out: the one thread of a process
+		 * allocates from the very stack it allocated from last time,
+		 * which has figures (record() does the rest the same way). */
+		struct pstats *s;
+		/* (A memo of n > 0 frames is the previous stack's, which is t->n
+		 * frames deep: record() stores each walk's stack.) */
+		if (ML_LIKELY(*memlens__single_threaded) && ML_LIKELY(!stl.held) && ML_LIKELY(s = t->same_s) &&
+		    memlens__prof_same_stack((uintptr_t)ra, cfa, &t->memo) != 0) {
+			stl_hold_plain();
+			record_direct(s, n, n, (uint64_t)FX, 0);
+			stl_drop_plain();
+			return memlens__site_of_node(s->node);
+		}
+		return record(n, ra, cfa, t);
 	}
 	return sampled_slow(n, ra, cfa);
 }
@@ -512,7 +562,7 @@ static const void *sampled_slow(size_t n, const void *ra, uintptr_t cfa)
 	struct prof_thread *t;
 	if (memlens__profiling && !memlens__prof_sample) {
 		tl->sample_left = INT64_MIN / 2;
-		return (t = prof_thread()) ? record(t, n, ra, cfa) : NULL;
+		return (t = prof_thread()) ? record(n, ra, cfa, t) : NULL;
 	}
 	if (!memlens__profiling || !(t = prof_thread())) {
 		/* parked far away; or, while the profiler may still start, at the
@@ -531,7 +581,7 @@ static const void *sampled_slow(size_t n, const void *ra, uintptr_t cfa)
 	 * draw, not one for each of them (a --sample=1 realloc of a MiB drew a
 	 * million). */
 	tl->sample_left = next_interval(t);
-	return record(t, n, ra, cfa);
+	return record(n, ra, cfa, t);
 }
 
 const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, uintptr_t cfa)
@@ -543,11 +593,12 @@ const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, u
 			return site;
 		r = memlens__profile_sampled(n, ra, cfa);
 	} else
-		r = (t = prof_thread()) ? record(t, n, ra, cfa) : NULL;
+		r = (t = prof_thread()) ? record(n, ra, cfa, t) : NULL;
 	return r ? r : site;
 }
 
-static const void *record(struct prof_thread *t, size_t n, const void *ra, uintptr_t cfa)
+/* (t last: the hooks' memlens__profile_sampled passes its own three on as they are) */
+static const void *record(size_t n, const void *ra, uintptr_t cfa, struct prof_thread *t)
 {
 	/* The stack, and its node: reuse the previous stack's outer frames. */
 	uintptr_t full[256]; /* (a full unwind's frames) */
@@ -588,11 +639,24 @@ static const void *record(struct prof_thread *t, size_t n, const void *ra, uintp
 			t->onodes[k] = node;
 		}
 		t->n = depth;
+		t->same_s = NULL;
 	}
 
+	int single = *memlens__single_threaded;
+	uint32_t k;
+	struct pstats *s;
+	if (ML_LIKELY(single) && ML_LIKELY(!memlens__prof_sample) && ML_LIKELY(!stl.held) &&
+	    ML_LIKELY(k = __atomic_load_n(&stats_of[node], __ATOMIC_ACQUIRE))) {
+		/* The common case, written out: one thread, every allocation
+		 * recorded (one block of n bytes), a stack with figures. */
+		t->same_s = s = &stats[k - 1];
+		stl_hold_plain();
+		record_direct(s, n, n, (uint64_t)FX, 0);
+		stl_drop_plain();
+		return memlens__site_of_node(node);
+	}
 	uint64_t wb, wc;
 	weigh(n, &wb, &wc);
-	int single = *memlens__single_threaded;
 	if (!direct(t, single)) { /* threads: this thread's delta, no lock */
 		if (!deltas_take())
 			return NULL;
@@ -607,33 +671,16 @@ static const void *record(struct prof_thread *t, size_t n, const void *ra, uintp
 		stat_lock_drop();
 		return memlens__site_of_node(node);
 	}
-	struct pstats *s = stats_for(node);
+	s = stats_for(node);
 	if (!s)
 		return NULL;
+	if (depth)
+		t->same_s = s;
 	/* One lock keeps a stack's figures and the global totals (and so the
 	 * peak) consistent with each other across threads. */
 	if (!stat_lock_take_as(single))
 		return NULL;
-	/* (the same changes as delta_alloc then delta_add, written out: this
-	 * is the single-threaded path, where a delta of one change cost 22
-	 * instructions a pair more) */
-	before_change(s, &g);
-	s->live_blocks += wc;
-	s->live_bytes += wb;
-	if (n > s->max_bytes)
-		s->max_bytes = n;
-	if (s->live_blocks > s->max_live_blocks)
-		s->max_live_blocks = s->live_blocks;
-	if (s->live_bytes > s->max_live_bytes)
-		s->max_live_bytes = s->live_bytes;
-	s->allocs += wc;
-	s->bytes_total += wb;
-	g.allocs += wc;
-	g.samples++;
-	uint64_t total = g.total_bytes += wb;
-	g.live_bytes += (int64_t)wb;
-	g.live_blocks += (int64_t)wc;
-	totals_changed(total);
+	record_direct(s, n, wb, wc, 1);
 	stat_lock_drop();
 	return memlens__site_of_node(node);
 }
@@ -653,7 +700,6 @@ static inline void free_direct(struct pstats *s, uint64_t wb, uint64_t wc, uint6
 	}
 	g.frees += wc;
 	g.live_bytes -= (int64_t)wb;
-	g.live_blocks -= (int64_t)wc;
 }
 
 /* The free of a recorded block, in general (memlens__profile_free has
@@ -693,30 +739,38 @@ static __attribute__((noinline)) void profile_free_slow(uint32_t node, size_t n,
 	stat_lock_drop();
 }
 
-/* The common case, the one thread of a process whose stack has figures
- * that changed since the last peak or fork (before_change has nothing to
- * save), every allocation recorded: written without calls but tail calls,
- * so that it needs no registers saved. */
 void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid)
 {
-	const uint64_t wc = (uint64_t)FX; /* one block, unweighed */
+	uint32_t node = memlens__site_node(site_field);
+	if (memlens__stack_exists(node))
+		profile_free_slow(node, n, seq, tid);
+}
+
+/* The common case: every allocation recorded, and the stack's figures
+ * changed since the last peak or fork (before_change has nothing to
+ * save).  Written without calls but tail calls, so that it needs no
+ * registers saved. */
+void memlens__profile_free_one(struct mlthread *self, const void *site_field, size_t n, uint64_t tid_seq)
+{
 	uint32_t node = memlens__site_node(site_field), k;
-	struct mlthread *self = memlens__tls.self;
+	uint64_t seq = memlens__seq_of(tid_seq);
 	struct pstats *s;
-	if (!memlens__stack_exists(node))
-		return;
-	if (ML_UNLIKELY(memlens__prof_sample || !self || !pt_tls || !*memlens__single_threaded || stl.held) ||
+	/* (No memlens__stack_exists test: the field comes from a header whose
+	 * check passed, which only memlens writes, and it writes only nodes
+	 * record() made.) */
+	if (ML_UNLIKELY(!memlens__prof_every || stl.held) ||
 	    ML_UNLIKELY(!(k = __atomic_load_n(&stats_of[node], __ATOMIC_ACQUIRE))) ||
 	    ML_UNLIKELY((s = &stats[k - 1])->epoch != g.epoch)) {
-		profile_free_slow(node, n, seq, tid);
+		profile_free_slow(node, n, seq, memlens__tid_of(tid_seq));
 		return;
 	}
 	/* As profile_free_slow's direct path: with one thread, the numbers
-	 * given so far are those below its next one. */
+	 * given so far are those below its next one.  A temporary: made by
+	 * this thread (same tid) just before (seq + 1 is its next number). */
 	uint64_t now = __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED), life = now > seq + 1 ? now - seq - 1 : 0;
 	stl_hold_plain(); /* (held was tested above) */
-	free_direct(s, n, wc, life, self->tid == tid && now == seq + 1 /* a temporary */);
-	stat_lock_drop();
+	free_direct(s, n, (uint64_t)FX, life, tid_seq + 1 == (self->tid_hi | now) /* (now < 2^40) */);
+	stl_drop_plain();
 }
 
 /* ---- for the writer and start-up ---------------------------------------- */

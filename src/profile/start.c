@@ -22,6 +22,7 @@ int memlens__profiling;
 char memlens__prof_path[4096];
 int memlens__prof_path_has_pid;
 uint64_t memlens__prof_sample;
+int memlens__prof_every;
 int memlens__prof_depth;
 uint64_t memlens__prof_start_ns, memlens__prof_wall_start;
 
@@ -146,6 +147,7 @@ void memlens__profile_start(void)
 	struct timespec ts;
 	ML_SYS(SYS_clock_gettime, CLOCK_REALTIME, &ts, 0, 0, 0, 0);
 	memlens__prof_wall_start = (uint64_t)ts.tv_sec;
+	memlens__prof_every = !memlens__prof_sample;
 	memlens__profiling = 1;
 	if (!memlens__prof_sample) {
 		/* Every allocation: the hooks' fast path records each one (the

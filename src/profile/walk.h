@@ -56,6 +56,28 @@ static inline void memo_end(struct walk_memo *m, struct walk_buf *w, int n)
 	m->n = n;
 }
 
+/* Is the stack from the hook's caller (return address ra, the hook's CFA
+ * cfa) the memo's, frame for frame?  Its depth then, else 0.  The same
+ * test as memlens__prof_backtrace's first loop, for the record path's
+ * common case: it reads the memo, writes nothing. */
+static inline __attribute__((always_inline)) int memlens__prof_same_stack(uintptr_t ra, uintptr_t cfa,
+                                                                          const struct walk_memo *m)
+{
+	const struct walk_buf *o = m->cur;
+	uintptr_t pc = ra;
+	int n = 0, mn = m->n;
+	if (mn <= 0 || o->cfa[0] != cfa) /* (a memo's first CFA is never 0: a walk from 0 keeps none) */
+		return 0;
+	while (o->pc[n] == pc) {
+		int32_t off = o->off[n++];
+		if (!off) /* the outermost frame, the memo's last (mn) */
+			return n;
+		cfa += (uintptr_t)off; /* (no bound test: as in memlens__prof_backtrace) */
+		pc = *(const uintptr_t *)(cfa - 8);
+	}
+	return 0;
+}
+
 /* The stack from the hook's caller outwards, frames[0] = ra; returns its
  * depth.  cfa is the hook's CFA (0: unknown, then a full unwind).  The
  * frames are the memo's (its current buffer's pcs), or pcs after a full

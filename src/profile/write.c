@@ -230,7 +230,7 @@ void memlens__profile_write(int reason)
 	}
 	u64(&o, memlens__prof_now_ns() - memlens__prof_start_ns); /* the end, as the last point */
 	u64(&o, (uint64_t)fig.g.live_bytes);
-	u64(&o, FX_OUT(fig.g.live_blocks));
+	u64(&o, FX_OUT(memlens__prof_live_blocks(&fig.g)));
 	u64(&o, fig.g.total_bytes);
 
 	/* optional: the resident set size at each point of the timeline */
@@ -250,9 +250,9 @@ void memlens__profile_write(int reason)
 	u64(&o, FX_OUT(fig.g.frees));
 	u64(&o, fig.g.total_bytes);
 	u64(&o, FX_OUT(fig.g.temp));
-	u64(&o, FX_OUT(fig.g.live_blocks));
+	u64(&o, FX_OUT(memlens__prof_live_blocks(&fig.g)));
 	u64(&o, (uint64_t)fig.g.live_bytes);
-	u64(&o, fig.g.samples);
+	u64(&o, memlens__prof_samples(&fig.g));
 
 	section(&o, ML_PROF_TAG_PROC, 1, 8); /* optional: the process tree's parent */
 	u64(&o, (uint64_t)ML_SYS(SYS_getppid, 0, 0, 0, 0, 0, 0));
@@ -263,7 +263,7 @@ void memlens__profile_write(int reason)
 	flush(&o);
 	if (memlens__outfile_close(&o.f) == 0 && memlens__opt.verbose) /* else outfile said why */
 		memlens__diag("profile: wrote %s (%llu stacks walked; unwinds up to a known frame: %llu; full unwinds: %llu new return addresses, %llu varying frame sizes, %llu out of bounds, %llu without a CFA)",
-		              path, (unsigned long long)fig.g.samples, (unsigned long long)memlens__prof_unwinds[ML_UNWIND_TO_KNOWN],
+		              path, (unsigned long long)memlens__prof_samples(&fig.g), (unsigned long long)memlens__prof_unwinds[ML_UNWIND_TO_KNOWN],
 		              (unsigned long long)memlens__prof_unwinds[ML_UNWIND_NEW],
 		              (unsigned long long)memlens__prof_unwinds[ML_UNWIND_VARIES],
 		              (unsigned long long)memlens__prof_unwinds[ML_UNWIND_BOUNDS],
