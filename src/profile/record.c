@@ -525,6 +525,7 @@ void memlens__profile_thread_end(void)
 /* Records an allocation of n bytes: its site field (a tagged node), or
  * NULL when it could not be recorded. */
 static __attribute__((noinline)) const void *record(size_t n, const void *ra, uintptr_t cfa, struct prof_thread *t);
+static __attribute__((noinline)) const void *record_node(struct prof_thread *t, size_t n, uint32_t node, int depth);
 
 /* The thread's countdown (in its TLS, where the hooks' fast path decrements
  * it) reached zero or below.  Sampling: draw the next interval and record
@@ -543,14 +544,17 @@ const void *memlens__profile_sampled(size_t n, const void *ra, uintptr_t cfa)
 		 * allocates from the very stack it allocated from last time,
 		 * which has figures (record() does the rest the same way). */
 		struct pstats *s;
-		/* (A memo of n > 0 frames is the previous stack's, which is t->n
+		/* (A memo of d > 0 frames is the previous stack's, which is t->n
 		 * frames deep: record() stores each walk's stack.) */
-		if (ML_LIKELY(*memlens__single_threaded) && ML_LIKELY(!stl.held) && ML_LIKELY(s = t->same_s) &&
-		    memlens__prof_same_stack((uintptr_t)ra, cfa, &t->memo) != 0) {
-			stl_hold_plain();
-			record_direct(s, n, n, (uint64_t)FX, 0);
-			stl_drop_plain();
-			return memlens__site_of_node(s->node);
+		int d = memlens__prof_same_stack((uintptr_t)ra, cfa, &t->memo);
+		if (ML_LIKELY(d)) {
+			if (ML_LIKELY(*memlens__single_threaded) && ML_LIKELY(!stl.held) && ML_LIKELY(s = t->same_s)) {
+				stl_hold_plain();
+				record_direct(s, n, n, (uint64_t)FX, 0);
+				stl_drop_plain();
+				return memlens__site_of_node(s->node);
+			}
+			return record_node(t, n, t->onodes[d - 1], d);
 		}
 		return record(n, ra, cfa, t);
 	}
@@ -641,7 +645,14 @@ static const void *record(size_t n, const void *ra, uintptr_t cfa, struct prof_t
 		t->n = depth;
 		t->same_s = NULL;
 	}
+	return record_node(t, n, node, depth);
+}
 
+/* The figures of a recorded allocation of n bytes whose stack (depth
+ * frames, t's previous stack now) is the node: its site field, or NULL
+ * when it could not be counted. */
+static const void *record_node(struct prof_thread *t, size_t n, uint32_t node, int depth)
+{
 	int single = *memlens__single_threaded;
 	uint32_t k;
 	struct pstats *s;
