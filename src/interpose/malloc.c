@@ -475,6 +475,14 @@ static void __attribute__((noinline)) free_profiled_path(struct mltls *tl, struc
 	/* (read again rather than kept across the call: fewer registers) */
 	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
+/* The same with threads, the bit cleared and no readers to wait for. */
+static void __attribute__((noinline)) free_profiled_threads_path(struct mltls *tl, struct mlthread *t, void *p,
+                                                                 const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	memlens__profile_free_threads(t, h->site, h->size, h->tid_seq);
+	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
+}
 
 /* With threads: another thread's free got there first (a double free), or
  * readers to wait for before the chunk can go (heap/startmap.h). */
@@ -487,6 +495,8 @@ static void __attribute__((noinline)) free_readers_path(struct mltls *tl, struct
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	memlens__hdr_readers_wait((uintptr_t)p);
+	if (memlens__site_is_node(h->site))
+		memlens__profile_free_threads(t, h->site, h->size, h->tid_seq);
 	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
 
@@ -525,7 +535,7 @@ ML_EXPORT void free(void *p)
 		}
 		memlens__sm_clear_single(w, m);
 	} else {
-		if (ML_UNLIKELY(memlens__site_is_node(s) || !memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
+		if (ML_UNLIKELY(!memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
 			free_hdr_path(tl, t, p, w, m, RA);
 			return;
 		}
@@ -535,6 +545,10 @@ ML_EXPORT void free(void *p)
 		}
 		if (memlens__sm_readers()) {
 			free_readers_path(tl, t, p, RA);
+			return;
+		}
+		if (ML_UNLIKELY(memlens__site_is_node(s))) {
+			free_profiled_threads_path(tl, t, p, RA);
 			return;
 		}
 	}

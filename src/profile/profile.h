@@ -28,10 +28,12 @@ const void *memlens__profile_alloc(size_t n, const void *site, const void *ra, u
 const void *memlens__profile_sampled(size_t n, const void *ra, uintptr_t cfa);
 /* A chunk whose record carried a tagged node is freed (or realloc'd away). */
 void memlens__profile_free(const void *site_field, size_t n, uint64_t seq, pid_t tid);
-/* The same, by the one thread of a process (self: its record) for a
- * header chunk (tid_seq: its header's, tid:24 | seq:40, not 0). */
+/* The same, for a header chunk whose check passed (tid_seq: its header's,
+ * tid:24 | seq:40, not 0), by the one thread of a process (self: its
+ * record), or by a thread (with a record) of a process that has threads. */
 struct mlthread;
 void memlens__profile_free_one(struct mlthread *self, const void *site_field, size_t n, uint64_t tid_seq);
+void memlens__profile_free_threads(struct mlthread *self, const void *site_field, size_t n, uint64_t tid_seq);
 /* "MEMLENS_PROFILE=" and the file the next image (after an exec) writes:
  * FILE.exec1, or FILE.execN+1 after FILE.execN. */
 void memlens__profile_next_name(char *buf, size_t len);

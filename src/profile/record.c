@@ -784,6 +784,31 @@ void memlens__profile_free_one(struct mlthread *self, const void *site_field, si
 	stl_drop_plain();
 }
 
+/* With threads: this thread's delta, no lock (profile_free_slow's way,
+ * written out).  Sequence numbers are global then. */
+void memlens__profile_free_threads(struct mlthread *self, const void *site_field, size_t n, uint64_t tid_seq)
+{
+	uint32_t node = memlens__site_node(site_field);
+	uint64_t seq = memlens__seq_of(tid_seq);
+	struct prof_thread *t = pt_tls;
+	if (ML_UNLIKELY(!memlens__prof_every || stl.held || !t || t->ended)) {
+		profile_free_slow(node, n, seq, memlens__tid_of(tid_seq));
+		return;
+	}
+	uint64_t now = memlens__seq_taken(), life = now > seq + 1 ? now - seq - 1 : 0;
+	/* a temporary: this thread's, and its next number follows the block's */
+	int temp = tid_seq + 1 == (self->tid_hi | __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED));
+	stl_hold_plain(); /* (held was tested above) */
+	struct pdelta *d = delta_of(t, node);
+	deltas_open(t);
+	delta_free(d, n, (uint64_t)FX, life, temp);
+	t->pend_live -= (int64_t)n;
+	deltas_close(t);
+	if (t->pend_live < -(int64_t)MEMLENS_PEAK_SLACK)
+		deltas_move(t);
+	stl_drop_plain();
+}
+
 /* ---- for the writer and start-up ---------------------------------------- */
 
 /* Every thread's deltas not yet moved get their stacks' entries in the
