@@ -433,12 +433,17 @@ static void deltas_move(struct prof_thread *t)
 }
 
 /* t's delta of the stack node; a slot another stack holds is moved into
- * the table first. */
-static inline struct pdelta *delta_of(struct prof_thread *t, uint32_t node)
+ * the table first (delta_claim). */
+static __attribute__((noinline)) struct pdelta *delta_claim(struct prof_thread *t, struct pdelta *d, uint32_t node);
+static inline __attribute__((always_inline)) struct pdelta *delta_of(struct prof_thread *t, uint32_t node)
 {
 	struct pdelta *d = &t->delta[(node * 0x9e3779b1u) >> (32 - PD_BITS)];
 	if (ML_LIKELY(d->used && d->node == node))
 		return d;
+	return delta_claim(t, d, node);
+}
+static struct pdelta *delta_claim(struct prof_thread *t, struct pdelta *d, uint32_t node)
+{
 	if (d->used) {
 		memlens__spin_lock(&stat_lock);
 		delta_move_one(t, d);
@@ -527,6 +532,26 @@ void memlens__profile_thread_end(void)
 static __attribute__((noinline)) const void *record(size_t n, const void *ra, uintptr_t cfa, struct prof_thread *t);
 static __attribute__((noinline)) const void *record_node(struct prof_thread *t, size_t n, uint32_t node, int depth);
 
+/* record_node for a process with threads, every allocation recorded: this
+ * thread's delta, written out (record_node's way). */
+static __attribute__((noinline)) const void *record_node_threads(struct prof_thread *t, size_t n, uint32_t node,
+                                                                 int depth)
+{
+	if (ML_UNLIKELY(*memlens__single_threaded || t->ended || stl.held))
+		return record_node(t, n, node, depth);
+	stl_hold_plain();
+	struct pdelta *d = delta_of(t, node);
+	deltas_open(t);
+	delta_alloc(d, n, n, (uint64_t)FX);
+	t->pend_samples++;
+	t->pend_live += (int64_t)n;
+	deltas_close(t);
+	if (t->pend_live > MEMLENS_PEAK_SLACK)
+		deltas_move(t);
+	stl_drop_plain();
+	return memlens__site_of_node(node);
+}
+
 /* The thread's countdown (in its TLS, where the hooks' fast path decrements
  * it) reached zero or below.  Sampling: draw the next interval and record
  * this allocation.  Every allocation (no sampling): record it, the
@@ -554,7 +579,7 @@ const void *memlens__profile_sampled(size_t n, const void *ra, uintptr_t cfa)
 				stl_drop_plain();
 				return memlens__site_of_node(s->node);
 			}
-			return record_node(t, n, t->onodes[d - 1], d);
+			return record_node_threads(t, n, t->onodes[d - 1], d);
 		}
 		return record(n, ra, cfa, t);
 	}
