@@ -257,11 +257,13 @@ static void *__attribute__((noinline)) alloc_drain_path(struct mltls *tl, struct
 static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *tl, void *real, size_t n,
                                                                  const void *site)
 {
-	struct mlthread *t = tl->self; /* read again: a register less to keep across the real call */
+	/* t: read again (a register less to keep across the real call); not
+	 * NULL: every caller came past the hooks' test of it */
+	struct mlthread *t = tl->self;
 	uintptr_t p = (uintptr_t)real + ML_HDR;
 	size_t word = memlens__glibc_word(real);
 	uint64_t *w = memlens__sm_word(p, 0), s;
-	if (ML_UNLIKELY(!t || memlens__glibc_mmapped(word) || !w))
+	if (ML_UNLIKELY(memlens__glibc_mmapped(word) || !w))
 		return alloc_hdr_finish(tl, real, n, site);
 	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
 		return alloc_hdr_refill(tl, t, real, n, w, site);
