@@ -484,6 +484,34 @@ static inline void delta_free(struct pdelta *d, uint64_t wb, uint64_t wc, uint64
 	}
 }
 
+/* A recorded allocation of n bytes (wb, wc: weighed), and the free of
+ * such a block, in t's delta of the stack node, moved into the table once
+ * t's net live bytes moved by MEMLENS_PEAK_SLACK.  While this thread holds
+ * the figures (deltas_take or stl_hold_plain, then stat_lock_drop). */
+static inline __attribute__((always_inline)) void deltas_alloc(struct prof_thread *t, uint32_t node, size_t n,
+                                                               uint64_t wb, uint64_t wc)
+{
+	struct pdelta *d = delta_of(t, node);
+	deltas_open(t);
+	delta_alloc(d, n, wb, wc);
+	t->pend_samples++;
+	t->pend_live += (int64_t)wb;
+	deltas_close(t);
+	if (t->pend_live > MEMLENS_PEAK_SLACK)
+		deltas_move(t);
+}
+static inline __attribute__((always_inline)) void deltas_free(struct prof_thread *t, uint32_t node, uint64_t wb,
+                                                              uint64_t wc, uint64_t life, int temp)
+{
+	struct pdelta *d = delta_of(t, node);
+	deltas_open(t);
+	delta_free(d, wb, wc, life, temp);
+	t->pend_live -= (int64_t)wb;
+	deltas_close(t);
+	if (t->pend_live < -(int64_t)MEMLENS_PEAK_SLACK)
+		deltas_move(t);
+}
+
 /* Does t change the figures at once (single: one thread in the process;
  * or t's start routine has returned) rather than through its deltas?  Once false
  * for a live thread it stays false (glibc never sets __libc_single_threaded
@@ -540,14 +568,7 @@ static __attribute__((noinline)) const void *record_node_threads(struct prof_thr
 	if (ML_UNLIKELY(*memlens__single_threaded || t->ended || stl.held))
 		return record_node(t, n, node, depth);
 	stl_hold_plain();
-	struct pdelta *d = delta_of(t, node);
-	deltas_open(t);
-	delta_alloc(d, n, n, (uint64_t)FX);
-	t->pend_samples++;
-	t->pend_live += (int64_t)n;
-	deltas_close(t);
-	if (t->pend_live > MEMLENS_PEAK_SLACK)
-		deltas_move(t);
+	deltas_alloc(t, node, n, n, (uint64_t)FX);
 	stl_drop_plain();
 	return memlens__site_of_node(node);
 }
@@ -696,14 +717,7 @@ static const void *record_node(struct prof_thread *t, size_t n, uint32_t node, i
 	if (!direct(t, single)) { /* threads: this thread's delta, no lock */
 		if (!deltas_take())
 			return NULL;
-		struct pdelta *d = delta_of(t, node);
-		deltas_open(t);
-		delta_alloc(d, n, wb, wc);
-		t->pend_samples++;
-		t->pend_live += (int64_t)wb;
-		deltas_close(t);
-		if (t->pend_live > MEMLENS_PEAK_SLACK)
-			deltas_move(t);
+		deltas_alloc(t, node, n, wb, wc);
 		stat_lock_drop();
 		return memlens__site_of_node(node);
 	}
@@ -757,13 +771,7 @@ static __attribute__((noinline)) void profile_free_slow(uint32_t node, size_t n,
 	if (t && !direct(t, single)) { /* threads: this thread's delta, no lock */
 		if (!deltas_take())
 			return;
-		struct pdelta *d = delta_of(t, node);
-		deltas_open(t);
-		delta_free(d, wb, wc, wlife, temp);
-		t->pend_live -= (int64_t)wb;
-		deltas_close(t);
-		if (t->pend_live < -(int64_t)MEMLENS_PEAK_SLACK)
-			deltas_move(t);
+		deltas_free(t, node, wb, wc, wlife, temp);
 		stat_lock_drop();
 		return;
 	}
@@ -824,13 +832,7 @@ void memlens__profile_free_threads(struct mlthread *self, const void *site_field
 	/* a temporary: this thread's, and its next number follows the block's */
 	int temp = tid_seq + 1 == (self->tid_hi | __atomic_load_n(&self->seq_next, __ATOMIC_RELAXED));
 	stl_hold_plain(); /* (held was tested above) */
-	struct pdelta *d = delta_of(t, node);
-	deltas_open(t);
-	delta_free(d, n, (uint64_t)FX, life, temp);
-	t->pend_live -= (int64_t)n;
-	deltas_close(t);
-	if (t->pend_live < -(int64_t)MEMLENS_PEAK_SLACK)
-		deltas_move(t);
+	deltas_free(t, node, n, (uint64_t)FX, life, temp);
 	stl_drop_plain();
 }
 

@@ -56,26 +56,45 @@ static inline void memo_end(struct walk_memo *m, struct walk_buf *w, int n)
 	m->n = n;
 }
 
+/* Follows the previous walk's frames (buffer o, whose first CFA is *cfa)
+ * from the return address *pc on while the stack's are the same, frame
+ * after frame: 1 when they are up to an outermost frame (a memo's off is
+ * never negative, and 0 only for its outermost frame, its last), else 0
+ * at the first that differs.  *n: the frames that matched; *cfa, *pc: where
+ * it stopped.  Only the first frame's CFA needs comparing: a memo's frames
+ * are each where the one before it and its size put it, and so are the
+ * stack's while they match.  ML_WALK_END follows a memo's last pc: the
+ * loop ends at a memo's end by a mismatch, with no count to test.  It
+ * writes nothing. */
+static inline __attribute__((always_inline)) int memo_follow(const struct walk_buf *o, uintptr_t *pc, uintptr_t *cfa,
+                                                             int *n)
+{
+	while (o->pc[*n] == *pc) {
+		int32_t off = o->off[(*n)++];
+		if (!off)
+			return 1;
+		/* No bound test: this CFA is the memo's next frame's, which
+		 * passed it when it was walked (a walk that fails it keeps no
+		 * memo), and the thread's stack_hi has not moved. */
+		*cfa += (uintptr_t)off;
+		*pc = *(const uintptr_t *)(*cfa - 8);
+	}
+	return 0;
+}
+
 /* Is the stack from the hook's caller (return address ra, the hook's CFA
- * cfa) the memo's, frame for frame?  Its depth then, else 0.  The same
- * test as memlens__prof_backtrace's first loop, for the record path's
- * common case: it reads the memo, writes nothing. */
+ * cfa) the memo's, frame for frame?  Its depth then, else 0: the test of
+ * memlens__prof_backtrace's first loop, for the record path's common case.
+ * (A memo of mn > 0 frames ends with its outermost frame, or by
+ * ML_WALK_END after max frames: a match up to an outermost frame is a
+ * match of all mn.) */
 static inline __attribute__((always_inline)) int memlens__prof_same_stack(uintptr_t ra, uintptr_t cfa,
                                                                           const struct walk_memo *m)
 {
 	const struct walk_buf *o = m->cur;
-	uintptr_t pc = ra;
-	int n = 0, mn = m->n;
-	if (mn <= 0 || o->cfa[0] != cfa) /* (a memo's first CFA is never 0: a walk from 0 keeps none) */
-		return 0;
-	while (o->pc[n] == pc) {
-		int32_t off = o->off[n++];
-		if (!off) /* the outermost frame, the memo's last (mn) */
-			return n;
-		cfa += (uintptr_t)off; /* (no bound test: as in memlens__prof_backtrace) */
-		pc = *(const uintptr_t *)(cfa - 8);
-	}
-	return 0;
+	int n = 0;
+	/* (a memo's first CFA is never 0: a walk from 0 keeps none) */
+	return m->n > 0 && o->cfa[0] == cfa && memo_follow(o, &ra, &cfa, &n) ? n : 0;
 }
 
 /* The stack from the hook's caller outwards, frames[0] = ra; returns its
@@ -101,34 +120,18 @@ static inline __attribute__((always_inline)) int memlens__prof_backtrace(uintptr
 		__atomic_add_fetch(&memlens__prof_unwinds[ML_UNWIND_NO_CFA], 1, __ATOMIC_RELAXED);
 		return memlens__prof_unwind_full(ra, pcs, max, m->full);
 	}
-	/* The common case first, in a loop of its own: frame after frame the
-	 * same as the previous walk's at the same place (a memo's off is never
-	 * negative, and 0 only for the outermost frame).  Only the first
-	 * frame's CFA needs comparing: a memo's frames are each where the one
-	 * before it and its size put it, and so are this walk's while they
-	 * match.  ML_WALK_END follows a memo's last pc: the loop ends at the
-	 * memo's end by a mismatch, with no count to test.  (A memo holds at
-	 * most max frames: the walks that write it have the same max.)  It
-	 * writes nothing: the same stack keeps its memo; otherwise the frames
-	 * that matched are copied after it. */
-	if (mn > 0 && o->cfa[0] == cfa)
-		while (o->pc[n] == pc) {
-			off = o->off[n++];
-			if (!off) {
-				if (n == mn) { /* the outermost frame, as last time: the same stack */
-					*same = 1;
-					*frames = o->pc;
-					m->n = n;
-					return n;
-				}
-				break;
-			}
-			/* No bound test: this CFA is the memo's next frame's, which
-			 * passed it when it was walked (a walk that fails it keeps no
-			 * memo), and the thread's stack_hi has not moved. */
-			cfa += (uintptr_t)off;
-			pc = *(const uintptr_t *)(cfa - 8);
-		}
+	/* The common case first, in a loop of its own (memo_follow): frame
+	 * after frame the same as the previous walk's at the same place.  (A
+	 * memo holds at most max frames: the walks that write it have the same
+	 * max.)  The same stack keeps its memo; otherwise the frames that
+	 * matched are copied after it. */
+	if (mn > 0 && o->cfa[0] == cfa && memo_follow(o, &pc, &cfa, &n) && n == mn) {
+		/* the outermost frame, as last time: the same stack */
+		*same = 1;
+		*frames = o->pc;
+		m->n = n;
+		return n;
+	}
 	w = o == &m->b[0] ? &m->b[1] : &m->b[0];
 	*frames = w->pc;
 	for (int k = 0; k < n; k++)
