@@ -5,7 +5,8 @@
 #   allocations = n_allocs + n_reallocs, bytes allocated = total,
 #   frees = n_frees + n_reallocs (a realloc ends a block and starts one),
 #   leaked blocks = n_allocs - n_frees, leaked bytes = live,
-# and the stacks add up to the summary.
+# and the stacks add up to the summary (at the peak too), which counts
+# every allocation as recorded.
 #  profile_exact (tests/preload/profile_exact.cc), preloaded and linked: all
 #    of those, and the peak equals the statistics' peak (the program's peak
 #    is a 1 MiB block, which the statistics publish at once); it makes
@@ -44,9 +45,11 @@ eq("leaked bytes", s["leaked_bytes"], live)
 eq("allocations over the stacks", sum(x["allocs"] for x in st), s["allocs"])
 eq("bytes over the stacks", sum(x["bytes_total"] for x in st), s["bytes_total"])
 eq("leaked blocks over the stacks", sum(x["live_blocks"] for x in st), s["leaked_blocks"])
+eq("allocations recorded (every one)", s["samples"], s["allocs"])
 if want_peak:
     eq("peak bytes", d["peak"]["live_bytes"], peak)
     eq("peak bytes over the stacks", sum(x["peak_bytes"] for x in st), d["peak"]["live_bytes"])
+    eq("peak blocks over the stacks", sum(x["peak_blocks"] for x in st), d["peak"]["live_blocks"])
     before_main = [x for x in st if x["live_blocks"] and not any(f.get("function") == "main" for f in x["frames"])]
     if not before_main:
         bad.append("no leaked stack from before main (libstdc++'s pool, made in its constructor)")
