@@ -358,7 +358,7 @@ static inline void stat_lock_drop(void)
 		write_deferred_snapshot();
 }
 
-/* stat_lock_drop after stl_hold_plain. */
+/* stat_lock_drop after stl_hold_plain (or deltas_take). */
 static inline void stl_drop_plain(void)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the changes, before held goes */
@@ -552,26 +552,13 @@ void memlens__profile_thread_end(void)
 		return;
 	t->ended = 1;
 	deltas_move(t);
-	stat_lock_drop();
+	stl_drop_plain();
 }
 
 /* Records an allocation of n bytes: its site field (a tagged node), or
  * NULL when it could not be recorded. */
 static __attribute__((noinline)) const void *record(size_t n, const void *ra, uintptr_t cfa, struct prof_thread *t);
-static __attribute__((noinline)) const void *record_node(struct prof_thread *t, size_t n, uint32_t node, int depth);
-
-/* record_node for a process with threads, every allocation recorded: this
- * thread's delta, written out (record_node's way). */
-static __attribute__((noinline)) const void *record_node_threads(struct prof_thread *t, size_t n, uint32_t node,
-                                                                 int depth)
-{
-	if (ML_UNLIKELY(*memlens__single_threaded || t->ended || stl.held))
-		return record_node(t, n, node, depth);
-	stl_hold_plain();
-	deltas_alloc(t, node, n, n, (uint64_t)FX);
-	stl_drop_plain();
-	return memlens__site_of_node(node);
-}
+static __attribute__((noinline)) const void *record_node(struct prof_thread *t, size_t n, uint32_t node);
 
 /* The thread's countdown (in its TLS, where the hooks' fast path decrements
  * it) reached zero or below.  Sampling: draw the next interval and record
@@ -586,12 +573,12 @@ const void *memlens__profile_sampled(size_t n, const void *ra, uintptr_t cfa)
 		/* Every allocation: the countdown stays below zero, so that the
 		 * hooks' fast path comes here each time. */
 		memlens__tls.sample_left = INT64_MIN / 2;
-		/* The common case written out: the one thread of a process
-		 * allocates from the very stack it allocated from last time,
-		 * which has figures (record() does the rest the same way). */
+		/* The stack the thread allocated from last time: no walk (a
+		 * memo of d > 0 frames is the previous stack, t->n frames deep,
+		 * whose node is onodes[d - 1]: record() stores each walk's
+		 * stack); with one thread and its figures known (same_s), the
+		 * figures written out. */
 		struct pstats *s;
-		/* (A memo of d > 0 frames is the previous stack's, which is t->n
-		 * frames deep: record() stores each walk's stack.) */
 		int d = memlens__prof_same_stack((uintptr_t)ra, cfa, &t->memo);
 		if (ML_LIKELY(d)) {
 			if (ML_LIKELY(*memlens__single_threaded) && ML_LIKELY(!stl.held) && ML_LIKELY(s = t->same_s)) {
@@ -600,7 +587,7 @@ const void *memlens__profile_sampled(size_t n, const void *ra, uintptr_t cfa)
 				stl_drop_plain();
 				return memlens__site_of_node(s->node);
 			}
-			return record_node_threads(t, n, t->onodes[d - 1], d);
+			return record_node(t, n, t->onodes[d - 1]);
 		}
 		return record(n, ra, cfa, t);
 	}
@@ -691,46 +678,33 @@ static const void *record(size_t n, const void *ra, uintptr_t cfa, struct prof_t
 		t->n = depth;
 		t->same_s = NULL;
 	}
-	return record_node(t, n, node, depth);
+	return record_node(t, n, node);
 }
 
-/* The figures of a recorded allocation of n bytes whose stack (depth
- * frames, t's previous stack now) is the node: its site field, or NULL
- * when it could not be counted. */
-static const void *record_node(struct prof_thread *t, size_t n, uint32_t node, int depth)
+/* The figures of a recorded allocation of n bytes whose stack (t's
+ * previous stack now) is the node: its site field, or NULL when it could
+ * not be counted. */
+static const void *record_node(struct prof_thread *t, size_t n, uint32_t node)
 {
 	int single = *memlens__single_threaded;
-	uint32_t k;
-	struct pstats *s;
-	if (ML_LIKELY(single) && ML_LIKELY(!memlens__prof_sample) && ML_LIKELY(!stl.held) &&
-	    ML_LIKELY(k = __atomic_load_n(&stats_of[node], __ATOMIC_ACQUIRE))) {
-		/* The common case, written out: one thread, every allocation
-		 * recorded (one block of n bytes), a stack with figures. */
-		t->same_s = s = &stats[k - 1];
-		stl_hold_plain();
-		record_direct(s, n, n, (uint64_t)FX, 0);
-		stl_drop_plain();
-		return memlens__site_of_node(node);
-	}
 	uint64_t wb, wc;
 	weigh(n, &wb, &wc);
 	if (!direct(t, single)) { /* threads: this thread's delta, no lock */
 		if (!deltas_take())
 			return NULL;
 		deltas_alloc(t, node, n, wb, wc);
-		stat_lock_drop();
+		stl_drop_plain();
 		return memlens__site_of_node(node);
 	}
-	s = stats_for(node);
+	struct pstats *s = stats_for(node);
 	if (!s)
 		return NULL;
-	if (depth)
-		t->same_s = s;
+	t->same_s = s;
 	/* One lock keeps a stack's figures and the global totals (and so the
 	 * peak) consistent with each other across threads. */
 	if (!stat_lock_take_as(single))
 		return NULL;
-	record_direct(s, n, wb, wc, 1);
+	record_direct(s, n, wb, wc, memlens__prof_sample != 0);
 	stat_lock_drop();
 	return memlens__site_of_node(node);
 }
@@ -772,7 +746,7 @@ static __attribute__((noinline)) void profile_free_slow(uint32_t node, size_t n,
 		if (!deltas_take())
 			return;
 		deltas_free(t, node, wb, wc, wlife, temp);
-		stat_lock_drop();
+		stl_drop_plain();
 		return;
 	}
 	struct pstats *s = stats_for(node);
