@@ -8,6 +8,7 @@
 #include "base/diag.h"
 #include "base/options.h"
 #include "base/thread.h"
+#include "heap/chunkcache.h"
 #include "space/regions.h"
 #include "ext/observe.h"
 #include "profile/profile.h"
@@ -76,6 +77,8 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 		memlens__log_keep_stderr(); /* before the program can close it */
 	memlens__exit_set_owner();
 	memlens__resolve();
+	if (memlens__hdr_on)
+		memlens__cache_limit = memlens__opt.cache;
 	g = memlens__tls.guard;
 	memlens__tls.guard = ML_GUARD_INTERNAL;
 	memlens__site_init();

@@ -47,6 +47,47 @@ void memlens__site_line(const char *what, const void *site, pid_t tid)
 	memlens__diag("%s", buf);
 }
 
+/* The report of a free or realloc of p, which r says was freed already. */
+static void report_freed(void *p, const void *site, int is_realloc, const struct recent *r)
+{
+	if (is_realloc)
+		memlens__diag("error: invalid realloc of %p: already freed (%zu-byte chunk)", p, (size_t)r->f.size);
+	else
+		memlens__diag("error: double free of %p (%zu-byte chunk)", p, (size_t)r->f.size);
+	memlens__site_line("at", site, 0);
+	memlens__site_line("allocated at", memlens__site_of(r->f.alloc_site), memlens__tid_of(r->f.alloc_tid_seq));
+	if (r->f.free_site)
+		memlens__site_line("first freed at", r->f.free_site, r->tid);
+}
+
+/* How an error report ends: MEMLENS_ON_ERROR=abort aborts. */
+static void bad_end(int saved_errno)
+{
+	if (memlens__opt.on_error == ML_ON_ERROR_ABORT) {
+		memlens__diag("aborting (MEMLENS_ON_ERROR=abort)");
+		memlens__abort();
+	}
+	errno = saved_errno;
+}
+
+void memlens__bad_cached(void *p, const void *site, int is_realloc, size_t size, const void *alloc_site)
+{
+	struct mlthread *t = memlens__self();
+	struct recent r = { (uintptr_t)p, 0, { 0, 0, 0, 0, 0 }, 0 };
+	int saved_errno = errno;
+	if (t)
+		ML_ADD(t->n_bad, 1);
+	if (memlens__opt.on_error != ML_ON_ERROR_IGNORE) {
+		memlens__thread_foreach(find_recent, &r);
+		if (!r.found) { /* freed longer ago than the rings remember: what its header kept */
+			r.f.size = size;
+			r.f.alloc_site = alloc_site;
+		}
+		report_freed(p, memlens__site(site), is_realloc, &r);
+	}
+	bad_end(saved_errno);
+}
+
 int memlens__bad_call(void *p, const void *site, int is_realloc)
 {
 	struct mlthread *t = memlens__self();
@@ -73,23 +114,13 @@ int memlens__bad_call(void *p, const void *site, int is_realloc)
 			memlens__site_line("at", site, 0);
 			memlens__site_line("chunk allocated at", memlens__site_of(c.site), c.tid);
 		} else if (r.found) {
-			if (is_realloc)
-				memlens__diag("error: invalid realloc of %p: already freed (%zu-byte chunk)", p, (size_t)r.f.size);
-			else
-				memlens__diag("error: double free of %p (%zu-byte chunk)", p, (size_t)r.f.size);
-			memlens__site_line("at", site, 0);
-			memlens__site_line("allocated at", memlens__site_of(r.f.alloc_site), memlens__tid_of(r.f.alloc_tid_seq));
-			memlens__site_line("first freed at", r.f.free_site, r.tid);
+			report_freed(p, site, is_realloc, &r);
 		} else {
 			memlens__diag("error: invalid %s of %p: not a heap chunk memlens tracks", call, p);
 			memlens__site_line("at", site, 0);
 		}
 	}
-	if (memlens__opt.on_error == ML_ON_ERROR_ABORT) {
-		memlens__diag("aborting (MEMLENS_ON_ERROR=abort)");
-		memlens__abort();
-	}
-	errno = saved_errno;
+	bad_end(saved_errno);
 	return ML_BAD_SKIP;
 }
 
@@ -105,9 +136,5 @@ void memlens__bad_header(void *p, const void *site, int is_realloc)
 		              "real allocator", is_realloc ? "realloc" : "free", p);
 		memlens__site_line("at", memlens__site(site), 0);
 	}
-	if (memlens__opt.on_error == ML_ON_ERROR_ABORT) {
-		memlens__diag("aborting (MEMLENS_ON_ERROR=abort)");
-		memlens__abort();
-	}
-	errno = saved_errno;
+	bad_end(saved_errno);
 }

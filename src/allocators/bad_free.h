@@ -16,6 +16,13 @@ int memlens__bad_call(void *p, const void *site, int is_realloc);
  * bytes stay counted as live. */
 void memlens__bad_header(void *p, const void *site, int is_realloc);
 
+/* p is a chunk freed already that its thread keeps for reuse
+ * (heap/chunkcache.h): a double free (is_realloc 0) or a realloc of a
+ * freed chunk, reported with the first free's site when a thread's ring
+ * of recent frees still has it; size and alloc_site: what its header
+ * kept. */
+void memlens__bad_cached(void *p, const void *site, int is_realloc, size_t size, const void *alloc_site);
+
 /* One "  what 0x.. symbol+0x1a (object) by thread N" line of an error
  * report (tid 0: no thread). */
 void memlens__site_line(const char *what, const void *site, pid_t tid);

@@ -10,6 +10,7 @@
  * well inside an int64); MEMLENS_PROFILE_DEPTH / --depth: frames. */
 #define ML_SAMPLE_MAX ((uint64_t)1 << 40)
 #define ML_DEPTH_MAX 256
+#define ML_CACHE_LIMIT_MAX ((uint64_t)64 << 20) /* MEMLENS_CACHE */
 
 /* Decimal digits, then, with units, an optional k, m, g or t (binary
  * multiples) and an optional b.  1 and *out set if v is one, at most max;

@@ -71,6 +71,11 @@
 	  NULL)                                                                                                    \
 	X(MEMLENS_AUTO_WRAPPERS, auto_wrappers, BOOL, 0, 0, 0, ML_USER, "", "1",                                   \
 	  "detect malloc wrappers while the program runs (one line on stderr for each)", NULL)                     \
+	X(MEMLENS_CACHE, cache, SIZE, 0, ML_CACHE_LIMIT_MAX, 512 * 1024, ML_USER, "", "BYTES",                     \
+	  "bytes of freed chunks of up to 4 KiB each thread keeps for its next mallocs of their sizes, "           \
+	  "instead of giving them back to glibc at once (default 512K, at most 64M; 0: none); each is still "     \
+	  "refused as a double free while kept",                                                                   \
+	  "a size in bytes up to 64M (e.g. 512K); using 512K")                                                     \
 	X(MEMLENS_ROOT_PID, root_pid, NUMBER, 1, INT_MAX, 0, ML_INTERNAL, "", "PID",                               \
 	  "set by memlens run for PROG: the process that writes MEMLENS_STATS=FILE and MEMLENS_PROFILE=FILE "      \
 	  "(the others add .<pid>)",                                                                               \

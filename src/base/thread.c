@@ -7,6 +7,7 @@
 #include "base/prim.h"
 #include "base/runtime.h"
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -82,7 +83,7 @@ struct mlthread *memlens__thread_attach(void)
 		memlens__thread_flush_peak(t);
 		fold_into_dead(t);
 		struct mlthread *next = t->next;
-		memset(t, 0, sizeof *t);
+		memset(t, 0, offsetof(struct mlthread, cache)); /* the cache goes on with the record */
 		t->next = next;
 	} else {
 		size_t sz = (sizeof(struct mlthread) + 63) & ~(size_t)63;

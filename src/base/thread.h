@@ -13,6 +13,9 @@
 
 #define ML_RING 32     /* recent frees remembered per thread */
 #define ML_PENDING 16  /* events deferred while this thread updates the index */
+#define ML_CACHE_MAX_CHUNK 4160 /* the biggest glibc chunk kept for reuse (a
+                                   4 KiB request's; heap/chunkcache.h) */
+#define ML_CACHE_BINS (ML_CACHE_MAX_CHUNK / 16 + 1)
 
 struct ml_freed {      /* one recent free, for double-free reports */
 	uintptr_t base;
@@ -56,6 +59,14 @@ struct mlthread {
 	unsigned npending;
 	struct ml_event pending[ML_PENDING];
 	void *obs_cur;          /* the observer whose callback this thread runs (observe.c) */
+	/* Last, kept when the record is recycled (thread.c): freed header
+	 * chunks this thread keeps for reuse (heap/chunkcache.h), a list per
+	 * glibc chunk size / 16, linked through their headers. */
+	struct ml_cache {
+		uintptr_t head[ML_CACHE_BINS];
+		uint8_t count[ML_CACHE_BINS];
+		uint64_t bytes;  /* glibc chunk bytes held */
+	} cache;
 };
 
 struct mltls {

@@ -88,6 +88,17 @@ static inline ML_NO_SANITIZE int memlens__hdr_valid(const struct ml_hdr *h, uint
 	return h->check == memlens__hdr_hash(h->size, h->site, h->tid_seq, p) && h->size < ML_HDR_MAX;
 }
 
+/* A freed header chunk kept for reuse by its thread (heap/chunkcache.h):
+ * its start bit stays set, its size word has ML_HDR_CACHED too (so that
+ * memlens__hdr_valid fails for it: every reader takes it as no chunk, a
+ * free or realloc of it is refused), its site stays the allocation's and
+ * its tid_seq word links to the next chunk of its bin. */
+#define ML_HDR_CACHED (1ull << 63)
+static inline ML_NO_SANITIZE int memlens__hdr_cached(const struct ml_hdr *h, uintptr_t p)
+{
+	return (h->size & ML_HDR_CACHED) && h->check == memlens__hdr_hash(h->size, h->site, h->tid_seq, p);
+}
+
 /* The usable bytes of a valid header chunk (never one glibc mapped). */
 static inline ML_NO_SANITIZE size_t memlens__hdr_usable_of(const struct ml_hdr *h)
 {

@@ -18,6 +18,7 @@
 #include "base/prim.h"
 #include "base/thread.h"
 #include "ext/observe.h"
+#include "heap/chunkcache.h"
 #include "heap/chunkindex.h"
 #include "interpose/bootstrap.h"
 #include "interpose/early.h"
@@ -283,17 +284,51 @@ static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *t
 	return (void *)p;
 }
 
+/* A header call's work when the thread's cache gave real (heap/
+ * chunkcache.h): the chunk is glibc's and not mapped, its bit is set
+ * already; only its header and the counters are new. */
+static void *__attribute__((noinline)) alloc_reuse_refill(struct mltls *tl, struct mlthread *t, void *real, size_t n,
+                                                          const void *site)
+{
+	uintptr_t p = (uintptr_t)real + ML_HDR;
+	memlens__hdr_put(t, p, memlens__sm_word(p, 0), n, site, memlens__seq_refill(t), memlens__glibc_word(real));
+	memlens__hook_leave(tl);
+	return (void *)p;
+}
+static inline __attribute__((always_inline)) void *alloc_hdr_reuse(struct mltls *tl, void *real, size_t n,
+                                                                   const void *site)
+{
+	struct mlthread *t = tl->self;
+	uintptr_t p = (uintptr_t)real + ML_HDR;
+	uint64_t s;
+	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
+		return alloc_reuse_refill(tl, t, real, n, site);
+	memlens__hdr_fill(p, n, site, memlens__thread_tid_seq(t, s));
+	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(memlens__glibc_word(real)) - ML_HDR)))
+		return alloc_publish_path(tl, t, (void *)p);
+	tl->guard = ML_GUARD_NONE;
+	if (ML_UNLIKELY(tl->pending))
+		return alloc_drain_path(tl, t, (void *)p);
+	return (void *)p;
+}
+
 /* The fast path's header call when the profiler's countdown ran out (it
  * was decremented already): the profiler gives the chunk's site field. */
 static inline __attribute__((always_inline)) void *alloc_hdr_sampled(struct mltls *tl, enum kind k, size_t n, const void *ra,
                                                          uintptr_t cfa)
 {
-	void *real = real_alloc_hdr(k, n);
+	void *real;
+	const void *s;
+	if (k != K_CALLOC && (real = memlens__cache_take(tl->self, n)) != NULL) {
+		s = memlens__profile_sampled(n, ra, cfa);
+		return alloc_hdr_reuse(tl, real, n, s ? s : memlens__site_at(ra, cfa));
+	}
+	real = real_alloc_hdr(k, n);
 	if (ML_UNLIKELY(real == NULL)) {
 		memlens__hook_leave(tl);
 		return NULL;
 	}
-	const void *s = memlens__profile_sampled(n, ra, cfa);
+	s = memlens__profile_sampled(n, ra, cfa);
 	return alloc_hdr_end(tl, real, n, s ? s : memlens__site_at(ra, cfa));
 }
 
@@ -312,6 +347,9 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
 		return alloc_hdr_sampled(tl, k, n, ra, cfa);
 	const void *site = memlens__site_at(ra, cfa);
+	/* (not calloc's: a cached chunk is not zeroed) */
+	if (k != K_CALLOC && (real = memlens__cache_take(tl->self, n)) != NULL)
+		return alloc_hdr_reuse(tl, real, n, site);
 	real = real_alloc_hdr(k, n);
 	if (ML_UNLIKELY(real == NULL)) {
 		memlens__hook_leave(tl);
@@ -466,12 +504,37 @@ static inline __attribute__((always_inline)) void free_hdr_gone(struct mltls *tl
 	memlens__real.free(h);
 }
 
+/* The same for a chunk the thread's cache kept (memlens__cache_put, which
+ * wrote its header as a cached one: the words are the ones read before),
+ * with no real free. */
+static inline __attribute__((always_inline)) void free_hdr_kept(struct mltls *tl, struct mlthread *t, void *p,
+                                                                uint64_t n, const void *site, uint64_t tid_seq,
+                                                                const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	if (ML_UNLIKELY(memlens__count_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), site, tid_seq, ra))) {
+		alloc_publish_path(tl, t, NULL);
+		return;
+	}
+	tl->guard = ML_GUARD_NONE;
+	if (ML_UNLIKELY(tl->pending))
+		alloc_drain_path(tl, t, NULL);
+}
+
 /* The one thread's free of such a chunk while profiling: the chunk leaves
- * the profiler too (after its bit, as in memlens__hdr_free_valid). */
+ * the profiler too (after its bit, or its header's rewrite when the cache
+ * keeps it, as in memlens__hdr_free_valid). */
 static void __attribute__((noinline)) free_profiled_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
                                                          uint64_t m, const void *ra)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	uint64_t n = h->size, tid_seq = h->tid_seq;
+	const void *s = h->site;
+	if (ML_LIKELY(memlens__cache_put(t, (uintptr_t)p, n, s))) {
+		memlens__profile_free_one(t, s, n, tid_seq);
+		free_hdr_kept(tl, t, p, n, s, tid_seq, ra);
+		return;
+	}
 	memlens__sm_clear_single(w, m);
 	memlens__profile_free_one(t, h->site, h->size, h->tid_seq);
 	/* (read again rather than kept across the call: fewer registers) */
@@ -533,6 +596,10 @@ ML_EXPORT void free(void *p)
 	if (ML_LIKELY(*memlens__single_threaded)) {
 		if (ML_UNLIKELY(memlens__site_is_node(s))) {
 			free_profiled_path(tl, t, p, w, m, RA);
+			return;
+		}
+		if (ML_LIKELY(memlens__cache_put(t, (uintptr_t)p, n, s))) { /* kept: its bit stays set */
+			free_hdr_kept(tl, t, p, n, s, tid_seq, RA);
 			return;
 		}
 		memlens__sm_clear_single(w, m);

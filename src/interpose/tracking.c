@@ -154,8 +154,11 @@ static void count_bad(void)
 
 void *memlens__hdr_bad(void *p, const void *site, int is_realloc, int quiet)
 {
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	if (quiet)
 		count_bad();
+	else if (memlens__hdr_cached(h, (uintptr_t)p)) /* freed, and kept for reuse */
+		memlens__bad_cached(p, site, is_realloc, h->size & ~ML_HDR_CACHED, h->site);
 	else
 		memlens__bad_header(p, site, is_realloc);
 	return NULL;

@@ -198,7 +198,7 @@ static inline __attribute__((always_inline)) int memlens__hdr_new(struct mlthrea
 }
 
 /* A header chunk p whose check failed (the program wrote over the 32 bytes
- * before it): reported (counted only, when quiet: a signal handler inside
+ * before it; or a cached one, heap/chunkcache.h: freed already): reported (counted only, when quiet: a signal handler inside
  * a hook, which must not take the report's locks), kept from the real
  * allocator.  Its bit stays set, so that every later free or realloc of p
  * is refused the same way and never reaches glibc untranslated.  Returns

@@ -1,6 +1,8 @@
 #!/bin/bash
 # bad_free: double free of a 24-byte and a 1 MiB chunk, free(&stackvar),
-# free(p+16), realloc of a freed and of an interior pointer, each under
+# free(p+16), realloc of a freed and of an interior pointer, a double free
+# and a realloc of a chunk freed long ago (kept in its thread's cache), a
+# double free of a chunk given out again, each under
 # MEMLENS_ON_ERROR=warn (default), ignore and abort, preloaded and linked.
 # warn: the report's first line (addresses normalised), its "at" /
 # "allocated at" / "first freed at" lines, the program continues (exit 0).
@@ -17,12 +19,15 @@ first_line() { # the expected first report line for a case
 	stack) echo 'memlens: error: invalid free of 0xADDR: not a heap chunk memlens tracks' ;;
 	interior) echo 'memlens: error: invalid free of 0xADDR: 16 bytes into a 64-byte malloc chunk at 0xADDR' ;;
 	realloc_freed) echo 'memlens: error: invalid realloc of 0xADDR: already freed (40-byte chunk)' ;;
+	double_old) echo 'memlens: error: double free of 0xADDR (24-byte chunk)' ;;
+	realloc_old) echo 'memlens: error: invalid realloc of 0xADDR: already freed (24-byte chunk)' ;;
+	double_reused) echo 'memlens: error: double free of 0xADDR (20-byte chunk)' ;;
 	realloc_interior) echo 'memlens: error: invalid realloc of 0xADDR: 16 bytes into a 64-byte malloc chunk at 0xADDR' ;;
 	esac
 }
 
 for mode in preload linked; do
-	for c in double24 double1m stack interior realloc_freed realloc_interior; do
+	for c in double24 double1m stack interior realloc_freed realloc_interior double_old realloc_old double_reused; do
 		# warn (the default)
 		mlrun $mode w bad_free "$c"
 		expect_rc w 0 "$mode $c (warn)"
@@ -38,6 +43,9 @@ for mode in preload linked; do
 		# where the bad call was made: in main of the program
 		grep -qE '^memlens:   at 0x[0-9a-f]+ .*main' w.err || { show w.err; fail "$mode $c (warn): no \"memlens:   at 0x... main...\" line"; }
 		case $c in
+		double_old|realloc_old) # the ring forgot the first free: what the cached header kept
+			grep -qE '^memlens:   allocated at 0x[0-9a-f]+ .*main' w.err \
+				|| { show w.err; fail "$mode $c: no \"allocated at ... main\" line"; } ;;
 		double*|realloc_freed)
 			grep -qE '^memlens:   allocated at 0x[0-9a-f]+ .*main.* by thread [0-9]+' w.err \
 				|| { show w.err; fail "$mode $c: no \"allocated at ... by thread\" line"; }

@@ -68,18 +68,7 @@ static int header_matches(const void *p, const struct alloc_info *in)
 }
 
 /* What memlens wrote to its log since the last call. */
-static const char *log_new(void)
-{
-	static char buf[65536];
-	int fd = open(log_path, O_RDONLY);
-	CHECKF(fd >= 0, "open %s: %s", log_path, strerror(errno));
-	ssize_t n = pread(fd, buf, sizeof buf - 1, log_off);
-	close(fd);
-	CHECK(n >= 0);
-	buf[n] = 0;
-	log_off += n;
-	return buf;
-}
+static const char *log_new(void) { return ut_log_new(log_path, &log_off); }
 
 static void expect_quiet(const char *what)
 {

@@ -2,6 +2,7 @@
 #ifndef MEMLENS_UT_H
 #define MEMLENS_UT_H
 #include "harness.h"
+#include <fcntl.h>
 #include <malloc.h>
 #include <memlens.h>
 #include <stdint.h>
@@ -12,6 +13,20 @@ static inline struct memlens_stats ut_stats(void)
 	memset(&s, 0, sizeof s);
 	CHECK_EQ(memlens_get_stats(&s, sizeof s), 0);
 	return s;
+}
+
+/* What memlens wrote to its log file path since *off (moved past it). */
+static inline const char *ut_log_new(const char *path, off_t *off)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY);
+	CHECKF(fd >= 0, "open %s: %s", path, strerror(errno));
+	ssize_t n = pread(fd, buf, sizeof buf - 1, *off);
+	close(fd);
+	CHECK(n >= 0);
+	buf[n] = 0;
+	*off += n;
+	return buf;
 }
 
 static inline int ut_is_malloc(const void *p)

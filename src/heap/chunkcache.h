@@ -1,0 +1,92 @@
+/* chunkcache.h: freed header chunks that a thread keeps for its own next
+ * mallocs, so that a short-lived chunk's free and the malloc after it
+ * never reach glibc (which is most of the cost of a tracked pair: glibc's
+ * bins for the chunk, then memlens's start-bit clear and set).
+ *
+ * A free of a header chunk while the process has one thread, when its
+ * glibc chunk is at most ML_CACHE_MAX_CHUNK bytes and there is room,
+ * leaves it with glibc, its start bit set, and rewrites its header as a
+ * cached one (heap/header.h, ML_HDR_CACHED): no reader takes it for a
+ * chunk, and a free or realloc of it is refused as a double free.  A
+ * malloc of a size whose glibc chunk would be of the same size takes the
+ * newest such chunk back and writes its header afresh.  The chunk leaves
+ * the statistics at its free, as any other: the cache is glibc's memory
+ * as far as the counters go (like glibc's own per-thread cache).
+ *
+ * Only the thread whose record it is touches its cache, inside a hook
+ * with the guard set (a signal handler's calls nested in the hook never
+ * reach it); the record keeps the cache when a new thread recycles it.
+ * A cached header is checked when it is taken back: one the program wrote
+ * over (a write past the end of the chunk below it) empties its bin, whose
+ * chunks are then left alone for good (never given to anyone, nor to
+ * glibc).  Bounds: memlens__cache_per_bin chunks a size, and MEMLENS_CACHE
+ * bytes a thread (0: no cache). */
+#ifndef MEMLENS_CHUNKCACHE_H
+#define MEMLENS_CHUNKCACHE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "base/compiler.h"
+#include "base/runtime.h"
+#include "base/thread.h"
+#include "heap/header.h"
+
+/* Chunks a bin keeps: 7 for requests up to about 1 KiB (as glibc's own
+ * per-thread cache does, which those requests would otherwise reach), 3
+ * for the bigger ones, which are rarer and cost more to keep. */
+#define ML_CACHE_SMALL_BINS 65 /* chunk sizes up to 1040 bytes */
+extern ML_HIDDEN const uint8_t memlens__cache_per_bin[ML_CACHE_BINS];
+/* The most glibc chunk bytes a thread's cache keeps (MEMLENS_CACHE). */
+extern ML_HIDDEN uint64_t memlens__cache_limit;
+
+/* The bin of the glibc chunk that malloc(memlens__hdr_request(n)) gives
+ * (glibc's request2size), n < ML_HDR_MAX. */
+static inline size_t memlens__cache_bin_of_request(size_t n)
+{
+	return ((n < 24 ? 24 : n) + ML_HDR + 8 + 15) >> 4;
+}
+
+/* Keeps the freed header chunk p of thread t (n requested bytes, its site
+ * field site), if it fits: 1 then (its header is a cached one), 0 if it is
+ * to go to the real free. */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_put(struct mlthread *t, uintptr_t p,
+                                                                                   uint64_t n, const void *site)
+{
+	struct ml_hdr *h = (struct ml_hdr *)(p - ML_HDR);
+	size_t cs = memlens__glibc_word(h) & ~(size_t)7, b = cs >> 4;
+	if (ML_UNLIKELY(cs > ML_CACHE_MAX_CHUNK) || ML_UNLIKELY(t->cache.count[b] >= memlens__cache_per_bin[b]) ||
+	    ML_UNLIKELY(t->cache.bytes + cs > memlens__cache_limit))
+		return 0;
+	uint64_t size = n | ML_HDR_CACHED, link = t->cache.head[b];
+	h->size = size;
+	h->tid_seq = link;
+	h->check = memlens__hdr_hash(size, site, link, p);
+	t->cache.head[b] = p;
+	t->cache.count[b]++;
+	t->cache.bytes += cs;
+	return 1;
+}
+
+/* A bin whose newest chunk's header failed its check: emptied. */
+void memlens__cache_drop(struct mlthread *t, size_t b);
+
+/* A chunk for malloc(n) (n < ML_HDR_MAX) from thread t's cache: glibc's
+ * real start of it (its header is still the cached one, its start bit
+ * set), or NULL. */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache_take(struct mlthread *t, size_t n)
+{
+	size_t b = memlens__cache_bin_of_request(n);
+	uintptr_t p;
+	if (b >= ML_CACHE_BINS || !(p = t->cache.head[b]))
+		return NULL;
+	struct ml_hdr *h = (struct ml_hdr *)(p - ML_HDR);
+	size_t word = memlens__glibc_word(h);
+	if (ML_UNLIKELY(!memlens__hdr_cached(h, p)) || ML_UNLIKELY((word & ~(size_t)5) != b << 4)) {
+		memlens__cache_drop(t, b); /* (the test above: the size, and not IS_MMAPPED) */
+		return NULL;
+	}
+	t->cache.head[b] = h->tid_seq;
+	t->cache.count[b]--;
+	t->cache.bytes -= b << 4;
+	return h;
+}
+#endif

@@ -1,0 +1,228 @@
+// NOASAN: under a sanitizer's allocator memlens keeps no chunk headers, so no cache; and this test writes before chunks on purpose
+/* chunk_cache: the freed chunks a thread keeps for its next mallocs
+ * (src/heap/chunkcache.h), under the default MEMLENS_CACHE, with the
+ * reports going to a MEMLENS_LOG file the test reads back:
+ * - a freed chunk kept is no chunk to any query (its base, an interior
+ *   byte), out of the live statistics; the next malloc of its size gets it
+ *   back with a new header (queries answer the new size, a later sequence
+ *   number), and the LIFO order of a bin is the frees' reverse order;
+ * - calloc never gets a kept chunk unzeroed;
+ * - a double free of a kept chunk is reported and counted (with where it was
+ *   allocated), and the chunk is handed out once, not twice, after it;
+ * - a kept chunk whose header the program wrote over (a write past the end
+ *   of the chunk below) is never handed out again, and its free is
+ *   reported as an overwritten header;
+ * - once the process has a second thread, a chunk kept before is still
+ *   handed out right (queries answer it), a double free of a kept chunk by
+ *   the other thread is reported, and threads' frees go to glibc (their
+ *   chunks are not handed out from a cache: the next malloc of the size
+ *   answers queries, whatever glibc gives);
+ * - the statistics are exact throughout. */
+// CFLAGS: -pthread
+#include "ut.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+
+#define HDR 32
+
+static const char *log_path;
+static off_t log_off;
+
+static const char *log_new(void) { return ut_log_new(log_path, &log_off); }
+
+static void expect_log(const char *want)
+{
+	const char *t = log_new();
+	if (want)
+		CHECKF(strstr(t, want) != NULL, "no \"%s\" in the log: %.600s", want, t);
+	else
+		CHECKF(*t == 0, "memlens logged: %.400s", t);
+}
+
+static void check_live(char *p, size_t n, uint64_t *seq)
+{
+	struct alloc_info in;
+	UT_CHECK_CHUNK(p, n);
+	CHECK_EQ(alloc_get_info(p, &in), 0);
+	CHECKF(in.seq > *seq, "sequence number %llu, want more than %llu", (unsigned long long)in.seq,
+	       (unsigned long long)*seq);
+	*seq = in.seq;
+}
+
+static void reuse(void)
+{
+	uint64_t seq = 0;
+	struct memlens_stats s0 = ut_stats(), s1;
+	char *p = malloc(100);
+	check_live(p, 100, &seq);
+	free(p);
+	UT_CHECK_NOT_CHUNK(p);
+	UT_CHECK_NOT_CHUNK(p + 50);
+	s1 = ut_stats();
+	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
+	CHECK_EQ(s1.bytes_usable_live, s0.bytes_usable_live);
+	CHECK_EQ(s1.n_frees - s0.n_frees, 1);
+	/* the same glibc chunk size (requests 89..104 share it) */
+	char *q = malloc(90);
+	CHECK_PTR(q, p);
+	check_live(q, 90, &seq);
+	s1 = ut_stats();
+	CHECK_EQ(s1.bytes_requested_live - s0.bytes_requested_live, 90);
+	CHECK_EQ(s1.bytes_usable_live - s0.bytes_usable_live, malloc_usable_size(q));
+	free(q);
+
+	/* a bin keeps 7 chunks of this size (the first 7 freed; the others
+	 * went to glibc) and gives back its newest first */
+	char *a[10], *b[10];
+	for (int i = 0; i < 10; i++)
+		a[i] = malloc(200);
+	for (int i = 0; i < 10; i++)
+		free(a[i]);
+	for (int i = 0; i < 10; i++)
+		b[i] = malloc(200);
+	for (int i = 0; i < 7; i++)
+		CHECK_PTR(b[i], a[6 - i]);
+	for (int i = 0; i < 10; i++) {
+		check_live(b[i], 200, &seq);
+		free(b[i]);
+	}
+	s1 = ut_stats();
+	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
+	CHECK_EQ(s1.bytes_usable_live, s0.bytes_usable_live);
+	CHECK_EQ(s1.n_allocs - s0.n_allocs, 22);
+	CHECK_EQ(s1.n_frees - s0.n_frees, 22);
+
+	/* calloc: zeroed, whatever chunk it gets */
+	p = malloc(300);
+	memset(p, 0xff, 300);
+	free(p);
+	unsigned char *z = calloc(1, 300);
+	for (int i = 0; i < 300; i++)
+		CHECKF(z[i] == 0, "calloc(1, 300)[%d] = %#x", i, z[i]);
+	free(z);
+	expect_log(NULL);
+}
+
+static void double_free(void)
+{
+	char want[256];
+	uint64_t seq = 0;
+	struct memlens_stats s0 = ut_stats(), s1;
+	char *p = malloc(400);
+	free(p);
+	free(p);
+	s1 = ut_stats();
+	CHECK_EQ(s1.n_bad_frees - s0.n_bad_frees, 1);
+	CHECK_EQ(s1.n_frees - s0.n_frees, 1);
+	snprintf(want, sizeof want, "error: double free of %p (400-byte chunk)", (void *)p);
+	expect_log(want);
+	char *q1 = malloc(400), *q2 = malloc(400);
+	CHECKF(q1 != q2, "malloc(400) twice gave %p twice", (void *)q1);
+	check_live(q1, 400, &seq);
+	check_live(q2, 400, &seq);
+	free(q1);
+	free(q2);
+	s1 = ut_stats();
+	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
+	expect_log(NULL);
+}
+
+static void overwritten(void)
+{
+	char want[256];
+	struct memlens_stats s0 = ut_stats(), s1;
+	char *p = malloc(500);
+	free(p);
+	volatile unsigned char *h = (unsigned char *)p - HDR;
+	h[0] ^= 1; /* its size word: the header no longer checks */
+	static char *many[1000];
+	for (int i = 0; i < 1000; i++) {
+		many[i] = malloc(500);
+		CHECKF(many[i] != p, "malloc(500) handed out %p, whose kept header was overwritten", (void *)p);
+	}
+	for (int i = 0; i < 1000; i++)
+		free(many[i]);
+	free(p);
+	s1 = ut_stats();
+	CHECK_EQ(s1.n_bad_frees - s0.n_bad_frees, 1);
+	snprintf(want, sizeof want, "error: invalid free of %p: the 32 bytes before this malloc chunk were overwritten",
+	         (void *)p);
+	expect_log(want);
+	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
+	CHECK_EQ(s1.n_frees - s0.n_frees, 1001);
+}
+
+static char *kept;
+static void *other_thread(void *arg)
+{
+	(void)arg;
+	free(kept); /* a double free: kept is in the main thread's cache */
+	uint64_t seq = 0;
+	for (int i = 0; i < 100; i++) {
+		char *x = malloc(700);
+		check_live(x, 700, &seq);
+		free(x);
+	}
+	return NULL;
+}
+
+static void threads(void)
+{
+	char want[256];
+	uint64_t seq = 0;
+	struct memlens_stats s0 = ut_stats(), s1;
+	kept = malloc(600);
+	char *p = malloc(600);
+	free(p);
+	free(kept); /* the newest of its bin */
+	pthread_t th;
+	CHECK_EQ(pthread_create(&th, NULL, other_thread, NULL), 0);
+	CHECK_EQ(pthread_join(th, NULL), 0);
+	s1 = ut_stats();
+	CHECK_EQ(s1.n_bad_frees - s0.n_bad_frees, 1);
+	snprintf(want, sizeof want, "error: double free of %p (600-byte chunk)", (void *)kept);
+	expect_log(want);
+	s0 = ut_stats(); /* (glibc's own chunks for the thread stay) */
+	char *q = malloc(600), *r = malloc(600);
+	CHECK_PTR(q, kept);
+	CHECK_PTR(r, p);
+	check_live(q, 600, &seq);
+	check_live(r, 600, &seq);
+	free(q);
+	free(r);
+	UT_CHECK_NOT_CHUNK(q);
+	q = malloc(600);
+	check_live(q, 600, &seq);
+	free(q);
+	s1 = ut_stats();
+	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
+	CHECK_EQ(s1.bytes_usable_live, s0.bytes_usable_live);
+	expect_log(NULL);
+}
+
+int main(int argc, char **argv)
+{
+	if (!getenv("MEMLENS_LOG")) {
+		/* options are read at start-up: run again with them set */
+		const char *dir = getenv("T");
+		char path[4096];
+		if (!dir || !*dir)
+			dir = getenv("TMPDIR");
+		snprintf(path, sizeof path, "%s/memlens-chunk_cache-XXXXXX", dir && *dir ? dir : "/tmp");
+		int fd = mkstemp(path);
+		CHECKF(fd >= 0, "mkstemp %s: %s", path, strerror(errno));
+		close(fd);
+		setenv("MEMLENS_LOG", path, 1);
+		unsetenv("MEMLENS_CACHE");
+		execv("/proc/self/exe", argv);
+		CHECKF(0, "execv: %s", strerror(errno));
+	}
+	log_path = getenv("MEMLENS_LOG");
+	reuse();
+	double_free();
+	overwritten();
+	threads(); /* last: the process has threads from here on */
+	unlink(log_path);
+	return 0;
+}
