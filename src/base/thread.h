@@ -66,6 +66,9 @@ struct mlthread {
 		uintptr_t head[ML_CACHE_BINS];
 		uint8_t count[ML_CACHE_BINS];
 		uint64_t bytes;  /* glibc chunk bytes held */
+		int busy;        /* this thread is changing a list (a signal
+		                    handler's malloc inside a hook then leaves
+		                    the cache alone) */
 	} cache;
 };
 

@@ -3,10 +3,10 @@
  * never reach glibc (which is most of the cost of a tracked pair: glibc's
  * bins for the chunk, then memlens's start-bit clear and set).
  *
- * A free of a header chunk while the process has one thread, when its
- * glibc chunk is at most ML_CACHE_MAX_CHUNK bytes and there is room,
- * leaves it with glibc, its start bit set, and rewrites its header as a
- * cached one (heap/header.h, ML_HDR_CACHED): no reader takes it for a
+ * A free of a header chunk, when its glibc chunk is at most
+ * ML_CACHE_MAX_CHUNK bytes and there is room (and, once the process has
+ * threads, its start bit is in a block the thread owns), leaves it with
+ * glibc, its start bit set, and rewrites its header as a cached one (heap/header.h, ML_HDR_CACHED): no reader takes it for a
  * chunk, and a free or realloc of it is refused as a double free.  A
  * malloc of a size whose glibc chunk would be of the same size takes the
  * newest such chunk back and writes its header afresh.  The chunk leaves
@@ -14,8 +14,14 @@
  * as far as the counters go (like glibc's own per-thread cache).
  *
  * Only the thread whose record it is touches its cache, inside a hook
- * with the guard set (a signal handler's calls nested in the hook never
- * reach it); the record keeps the cache when a new thread recycles it.
+ * with the guard set, busy set while a list changes.  A signal handler's
+ * malloc nested in a hook takes from the cache too unless busy is set
+ * (then glibc serves it, and this thread is not inside glibc), and its
+ * free puts the chunk back: programs whose handlers allocate count on
+ * glibc's per-thread cache serving them without entering the allocator
+ * the handler may have interrupted, and the frees that would have filled
+ * glibc's come here.  The record keeps the cache when a new thread
+ * recycles it.
  * A cached header is checked when it is taken back: one the program wrote
  * over (a write past the end of the chunk below it) empties its bin, whose
  * chunks are then left alone for good (never given to anyone, nor to
@@ -29,6 +35,7 @@
 #include "base/runtime.h"
 #include "base/thread.h"
 #include "heap/header.h"
+#include "heap/startmap.h"
 
 /* Chunks a bin keeps: 7 for requests up to about 1 KiB (as glibc's own
  * per-thread cache does, which those requests would otherwise reach), 3
@@ -56,14 +63,44 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
 	if (ML_UNLIKELY(cs > ML_CACHE_MAX_CHUNK) || ML_UNLIKELY(t->cache.count[b] >= memlens__cache_per_bin[b]) ||
 	    ML_UNLIKELY(t->cache.bytes + cs > memlens__cache_limit))
 		return 0;
-	uint64_t size = n | ML_HDR_CACHED, link = t->cache.head[b];
+	uint64_t size = n | ML_HDR_CACHED, link;
+	t->cache.busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	link = t->cache.head[b];
 	h->size = size;
 	h->tid_seq = link;
 	h->check = memlens__hdr_hash(size, site, link, p);
 	t->cache.head[b] = p;
 	t->cache.count[b]++;
 	t->cache.bytes += cs;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->cache.busy = 0;
 	return 1;
+}
+
+/* memlens__cache_put once the process has threads, for the chunk p whose
+ * start bit is in w: only in a block that t owns (heap/startmap.h), and
+ * with the header rewritten while t names the block in sm_plain, as for a
+ * plain write of its bits: another thread's free of the chunk (a double
+ * free) must take the block from t first, and so sees the rewrite whole,
+ * and then its check changed (memlens__hdr_free_valid).  The start bit
+ * stays set, and no locked instruction is needed.  0: t does not own the
+ * block, or no room. */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_put_owned(struct mlthread *t,
+                                                                                         uint64_t *w, uintptr_t p,
+                                                                                         uint64_t n, const void *site)
+{
+	uintptr_t *o = memlens__sm_owner(w, p), saved = t->sm_plain;
+	int kept = 0;
+	if (ML_UNLIKELY(__atomic_load_n(o, __ATOMIC_RELAXED) != (uintptr_t)t))
+		return 0;
+	__atomic_store_n(&t->sm_plain, (uintptr_t)o, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (ML_LIKELY(__atomic_load_n(o, __ATOMIC_RELAXED) == (uintptr_t)t))
+		kept = memlens__cache_put(t, p, n, site);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&t->sm_plain, saved, __ATOMIC_RELEASE);
+	return kept;
 }
 
 /* A bin whose newest chunk's header failed its check: emptied. */
@@ -76,17 +113,23 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache
 {
 	size_t b = memlens__cache_bin_of_request(n);
 	uintptr_t p;
-	if (b >= ML_CACHE_BINS || !(p = t->cache.head[b]))
+	if (b >= ML_CACHE_BINS || !t->cache.head[b])
 		return NULL;
+	t->cache.busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	p = t->cache.head[b];
 	struct ml_hdr *h = (struct ml_hdr *)(p - ML_HDR);
 	size_t word = memlens__glibc_word(h);
 	if (ML_UNLIKELY(!memlens__hdr_cached(h, p)) || ML_UNLIKELY((word & ~(size_t)5) != b << 4)) {
 		memlens__cache_drop(t, b); /* (the test above: the size, and not IS_MMAPPED) */
-		return NULL;
+		h = NULL;
+	} else {
+		t->cache.head[b] = h->tid_seq;
+		t->cache.count[b]--;
+		t->cache.bytes -= b << 4;
 	}
-	t->cache.head[b] = h->tid_seq;
-	t->cache.count[b]--;
-	t->cache.bytes -= b << 4;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->cache.busy = 0;
 	return h;
 }
 #endif

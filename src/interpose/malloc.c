@@ -181,8 +181,14 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		return p;
 	}
 	if (mode != ML_MODE_OWN && hdr_call(k, a, b, &n)) { /* nested: the header needs no lock */
-		void *real = real_alloc_hdr(k, n);
-		if (!real)
+		struct mlthread *t = tl->self;
+		void *real = NULL;
+		/* a signal handler's: from the thread's cache when it can
+		 * (heap/chunkcache.h, why), which memlens__hdr_new takes as it
+		 * takes a new chunk */
+		if (t && k != K_CALLOC && !t->cache.busy)
+			real = memlens__cache_take(t, n);
+		if (!real && !(real = real_alloc_hdr(k, n)))
 			return NULL;
 		if (memlens__hdr_new(tl->self, real, n, memlens__site(ra)))
 			return (char *)real + ML_HDR;
@@ -278,7 +284,7 @@ static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *t
 	}
 	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(word) - ML_HDR)))
 		return alloc_publish_path(tl, t, (void *)p);
-	tl->guard = ML_GUARD_NONE;
+	memlens__guard_off(tl);
 	if (ML_UNLIKELY(tl->pending))
 		return alloc_drain_path(tl, t, (void *)p);
 	return (void *)p;
@@ -306,7 +312,7 @@ static inline __attribute__((always_inline)) void *alloc_hdr_reuse(struct mltls 
 	memlens__hdr_fill(p, n, site, memlens__thread_tid_seq(t, s));
 	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(memlens__glibc_word(real)) - ML_HDR)))
 		return alloc_publish_path(tl, t, (void *)p);
-	tl->guard = ML_GUARD_NONE;
+	memlens__guard_off(tl);
 	if (ML_UNLIKELY(tl->pending))
 		return alloc_drain_path(tl, t, (void *)p);
 	return (void *)p;
@@ -496,7 +502,7 @@ static inline __attribute__((always_inline)) void free_hdr_gone(struct mltls *tl
 		free_publish_path(tl, t, h);
 		return;
 	}
-	tl->guard = ML_GUARD_NONE;
+	memlens__guard_off(tl);
 	if (ML_UNLIKELY(tl->pending)) {
 		free_drain_path(tl, t, h);
 		return;
@@ -516,7 +522,7 @@ static inline __attribute__((always_inline)) void free_hdr_kept(struct mltls *tl
 		alloc_publish_path(tl, t, NULL);
 		return;
 	}
-	tl->guard = ML_GUARD_NONE;
+	memlens__guard_off(tl);
 	if (ML_UNLIKELY(tl->pending))
 		alloc_drain_path(tl, t, NULL);
 }
@@ -555,6 +561,15 @@ static void __attribute__((noinline)) free_lost_path(struct mltls *tl, void *p, 
 {
 	memlens__hdr_lost(p, ra, 0, 0);
 	memlens__hook_leave(tl);
+}
+/* The chunk's header changed while this free cleared its bit (another
+ * thread's free kept it in its cache, or it was given out again): the bit
+ * is set again, and the free judged again from its header as it is now. */
+static void __attribute__((noinline)) free_again_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                      uint64_t m, const void *ra)
+{
+	memlens__sm_set(t, w, m, (uintptr_t)p);
+	free_leave(tl, memlens__hdr_refree(t, p, w, m, ra, 0));
 }
 static void __attribute__((noinline)) free_readers_path(struct mltls *tl, struct mlthread *t, void *p, const void *ra)
 {
@@ -604,12 +619,21 @@ ML_EXPORT void free(void *p)
 		}
 		memlens__sm_clear_single(w, m);
 	} else {
+		if (ML_LIKELY(!memlens__site_is_node(s)) && ML_LIKELY(memlens__cache_put_owned(t, w, (uintptr_t)p, n, s))) {
+			free_hdr_kept(tl, t, p, n, s, tid_seq, RA);
+			return;
+		}
+		uint64_t check = h->check;
 		if (ML_UNLIKELY(!memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
 			free_hdr_path(tl, t, p, w, m, RA);
 			return;
 		}
 		if (ML_UNLIKELY(!memlens__sm_clear_locked(w, m))) {
 			free_lost_path(tl, p, RA);
+			return;
+		}
+		if (ML_UNLIKELY(h->check != check)) { /* another thread's free or malloc got there first */
+			free_again_path(tl, t, p, w, m, RA);
 			return;
 		}
 		if (memlens__sm_readers()) {
@@ -756,7 +780,7 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	memlens__sm_set_single(qw, memlens__sm_bit(q));
 	if (ML_UNLIKELY(memlens__count_realloc(t, n, usable, old_n, old_usable)))
 		return alloc_publish_path(tl, t, (void *)q);
-	tl->guard = ML_GUARD_NONE;
+	memlens__guard_off(tl);
 	if (ML_UNLIKELY(tl->pending))
 		return alloc_drain_path(tl, t, (void *)q);
 	return (void *)q;

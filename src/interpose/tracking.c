@@ -164,6 +164,11 @@ void *memlens__hdr_bad(void *p, const void *site, int is_realloc, int quiet)
 	return NULL;
 }
 
+void *memlens__hdr_refree(struct mlthread *t, void *p, uint64_t *w, uint64_t m, const void *site, int quiet)
+{
+	return memlens__hdr_free(t, p, w, m, site, quiet);
+}
+
 void memlens__hdr_lost(void *p, const void *site, int is_realloc, int quiet)
 {
 	if (quiet)
@@ -274,6 +279,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 	int quiet = mode == ML_MODE_DEFERRED || mode == ML_MODE_OWN, counted;
 	struct ml_chunk old;
 	void *q;
+	uint64_t check = ((const struct ml_hdr *)real)->check;
 	if (!memlens__hdr_read(pa, &old)) {
 		memlens__hdr_bad(p, ra, 1, quiet);
 		errno = ENOMEM;
@@ -283,6 +289,12 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 		memlens__hdr_lost(p, ra, 1, quiet);
 		errno = ENOMEM;
 		return NULL;
+	}
+	if (((const struct ml_hdr *)real)->check != check) {
+		/* another thread's free kept it in its cache meanwhile (or it was
+		 * given out again): its bit goes back, the call is judged again */
+		memlens__sm_set(t, w, m, pa);
+		return realloc_hdr(t, p, n, ra, site, cfa, mode);
 	}
 	counted = t && memlens__hdr_counted(&old);
 	if (n == 0) { /* glibc's realloc(p, 0): frees p, returns NULL */

@@ -15,6 +15,7 @@
 #include "allocators/bad_free.h"
 #include "base/compiler.h"
 #include "base/thread.h"
+#include "heap/chunkcache.h"
 #include "heap/chunkindex.h"
 #include "heap/header.h"
 #include "heap/startmap.h"
@@ -211,16 +212,38 @@ void memlens__hdr_lost(void *p, const void *site, int is_realloc, int quiet);
 /* Was this header chunk counted when it was made (memlens__hdr_new)? */
 static inline int memlens__hdr_counted(const struct ml_chunk *c) { return c->tid != 0 || c->seq != 0; }
 
-/* memlens__hdr_free of a chunk whose header's check passed. */
+/* memlens__hdr_free (below), out of line: for a free whose chunk changed
+ * under it, judged again. */
+void *memlens__hdr_refree(struct mlthread *t, void *p, uint64_t *w, uint64_t m, const void *site, int quiet);
+
+/* memlens__hdr_free of a chunk whose header's check passed: NULL too when
+ * the thread's cache keeps the chunk. */
 static inline __attribute__((always_inline)) void *memlens__hdr_free_valid(struct mlthread *t, void *p, uint64_t *w,
                                                                            uint64_t m, const void *site, int quiet)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
-	uint64_t n = h->size, tid_seq = h->tid_seq;
+	uint64_t check = h->check, n = h->size, tid_seq = h->tid_seq;
 	const void *s = h->site;
+	if (ML_UNLIKELY(check != memlens__hdr_hash(n, s, tid_seq, (uintptr_t)p)) || ML_UNLIKELY(n >= ML_HDR_MAX))
+		return memlens__hdr_refree(t, p, w, m, site, quiet); /* changed since the caller's check */
+	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0) && !t->cache.busy &&
+	    (*memlens__single_threaded ? memlens__cache_put(t, (uintptr_t)p, n, s)
+	                               : memlens__cache_put_owned(t, w, (uintptr_t)p, n, s))) {
+		/* kept (heap/chunkcache.h; a signal handler's free nested in a
+		 * hook too, when no list is changing): nothing to pass on */
+		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
+		return NULL;
+	}
 	if (ML_UNLIKELY(!memlens__sm_clear(t, w, m, (uintptr_t)p))) { /* another thread freed it first */
 		memlens__hdr_lost(p, site, 0, quiet);
 		return NULL;
+	}
+	if (ML_UNLIKELY(h->check != check)) {
+		/* Another thread's free of it got there first and kept it in its
+		 * cache (or it was even given out again): its bit goes back, and
+		 * the free is judged again. */
+		memlens__sm_set(t, w, m, (uintptr_t)p);
+		return memlens__hdr_refree(t, p, w, m, site, quiet);
 	}
 	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0)) /* tid_seq 0: left out of the counters */
 		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
@@ -276,10 +299,20 @@ static inline __attribute__((always_inline)) void *memlens__free_tracked(struct 
 /* A hook's bookkeeping runs between enter and leave.  Calls nested in it (a
  * signal handler that allocates) may have deferred theirs: leave does it. */
 void memlens__drain(struct mltls *tl, struct mlthread *t);
-static inline void memlens__hook_enter(struct mltls *tl) { tl->guard = ML_GUARD_HOOK; }
+static inline void memlens__hook_enter(struct mltls *tl)
+{
+	tl->guard = ML_GUARD_HOOK;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* before anything the hook does */
+}
+/* The guard off, after everything the hook did. */
+static inline void memlens__guard_off(struct mltls *tl)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	tl->guard = ML_GUARD_NONE;
+}
 static inline void memlens__hook_leave(struct mltls *tl)
 {
-	tl->guard = ML_GUARD_NONE;
+	memlens__guard_off(tl);
 	if (ML_UNLIKELY(tl->pending))
 		memlens__drain(tl, tl->self);
 }

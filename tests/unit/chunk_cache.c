@@ -14,9 +14,8 @@
  *   reported as an overwritten header;
  * - once the process has a second thread, a chunk kept before is still
  *   handed out right (queries answer it), a double free of a kept chunk by
- *   the other thread is reported, and threads' frees go to glibc (their
- *   chunks are not handed out from a cache: the next malloc of the size
- *   answers queries, whatever glibc gives);
+ *   the other thread is reported, and the other thread's own pairs (kept
+ *   in its cache, its chunks in a block it owns) answer queries right;
  * - the statistics are exact throughout. */
 // CFLAGS: -pthread
 #include "ut.h"
