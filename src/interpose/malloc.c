@@ -571,6 +571,22 @@ static void __attribute__((noinline)) free_again_path(struct mltls *tl, struct m
 	memlens__sm_set(t, w, m, (uintptr_t)p);
 	free_leave(tl, memlens__hdr_refree(t, p, w, m, ra, 0));
 }
+/* With threads, the bit cleared (a block the thread does not own), no
+ * readers: the chunk is kept in the cache all the same, its bit set again
+ * after its header was rewritten, or it goes to glibc. */
+static void __attribute__((noinline)) free_cleared_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                        uint64_t m, const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	uint64_t n = h->size, tid_seq = h->tid_seq;
+	const void *s = h->site;
+	if (ML_LIKELY(memlens__cache_put(t, (uintptr_t)p, n, s))) {
+		memlens__sm_set(t, w, m, (uintptr_t)p);
+		free_hdr_kept(tl, t, p, n, s, tid_seq, ra);
+		return;
+	}
+	free_hdr_gone(tl, t, p, n, s, tid_seq, ra);
+}
 static void __attribute__((noinline)) free_readers_path(struct mltls *tl, struct mlthread *t, void *p, const void *ra)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
@@ -644,6 +660,8 @@ ML_EXPORT void free(void *p)
 			free_profiled_threads_path(tl, t, p, RA);
 			return;
 		}
+		free_cleared_path(tl, t, p, w, m, RA);
+		return;
 	}
 	free_hdr_gone(tl, t, p, n, s, tid_seq, RA);
 }

@@ -245,6 +245,12 @@ static inline __attribute__((always_inline)) void *memlens__hdr_free_valid(struc
 		memlens__sm_set(t, w, m, (uintptr_t)p);
 		return memlens__hdr_refree(t, p, w, m, site, quiet);
 	}
+	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0) && !t->cache.busy && !*memlens__single_threaded &&
+	    memlens__cache_put(t, (uintptr_t)p, n, s)) { /* kept all the same: its bit set again */
+		memlens__sm_set(t, w, m, (uintptr_t)p);
+		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
+		return NULL;
+	}
 	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0)) /* tid_seq 0: left out of the counters */
 		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
 	else
