@@ -84,6 +84,7 @@ struct mlthread *memlens__thread_attach(void)
 		fold_into_dead(t);
 		struct mlthread *next = t->next;
 		memset(t, 0, offsetof(struct mlthread, cache)); /* the cache goes on with the record */
+		t->cache.busy = 0; /* (a fork while it was set: its lists are checked as they are used) */
 		t->next = next;
 	} else {
 		size_t sz = (sizeof(struct mlthread) + 63) & ~(size_t)63;

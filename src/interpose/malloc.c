@@ -106,6 +106,19 @@ static inline ML_NO_SANITIZE void *real_alloc_hdr(enum kind k, size_t n)
 	}
 }
 
+/* real_alloc_hdr for the slow path: the chunk from the thread's cache when
+ * it can (heap/chunkcache.h; for a signal handler's call nested in a hook,
+ * why), which memlens__hdr_new takes as it takes a new one; not calloc's,
+ * which must be zeroed. */
+static void *real_alloc_hdr_slow(struct mltls *tl, enum kind k, size_t n)
+{
+	struct mlthread *t = tl->self;
+	void *real;
+	if (t && k != K_CALLOC && !t->cache.busy && (real = memlens__cache_take(t, n)) != NULL)
+		return real;
+	return real_alloc_hdr(k, n);
+}
+
 /* A header call whose chunk cannot carry one (memlens__hdr_new: glibc
  * mapped it, or no memory for the start map): real itself becomes an index
  * chunk of the n requested bytes (it has room for them, and calloc's are
@@ -163,7 +176,7 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		const void *site = memlens__site_at(ra, cfa); /* cfa 0: a full unwind */
 		memlens__hook_enter(tl);
 		if (hdr_call(k, a, b, &n)) {
-			void *real = real_alloc_hdr(k, n);
+			void *real = real_alloc_hdr_slow(tl, k, n);
 			p = NULL;
 			if (real) { /* the profiler records the chunk's stack node in place of its site */
 				const void *s = memlens__profiled(n, site, ra, cfa);
@@ -181,14 +194,8 @@ static void *__attribute__((noinline)) alloc_unusual_tracked(enum kind k, size_t
 		return p;
 	}
 	if (mode != ML_MODE_OWN && hdr_call(k, a, b, &n)) { /* nested: the header needs no lock */
-		struct mlthread *t = tl->self;
-		void *real = NULL;
-		/* a signal handler's: from the thread's cache when it can
-		 * (heap/chunkcache.h, why), which memlens__hdr_new takes as it
-		 * takes a new chunk */
-		if (t && k != K_CALLOC && !t->cache.busy)
-			real = memlens__cache_take(t, n);
-		if (!real && !(real = real_alloc_hdr(k, n)))
+		void *real = real_alloc_hdr_slow(tl, k, n);
+		if (!real)
 			return NULL;
 		if (memlens__hdr_new(tl->self, real, n, memlens__site(ra)))
 			return (char *)real + ML_HDR;
