@@ -1041,7 +1041,8 @@ print("py_typed %d" % (1 if ty and n(ty).startswith(b"__FUN_FROM_") else 0))' ||
 # ---- 8. instr ----------------------------------------------------------------
 # Instruction counts (callgrind), exact where wall times drift: what memlens
 # adds per free+malloc pair (bench_instr.c, random sizes 16..4096 on a ring
-# of 4096), tracking and --profile, and python3's start-up plain and preloaded.
+# of 4096), tracking (with and without the thread cache, MEMLENS_CACHE=0) and
+# --profile, and python3's start-up plain and preloaded.
 # Each figure is one run: the counts do not vary between runs.
 
 # icount FILE CMD...: callgrind's total instruction count for CMD into FILE
@@ -1060,10 +1061,11 @@ bench_instr() {
 	compile bench_instr || { skip "instr" "$FAIL"; return; }
 	local prof=$D/instr.prof m mode a b
 	declare -A per
-	for mode in plain tracked profile; do
+	for mode in plain tracked nocache profile; do
 		local pre=()
 		case $mode in
 		tracked) pre=(env "LD_PRELOAD=$LIB") ;;
+		nocache) pre=(env "LD_PRELOAD=$LIB" MEMLENS_CACHE=0) ;;
 		profile) pre=(env "LD_PRELOAD=$LIB" "MEMLENS_PROFILE=$prof") ;;
 		esac
 		log "instr: $mode"
@@ -1076,6 +1078,7 @@ bench_instr() {
 		per[$mode]=$(awk -v a="$a" -v b="$b" -v n=$((n2 - n1)) 'BEGIN { printf "%.1f", (b - a) / n }')
 	done
 	row "instructions per free+malloc pair, tracking" "${per[plain]}" "${per[tracked]}" instr diff 80
+	row "instructions per free+malloc pair, MEMLENS_CACHE=0" "${per[plain]}" "${per[nocache]}" instr none 0
 	row "instructions per free+malloc pair, --profile" "${per[plain]}" "${per[profile]}" instr diff 400
 	local py=/usr/bin/python3 pp pt
 	if [ -x $py ] && icount "$D/instr.py.plain" "${vg[@]}" $py -c pass &&
