@@ -4,10 +4,16 @@
  * bins for the chunk, then memlens's start-bit clear and set).
  *
  * A free of a header chunk, when its glibc chunk is at most
- * ML_CACHE_MAX_CHUNK bytes and there is room (and, once the process has
- * threads, its start bit is in a block the thread owns), leaves it with
- * glibc, its start bit set, and rewrites its header as a cached one (heap/header.h, ML_HDR_CACHED): no reader takes it for a
- * chunk, and a free or realloc of it is refused as a double free.  A
+ * ML_CACHE_MAX_CHUNK bytes and there is room, leaves it with glibc, its
+ * start bit set, and rewrites its header as a cached one (heap/header.h,
+ * ML_HDR_CACHED): no reader takes it for a chunk, and a free or realloc
+ * of it is refused as a double free.  Once the process has threads, the
+ * rewrite is done in a block the thread owns as a plain bit write would be
+ * (memlens__cache_put_owned); elsewhere, after the free cleared the bit
+ * with its locked instruction, which is set again after it.  A free whose
+ * clear found the header changed (another thread's free of the chunk kept
+ * it meanwhile) judges the call again (tracking.h, memlens__hdr_free_valid).
+ * A
  * malloc of a size whose glibc chunk would be of the same size takes the
  * newest such chunk back and writes its header afresh.  The chunk leaves
  * the statistics at its free, as any other: the cache is glibc's memory
@@ -117,10 +123,12 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache
 		return NULL;
 	t->cache.busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	p = t->cache.head[b];
+	p = t->cache.head[b]; /* again: a signal handler may have taken the last one */
 	struct ml_hdr *h = (struct ml_hdr *)(p - ML_HDR);
-	size_t word = memlens__glibc_word(h);
-	if (ML_UNLIKELY(!memlens__hdr_cached(h, p)) || ML_UNLIKELY((word & ~(size_t)5) != b << 4)) {
+	if (ML_UNLIKELY(!p))
+		h = NULL;
+	else if (ML_UNLIKELY(!memlens__hdr_cached(h, p)) ||
+	         ML_UNLIKELY((memlens__glibc_word(h) & ~(size_t)5) != b << 4)) {
 		memlens__cache_drop(t, b); /* (the test above: the size, and not IS_MMAPPED) */
 		h = NULL;
 	} else {
