@@ -1,8 +1,8 @@
 /* double_free_race: two threads free the same chunk at the same moment,
  * 20000 times (chunks of 64 and 2000 bytes, made by either thread), under
  * MEMLENS_ON_ERROR=ignore: each time exactly one free counts and the other
- * is counted as bad (n_bad_frees = 20000, n_frees and the live bytes
- * exact), whichever thread wins and whether the winner's thread cache
+ * is counted as bad (n_bad_frees = 20000, the live bytes exact, n_frees
+ * 40000 + 20000), whichever thread wins and whether the winner's thread cache
  * keeps the chunk (src/heap/chunkcache.h) or glibc gets it; no chunk is
  * ever handed out twice (each new one is filled and checked while the other
  * thread fills its own), and glibc's heap is sound after (malloc_trim and
@@ -54,7 +54,10 @@ int main(void)
 	CHECK_EQ(pthread_join(th, NULL), 0);
 	struct memlens_stats s1 = ut_stats();
 	CHECK_EQ(s1.n_bad_frees - s0.n_bad_frees, ROUNDS);
-	CHECK_EQ(s1.n_frees - s0.n_frees, 2 * ROUNDS + ROUNDS);
+	/* (the second thread's start and exit may free a few chunks of the
+	 * runtime's own, ASan's under a sanitizer build, inside the window) */
+	CHECKF(s1.n_frees - s0.n_frees >= 3 * ROUNDS && s1.n_frees - s0.n_frees <= 3 * ROUNDS + 16,
+	       "n_frees moved by %llu, want %d", (unsigned long long)(s1.n_frees - s0.n_frees), 3 * ROUNDS);
 	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
 	CHECK_EQ(s1.bytes_usable_live, s0.bytes_usable_live);
 	malloc_trim(0);
