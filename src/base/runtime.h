@@ -23,6 +23,7 @@ struct ml_real {
 	void *(*valloc)(size_t);
 	void *(*pvalloc)(size_t);
 	size_t (*malloc_usable_size)(void *);
+	int (*malloc_trim)(size_t);
 };
 extern ML_HIDDEN struct ml_real memlens__real;
 /* The real malloc is glibc's own: its chunk headers can be read.

@@ -16,3 +16,18 @@ void memlens__cache_drop(struct mlthread *t, size_t b)
 	t->cache.count[b] = 0;
 	t->cache.head[b] = 0;
 }
+
+void memlens__cache_flush(struct mlthread *t)
+{
+	for (size_t b = 0; b < ML_CACHE_BINS; b++) {
+		void *real;
+		/* (memlens__cache_take's request for the bin: its chunks' size less the header's and glibc's word) */
+		while (t->cache.head[b] && (real = memlens__cache_take(t, (b << 4) - ML_HDR - 8 - 15)) != NULL) {
+			uintptr_t p = (uintptr_t)real + ML_HDR;
+			uint64_t *w = memlens__sm_word(p, 0);
+			if (w)
+				memlens__sm_clear(t, w, memlens__sm_bit(p), p);
+			memlens__real.free(real);
+		}
+	}
+}

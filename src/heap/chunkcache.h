@@ -140,4 +140,9 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache
 	t->cache.busy = 0;
 	return h;
 }
+
+/* Gives every chunk of thread t's cache back to glibc (malloc_trim, which
+ * then has them to trim): each one's start bit cleared, then glibc's free.
+ * t's thread, inside a hook. */
+void memlens__cache_flush(struct mlthread *t);
 #endif

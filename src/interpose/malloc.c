@@ -849,6 +849,23 @@ ML_EXPORT size_t malloc_usable_size(void *p)
 	return memlens__real.malloc_usable_size(p);
 }
 
+/* malloc_trim: the calling thread's cache (heap/chunkcache.h) goes back to
+ * glibc first, so that what it holds can be trimmed as it would have been.
+ * (Other threads' caches are theirs to touch; each holds at most
+ * MEMLENS_CACHE bytes.) */
+ML_EXPORT int malloc_trim(size_t pad)
+{
+	struct mltls *tl = &memlens__tls;
+	if (memlens__resolve() < 0 || !memlens__real.malloc_trim)
+		return 0;
+	if (tl->guard == ML_GUARD_NONE && tl->self) {
+		memlens__hook_enter(tl);
+		memlens__cache_flush(tl->self);
+		memlens__hook_leave(tl);
+	}
+	return memlens__real.malloc_trim(pad);
+}
+
 /* glibc's internal names, which some programs call directly.  (The aliases
  * need not repeat malloc's optimisation attributes.) */
 #if defined(__GNUC__) && !defined(__clang__)

@@ -49,6 +49,7 @@ ML_NO_SANITIZE int memlens__resolve(void)
 		r.valloc = dlsym(RTLD_NEXT, "valloc");
 		r.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
 		r.malloc_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
+		r.malloc_trim = dlsym(RTLD_NEXT, "malloc_trim");
 		memlens__tls.guard = g;
 		if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
 			static const char msg[] = "memlens: error: no malloc/free/calloc/realloc after memlens in the lookup order\n";

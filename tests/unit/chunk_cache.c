@@ -12,6 +12,8 @@
  * - a kept chunk whose header the program wrote over (a write past the end
  *   of the chunk below) is never handed out again, and its free is
  *   reported as an overwritten header;
+ * - malloc_trim gives the thread's cache back to glibc first (glibc's bytes
+ *   in use drop by them);
  * - once the process has a second thread, a chunk kept before is still
  *   handed out right (queries answer it), a double free of a kept chunk by
  *   the other thread is reported, and the other thread's own pairs (kept
@@ -152,6 +154,25 @@ static void overwritten(void)
 	CHECK_EQ(s1.n_frees - s0.n_frees, 1001);
 }
 
+/* malloc_trim gives the thread's cache back to glibc first: glibc's own
+ * count of bytes in use (mallinfo2) drops by the chunks it kept. */
+static void trim(void)
+{
+	char *a[7];
+	for (int i = 0; i < 7; i++)
+		a[i] = malloc(1500);
+	for (int i = 0; i < 7; i++)
+		free(a[i]);
+	size_t before = mallinfo2().uordblks;
+	malloc_trim(0);
+	size_t after = mallinfo2().uordblks;
+	CHECKF(before - after >= 3 * (1500 + HDR), "malloc_trim: glibc's bytes in use %zu -> %zu", before, after);
+	char *q = malloc(1500); /* from glibc now */
+	UT_CHECK_CHUNK(q, 1500);
+	free(q);
+	expect_log(NULL);
+}
+
 static char *kept;
 static void *other_thread(void *arg)
 {
@@ -221,6 +242,7 @@ int main(int argc, char **argv)
 	reuse();
 	double_free();
 	overwritten();
+	trim();
 	threads(); /* last: the process has threads from here on */
 	unlink(log_path);
 	return 0;
