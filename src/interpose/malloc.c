@@ -554,13 +554,7 @@ static void __attribute__((noinline)) free_profiled_path(struct mltls *tl, struc
 	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
 /* The same with threads, the bit cleared and no readers to wait for. */
-static void __attribute__((noinline)) free_profiled_threads_path(struct mltls *tl, struct mlthread *t, void *p,
-                                                                 const void *ra)
-{
-	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
-	memlens__profile_free_threads(t, h->site, h->size, h->tid_seq);
-	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
-}
+
 
 /* With threads: another thread's free got there first (a double free), or
  * readers to wait for before the chunk can go (heap/startmap.h). */
@@ -578,11 +572,12 @@ static void __attribute__((noinline)) free_again_path(struct mltls *tl, struct m
 	memlens__sm_set(t, w, m, (uintptr_t)p);
 	free_leave(tl, memlens__hdr_refree(t, p, w, m, ra, 0));
 }
-/* With threads, the bit cleared (a block the thread does not own), no
- * readers: the chunk is kept in the cache all the same, its bit set again
- * after its header was rewritten, or it goes to glibc. */
-static void __attribute__((noinline)) free_cleared_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
-                                                        uint64_t m, const void *ra)
+/* With threads, the bit cleared (a block the thread does not own, or a
+ * profiled chunk), no readers: the chunk is kept in the cache all the
+ * same, its bit set again after its header was rewritten, or it goes to
+ * glibc. */
+static inline __attribute__((always_inline)) void free_cleared(struct mltls *tl, struct mlthread *t, void *p,
+                                                               uint64_t *w, uint64_t m, const void *ra)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	uint64_t n = h->size, tid_seq = h->tid_seq;
@@ -593,6 +588,19 @@ static void __attribute__((noinline)) free_cleared_path(struct mltls *tl, struct
 		return;
 	}
 	free_hdr_gone(tl, t, p, n, s, tid_seq, ra);
+}
+static void __attribute__((noinline)) free_cleared_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                        uint64_t m, const void *ra)
+{
+	free_cleared(tl, t, p, w, m, ra);
+}
+/* The same for a profiled chunk, once it has left the profile. */
+static void __attribute__((noinline)) free_profiled_threads_path(struct mltls *tl, struct mlthread *t, void *p,
+                                                                 uint64_t *w, uint64_t m, const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	memlens__profile_free_threads(t, h->site, h->size, h->tid_seq);
+	free_cleared(tl, t, p, w, m, ra);
 }
 static void __attribute__((noinline)) free_readers_path(struct mltls *tl, struct mlthread *t, void *p, const void *ra)
 {
@@ -664,7 +672,7 @@ ML_EXPORT void free(void *p)
 			return;
 		}
 		if (ML_UNLIKELY(memlens__site_is_node(s))) {
-			free_profiled_threads_path(tl, t, p, RA);
+			free_profiled_threads_path(tl, t, p, w, m, RA);
 			return;
 		}
 		free_cleared_path(tl, t, p, w, m, RA);
