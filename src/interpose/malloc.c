@@ -594,6 +594,16 @@ static void __attribute__((noinline)) free_cleared_path(struct mltls *tl, struct
 {
 	free_cleared(tl, t, p, w, m, ra);
 }
+/* A profiled chunk that the cache kept in a block the thread owns (its
+ * words, read before the rewrite): it leaves the profile after it was
+ * kept, as it does after its bit is cleared elsewhere. */
+static void __attribute__((noinline)) free_profiled_kept_path(struct mltls *tl, struct mlthread *t, void *p,
+                                                              uint64_t n, const void *site, uint64_t tid_seq,
+                                                              const void *ra)
+{
+	memlens__profile_free_threads(t, site, n, tid_seq);
+	free_hdr_kept(tl, t, p, n, site, tid_seq, ra);
+}
 /* The same for a profiled chunk, once it has left the profile. */
 static void __attribute__((noinline)) free_profiled_threads_path(struct mltls *tl, struct mlthread *t, void *p,
                                                                  uint64_t *w, uint64_t m, const void *ra)
@@ -650,7 +660,11 @@ ML_EXPORT void free(void *p)
 		}
 		memlens__sm_clear_single(w, m);
 	} else {
-		if (ML_LIKELY(!memlens__site_is_node(s)) && ML_LIKELY(memlens__cache_put_owned(t, w, (uintptr_t)p, n, s))) {
+		if (ML_LIKELY(memlens__cache_put_owned(t, w, (uintptr_t)p, n, s))) {
+			if (ML_UNLIKELY(memlens__site_is_node(s))) {
+				free_profiled_kept_path(tl, t, p, n, s, tid_seq, RA);
+				return;
+			}
 			free_hdr_kept(tl, t, p, n, s, tid_seq, RA);
 			return;
 		}
