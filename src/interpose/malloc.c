@@ -639,12 +639,14 @@ ML_EXPORT void free(void *p)
 		return;
 	}
 	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
-	if (ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p))) {
+	/* The header's words read once: the check after a threaded clear
+	 * compares against the very words validated here. */
+	uint64_t n = h->size, tid_seq = h->tid_seq, check = h->check;
+	const void *s = h->site;
+	if (ML_UNLIKELY(check != memlens__hdr_hash(n, s, tid_seq, (uintptr_t)p)) || ML_UNLIKELY(n >= ML_HDR_MAX)) {
 		free_bad_path(tl, p, RA);
 		return;
 	}
-	uint64_t n = h->size, tid_seq = h->tid_seq;
-	const void *s = h->site;
 	if (ML_UNLIKELY(!tid_seq)) {
 		free_hdr_path(tl, t, p, w, m, RA);
 		return;
@@ -668,7 +670,6 @@ ML_EXPORT void free(void *p)
 			free_hdr_kept(tl, t, p, n, s, tid_seq, RA);
 			return;
 		}
-		uint64_t check = h->check;
 		if (ML_UNLIKELY(!memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
 			free_hdr_path(tl, t, p, w, m, RA);
 			return;
