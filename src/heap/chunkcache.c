@@ -21,8 +21,7 @@ void memlens__cache_flush(struct mlthread *t)
 {
 	for (size_t b = 0; b < ML_CACHE_BINS; b++) {
 		void *real;
-		/* (memlens__cache_take's request for the bin: its chunks' size less the header's and glibc's word) */
-		while (t->cache.head[b] && (real = memlens__cache_take(t, (b << 4) - ML_HDR - 8 - 15)) != NULL) {
+		while (t->cache.head[b] && (real = memlens__cache_take_bin(t, b)) != NULL) {
 			uintptr_t p = (uintptr_t)real + ML_HDR;
 			uint64_t *w = memlens__sm_word(p, 0);
 			if (w)

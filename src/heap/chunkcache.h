@@ -13,8 +13,7 @@
  * with its locked instruction, which is set again after it.  A free whose
  * clear found the header changed (another thread's free of the chunk kept
  * it meanwhile) judges the call again (tracking.h, memlens__hdr_free_valid).
- * A
- * malloc of a size whose glibc chunk would be of the same size takes the
+ * A malloc of a size whose glibc chunk would be of the same size takes the
  * newest such chunk back and writes its header afresh.  The chunk leaves
  * the statistics at its free, as any other: the cache is glibc's memory
  * as far as the counters go (like glibc's own per-thread cache).
@@ -112,15 +111,11 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
 /* A bin whose newest chunk's header failed its check: emptied. */
 void memlens__cache_drop(struct mlthread *t, size_t b);
 
-/* A chunk for malloc(n) (n < ML_HDR_MAX) from thread t's cache: glibc's
- * real start of it (its header is still the cached one, its start bit
- * set), or NULL. */
-static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache_take(struct mlthread *t, size_t n)
+/* The newest chunk of thread t's bin b, not empty: glibc's real start of
+ * it (its header is still the cached one, its start bit set), or NULL. */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache_take_bin(struct mlthread *t, size_t b)
 {
-	size_t b = memlens__cache_bin_of_request(n);
 	uintptr_t p;
-	if (b >= ML_CACHE_BINS || !t->cache.head[b])
-		return NULL;
 	t->cache.busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	p = t->cache.head[b]; /* again: a signal handler may have taken the last one */
@@ -139,6 +134,16 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->cache.busy = 0;
 	return h;
+}
+
+/* A chunk for malloc(n) (n < ML_HDR_MAX) from thread t's cache, as
+ * memlens__cache_take_bin gives it, or NULL. */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache_take(struct mlthread *t, size_t n)
+{
+	size_t b = memlens__cache_bin_of_request(n);
+	if (b >= ML_CACHE_BINS || !t->cache.head[b])
+		return NULL;
+	return memlens__cache_take_bin(t, b);
 }
 
 /* Gives every chunk of thread t's cache back to glibc (malloc_trim, which

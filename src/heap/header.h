@@ -82,10 +82,18 @@ static inline void memlens__hdr_unpack(struct ml_chunk *c, uintptr_t p, uint64_t
 	c->seq = memlens__seq_of(tid_seq);
 }
 
+/* Are the header words size, site, tid_seq and check, as read from the
+ * chunk p's header, a live chunk's (its check right)?  A caller that acts
+ * on the words later reads them once and tests them here. */
+static inline int memlens__hdr_words_valid(uint64_t size, const void *site, uint64_t tid_seq, uint64_t check,
+                                           uintptr_t p)
+{
+	return check == memlens__hdr_hash(size, site, tid_seq, p) && size < ML_HDR_MAX;
+}
 /* Is the header h of the chunk p valid (its check right)? */
 static inline ML_NO_SANITIZE int memlens__hdr_valid(const struct ml_hdr *h, uintptr_t p)
 {
-	return h->check == memlens__hdr_hash(h->size, h->site, h->tid_seq, p) && h->size < ML_HDR_MAX;
+	return memlens__hdr_words_valid(h->size, h->site, h->tid_seq, h->check, p);
 }
 
 /* A freed header chunk kept for reuse by its thread (heap/chunkcache.h):
@@ -130,7 +138,7 @@ static inline ML_NO_SANITIZE int memlens__hdr_read_stable(uintptr_t p, const uin
 	uint64_t size = __atomic_load_n(&h->size, __ATOMIC_RELAXED), tid_seq = __atomic_load_n(&h->tid_seq, __ATOMIC_RELAXED);
 	const void *site = __atomic_load_n(&h->site, __ATOMIC_RELAXED);
 	size_t word = __atomic_load_n(&((const size_t *)h)[-1], __ATOMIC_RELAXED);
-	if (check != memlens__hdr_hash(size, site, tid_seq, p) || size >= ML_HDR_MAX)
+	if (!memlens__hdr_words_valid(size, site, tid_seq, check, p))
 		return 0;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & m) || __atomic_load_n(&h->check, __ATOMIC_RELAXED) != check)

@@ -106,15 +106,23 @@ static inline ML_NO_SANITIZE void *real_alloc_hdr(enum kind k, size_t n)
 	}
 }
 
-/* real_alloc_hdr for the slow path: the chunk from the thread's cache when
- * it can (heap/chunkcache.h; for a signal handler's call nested in a hook,
- * why), which memlens__hdr_new takes as it takes a new one; not calloc's,
- * which must be zeroed. */
+
+/* The thread's cache's chunk for a header call (heap/chunkcache.h), or
+ * NULL; never calloc's: a cached chunk is not zeroed. */
+static inline ML_NO_SANITIZE void *cache_take_for(struct mlthread *t, enum kind k, size_t n)
+{
+	return k != K_CALLOC ? memlens__cache_take(t, n) : NULL;
+}
+
+/* real_alloc_hdr for the slow path, from the cache when it can (for a
+ * signal handler's call nested in a hook, heap/chunkcache.h says why, and
+ * when no list is changing), which memlens__hdr_new takes as it takes a
+ * new chunk. */
 static void *real_alloc_hdr_slow(struct mltls *tl, enum kind k, size_t n)
 {
 	struct mlthread *t = tl->self;
 	void *real;
-	if (t && k != K_CALLOC && !t->cache.busy && (real = memlens__cache_take(t, n)) != NULL)
+	if (t && !t->cache.busy && (real = cache_take_for(t, k, n)) != NULL)
 		return real;
 	return real_alloc_hdr(k, n);
 }
@@ -262,6 +270,18 @@ static void *__attribute__((noinline)) alloc_drain_path(struct mltls *tl, struct
 	memlens__drain(tl, t);
 	return p;
 }
+/* The end of a fast path whose counters were changed (publish: their
+ * answer, memlens__live_moved): the hook ends, p is returned. */
+static inline __attribute__((always_inline)) void *alloc_done(struct mltls *tl, struct mlthread *t, void *p,
+                                                              int publish)
+{
+	if (ML_UNLIKELY(publish))
+		return alloc_publish_path(tl, t, p);
+	memlens__guard_off(tl);
+	if (ML_UNLIKELY(tl->pending))
+		return alloc_drain_path(tl, t, p);
+	return p;
+}
 
 /* A header call's work after its real call gave real (not NULL): the chunk
  * p = real + ML_HDR with its site field.  memlens__hdr_new's header, bit
@@ -289,41 +309,25 @@ static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *t
 		if (ML_UNLIKELY(!memlens__sm_set_owned(t, w, memlens__sm_bit(p), memlens__sm_owner(w, p))))
 			return alloc_hdr_set(tl, t, p, w, n, word);
 	}
-	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(word) - ML_HDR)))
-		return alloc_publish_path(tl, t, (void *)p);
-	memlens__guard_off(tl);
-	if (ML_UNLIKELY(tl->pending))
-		return alloc_drain_path(tl, t, (void *)p);
-	return (void *)p;
+	return alloc_done(tl, t, (void *)p, memlens__count_new(t, n, memlens__glibc_usable_of(word) - ML_HDR));
 }
 
 /* A header call's work when the thread's cache gave real (heap/
  * chunkcache.h): the chunk is glibc's and not mapped, its bit is set
  * already; only its header and the counters are new. */
-static void *__attribute__((noinline)) alloc_reuse_refill(struct mltls *tl, struct mlthread *t, void *real, size_t n,
-                                                          const void *site)
-{
-	uintptr_t p = (uintptr_t)real + ML_HDR;
-	memlens__hdr_put(t, p, memlens__sm_word(p, 0), n, site, memlens__seq_refill(t), memlens__glibc_word(real));
-	memlens__hook_leave(tl);
-	return (void *)p;
-}
 static inline __attribute__((always_inline)) void *alloc_hdr_reuse(struct mltls *tl, void *real, size_t n,
                                                                    const void *site)
 {
 	struct mlthread *t = tl->self;
 	uintptr_t p = (uintptr_t)real + ML_HDR;
 	uint64_t s;
-	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
-		return alloc_reuse_refill(tl, t, real, n, site);
+	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end)) /* (which sets the bit again: no matter) */
+		return alloc_hdr_refill(tl, t, real, n, memlens__sm_word(p, 0), site);
 	memlens__hdr_fill(p, n, site, memlens__thread_tid_seq(t, s));
-	if (ML_UNLIKELY(memlens__count_new(t, n, memlens__glibc_usable_of(memlens__glibc_word(real)) - ML_HDR)))
-		return alloc_publish_path(tl, t, (void *)p);
-	memlens__guard_off(tl);
-	if (ML_UNLIKELY(tl->pending))
-		return alloc_drain_path(tl, t, (void *)p);
-	return (void *)p;
+	return alloc_done(tl, t, (void *)p,
+	                  memlens__count_new(t, n, memlens__glibc_usable_of(memlens__glibc_word(real)) - ML_HDR));
 }
+
 
 /* The fast path's header call when the profiler's countdown ran out (it
  * was decremented already): the profiler gives the chunk's site field. */
@@ -332,7 +336,7 @@ static inline __attribute__((always_inline)) void *alloc_hdr_sampled(struct mltl
 {
 	void *real;
 	const void *s;
-	if (k != K_CALLOC && (real = memlens__cache_take(tl->self, n)) != NULL) {
+	if ((real = cache_take_for(tl->self, k, n)) != NULL) {
 		s = memlens__profile_sampled(n, ra, cfa);
 		return alloc_hdr_reuse(tl, real, n, s ? s : memlens__site_at(ra, cfa));
 	}
@@ -360,8 +364,7 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
 		return alloc_hdr_sampled(tl, k, n, ra, cfa);
 	const void *site = memlens__site_at(ra, cfa);
-	/* (not calloc's: a cached chunk is not zeroed) */
-	if (k != K_CALLOC && (real = memlens__cache_take(tl->self, n)) != NULL)
+	if ((real = cache_take_for(tl->self, k, n)) != NULL)
 		return alloc_hdr_reuse(tl, real, n, site);
 	real = real_alloc_hdr(k, n);
 	if (ML_UNLIKELY(real == NULL)) {
@@ -525,13 +528,7 @@ static inline __attribute__((always_inline)) void free_hdr_kept(struct mltls *tl
                                                                 const void *ra)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
-	if (ML_UNLIKELY(memlens__count_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), site, tid_seq, ra))) {
-		alloc_publish_path(tl, t, NULL);
-		return;
-	}
-	memlens__guard_off(tl);
-	if (ML_UNLIKELY(tl->pending))
-		alloc_drain_path(tl, t, NULL);
+	alloc_done(tl, t, NULL, memlens__count_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), site, tid_seq, ra));
 }
 
 /* The one thread's free of such a chunk while profiling: the chunk leaves
@@ -553,8 +550,6 @@ static void __attribute__((noinline)) free_profiled_path(struct mltls *tl, struc
 	/* (read again rather than kept across the call: fewer registers) */
 	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
-/* The same with threads, the bit cleared and no readers to wait for. */
-
 
 /* With threads: another thread's free got there first (a double free), or
  * readers to wait for before the chunk can go (heap/startmap.h). */
@@ -604,7 +599,8 @@ static void __attribute__((noinline)) free_profiled_kept_path(struct mltls *tl, 
 	memlens__profile_free_threads(t, site, n, tid_seq);
 	free_hdr_kept(tl, t, p, n, site, tid_seq, ra);
 }
-/* The same for a profiled chunk, once it has left the profile. */
+/* With threads, a profiled chunk whose bit was cleared, no readers: it
+ * leaves the profile, then goes as free_cleared sends it. */
 static void __attribute__((noinline)) free_profiled_threads_path(struct mltls *tl, struct mlthread *t, void *p,
                                                                  uint64_t *w, uint64_t m, const void *ra)
 {
@@ -643,7 +639,7 @@ ML_EXPORT void free(void *p)
 	 * compares against the very words validated here. */
 	uint64_t n = h->size, tid_seq = h->tid_seq, check = h->check;
 	const void *s = h->site;
-	if (ML_UNLIKELY(check != memlens__hdr_hash(n, s, tid_seq, (uintptr_t)p)) || ML_UNLIKELY(n >= ML_HDR_MAX)) {
+	if (ML_UNLIKELY(!memlens__hdr_words_valid(n, s, tid_seq, check, (uintptr_t)p))) {
 		free_bad_path(tl, p, RA);
 		return;
 	}
@@ -826,12 +822,7 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	size_t usable = memlens__glibc_usable_of(word) - ML_HDR;
 	memlens__hdr_fill(q, n, ra, memlens__thread_tid_seq(t, s));
 	memlens__sm_set_single(qw, memlens__sm_bit(q));
-	if (ML_UNLIKELY(memlens__count_realloc(t, n, usable, old_n, old_usable)))
-		return alloc_publish_path(tl, t, (void *)q);
-	memlens__guard_off(tl);
-	if (ML_UNLIKELY(tl->pending))
-		return alloc_drain_path(tl, t, (void *)q);
-	return (void *)q;
+	return alloc_done(tl, t, (void *)q, memlens__count_realloc(t, n, usable, old_n, old_usable));
 }
 
 #define REALLOC_HOOK(p, n)                                 \

@@ -279,7 +279,7 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 	int quiet = mode == ML_MODE_DEFERRED || mode == ML_MODE_OWN, counted;
 	struct ml_chunk old;
 	void *q;
-	uint64_t check = ((const struct ml_hdr *)real)->check;
+	uint64_t check;
 	if (!memlens__hdr_read(pa, &old)) {
 		memlens__hdr_bad(p, ra, 1, quiet);
 		errno = ENOMEM;
@@ -290,6 +290,9 @@ static void *realloc_hdr(struct mlthread *t, void *p, size_t n, const void *ra, 
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* the check of the words hdr_read validated (tid:24|seq:40 is
+	 * one-to-one in old's tid and seq) */
+	check = memlens__hdr_hash(old.size, old.site, memlens__tid_seq(old.tid, old.seq), pa);
 	if (((const struct ml_hdr *)real)->check != check) {
 		/* another thread's free kept it in its cache meanwhile (or it was
 		 * given out again): its bit goes back, the call is judged again */

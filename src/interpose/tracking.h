@@ -199,9 +199,9 @@ static inline __attribute__((always_inline)) int memlens__hdr_new(struct mlthrea
 }
 
 /* A header chunk p whose check failed (the program wrote over the 32 bytes
- * before it; or a cached one, heap/chunkcache.h: freed already): reported (counted only, when quiet: a signal handler inside
- * a hook, which must not take the report's locks), kept from the real
- * allocator.  Its bit stays set, so that every later free or realloc of p
+ * before it; or a cached one, heap/chunkcache.h: freed already): reported
+ * (counted only, when quiet: a signal handler inside a hook, which must
+ * not take the report's locks), kept from the real allocator.  Its bit stays set, so that every later free or realloc of p
  * is refused the same way and never reaches glibc untranslated.  Returns
  * NULL. */
 void *memlens__hdr_bad(void *p, const void *site, int is_realloc, int quiet);
@@ -224,38 +224,36 @@ static inline __attribute__((always_inline)) void *memlens__hdr_free_valid(struc
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	uint64_t check = h->check, n = h->size, tid_seq = h->tid_seq;
 	const void *s = h->site;
-	if (ML_UNLIKELY(check != memlens__hdr_hash(n, s, tid_seq, (uintptr_t)p)) || ML_UNLIKELY(n >= ML_HDR_MAX))
+	/* the cache's (heap/chunkcache.h): a counted chunk (tid_seq 0: left
+	 * out of the counters), no list changing (a signal handler's free
+	 * nested in a hook may keep it too) */
+	int keep = ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0) && !t->cache.busy, kept;
+	if (ML_UNLIKELY(!memlens__hdr_words_valid(n, s, tid_seq, check, (uintptr_t)p)))
 		return memlens__hdr_refree(t, p, w, m, site, quiet); /* changed since the caller's check */
-	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0) && !t->cache.busy &&
-	    (*memlens__single_threaded ? memlens__cache_put(t, (uintptr_t)p, n, s)
-	                               : memlens__cache_put_owned(t, w, (uintptr_t)p, n, s))) {
-		/* kept (heap/chunkcache.h; a signal handler's free nested in a
-		 * hook too, when no list is changing): nothing to pass on */
-		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
-		return NULL;
+	/* kept with its bit set: one thread, or a block t owns */
+	kept = keep && (*memlens__single_threaded ? memlens__cache_put(t, (uintptr_t)p, n, s)
+	                                          : memlens__cache_put_owned(t, w, (uintptr_t)p, n, s));
+	if (!kept) {
+		if (ML_UNLIKELY(!memlens__sm_clear(t, w, m, (uintptr_t)p))) { /* another thread freed it first */
+			memlens__hdr_lost(p, site, 0, quiet);
+			return NULL;
+		}
+		if (ML_UNLIKELY(h->check != check)) {
+			/* Another thread's free of it got there first and kept it
+			 * in its cache (or it was even given out again): its bit
+			 * goes back, and the free is judged again. */
+			memlens__sm_set(t, w, m, (uintptr_t)p);
+			return memlens__hdr_refree(t, p, w, m, site, quiet);
+		}
+		/* a shared block's: kept all the same, its bit set again */
+		if ((kept = keep && !*memlens__single_threaded && memlens__cache_put(t, (uintptr_t)p, n, s)))
+			memlens__sm_set(t, w, m, (uintptr_t)p);
 	}
-	if (ML_UNLIKELY(!memlens__sm_clear(t, w, m, (uintptr_t)p))) { /* another thread freed it first */
-		memlens__hdr_lost(p, site, 0, quiet);
-		return NULL;
-	}
-	if (ML_UNLIKELY(h->check != check)) {
-		/* Another thread's free of it got there first and kept it in its
-		 * cache (or it was even given out again): its bit goes back, and
-		 * the free is judged again. */
-		memlens__sm_set(t, w, m, (uintptr_t)p);
-		return memlens__hdr_refree(t, p, w, m, site, quiet);
-	}
-	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0) && !t->cache.busy && !*memlens__single_threaded &&
-	    memlens__cache_put(t, (uintptr_t)p, n, s)) { /* kept all the same: its bit set again */
-		memlens__sm_set(t, w, m, (uintptr_t)p);
-		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
-		return NULL;
-	}
-	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0)) /* tid_seq 0: left out of the counters */
+	if (ML_LIKELY(t != NULL) && ML_LIKELY(tid_seq != 0))
 		memlens__account_gone(t, (uintptr_t)p, n, memlens__hdr_usable_of(h), s, tid_seq, site);
 	else
 		memlens__unprofile(s, n, tid_seq);
-	return (void *)h;
+	return kept ? NULL : (void *)h;
 }
 
 /* The free of the header chunk p, whose start bit (m in *w) is set: the
