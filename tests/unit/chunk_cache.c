@@ -225,15 +225,7 @@ int main(int argc, char **argv)
 {
 	if (!getenv("MEMLENS_LOG")) {
 		/* options are read at start-up: run again with them set */
-		const char *dir = getenv("T");
-		char path[4096];
-		if (!dir || !*dir)
-			dir = getenv("TMPDIR");
-		snprintf(path, sizeof path, "%s/memlens-chunk_cache-XXXXXX", dir && *dir ? dir : "/tmp");
-		int fd = mkstemp(path);
-		CHECKF(fd >= 0, "mkstemp %s: %s", path, strerror(errno));
-		close(fd);
-		setenv("MEMLENS_LOG", path, 1);
+		ut_log_create("chunk_cache");
 		unsetenv("MEMLENS_CACHE");
 		execv("/proc/self/exe", argv);
 		CHECKF(0, "execv: %s", strerror(errno));

@@ -735,15 +735,7 @@ int main(int argc, char **argv)
 	if (!mode) {
 		/* options are read at start-up: run again with them set, the
 		 * reports going to a file of our own */
-		const char *dir = getenv("T");
-		char path[4096];
-		if (!dir || !*dir)
-			dir = getenv("TMPDIR");
-		snprintf(path, sizeof path, "%s/memlens-chunk_header-XXXXXX", dir && *dir ? dir : "/tmp");
-		int fd = mkstemp(path);
-		CHECKF(fd >= 0, "mkstemp %s: %s", path, strerror(errno));
-		close(fd);
-		setenv("MEMLENS_LOG", path, 1);
+		ut_log_create("chunk_header");
 		setenv("MEMLENS_ON_ERROR", "ignore", 1);
 		execv("/proc/self/exe", argv);
 		CHECKF(0, "execv: %s", strerror(errno));

@@ -15,6 +15,23 @@ static inline struct memlens_stats ut_stats(void)
 	return s;
 }
 
+/* A new empty file for memlens's log (MEMLENS_LOG), named after the test,
+ * in $T (the harness's temp dir), $TMPDIR or /tmp; its path is set as
+ * MEMLENS_LOG, for the run the test then starts by re-executing itself
+ * (options are read at start-up). */
+static inline void ut_log_create(const char *test)
+{
+	const char *dir = getenv("T");
+	char path[4096];
+	if (!dir || !*dir)
+		dir = getenv("TMPDIR");
+	snprintf(path, sizeof path, "%s/memlens-%s-XXXXXX", dir && *dir ? dir : "/tmp", test);
+	int fd = mkstemp(path);
+	CHECKF(fd >= 0, "mkstemp %s: %s", path, strerror(errno));
+	close(fd);
+	setenv("MEMLENS_LOG", path, 1);
+}
+
 /* What memlens wrote to its log file path since *off (moved past it). */
 static inline const char *ut_log_new(const char *path, off_t *off)
 {
