@@ -85,6 +85,9 @@ struct mlthread *memlens__thread_attach(void)
 		struct mlthread *next = t->next;
 		memset(t, 0, offsetof(struct mlthread, cache)); /* the cache goes on with the record */
 		t->cache.busy = 0; /* (a fork while it was set: its lists are checked as they are used) */
+		t->cache.falls = 0;
+		if (t->cache.bytes >= ML_CACHE_CLOSED) /* closed as its thread ended: open again */
+			t->cache.bytes -= ML_CACHE_CLOSED;
 		t->next = next;
 	} else {
 		size_t sz = (sizeof(struct mlthread) + 63) & ~(size_t)63;

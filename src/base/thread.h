@@ -16,6 +16,8 @@
 #define ML_CACHE_MAX_CHUNK 4160 /* the biggest glibc chunk kept for reuse (a
                                    4 KiB request's; heap/chunkcache.h) */
 #define ML_CACHE_BINS (ML_CACHE_MAX_CHUNK / 16 + 1)
+#define ML_CACHE_CLOSED (1ull << 62) /* added to a closed cache's bytes, so
+                                        that nothing fits (chunkcache.h) */
 
 struct ml_freed {      /* one recent free, for double-free reports */
 	uintptr_t base;
@@ -65,10 +67,13 @@ struct mlthread {
 	struct ml_cache {
 		uintptr_t head[ML_CACHE_BINS];
 		uint8_t count[ML_CACHE_BINS];
-		uint64_t bytes;  /* glibc chunk bytes held */
+		uint64_t bytes;  /* glibc chunk bytes held, plus ML_CACHE_CLOSED
+		                    while closed */
 		int busy;        /* this thread is changing a list (a signal
 		                    handler's malloc inside a hook then leaves
 		                    the cache alone) */
+		unsigned falls;  /* publications in a row of a fall of the live
+		                    bytes (memlens__cache_publish) */
 	} cache;
 };
 

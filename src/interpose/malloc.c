@@ -261,7 +261,7 @@ static void *__attribute__((noinline)) alloc_hdr_set(struct mltls *tl, struct ml
 }
 static void *__attribute__((noinline)) alloc_publish_path(struct mltls *tl, struct mlthread *t, void *p)
 {
-	memlens__thread_flush_peak(t);
+	memlens__cache_publish(t);
 	memlens__hook_leave(tl);
 	return p;
 }
@@ -489,7 +489,7 @@ static void __attribute__((noinline)) free_hdr_path(struct mltls *tl, struct mlt
  * (the guard is off then: drain sets it again). */
 static void __attribute__((noinline)) free_publish_path(struct mltls *tl, struct mlthread *t, void *r)
 {
-	memlens__thread_flush_peak(t);
+	memlens__cache_publish(t);
 	free_leave(tl, r);
 }
 static void __attribute__((noinline)) free_drain_path(struct mltls *tl, struct mlthread *t, void *r)
@@ -863,22 +863,35 @@ ML_EXPORT size_t malloc_usable_size(void *p)
 	return memlens__real.malloc_usable_size(p);
 }
 
-/* malloc_trim: the calling thread's cache (heap/chunkcache.h) goes back to
- * glibc first, so that what it holds can be trimmed as it would have been.
- * (Other threads' caches are theirs to touch; each holds at most
- * MEMLENS_CACHE bytes.) */
-ML_EXPORT int malloc_trim(size_t pad)
+/* The calling thread's cache (heap/chunkcache.h) back to glibc, as a hook
+ * would do it; closed too if close.  Not from inside a hook (a signal
+ * handler's call): its lists may be changing. */
+static void cache_give_back(int close)
 {
 	struct mltls *tl = &memlens__tls;
-	if (memlens__resolve() < 0 || !memlens__real.malloc_trim)
-		return 0;
 	if (tl->guard == ML_GUARD_NONE && tl->self) {
 		memlens__hook_enter(tl);
-		memlens__cache_flush(tl->self);
+		if (close)
+			memlens__cache_close(tl->self);
+		else
+			memlens__cache_flush(tl->self);
 		memlens__hook_leave(tl);
 	}
+}
+
+/* malloc_trim: the calling thread's cache goes back to glibc first, so
+ * that what it holds can be trimmed as it would have been.  (Other
+ * threads' caches are theirs to touch; each holds at most MEMLENS_CACHE
+ * bytes, and goes back as its thread frees or ends.) */
+ML_EXPORT int malloc_trim(size_t pad)
+{
+	if (memlens__resolve() < 0 || !memlens__real.malloc_trim)
+		return 0;
+	cache_give_back(0);
 	return memlens__real.malloc_trim(pad);
 }
+
+void memlens__thread_end_cache(void) { cache_give_back(1); }
 
 /* glibc's internal names, which some programs call directly.  (The aliases
  * need not repeat malloc's optimisation attributes.) */

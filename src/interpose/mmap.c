@@ -8,6 +8,7 @@
 #include "base/compiler.h"
 #include "base/prim.h"
 #include "base/thread.h"
+#include "interpose/tracking.h"
 #include "profile/profile.h"
 #include "site/site.h"
 #include "space/objects.h"
@@ -251,6 +252,7 @@ struct live_stack { uintptr_t lo; pid_t tid; };
 static void stack_over(void *arg)
 {
 	struct live_stack *s = arg;
+	memlens__thread_end_cache();
 	memlens__profile_thread_end();
 	if (s->lo)
 		memlens__region_remove_stack(s->lo, s->tid);

@@ -24,6 +24,12 @@
 #include "site/site.h"
 #include "site/site_field.h"
 
+/* The calling thread ends (interpose/mmap.c: its start routine returned,
+ * or pthread_exit, or a cancellation): its cache goes back to glibc and
+ * stays closed for the frees of its TLS destructors after this, as glibc
+ * empties its own per-thread cache when a thread ends (heap/chunkcache.h). */
+void memlens__thread_end_cache(void);
+
 /* A chunk could not be indexed (t NULL: a thread without a record): frees
  * memlens does not recognise may then be legitimate. */
 void memlens__note_untracked(struct mlthread *t);

@@ -14,6 +14,12 @@
  *   reported as an overwritten header;
  * - malloc_trim gives the thread's cache back to glibc first (glibc's bytes
  *   in use drop by them);
+ * - a burst of frees far beyond what the cache holds leaves it empty
+ *   (glibc's bytes in use are back where they were: nothing pinned that
+ *   the heap would have given back), and the cache keeps chunks again once
+ *   the thread allocates more;
+ * - a thread that ends, by returning or by pthread_exit, leaves nothing in
+ *   its cache;
  * - once the process has a second thread, a chunk kept before is still
  *   handed out right (queries answer it), a double free of a kept chunk by
  *   the other thread is reported, and the other thread's own pairs (kept
@@ -173,6 +179,63 @@ static void trim(void)
 	expect_log(NULL);
 }
 
+/* The end of a phase: thousands of chunks of 1100 to 4000 bytes, all
+ * freed.  (Above glibc's own per-thread cache, which would keep some of
+ * the smaller ones and count them in use.) */
+static void burst(void)
+{
+	enum { N = 4000 };
+	static char *a[N];
+	unsigned r = 12345;
+	size_t before = mallinfo2().uordblks;
+	for (int i = 0; i < N; i++) {
+		r = r * 1103515245u + 12345u;
+		a[i] = malloc(1100 + (r >> 16) % 2901);
+	}
+	for (int i = 0; i < N; i++)
+		free(a[i]);
+	size_t after = mallinfo2().uordblks;
+	CHECKF(after <= before + 4096, "after a burst of frees glibc's bytes in use went %zu -> %zu: the cache "
+	       "kept chunks", before, after);
+	/* allocating again opens it: of 100 chunks of a size freed, a bin's 3 stay */
+	before = after;
+	for (int i = 0; i < 100; i++)
+		a[i] = malloc(2000);
+	for (int i = 0; i < 100; i++)
+		free(a[i]);
+	after = mallinfo2().uordblks;
+	CHECKF(after >= before + 3 * 2000 && after <= before + 3 * 2100,
+	       "after 100 pairs glibc's bytes in use went %zu -> %zu: the cache should keep 3 chunks", before, after);
+	expect_log(NULL);
+}
+
+/* A thread's pairs, kept in its cache, and its end, by pthread_exit if arg. */
+static void *pairs_thread(void *arg)
+{
+	char *p[50];
+	for (int i = 0; i < 50; i++)
+		p[i] = malloc(2000 + 16 * i);
+	for (int i = 0; i < 50; i++)
+		free(p[i]);
+	if (arg)
+		pthread_exit(NULL);
+	return NULL;
+}
+
+static void thread_end(void)
+{
+	for (int how = 0; how < 2; how++) {
+		size_t before = mallinfo2().uordblks;
+		pthread_t th;
+		CHECK_EQ(pthread_create(&th, NULL, pairs_thread, how ? &th : NULL), 0);
+		CHECK_EQ(pthread_join(th, NULL), 0);
+		size_t after = mallinfo2().uordblks;
+		CHECKF(after <= before + 16384, "a thread that %s left glibc's bytes in use %zu -> %zu: its cache "
+		       "kept its chunks", how ? "called pthread_exit" : "returned", before, after);
+	}
+	expect_log(NULL);
+}
+
 static char *kept;
 static void *other_thread(void *arg)
 {
@@ -235,7 +298,9 @@ int main(int argc, char **argv)
 	double_free();
 	overwritten();
 	trim();
-	threads(); /* last: the process has threads from here on */
+	burst();
+	threads(); /* the process has threads from here on */
+	thread_end();
 	unlink(log_path);
 	return 0;
 }
