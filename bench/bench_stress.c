@@ -1,6 +1,6 @@
 /* bench_stress.c: classic allocator stress workloads, wall time.
  *
- *   bench_stress MODE        MODE: larson | simple | simple2 | xthread
+ *   bench_stress MODE        MODE: larson | simple | simple2 | xthread | phases
  *
  * larson   2 threads, each with a ring of 2048 slots holding chunks of
  *          random sizes 16..1024; each op frees a random slot and mallocs a
@@ -13,6 +13,11 @@
  * xthread  a producer thread mallocs chunks of random sizes 16..1024 and
  *          hands them over in batches of 256 to a consumer thread that
  *          frees them: every free is a cross-thread free.
+ * phases   8 threads at once, each 4 rounds of 4000 mallocs of random sizes
+ *          16..4000 then the frees of them all (a phase's end), then they
+ *          end; after joining them, also prints "phases_heap_kib" (glibc's
+ *          heap, mallinfo2's arena: what a cache would keep from being
+ *          trimmed) and "phases_rss_kib" (VmRSS).
  *
  * Prints "MODE_ms WALL" (milliseconds from the moment the worker threads
  * are released to the moment the last one finishes) for a fixed op count:
@@ -22,6 +27,7 @@
  */
 #include "bench_common.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -184,6 +190,51 @@ static void *xthread_consumer(void *arg)
 	return NULL;
 }
 
+/* ---- phases ------------------------------------------------------------ */
+
+#define PHASE_CHUNKS 4000
+#define PHASE_THREADS 8
+
+static void *phases_thread(void *arg)
+{
+	static __thread char *p[PHASE_CHUNKS];
+	struct bench_rng rng;
+	bench_rng_seed(&rng, 500 + (uint64_t)(intptr_t)arg);
+	pthread_barrier_wait(&g_start);
+	for (int r = 0; r < 4; r++) {
+		for (int i = 0; i < PHASE_CHUNKS; i++) {
+			p[i] = malloc(bench_rng_range(&rng, 16, 4000));
+			p[i][0] = (char)i;
+		}
+		for (int i = 0; i < PHASE_CHUNKS; i++)
+			free(p[i]);
+	}
+	return NULL;
+}
+
+static double run_phases(void)
+{
+	pthread_t t[PHASE_THREADS];
+	pthread_barrier_init(&g_start, NULL, PHASE_THREADS + 1);
+	for (intptr_t i = 0; i < PHASE_THREADS; i++)
+		pthread_create(&t[i], NULL, phases_thread, (void *)i);
+	pthread_barrier_wait(&g_start);
+	uint64_t t0 = bench_now_ns();
+	for (int i = 0; i < PHASE_THREADS; i++)
+		pthread_join(t[i], NULL);
+	uint64_t t1 = bench_now_ns();
+	pthread_barrier_destroy(&g_start);
+	printf("phases_heap_kib %zu\n", mallinfo2().arena / 1024);
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			printf("phases_rss_kib %ld\n", strtol(line + 6, NULL, 10));
+	if (f)
+		fclose(f);
+	return (double)(t1 - t0) / 1e6;
+}
+
 /* ---- driver ------------------------------------------------------------ */
 
 static double run_threads(void *(*fa)(void *), void *(*fb)(void *), int second_barrier)
@@ -209,7 +260,7 @@ int main(int argc, char **argv)
 {
 	g_ops = bench_env_long("BENCH_STRESS_OPS", 4000000);
 	if (argc != 2) {
-		fprintf(stderr, "usage: bench_stress larson|simple|simple2|xthread\n");
+		fprintf(stderr, "usage: bench_stress larson|simple|simple2|xthread|phases\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -222,6 +273,8 @@ int main(int argc, char **argv)
 		ms = run_threads(simple_thread, simple_thread, 0);
 	else if (strcmp(mode, "xthread") == 0)
 		ms = run_threads(xthread_producer, xthread_consumer, 0);
+	else if (strcmp(mode, "phases") == 0)
+		ms = run_phases();
 	else {
 		fprintf(stderr, "bench_stress: unknown mode '%s'\n", mode);
 		return 2;

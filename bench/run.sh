@@ -448,6 +448,21 @@ bench_larson() {
 	else
 		skip "stress geomean" "only $n of the 4 ratios were measured"
 	fi
+	# What the heap keeps after 8 threads' phases end (glibc's heap and
+	# RSS): memlens's per-thread caches must not pin chunks glibc would
+	# merge and trim.
+	FAIL=
+	preload_cmds "$OUT/bench_stress" phases
+	if ab stress_phases; then
+		row "phases: 8 threads of alloc-all/free-all (ms)" "$(med "$D/stress_phases.plain" phases_ms)" \
+			"$(med "$D/stress_phases.tracked" phases_ms)" ms none 0
+		row "phases: glibc heap after they end (KiB)" "$(med "$D/stress_phases.plain" phases_heap_kib)" \
+			"$(med "$D/stress_phases.tracked" phases_heap_kib)" KiB none 0
+		row "phases: RSS after they end (KiB)" "$(med "$D/stress_phases.plain" phases_rss_kib)" \
+			"$(med "$D/stress_phases.tracked" phases_rss_kib)" KiB none 0
+	else
+		skip "phases" "$FAIL"
+	fi
 }
 
 # ---- 5. real programs ----------------------------------------------------
