@@ -8,7 +8,7 @@
  *
  * `run` puts libmemlens.so first in LD_PRELOAD, exports the MEMLENS_*
  * variables that its options stand for, then forks and execs PROG and exits
- * with PROG's status (128+N when PROG died of signal N).  The runtime itself
+ * with PROG's status, or dies of the signal PROG died of.  The runtime itself
  * reads the variables (src/base/options.c); the CLI only validates and
  * exports them, so setting a variable by hand has the same effect as the
  * option.  src/base/options_table.h declares them all; --help is printed
@@ -28,6 +28,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/syscall.h>
@@ -72,7 +74,7 @@ static const char usage_head[] =
 "  run        run PROG with the runtime preloaded (put first in LD_PRELOAD,\n"
 "             before any existing entries); processes PROG forks and execs\n"
 "             are tracked too.  memlens exits with PROG's exit status, or\n"
-"             128+N if PROG was killed by signal N.  The `--' is needed only\n"
+"             dies of the signal that killed PROG.  The `--' is needed only\n"
 "             when PROG starts with `-'.\n"
 "  report     read a heap profile written by run --profile: a summary and\n"
 "             the top stacks by peak, churn, temporary allocations and\n"
@@ -100,9 +102,10 @@ static const char usage_tail[] =
 "A set-ID or file-capability program ignores every MEMLENS_* variable.\n"
 "memlens-cc's own variables: memlens-cc --memlens-help.\n"
 "\n"
-"Exit status of memlens run: PROG's status; 128+N if PROG died of signal N;\n"
-"127 if PROG or the runtime library was not found; 126 if PROG could not be\n"
-"executed; 125 if memlens itself failed; 2 on a usage error.\n";
+"Exit status of memlens run: PROG's status (memlens dies of the signal that\n"
+"killed PROG, without a core dump of its own); 127 if PROG or the runtime\n"
+"library was not found; 126 if PROG could not be executed; 125 if memlens\n"
+"itself failed; 2 on a usage error.\n";
 
 /* The rows of options_table.h, for --help. */
 struct option_row { const char *name, *option, *value, *help; int shown; };
@@ -604,6 +607,30 @@ static void warn_unwritten(const char *prog, pid_t pid, int status, uint32_t owe
 		    "its %s not written", prog, (long)pid, what);
 }
 
+/* PROG died of signal sig: so does memlens run, so that whoever waits for
+ * it sees what it would see plain (a shell stops a script on SIGINT and
+ * names the signal; Python's returncode is -sig; make says "Segmentation
+ * fault").  Without a core dump of its own: PROG dumped one if it was to.
+ * 128+sig, as a shell would say it, if memlens survives its own signal. */
+static int die_as(int sig)
+{
+	struct rlimit none = { 0, 0 };
+	struct sigaction sa;
+	sigset_t set;
+	fflush(NULL);
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* (a core_pattern pipe ignores the limit) */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	return 128 + sig;
+}
+
 static int run_prog(char **argv)
 {
 	const char *prog = argv[0];
@@ -720,7 +747,7 @@ static int run_prog(char **argv)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
+		return die_as(WTERMSIG(status));
 	return EXIT_INTERNAL;
 }
 

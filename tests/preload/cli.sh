@@ -81,8 +81,21 @@ stats_kv closer.stats > kv
 expect_stat kv n_allocs 1
 expect_stat kv n_frees 1
 
-# memlens run passes SIGTERM and SIGHUP on to PROG and reports 128+N;
-# nothing is left running.
+# memlens run dies of the signal its program died of, as its parent sees
+# it (not an exit with status 128+N, which a shell cannot tell apart, but
+# make, Python's subprocess and a shell's SIGINT handling can), without a
+# core dump of its own; an exit status stays one.
+ulimit -c 0
+for sig in SEGV INT TERM PIPE KILL ABRT USR1; do
+	got=$(perl -e 'system(@ARGV); printf "%d %d", $? & 127, $? >> 8' "${CLEANENV[@]}" "$MEMLENS" run -- sh -c "kill -$sig \$\$" 2> sig.err)
+	want="$(kill -l "$sig" 2>/dev/null || echo ?) 0"
+	[ "$got" = "$want" ] || fail "memlens run whose program died of SIG$sig: (signal, status) $got, expected $want: $(head -c 300 sig.err)"
+done
+got=$(perl -e 'system(@ARGV); printf "%d %d", $? & 127, $? >> 8' "${CLEANENV[@]}" "$MEMLENS" run -- sh -c 'exit 3')
+[ "$got" = "0 3" ] || fail "memlens run whose program exited with 3: (signal, status) $got"
+
+# memlens run passes SIGTERM and SIGHUP on to PROG and dies of it (128+N
+# to the shell); nothing is left running.
 for sig in TERM HUP; do
 	"${CLEANENV[@]}" "$MEMLENS" run -- sleep 31.25 > /dev/null 2>&1 &
 	mpid=$!

@@ -1,7 +1,7 @@
 #!/bin/bash
 # exits: the exit status is kept for exit, return, _exit, _Exit, quick_exit,
-# abort, SIGSEGV, SIGTERM and SIGKILL (memlens run reports 128+N, as the
-# shell does), stdout identical to a plain run, and the statistics written
+# abort, SIGSEGV, SIGTERM and SIGKILL (memlens run dies of PROG's signal:
+# the shell says 128+N for both), stdout identical to a plain run, and the statistics written
 # for exit and return (RELIABILITY #22), and for the deaths by a signal,
 # memlens run's warning that they were not; 30 runs of main returning while 8
 # threads allocate: no crash, no hang (#23); memlens run -- /nonexistent
