@@ -50,7 +50,8 @@
 	X(MEMLENS_PROFILE_SIGNALS, profile_signals, BOOL, 0, 0, 0, ML_USER, "--profile-signals", "1",              \
 	  "let memlens take signals: SIGUSR2 writes a snapshot; SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, "        \
 	  "SIGTERM, SIGINT, SIGHUP and SIGQUIT the program does not handle at start-up write the profile first "   \
-	  "(the program then sees memlens's handlers); by default memlens takes no signal",                        \
+	  "(sigaction still tells the program SIG_DFL, and its own handler replaces memlens's); by default "     \
+	  "memlens takes no signal",                                                                             \
 	  NULL)                                                                                                    \
 	X(MEMLENS_SAMPLE, sample, SIZE, 0, ML_SAMPLE_MAX, 0, ML_USER, "--sample=BYTES", "BYTES",                   \
 	  "record a Poisson sample, one per BYTES allocated on average (e.g. 512K; up to 1T); by default every "   \

@@ -49,4 +49,14 @@ void memlens__prof_postfork(void);
 void memlens__prof_postfork_child(void);
 /* Writes the profile file (exit, fatal signal, snapshot). */
 void memlens__profile_write(int reason);
+
+/* --profile-signals: bit sig is set while the profiler's handler may be
+ * signal sig's action (installed where the program had SIG_DFL). */
+extern ML_HIDDEN uint64_t memlens__prof_signals_held;
+/* The program's sigaction(sig, act, old) succeeded (interpose/signals.c)
+ * for a signal of memlens__prof_signals_held: an old action that is the
+ * profiler's handler is rewritten as SIG_DFL, the action the program would
+ * have plain, and an act of the program's own releases the signal. */
+struct sigaction;
+void memlens__prof_signal_seen(int sig, const struct sigaction *act, struct sigaction *old);
 #endif

@@ -55,6 +55,8 @@ static void on_snapshot(int sig)
 	errno = saved;
 }
 
+uint64_t memlens__prof_signals_held;
+
 static void install(int sig, void (*fn)(int))
 {
 	struct sigaction old, sa;
@@ -64,7 +66,26 @@ static void install(int sig, void (*fn)(int))
 	sa.sa_handler = fn;
 	sa.sa_flags = SA_RESTART | (fn == on_fatal ? SA_RESETHAND | SA_NODEFER : 0);
 	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
+	if (sigaction(sig, &sa, NULL) == 0)
+		__atomic_or_fetch(&memlens__prof_signals_held, 1ull << sig, __ATOMIC_RELEASE);
+}
+
+/* The program sees SIG_DFL where it would plain: the runtimes that decide
+ * by what they find (python installs its KeyboardInterrupt handler only
+ * over SIG_DFL, takes a handler it does not know for None, and a
+ * forkserver's children restore what it saved) behave as they would
+ * without memlens; the signal is then theirs. */
+void memlens__prof_signal_seen(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (sig <= 0 || sig >= 64 || !(__atomic_load_n(&memlens__prof_signals_held, __ATOMIC_ACQUIRE) & (1ull << sig)))
+		return;
+	if (old && !(old->sa_flags & SA_SIGINFO) && (old->sa_handler == on_fatal || old->sa_handler == on_snapshot)) {
+		memset(old, 0, sizeof *old);
+		old->sa_handler = SIG_DFL;
+		sigemptyset(&old->sa_mask);
+	}
+	if (act)
+		__atomic_and_fetch(&memlens__prof_signals_held, ~(1ull << sig), __ATOMIC_RELEASE);
 }
 
 /* ---- start-up ------------------------------------------------------------------ */

@@ -37,6 +37,11 @@
 #    it) writes a snapshot: the file appears, complete, reason "snapshot",
 #    while the program still runs; then SIGTERM (forwarded too): status 143,
 #    the file rewritten, reason "signal", the program's pid in it;
+#  the program's view under --profile-signals: python3 finds SIGINT and
+#    SIGTERM as it would plain (it installs its KeyboardInterrupt handler
+#    over SIG_DFL, and names no handler of memlens's: it would take one for
+#    None), and a multiprocessing forkserver pool, whose children restore
+#    the SIGINT action it saved, works;
 #  exec: the run succeeds and FILE is complete (what it holds is noted);
 #  sampling (--sample=4K): each function's bytes within a tolerance of the
 #    truth.  A Poisson sample of mean interval T = 4096 bytes takes an
@@ -454,6 +459,23 @@ rc=$?
 [ "$rc" = 143 ] || soft_fail "term mode: memlens run exited with $rc after SIGTERM, expected 143: $(tail -n 3 term.err)"
 chk term "$T/term.prof" $progpid
 no_tmp_files
+
+# ---- what python sees under --profile-signals ------------------------------------------
+py=$(python3 -c 'import sys; print(sys.executable)')
+cat > sigview.py <<'PY'
+import multiprocessing as mp, signal
+def sq(x): return x * x
+if __name__ == "__main__":
+    print(signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGUSR2))
+    with mp.get_context("forkserver").Pool(2) as p:
+        print(p.map(sq, range(5)))
+PY
+"${CLEANENV[@]}" timeout 60 "$py" sigview.py > sigview.plain 2>&1
+"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 timeout 60 "$MEMLENS" run --profile-signals -o "$T/sigview.prof" -- "$py" sigview.py \
+	> sigview.out 2> sigview.err
+rc=$?
+[ "$rc" = 0 ] || soft_fail "python3 under --profile-signals: status $rc (124: the forkserver pool hung): $(tail -n 3 sigview.err)"
+cmp -s sigview.plain sigview.out || soft_fail "python3 under --profile-signals: it sees $(head -n 1 sigview.out), plain $(head -n 1 sigview.plain)"
 
 # ---- exec ----------------------------------------------------------------------------
 prof exec exec
