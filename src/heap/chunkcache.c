@@ -17,32 +17,26 @@ void memlens__cache_drop(struct mlthread *t, size_t b)
 	t->cache.head[b] = 0;
 }
 
-static void set_closed(struct mlthread *t, int closed)
-{
-	if ((t->cache.bytes >= ML_CACHE_CLOSED) == closed)
-		return;
-	t->cache.busy = 1; /* (a signal handler's malloc leaves bytes alone) */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->cache.bytes += closed ? ML_CACHE_CLOSED : -ML_CACHE_CLOSED;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->cache.busy = 0;
-}
-
 void memlens__cache_close(struct mlthread *t)
 {
 	memlens__cache_flush(t);
-	set_closed(t, 1);
+	if (t->cache.bytes >= ML_CACHE_CLOSED)
+		return;
+	t->cache.busy = 1; /* (a signal handler's malloc leaves bytes alone) */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->cache.bytes += ML_CACHE_CLOSED;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->cache.busy = 0;
 }
 
 void memlens__cache_publish(struct mlthread *t)
 {
 	int64_t moved = __atomic_load_n(&t->pend_usable, __ATOMIC_RELAXED);
 	memlens__thread_flush_peak(t);
-	if (moved >= 0) {
+	if (moved >= 0)
 		t->cache.falls = 0;
-		set_closed(t, 0);
-	} else if (++t->cache.falls == ML_CACHE_FALLS)
-		memlens__cache_close(t);
+	else if (++t->cache.falls >= ML_CACHE_FALLS)
+		memlens__cache_flush(t);
 }
 
 void memlens__cache_flush(struct mlthread *t)

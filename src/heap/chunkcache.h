@@ -32,13 +32,12 @@
  * chunks are then left alone for good (never given to anyone, nor to
  * glibc).  Bounds: memlens__cache_per_bin chunks a size, and MEMLENS_CACHE
  * bytes a thread (0: no cache).
- * A cache never keeps memory the heap would otherwise give back: it is
- * closed (its chunks go back to glibc, and every put is refused: its bytes
- * carry ML_CACHE_CLOSED) when its thread frees far more than it allocates,
- * as at the end of a phase (memlens__cache_publish), and when its thread
- * ends; glibc can then merge the chunks and trim the heap as it would
- * without memlens.  It opens again when the thread's live bytes rise, or
- * when a new thread takes the record. */
+ * A cache does not keep memory the heap would otherwise give back: its
+ * chunks go back to glibc while its thread frees far more than it
+ * allocates, as at the end of a phase (memlens__cache_publish), and when
+ * its thread ends, after which it is closed (every put refused: its bytes
+ * carry ML_CACHE_CLOSED) until a new thread takes the record; glibc can
+ * then merge the chunks and trim the heap as it would without memlens. */
 #ifndef MEMLENS_CHUNKCACHE_H
 #define MEMLENS_CHUNKCACHE_H
 #include <stddef.h>
@@ -157,16 +156,18 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache
  * then has them to trim): each one's start bit cleared, then glibc's free.
  * t's thread, inside a hook. */
 void memlens__cache_flush(struct mlthread *t);
-/* The same, and the cache stays empty until it is opened again (a rise of
- * the live bytes, memlens__cache_publish, or a new thread's record). */
+/* The same as its thread ends; the cache stays empty until a new thread
+ * takes the record (base/thread.c). */
 void memlens__cache_close(struct mlthread *t);
-/* Falls of the live bytes in a row, of MEMLENS_PEAK_SLACK each, that close
- * the cache: the default MEMLENS_CACHE's worth freed beyond the
- * allocations. */
+/* Falls of the live bytes in a row, of MEMLENS_PEAK_SLACK each, after which
+ * the cache goes back to glibc, and again at each further fall until a
+ * rise: the default MEMLENS_CACHE's worth freed beyond the allocations.
+ * (Not closed meanwhile: a thread whose live bytes wander, as with frees
+ * of other threads' chunks, could wait long for a rise, and its pairs would
+ * go to glibc all that time.) */
 #define ML_CACHE_FALLS 8
 /* memlens__thread_flush_peak for thread t's fast paths (t's thread, inside
  * a hook, outside any plain write of the start map), which also watches
- * which way the live bytes went: ML_CACHE_FALLS falls in a row close the
- * cache, a rise opens it. */
+ * which way the live bytes went (ML_CACHE_FALLS). */
 void memlens__cache_publish(struct mlthread *t);
 #endif

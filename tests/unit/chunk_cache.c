@@ -14,10 +14,10 @@
  *   reported as an overwritten header;
  * - malloc_trim gives the thread's cache back to glibc first (glibc's bytes
  *   in use drop by them);
- * - a burst of frees far beyond what the cache holds leaves it empty
- *   (glibc's bytes in use are back where they were: nothing pinned that
- *   the heap would have given back), and the cache keeps chunks again once
- *   the thread allocates more;
+ * - a burst of frees far beyond what the cache holds leaves it nearly
+ *   empty (glibc's bytes in use are back within MEMLENS_PEAK_SLACK of where
+ *   they were, not 512K above: little pinned that the heap would have
+ *   given back), and the cache keeps chunks again as the thread allocates;
  * - a thread that ends, by returning or by pthread_exit, leaves nothing in
  *   its cache;
  * - once the process has a second thread, a chunk kept before is still
@@ -194,9 +194,10 @@ static void burst(void)
 	}
 	for (int i = 0; i < N; i++)
 		free(a[i]);
+	/* (what it kept since the last fall of MEMLENS_PEAK_SLACK it saw may stay) */
 	size_t after = mallinfo2().uordblks;
-	CHECKF(after <= before + 4096, "after a burst of frees glibc's bytes in use went %zu -> %zu: the cache "
-	       "kept chunks", before, after);
+	CHECKF(after <= before + MEMLENS_PEAK_SLACK + 4096, "after a burst of frees glibc's bytes in use went %zu -> "
+	       "%zu: the cache kept chunks", before, after);
 	/* allocating again opens it: of 100 chunks of a size freed, a bin's 3 stay */
 	before = after;
 	for (int i = 0; i < 100; i++)
