@@ -4,6 +4,7 @@
 #include "base/options.h"
 #include "base/prim.h"
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -25,6 +26,21 @@ void memlens__run_state_init(uint32_t owes)
 		run_owed = (volatile uint32_t *)p;
 	}
 	*run_owed = owes;
+}
+
+void memlens__run_image(const char *path, char *was)
+{
+	if (!run_owed || memlens__getpid() != memlens__opt.root_pid)
+		return;
+	char *name = (char *)run_owed + ML_RUN_IMAGE;
+	if (!path) {
+		memcpy(name, was, ML_RUN_IMAGE_MAX);
+		return;
+	}
+	memcpy(was, name, ML_RUN_IMAGE_MAX);
+	size_t n = strnlen(path, ML_RUN_IMAGE_MAX - 1);
+	memcpy(name, path, n);
+	name[n] = 0;
 }
 
 uint32_t memlens__run_owes(uint32_t set, uint32_t clear)

@@ -733,8 +733,11 @@ static int run_prog(char **argv)
 		free(path);
 		return EXIT_CANNOT_EXEC;
 	}
-	if (owed && *owed)
-		warn_unwritten(prog, pid, status, *owed);
+	if (owed && *owed) {
+		/* the image that owed them: PROG, or what it exec'd last */
+		const char *image = (const char *)owed + ML_RUN_IMAGE;
+		warn_unwritten(image[0] && memchr(image, 0, ML_RUN_IMAGE_MAX) ? image : prog, pid, status, *owed);
+	}
 	/* Outputs left half-written by processes of the run that were killed
 	 * while writing them: nothing will ever complete them. */
 	const char *outs[][2] = { { "MEMLENS_PROFILE", "profile" }, { "MEMLENS_STATS", "statistics" } };

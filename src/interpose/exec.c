@@ -47,9 +47,12 @@ static int with_env(const char *path, char *const argv[], char *const envp[],
 	/* The image ends here: what it owed memlens run, the next one owes
 	 * (if it is tracked); should the exec fail, this one still does. */
 	uint32_t owed = memlens__run_owes(0, ML_RUN_OWES_STATS | ML_RUN_OWES_PROFILE);
+	char image[ML_RUN_IMAGE_MAX];
+	memlens__run_image(path, image);
 	if (!memlens__profiling) {
 		int r = fn(path, argv, envp);
 		memlens__run_owes(owed, 0);
+		memlens__run_image(NULL, image);
 		return r;
 	}
 	memlens__profile_write(ML_PROF_END_EXEC);
@@ -59,8 +62,12 @@ static int with_env(const char *path, char *const argv[], char *const envp[],
 	char **env = memlens__map(len, 0);
 	/* Out of memory for it: the exec goes on as the program asked (the
 	 * next image then writes the program's own profile name). */
-	if (!env)
-		return fn(path, argv, envp);
+	if (!env) {
+		int r = fn(path, argv, envp);
+		memlens__run_owes(owed, 0);
+		memlens__run_image(NULL, image);
+		return r;
+	}
 	char *value = (char *)(env + n + 2);
 	memlens__profile_next_name(value, VALUE_MAX);
 	size_t k = 0;
@@ -71,6 +78,7 @@ static int with_env(const char *path, char *const argv[], char *const envp[],
 	env[k] = NULL;
 	int r = fn(path, argv, env);
 	memlens__run_owes(owed, 0);
+	memlens__run_image(NULL, image);
 	memlens__unmap(env, len); /* a raw syscall: errno stays the exec's */
 	return r;
 }

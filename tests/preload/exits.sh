@@ -3,7 +3,8 @@
 # abort, SIGSEGV, SIGTERM and SIGKILL (memlens run dies of PROG's signal:
 # the shell says 128+N for both), stdout identical to a plain run, and the statistics written
 # for exit and return (RELIABILITY #22), and for the deaths by a signal,
-# memlens run's warning that they were not; 30 runs of main returning while 8
+# memlens run's warning that they were not, naming the image that died
+# (after an exec, the exec'd one); 30 runs of main returning while 8
 # threads allocate: no crash, no hang (#23); memlens run -- /nonexistent
 # exits 127.
 # TIMEOUT: 240
@@ -53,6 +54,12 @@ for i in $(seq 30); do
 	no_memlens_lines b.err "$mode exit_busy run $i"
 	[ -s b.stats ] && { stats_kv b.stats > kv || fail "exit_busy: bad statistics"; }
 done
+
+# the warning names the image that died: after an exec, the exec'd one
+run x "${CLEANENV[@]}" MEMLENS_STATS="$T/x.stats" "$MEMLENS" run -- sh -c "exec $TB/preload/exit_variants segv"
+expect_rc x 139 "sh -c 'exec exit_variants segv'"
+grep -qx "memlens: $TB/preload/exit_variants (pid [0-9]*) was killed by signal 11 (Segmentation fault): its statistics were not written (memlens takes no signal of the program)" x.err ||
+	{ show x.err; fail "after an exec: the warning does not name the exec'd image"; }
 
 run n "${CLEANENV[@]}" "$MEMLENS" run -- /nonexistent/program
 expect_rc n 127 "memlens run -- /nonexistent/program"
