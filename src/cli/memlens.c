@@ -610,24 +610,23 @@ static void warn_unwritten(const char *prog, pid_t pid, int status, uint32_t owe
 /* PROG died of signal sig: so does memlens run, so that whoever waits for
  * it sees what it would see plain (a shell stops a script on SIGINT and
  * names the signal; Python's returncode is -sig; make says "Segmentation
- * fault").  Without a core dump of its own: PROG dumped one if it was to.
- * 128+sig, as a shell would say it, if memlens survives its own signal. */
+ * fault").  Without a core dump of its own: PROG dumped one if it was to
+ * (the parent is not told "core dumped" then; and a core_pattern pipe
+ * under fs.suid_dumpable=2 may still see one).  The kernel's calls, not
+ * glibc's, which refuse the two signals it keeps for itself (32, 33).
+ * 128+sig, as a shell would say it, if memlens survives its own signal
+ * (as a PID namespace's init). */
 static int die_as(int sig)
 {
 	struct rlimit none = { 0, 0 };
-	struct sigaction sa;
-	sigset_t set;
+	struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } dfl = { SIG_DFL, 0, NULL, 0 };
+	uint64_t set = 1ull << (sig - 1);
 	fflush(NULL);
 	setrlimit(RLIMIT_CORE, &none);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* (a core_pattern pipe ignores the limit) */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
+	syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+	syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, NULL, sizeof set);
+	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
 	return 128 + sig;
 }
 

@@ -16,6 +16,7 @@
 #include "base/diag.h"
 #include "heap/chunkindex.h"
 #include "heap/chunks.h"
+#include "interpose/signals.h"
 #include "allocators/allocator.h"
 #include "base/options.h"
 #include "base/prim.h"
@@ -257,8 +258,8 @@ static void restore_fatal(void)
 {
 	for (int i = 0; i < N_INIT_FATAL; i++) {
 		struct sigaction cur;
-		if (sigaction(init_fatal[i], NULL, &cur) == 0 && cur.sa_handler == on_plugin_fatal)
-			sigaction(init_fatal[i], &init_prev[i], NULL);
+		if (memlens__real_sigaction(init_fatal[i], NULL, &cur) == 0 && cur.sa_handler == on_plugin_fatal)
+			memlens__real_sigaction(init_fatal[i], &init_prev[i], NULL);
 	}
 }
 
@@ -281,7 +282,7 @@ static void catch_fatal(const char *path, const char *phase)
 	sa.sa_handler = on_plugin_fatal;
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < N_INIT_FATAL; i++)
-		sigaction(init_fatal[i], &sa, &init_prev[i]);
+		memlens__real_sigaction(init_fatal[i], &sa, &init_prev[i]);
 }
 
 void memlens__plugins_load(const struct allocator *heap)

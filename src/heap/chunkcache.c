@@ -19,14 +19,16 @@ void memlens__cache_drop(struct mlthread *t, size_t b)
 
 void memlens__cache_close(struct mlthread *t)
 {
+	/* closed first: a signal handler's free during the flush cannot put a
+	 * chunk back (the flush's takes still subtract from bytes) */
+	if (t->cache.bytes < ML_CACHE_CLOSED) {
+		t->cache.busy = 1; /* (a signal handler's malloc leaves bytes alone) */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->cache.bytes += ML_CACHE_CLOSED;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->cache.busy = 0;
+	}
 	memlens__cache_flush(t);
-	if (t->cache.bytes >= ML_CACHE_CLOSED)
-		return;
-	t->cache.busy = 1; /* (a signal handler's malloc leaves bytes alone) */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->cache.bytes += ML_CACHE_CLOSED;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->cache.busy = 0;
 }
 
 void memlens__cache_publish(struct mlthread *t)
@@ -46,8 +48,12 @@ void memlens__cache_flush(struct mlthread *t)
 		while (t->cache.head[b] && (real = memlens__cache_take_bin(t, b)) != NULL) {
 			uintptr_t p = (uintptr_t)real + ML_HDR;
 			uint64_t *w = memlens__sm_word(p, 0);
-			if (w)
-				memlens__sm_clear(t, w, memlens__sm_bit(p), p);
+			/* Another thread's free cleared the bit first (a double free
+			 * racing with the one that cached it): it sets the bit again
+			 * and judges its call; the chunk is left alone, as a dropped
+			 * bin's are. */
+			if (w && !memlens__sm_clear(t, w, memlens__sm_bit(p), p))
+				continue;
 			memlens__real.free(real);
 		}
 	}

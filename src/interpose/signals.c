@@ -1,12 +1,14 @@
 /* signals.c: sigaction as the program calls it.  memlens takes no signal
- * unless --profile-signals asks it to (profile/start.c); then, for the
- * signals the profiler holds, the program is told the action it would have
- * plain (SIG_DFL), and an action of its own takes the signal back
- * (memlens__prof_signal_seen).  Otherwise a plain pass-through. */
+ * unless --profile-signals asks it to (profile/start.c); then, for a
+ * signal whose action is the profiler's handler, the program is told the
+ * action it would have plain, SIG_DFL (memlens__prof_signal_seen), and an
+ * action it sets replaces the profiler's.  Otherwise a pass-through.
+ * (glibc's signal, sigset and siginterrupt call its internal sigaction, not
+ * this one: they still name the profiler's handler.) */
+#include "interpose/signals.h"
 #include "base/compiler.h"
 #include "profile/profile.h"
 #include <dlfcn.h>
-#include <signal.h>
 
 /* glibc's own name for it, in case dlsym has not answered yet (the
  * profiler installs its handlers from a constructor). */
@@ -20,11 +22,15 @@ __attribute__((constructor)) static void resolve(void)
 		real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
 }
 
+int memlens__real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return (real_sigaction ? real_sigaction : __sigaction)(sig, act, old);
+}
+
 __attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	int (*real)(int, const struct sigaction *, struct sigaction *) = real_sigaction ? real_sigaction : __sigaction;
-	int r = real(sig, act, old);
-	if (ML_UNLIKELY(__atomic_load_n(&memlens__prof_signals_held, __ATOMIC_RELAXED) != 0) && r == 0)
-		memlens__prof_signal_seen(sig, act, old);
+	int r = memlens__real_sigaction(sig, act, old);
+	if (ML_UNLIKELY(__atomic_load_n(&memlens__prof_signals_held, __ATOMIC_RELAXED) != 0) && r == 0 && old)
+		memlens__prof_signal_seen(sig, old);
 	return r;
 }

@@ -50,13 +50,15 @@ void memlens__prof_postfork_child(void);
 /* Writes the profile file (exit, fatal signal, snapshot). */
 void memlens__profile_write(int reason);
 
-/* --profile-signals: bit sig is set while the profiler's handler may be
- * signal sig's action (installed where the program had SIG_DFL). */
+/* --profile-signals: bit sig is set once the profiler installed its
+ * handler for signal sig (where the program had SIG_DFL).  Never cleared:
+ * whether the handler is still sig's action is told by the action itself
+ * (a vfork child's sigaction changes its own actions only, in memory its
+ * parent shares). */
 extern ML_HIDDEN uint64_t memlens__prof_signals_held;
-/* The program's sigaction(sig, act, old) succeeded (interpose/signals.c)
- * for a signal of memlens__prof_signals_held: an old action that is the
- * profiler's handler is rewritten as SIG_DFL, the action the program would
- * have plain, and an act of the program's own releases the signal. */
+/* The program's sigaction(sig, act, old) succeeded (interpose/signals.c):
+ * an old action that is the profiler's handler is rewritten as SIG_DFL,
+ * the action the program would have plain. */
 struct sigaction;
-void memlens__prof_signal_seen(int sig, const struct sigaction *act, struct sigaction *old);
+void memlens__prof_signal_seen(int sig, struct sigaction *old);
 #endif

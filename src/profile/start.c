@@ -1,6 +1,7 @@
 /* start.c: the profiler's start-up (MEMLENS_PROFILE and its options, its
  * tables) and, when asked, its signals. */
 #include "profile/profile.h"
+#include "interpose/signals.h"
 #include "base/compiler.h"
 #include "base/diag.h"
 #include "base/options.h"
@@ -42,7 +43,7 @@ static void on_fatal(int sig)
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
-	sigaction(sig, &dfl, NULL);
+	memlens__real_sigaction(sig, &dfl, NULL);
 	ML_SYS(SYS_tgkill, memlens__getpid(), memlens__gettid(), sig, 0, 0, 0);
 }
 
@@ -60,13 +61,13 @@ uint64_t memlens__prof_signals_held;
 static void install(int sig, void (*fn)(int))
 {
 	struct sigaction old, sa;
-	if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+	if (memlens__real_sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
 		return; /* the program's own handler (or SIG_IGN) stays */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = fn;
 	sa.sa_flags = SA_RESTART | (fn == on_fatal ? SA_RESETHAND | SA_NODEFER : 0);
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) == 0)
+	if (memlens__real_sigaction(sig, &sa, NULL) == 0)
 		__atomic_or_fetch(&memlens__prof_signals_held, 1ull << sig, __ATOMIC_RELEASE);
 }
 
@@ -74,18 +75,18 @@ static void install(int sig, void (*fn)(int))
  * by what they find (python installs its KeyboardInterrupt handler only
  * over SIG_DFL, takes a handler it does not know for None, and a
  * forkserver's children restore what it saved) behave as they would
- * without memlens; the signal is then theirs. */
-void memlens__prof_signal_seen(int sig, const struct sigaction *act, struct sigaction *old)
+ * without memlens; an action they set is theirs.  (One that saved the
+ * action and puts it back restores SIG_DFL: the profiler's handler is
+ * gone for that signal then.) */
+void memlens__prof_signal_seen(int sig, struct sigaction *old)
 {
 	if (sig <= 0 || sig >= 64 || !(__atomic_load_n(&memlens__prof_signals_held, __ATOMIC_ACQUIRE) & (1ull << sig)))
 		return;
-	if (old && !(old->sa_flags & SA_SIGINFO) && (old->sa_handler == on_fatal || old->sa_handler == on_snapshot)) {
+	if (!(old->sa_flags & SA_SIGINFO) && (old->sa_handler == on_fatal || old->sa_handler == on_snapshot)) {
 		memset(old, 0, sizeof *old);
 		old->sa_handler = SIG_DFL;
 		sigemptyset(&old->sa_mask);
 	}
-	if (act)
-		__atomic_and_fetch(&memlens__prof_signals_held, ~(1ull << sig), __ATOMIC_RELEASE);
 }
 
 /* ---- start-up ------------------------------------------------------------------ */

@@ -9,7 +9,7 @@
 #   and the signal, then the program dies of that signal as it would have
 #   (status 128+N, linked and under memlens run); a handler the program's
 #   earlier code had installed is still the one that runs after a plugin
-#   that did not crash.
+#   that did not crash, and so is --profile-signals' handler.
 . "$ROOT/tests/lib.sh"
 need_lib
 need_prog ten_exact
@@ -77,4 +77,11 @@ $cc -O0 -o fault fault.c || fail "fault does not build"
 run h "${CLEANENV[@]}" LD_PRELOAD="$T/libhandler.so" "$MEMLENS" run --plugin=./fine.so -- ./fault
 expect_rc h 42 "the program's SIGSEGV handler after a plugin loaded"
 grep -qx "own handler" h.out || { show h.out; fail "the program's SIGSEGV handler did not run"; }
+
+# --profile-signals' handler is the one in place after a plugin loaded
+# (memlens saves and puts back its own actions as they are): the fault
+# writes the profile
+run g "${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/g.prof" --plugin=./fine.so -- ./fault
+expect_rc g 139 "--profile-signals with a plugin, a fault"
+[ -s g.prof ] || { show g.err; fail "--profile-signals with a plugin: no profile written on SIGSEGV"; }
 exit 0

@@ -476,6 +476,41 @@ PY
 rc=$?
 [ "$rc" = 0 ] || soft_fail "python3 under --profile-signals: status $rc (124: the forkserver pool hung): $(tail -n 3 sigview.err)"
 cmp -s sigview.plain sigview.out || soft_fail "python3 under --profile-signals: it sees $(head -n 1 sigview.out), plain $(head -n 1 sigview.plain)"
+# a vfork child's sigaction changes its own actions only: its parent still
+# sees SIG_DFL
+cat > vfview.c <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static const char *view(int s)
+{
+	struct sigaction o;
+	sigaction(s, NULL, &o);
+	return o.sa_handler == SIG_DFL ? "SIG_DFL" : "another action";
+}
+int main(void)
+{
+	printf("before: %s\n", view(SIGTERM));
+	pid_t p = vfork();
+	if (p == 0) {
+		struct sigaction d;
+		memset(&d, 0, sizeof d);
+		d.sa_handler = SIG_DFL;
+		sigaction(SIGTERM, &d, NULL);
+		_exit(0);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	printf("after a vfork child's reset: %s\n", view(SIGTERM));
+	return 0;
+}
+C
+${CC:-gcc} -o vfview vfview.c || fail "vfview does not build"
+"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/vfview.prof" -- ./vfview > vfview.out 2> vfview.err
+printf 'before: SIG_DFL\nafter a vfork child'"'"'s reset: SIG_DFL\n' > vfview.want
+cmp -s vfview.want vfview.out || soft_fail "under --profile-signals: $(tr '\n' ';' < vfview.out)"
 
 # ---- exec ----------------------------------------------------------------------------
 prof exec exec
