@@ -16,7 +16,7 @@
 #include "base/diag.h"
 #include "heap/chunkindex.h"
 #include "heap/chunks.h"
-#include "interpose/signals.h"
+#include "base/sigaction.h"
 #include "allocators/allocator.h"
 #include "base/options.h"
 #include "base/prim.h"

@@ -2,30 +2,13 @@
  * unless --profile-signals asks it to (profile/start.c); then, for a
  * signal whose action is the profiler's handler, the program is told the
  * action it would have plain, SIG_DFL (memlens__prof_signal_seen), and an
- * action it sets replaces the profiler's.  Otherwise a pass-through.
- * (glibc's signal, sigset and siginterrupt call its internal sigaction, not
- * this one: they still name the profiler's handler.) */
-#include "interpose/signals.h"
+ * action it sets replaces the profiler's.  Otherwise a pass-through to the
+ * real one (base/sigaction.h).  (glibc's signal, sigset and siginterrupt
+ * call its internal sigaction, not this one: they still name the
+ * profiler's handler.) */
 #include "base/compiler.h"
+#include "base/sigaction.h"
 #include "profile/profile.h"
-#include <dlfcn.h>
-
-/* glibc's own name for it, in case dlsym has not answered yet (the
- * profiler installs its handlers from a constructor). */
-extern int __sigaction(int, const struct sigaction *, struct sigaction *);
-static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
-
-/* At load time: a signal handler must not call dlsym. */
-__attribute__((constructor)) static void resolve(void)
-{
-	if (!real_sigaction)
-		real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
-}
-
-int memlens__real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-	return (real_sigaction ? real_sigaction : __sigaction)(sig, act, old);
-}
 
 __attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {

@@ -1,7 +1,7 @@
 /* start.c: the profiler's start-up (MEMLENS_PROFILE and its options, its
  * tables) and, when asked, its signals. */
 #include "profile/profile.h"
-#include "interpose/signals.h"
+#include "base/sigaction.h"
 #include "base/compiler.h"
 #include "base/diag.h"
 #include "base/options.h"
