@@ -34,16 +34,13 @@ __attribute__((constructor)) static void resolve(void)
  * this call: an exec must not call malloc (a vfork child calls it), and the
  * environment is the program's to size, while the stack may be a thread's
  * 64 KiB.  A failed exec unmaps it and returns the kernel's errno (E2BIG
- * where plain gets E2BIG: the array holds no more than envp did). */
-static int with_env(const char *path, char *const argv[], char *const envp[],
-                    int (*fn)(const char *, char *const[], char *const[]))
+ * where plain gets E2BIG: the array holds no more than envp did).  Not in a
+ * vfork child (with_env). */
+static __attribute__((noinline)) int with_env_noted(const char *path, char *const argv[], char *const envp[],
+                                                    int (*fn)(const char *, char *const[], char *const[]))
 {
 	enum { VALUE_MAX = 4200 };
 	size_t n = 0;
-	/* A vfork child shares its parent's memory: the profile is the
-	 * parent's, and the exec'd program is a new process anyway. */
-	if (!envp || memlens__in_vfork_child())
-		return fn(path, argv, envp);
 	/* The image ends here: what it owed memlens run, the next one owes
 	 * (if it is tracked); should the exec fail, this one still does. */
 	uint32_t owed = memlens__run_owes(0, ML_RUN_OWES_STATS | ML_RUN_OWES_PROFILE);
@@ -81,6 +78,19 @@ static int with_env(const char *path, char *const argv[], char *const envp[],
 	memlens__run_image(NULL, image);
 	memlens__unmap(env, len); /* a raw syscall: errno stays the exec's */
 	return r;
+}
+
+/* A vfork child shares its parent's memory: the profile is the parent's,
+ * and the exec'd program is a new process anyway.  Its exec goes on with
+ * no frame of with_env_noted's on the stack they share (a sanitizer build
+ * marks a frame's arrays on entry, and an exec that succeeds never takes
+ * the marks off: the parent's later frames there would seem overrun). */
+static int with_env(const char *path, char *const argv[], char *const envp[],
+                    int (*fn)(const char *, char *const[], char *const[]))
+{
+	if (!envp || memlens__in_vfork_child())
+		return fn(path, argv, envp);
+	return with_env_noted(path, argv, envp, fn);
 }
 
 __attribute__((visibility("default"))) int execve(const char *path, char *const argv[], char *const envp[])
