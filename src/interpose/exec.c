@@ -40,43 +40,38 @@ static __attribute__((noinline)) int with_env_noted(const char *path, char *cons
                                                     int (*fn)(const char *, char *const[], char *const[]))
 {
 	enum { VALUE_MAX = 4200 };
-	size_t n = 0;
 	/* The image ends here: what it owed memlens run, the next one owes
 	 * (if it is tracked); should the exec fail, this one still does. */
 	uint32_t owed = memlens__run_owes(0, ML_RUN_OWES_STATS | ML_RUN_OWES_PROFILE);
 	char image[ML_RUN_IMAGE_MAX];
 	memlens__run_image(path, image);
-	if (!memlens__profiling) {
-		int r = fn(path, argv, envp);
-		memlens__run_owes(owed, 0);
-		memlens__run_image(NULL, image);
-		return r;
+	char **env = NULL;
+	size_t len = 0;
+	if (memlens__profiling) {
+		size_t n = 0;
+		memlens__profile_write(ML_PROF_END_EXEC);
+		while (envp[n])
+			n++;
+		len = (n + 2) * sizeof(char *) + VALUE_MAX;
+		/* Out of memory for it: the exec goes on as the program asked
+		 * (the next image then writes the program's own profile name). */
+		env = memlens__map(len, 0);
+		if (env) {
+			char *value = (char *)(env + n + 2);
+			memlens__profile_next_name(value, VALUE_MAX);
+			size_t k = 0;
+			for (size_t i = 0; i < n; i++)
+				if (strncmp(envp[i], "MEMLENS_PROFILE=", 16) != 0)
+					env[k++] = envp[i];
+			env[k++] = value;
+			env[k] = NULL;
+		}
 	}
-	memlens__profile_write(ML_PROF_END_EXEC);
-	while (envp[n])
-		n++;
-	size_t len = (n + 2) * sizeof(char *) + VALUE_MAX;
-	char **env = memlens__map(len, 0);
-	/* Out of memory for it: the exec goes on as the program asked (the
-	 * next image then writes the program's own profile name). */
-	if (!env) {
-		int r = fn(path, argv, envp);
-		memlens__run_owes(owed, 0);
-		memlens__run_image(NULL, image);
-		return r;
-	}
-	char *value = (char *)(env + n + 2);
-	memlens__profile_next_name(value, VALUE_MAX);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(envp[i], "MEMLENS_PROFILE=", 16) != 0)
-			env[k++] = envp[i];
-	env[k++] = value;
-	env[k] = NULL;
-	int r = fn(path, argv, env);
+	int r = fn(path, argv, env ? env : envp);
 	memlens__run_owes(owed, 0);
 	memlens__run_image(NULL, image);
-	memlens__unmap(env, len); /* a raw syscall: errno stays the exec's */
+	if (env)
+		memlens__unmap(env, len); /* a raw syscall: errno stays the exec's */
 	return r;
 }
 
