@@ -290,6 +290,11 @@ struct memlens_stats {
 	/* memlens's own memory for the index: resident bytes of its blocks,
 	 * directory and thread records (not counted in any figure above). */
 	uint64_t bytes_metadata;
+	/* freed chunks memlens keeps for reuse by the thread that freed them
+	 * (glibc chunk bytes, all threads; MEMLENS_CACHE): in use to glibc,
+	 * free to the program, so in no figure above.  Appended last: a
+	 * caller built against an older header passes a smaller out_size. */
+	uint64_t bytes_cached;
 };
 
 /* Fills at most out_size bytes of *out.  Returns 0, or -1 when out is NULL. */

@@ -94,21 +94,22 @@ no_memlens_lines() {
 # stats_kv FILE: the memlens statistics in FILE (lines "memlens: ...", other
 # lines ignored) as KEY=VALUE lines: pid exe n_allocs n_frees n_reallocs
 # n_bad_frees n_untracked req_live req_peak req_total usable_live usable_peak
-# metadata and sc<I> for each size class.  Fails unless the six lines are
+# metadata cached and sc<I> for each size class.  Fails unless the seven lines are
 # there, in order, in the documented format.
 stats_kv() {
 	local f=$1
 	[ -s "$f" ] || fail "no statistics in $f"
 	local lines=$T/.stats_lines.$$
-	grep '^memlens: ' "$f" | grep -E '^memlens: (stats |n_allocs=|bytes_requested |bytes_usable |bytes_metadata |size_classes)' > "$lines"
+	grep '^memlens: ' "$f" | grep -E '^memlens: (stats |n_allocs=|bytes_requested |bytes_usable |bytes_metadata |bytes_cached |size_classes)' > "$lines"
 	local re1='^memlens: stats pid=[0-9]+ exe=.+$'
 	local re2='^memlens: n_allocs=[0-9]+ n_frees=[0-9]+ n_reallocs=[0-9]+ n_bad_frees=[0-9]+ n_untracked=[0-9]+$'
 	local re3='^memlens: bytes_requested live=[0-9]+ peak=[0-9]+ total=[0-9]+$'
 	local re4='^memlens: bytes_usable live=[0-9]+ peak=[0-9]+$'
 	local re5='^memlens: bytes_metadata [0-9]+$'
-	local re6='^memlens: size_classes( [0-9]+:[0-9]+)*$'
+	local re6='^memlens: bytes_cached [0-9]+$'
+	local re7='^memlens: size_classes( [0-9]+:[0-9]+)*$'
 	local i=0 re line
-	for re in "$re1" "$re2" "$re3" "$re4" "$re5" "$re6"; do
+	for re in "$re1" "$re2" "$re3" "$re4" "$re5" "$re6" "$re7"; do
 		i=$((i + 1))
 		line=$(sed -n "${i}p" "$lines")
 		if ! [[ $line =~ $re ]]; then
@@ -116,13 +117,14 @@ stats_kv() {
 			fail "statistics line $i in ${f##*/} is \"$line\", expected /$re/"
 		fi
 	done
-	[ "$(wc -l < "$lines")" = 6 ] || { show "$f"; fail "${f##*/} holds $(wc -l < "$lines") statistics lines, expected 6 (one process)"; }
+	[ "$(wc -l < "$lines")" = 7 ] || { show "$f"; fail "${f##*/} holds $(wc -l < "$lines") statistics lines, expected 7 (one process)"; }
 	awk '
 	$2 == "stats" { for (i = 3; i <= NF; i++) print $i; next }
 	$2 ~ /^n_allocs=/ { for (i = 2; i <= NF; i++) print $i; next }
 	$2 == "bytes_requested" { for (i = 3; i <= NF; i++) print "req_" $i; next }
 	$2 == "bytes_usable" { for (i = 3; i <= NF; i++) print "usable_" $i; next }
 	$2 == "bytes_metadata" { print "metadata=" $3; next }
+	$2 == "bytes_cached" { print "cached=" $3; next }
 	$2 == "size_classes" { for (i = 3; i <= NF; i++) { split($i, a, ":"); print "sc" a[1] "=" a[2] } }
 	' "$lines"
 	rm -f "$lines"

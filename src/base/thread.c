@@ -185,6 +185,7 @@ void memlens__thread_sum(struct memlens_stats *out)
 		usable_live += __atomic_load_n(&t->usable_live, __ATOMIC_RELAXED);
 		for (int i = 0; i < MEMLENS_SIZE_CLASSES; i++)
 			out->size_class[i] += __atomic_load_n(&t->hist[i], __ATOMIC_RELAXED);
+		out->bytes_cached += __atomic_load_n(&t->cache.bytes, __ATOMIC_RELAXED) & (ML_CACHE_CLOSED - 1);
 	}
 	registry_unlock();
 	out->bytes_requested_live = req_live > 0 ? (uint64_t)req_live : 0;

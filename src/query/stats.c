@@ -49,6 +49,7 @@ static size_t format_stats(char *buf, size_t cap)
 	memlens__bfmt(&b, "memlens: bytes_usable live=%lu peak=%lu\n", (unsigned long)s.bytes_usable_live,
 	              (unsigned long)s.bytes_usable_peak);
 	memlens__bfmt(&b, "memlens: bytes_metadata %lu\n", (unsigned long)s.bytes_metadata);
+	memlens__bfmt(&b, "memlens: bytes_cached %lu\n", (unsigned long)s.bytes_cached);
 	memlens__bputs(&b, "memlens: size_classes");
 	for (int i = 0; i < MEMLENS_SIZE_CLASSES; i++)
 		if (s.size_class[i])

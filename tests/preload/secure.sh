@@ -86,5 +86,5 @@ fi
 run p1 "${CLEANENV[@]}" MEMLENS_STATS="$T/pub/stats" MEMLENS_PLUGINS="$T/mark.so" "${as_nobody[@]}" ./plain_prog
 expect_rc p1 0 "plain copy as uid 65534"
 [ -e pub/plugin_ran ] || { show p1.err; fail "plain copy: the plugin did not run (the check above proves nothing)"; }
-stats_kv pub/stats > /dev/null # (six lines, one process)
+stats_kv pub/stats > /dev/null # (seven lines, one process)
 exit 0

@@ -24,7 +24,8 @@
  *   handed out right (queries answer it), a double free of a kept chunk by
  *   the other thread is reported, and the other thread's own pairs (kept
  *   in its cache, its chunks in a block it owns) answer queries right;
- * - the statistics are exact throughout. */
+ * - the statistics are exact throughout, bytes_cached too (a kept chunk's
+ *   glibc size; none after malloc_trim or a thread's end). */
 // CFLAGS: -pthread
 #include "ut.h"
 #include <errno.h>
@@ -63,6 +64,7 @@ static void reuse(void)
 	struct memlens_stats s0 = ut_stats(), s1;
 	char *p = malloc(100);
 	check_live(p, 100, &seq);
+	size_t chunk = ((size_t *)(p - HDR))[-1] & ~(size_t)7; /* glibc's chunk size */
 	free(p);
 	UT_CHECK_NOT_CHUNK(p);
 	UT_CHECK_NOT_CHUNK(p + 50);
@@ -70,6 +72,7 @@ static void reuse(void)
 	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
 	CHECK_EQ(s1.bytes_usable_live, s0.bytes_usable_live);
 	CHECK_EQ(s1.n_frees - s0.n_frees, 1);
+	CHECK_EQ(s1.bytes_cached - s0.bytes_cached, chunk); /* kept, and counted as kept */
 	/* the same glibc chunk size (requests 89..104 share it) */
 	char *q = malloc(90);
 	CHECK_PTR(q, p);
@@ -77,6 +80,7 @@ static void reuse(void)
 	s1 = ut_stats();
 	CHECK_EQ(s1.bytes_requested_live - s0.bytes_requested_live, 90);
 	CHECK_EQ(s1.bytes_usable_live - s0.bytes_usable_live, malloc_usable_size(q));
+	CHECK_EQ(s1.bytes_cached, s0.bytes_cached);
 	free(q);
 
 	/* a bin keeps 7 chunks of this size (the first 7 freed; the others
@@ -170,9 +174,11 @@ static void trim(void)
 	for (int i = 0; i < 7; i++)
 		free(a[i]);
 	size_t before = mallinfo2().uordblks;
+	CHECKF(ut_stats().bytes_cached >= 3 * (1500 + HDR), "bytes_cached %llu", (unsigned long long)ut_stats().bytes_cached);
 	malloc_trim(0);
 	size_t after = mallinfo2().uordblks;
 	CHECKF(before - after >= 3 * (1500 + HDR), "malloc_trim: glibc's bytes in use %zu -> %zu", before, after);
+	CHECK_EQ(ut_stats().bytes_cached, 0); /* one thread: the whole cache was its */
 	char *q = malloc(1500); /* from glibc now */
 	UT_CHECK_CHUNK(q, 1500);
 	free(q);
@@ -227,12 +233,14 @@ static void thread_end(void)
 {
 	for (int how = 0; how < 2; how++) {
 		size_t before = mallinfo2().uordblks;
+		uint64_t cached = ut_stats().bytes_cached;
 		pthread_t th;
 		CHECK_EQ(pthread_create(&th, NULL, pairs_thread, how ? &th : NULL), 0);
 		CHECK_EQ(pthread_join(th, NULL), 0);
 		size_t after = mallinfo2().uordblks;
 		CHECKF(after <= before + 16384, "a thread that %s left glibc's bytes in use %zu -> %zu: its cache "
 		       "kept its chunks", how ? "called pthread_exit" : "returned", before, after);
+		CHECK_EQ(ut_stats().bytes_cached, cached); /* the main thread's own, as before */
 	}
 	expect_log(NULL);
 }
