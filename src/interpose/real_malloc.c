@@ -11,9 +11,11 @@
 #include "site/site.h"
 #include "space/regions.h"
 #include <dlfcn.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <errno.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static int resolve_state; /* 0: not yet, 1: resolving, 2: ready */
 
@@ -98,12 +100,50 @@ ML_NO_SANITIZE int memlens__resolve(void)
  * bytes before it.  Recording it here spares queries a /proc/self/maps
  * read.  Only chunks of at least ML_GLIBC_MMAP_MIN are checked; smaller
  * ones (after mallopt) are still learnt when queried. */
-void memlens__glibc_mapping(void *p, int live)
+static int glibc_map_of(const void *p, uintptr_t *lo, uintptr_t *hi)
 {
 	const size_t *h = (const size_t *)p - 2;
 	if (!memlens__real_is_glibc || !(h[1] & 2))
+		return 0;
+	*lo = (uintptr_t)h - h[0];
+	*hi = (uintptr_t)h + (h[1] & ~(size_t)7);
+	return 1;
+}
+
+int memlens__glibc_remap_keeps(const void *p, size_t n, uintptr_t *lo, uintptr_t *hi)
+{
+	static size_t page;
+	if (!glibc_map_of(p, lo, hi) || n > SIZE_MAX / 2)
+		return 0;
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	/* glibc's mremap_chunk: the chunk's size for n (request2size), plus
+	 * its offset in the mapping and a word, rounded up to pages */
+	size_t nb = (n + 8 + 15) & ~(size_t)15, offset = (uintptr_t)p - 16 - *lo;
+	if (nb < 32)
+		nb = 32;
+	return ((nb + offset + 8 + page - 1) & ~(page - 1)) == *hi - *lo;
+}
+
+int memlens__glibc_remap_kept(const void *q, size_t n, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t qlo, qhi;
+	if (q && n >= ML_GLIBC_MMAP_MIN && glibc_map_of(q, &qlo, &qhi) && qlo == lo && qhi == hi)
+		return 1;
+	/* (moved or resized after all: a mapping another thread made meanwhile
+	 * in what p's gave up may lose its region, which a query then learns) */
+	int b = memlens__regions_begin();
+	if (b)
+		memlens__region_remove_locked(lo, hi);
+	memlens__regions_end(b);
+	return 0;
+}
+
+void memlens__glibc_mapping(void *p, int live)
+{
+	uintptr_t lo, hi;
+	if (!glibc_map_of(p, &lo, &hi))
 		return;
-	uintptr_t lo = (uintptr_t)h - h[0], hi = (uintptr_t)h + (h[1] & ~(size_t)7);
 	int b = memlens__regions_begin();
 	if (b && live) {
 		struct ml_region r = { .kind = ML_RK_MMAP, .prot = PROT_READ | PROT_WRITE, .flags = ML_RF_MALLOC,

@@ -7,7 +7,8 @@
  * leave the mapping level only, and a freed 1 MiB chunk's mapping (unmapped
  * by glibc behind memlens's back) is gone.  The program's own sbrk grows
  * and shrinks the brk level; when glibc grows the heap (unseen), an old
- * chunk's brk level ends at the new break; realloc to 2 MiB and back. */
+ * chunk's brk level ends at the new break; realloc to 2 MiB and back; a
+ * 40 MiB chunk's mapping level follows glibc's mremaps of it. */
 #include "hier_util.h"
 #include <pthread.h>
 
@@ -92,9 +93,66 @@ static void *thread_alloc(void *arg)
 	return (void *)(intptr_t)gettid();
 }
 
+/* A chunk glibc mapped itself: its mapping level is exactly glibc's
+ * mapping (the chunk's prev_size bytes before it, its size word long). */
+static void expect_glibc_mapping(const char *p, size_t size, const char *what)
+{
+	struct alloc_info c[HU_MAX];
+	expect_chunk_chain(p, size, c, what);
+	const size_t *h = (const size_t *)p - 2;
+	CHECKF(h[1] & 2, "%s: glibc did not map the %zu-byte chunk", what, size);
+	uintptr_t lo = (uintptr_t)h - h[0], hi = (uintptr_t)h + (h[1] & ~(size_t)7);
+	CHECKF(!strcmp(hu_name(&c[0]), "mmap") && c[0].base == (void *)lo && c[0].size == hi - lo,
+	       "%s: outer level %s %p+%#zx, glibc's mapping %#lx+%#lx", what, hu_name(&c[0]), c[0].base, c[0].size,
+	       (unsigned long)lo, (unsigned long)(hi - lo));
+}
+
+/* A 40 MiB chunk (above any mmap threshold of glibc's) realloc'd by bytes
+ * (the same pages: glibc does not remap), by pages (mremap, in place or
+ * moved), and smaller: its mapping level follows glibc's mapping each time,
+ * and a range it left holds no malloc chunk. */
+static void mapped_realloc(void)
+{
+	size_t n = 40u << 20;
+	char *p = malloc(n), *old;
+	CHECK(p != NULL);
+	expect_glibc_mapping(p, n, "40 MiB");
+	for (int i = 0; i < 100; i++) {
+		n += 8;
+		p = realloc(p, n);
+		CHECK(p != NULL);
+		p[n - 1] = 1;
+	}
+	expect_glibc_mapping(p, n, "40 MiB grown by 8 bytes 100 times");
+	for (int i = 0; i < 20; i++) {
+		old = p;
+		n += 4096 * (size_t)(1 + i % 3);
+		p = realloc(p, n);
+		CHECK(p != NULL);
+		p[n - 1] = 1;
+		expect_glibc_mapping(p, n, "40 MiB grown by pages");
+		if (p != old)
+			CHECKF(alloc_get_allocator(old + 4096) != alloc_get_allocator(p),
+			       "the range a moved chunk left is still malloc's: %s", hu_chain_str(old + 4096));
+	}
+	n -= 3 * 4096 + 100;
+	p = realloc(p, n);
+	CHECK(p != NULL);
+	expect_glibc_mapping(p, n, "40 MiB shrunk by 3 pages");
+	n -= 24;
+	p = realloc(p, n);
+	CHECK(p != NULL);
+	expect_glibc_mapping(p, n, "40 MiB shrunk by 24 bytes");
+	free(p);
+	UT_CHECK_NOT_CHUNK(p);
+}
+
 int main(void)
 {
 	struct alloc_info c[HU_MAX];
+
+	if (!th_asan())
+		mapped_realloc();
 
 	/* a small chunk of the main arena */
 	char *small = malloc(100);
