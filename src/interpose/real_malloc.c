@@ -110,33 +110,55 @@ static int glibc_map_of(const void *p, uintptr_t *lo, uintptr_t *hi)
 	return 1;
 }
 
-int memlens__glibc_remap_keeps(const void *p, size_t n, uintptr_t *lo, uintptr_t *hi)
+/* glibc's mremap_chunk remaps only when the number of pages changes: for
+ * n bytes, the chunk's size (request2size) plus its offset in the mapping
+ * and a word, rounded up to pages. */
+static int remap_keeps_pages(const void *p, size_t n, uintptr_t lo, uintptr_t hi)
 {
 	static size_t page;
-	if (!glibc_map_of(p, lo, hi) || n > SIZE_MAX / 2)
+	if (n > SIZE_MAX / 2)
 		return 0;
 	if (!page)
 		page = (size_t)sysconf(_SC_PAGESIZE);
-	/* glibc's mremap_chunk: the chunk's size for n (request2size), plus
-	 * its offset in the mapping and a word, rounded up to pages */
-	size_t nb = (n + 8 + 15) & ~(size_t)15, offset = (uintptr_t)p - 16 - *lo;
+	size_t nb = (n + 8 + 15) & ~(size_t)15, offset = (uintptr_t)p - 16 - lo;
 	if (nb < 32)
 		nb = 32;
-	return ((nb + offset + 8 + page - 1) & ~(page - 1)) == *hi - *lo;
+	return ((nb + offset + 8 + page - 1) & ~(page - 1)) == hi - lo;
 }
 
-int memlens__glibc_remap_kept(const void *q, size_t n, uintptr_t lo, uintptr_t hi)
+static void add_mapping_locked(uintptr_t lo, uintptr_t hi)
 {
-	uintptr_t qlo, qhi;
-	if (q && n >= ML_GLIBC_MMAP_MIN && glibc_map_of(q, &qlo, &qhi) && qlo == lo && qhi == hi)
-		return 1;
-	/* (moved or resized after all: a mapping another thread made meanwhile
-	 * in what p's gave up may lose its region, which a query then learns) */
-	int b = memlens__regions_begin();
-	if (b)
-		memlens__region_remove_locked(lo, hi);
+	struct ml_region r = { .kind = ML_RK_MMAP, .prot = PROT_READ | PROT_WRITE, .flags = ML_RF_MALLOC,
+	                       .tid = memlens__tls.self ? memlens__tls.self->tid : 0, .start = lo, .end = hi };
+	memlens__region_add_locked(&r);
+}
+
+void *memlens__glibc_mapped_realloc(void *p, size_t n)
+{
+	uintptr_t lo = 0, hi = 0, qlo = 0, qhi = 0;
+	glibc_map_of(p, &lo, &hi);
+	int same = remap_keeps_pages(p, n, lo, hi), b = same ? 0 : memlens__regions_begin();
+	void *q = memlens__real.realloc(p, n);
+	int mapped = q && n >= ML_GLIBC_MMAP_MIN && glibc_map_of(q, &qlo, &qhi);
+	if (same) {
+		if (mapped && qlo == lo && qhi == hi)
+			return q; /* as expected: its region as it was */
+		if (!q && n != 0)
+			return q; /* failed: p as it was */
+		/* (not as expected after all, and no lock was held across the
+		 * call: a mapping another thread made meanwhile in what p's gave
+		 * up may lose its region, which a query then learns) */
+		b = memlens__regions_begin();
+	}
+	if (b && (q || n == 0)) {
+		if (!(mapped && qlo == lo && memlens__region_resize_locked(lo, hi, qhi))) {
+			memlens__region_remove_locked(lo, hi);
+			if (mapped)
+				add_mapping_locked(qlo, qhi);
+		}
+	}
 	memlens__regions_end(b);
-	return 0;
+	return q;
 }
 
 void memlens__glibc_mapping(void *p, int live)
@@ -145,11 +167,9 @@ void memlens__glibc_mapping(void *p, int live)
 	if (!glibc_map_of(p, &lo, &hi))
 		return;
 	int b = memlens__regions_begin();
-	if (b && live) {
-		struct ml_region r = { .kind = ML_RK_MMAP, .prot = PROT_READ | PROT_WRITE, .flags = ML_RF_MALLOC,
-		                       .tid = memlens__tls.self ? memlens__tls.self->tid : 0, .start = lo, .end = hi };
-		memlens__region_add_locked(&r);
-	} else if (b)
+	if (b && live)
+		add_mapping_locked(lo, hi);
+	else if (b)
 		memlens__region_remove_locked(lo, hi);
 	memlens__regions_end(b);
 }

@@ -32,15 +32,12 @@ static inline ML_NO_SANITIZE int memlens__glibc_mapped(const void *p)
 {
 	return memlens__real_is_glibc && (((const size_t *)p)[-1] & 2);
 }
-/* A realloc of glibc's chunk p, which glibc mapped, to n bytes: 1 when the
- * call is expected to keep the mapping [*lo, *hi) where it is (glibc
- * remaps only when the number of pages changes), so that its region need
- * not go before the call.  0: memlens__glibc_mapping(p, 0) first, as for
- * a free. */
-int memlens__glibc_remap_keeps(const void *p, size_t n, uintptr_t *lo, uintptr_t *hi);
-/* After such a realloc (keeps was 1) gave q for n bytes (q NULL: p was
- * freed): 1 when q is p's mapping as it was, which keeps its region; else
- * that region is removed and 0 (memlens__index_recorded then adds q's, as
- * any new chunk's). */
-int memlens__glibc_remap_kept(const void *q, size_t n, uintptr_t lo, uintptr_t hi);
+/* The real realloc of glibc's chunk p, which glibc mapped, to n bytes,
+ * its region following the mapping: glibc remaps only when the number of
+ * pages changes, and then the regions' lock is held across the call (as
+ * for the program's own mremap) and the region is resized where it is (in
+ * proportion to the change), moved, or removed (q not mapped by glibc, or
+ * freed: n 0).  When they stay, no lock: the region stays (checked after
+ * the call).  The caller adds no region for q. */
+void *memlens__glibc_mapped_realloc(void *p, size_t n);
 #endif

@@ -425,19 +425,10 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	}
 	if (!old.usable)
 		old.usable = memlens__usable(p);
-	/* A chunk glibc mapped: its region goes before the call (what it gives
-	 * up may be another thread's mapping right after) and index_recorded
-	 * below adds q's, unless the call is expected to keep the mapping
-	 * where it is (the same pages: no remap), which keeps its region. */
-	uintptr_t map_lo = 0, map_hi = 0;
-	int map_keeps = 0, region_stays = 0;
-	if (ML_UNLIKELY(old.size >= ML_GLIBC_MMAP_MIN) && memlens__glibc_mapped(p) &&
-	    !(map_keeps = memlens__glibc_remap_keeps(p, n, &map_lo, &map_hi)))
-		memlens__glibc_mapping(p, 0);
-	q = memlens__real.realloc(p, n);
+	/* A chunk glibc mapped: its region follows the mapping in the call */
+	int mapped = ML_UNLIKELY(old.size >= ML_GLIBC_MMAP_MIN) && memlens__glibc_mapped(p);
+	q = mapped ? memlens__glibc_mapped_realloc(p, n) : memlens__real.realloc(p, n);
 	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
-		if (map_keeps)
-			memlens__glibc_remap_kept(NULL, 0, map_lo, map_hi);
 		memlens__index_give(&hold, NULL, 0);
 		memlens__index_cover_drop((uintptr_t)p, old.size);
 		memlens__account_free(t, &old, ra);
@@ -448,12 +439,8 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	if (!q) { /* p is still valid: its entry back (covers untouched) */
 		if (memlens__index_give(&hold, &old, ML_IX_KEEP_COVER) < 0)
 			memlens__note_untracked(t);
-		if (ML_UNLIKELY(old.size >= ML_GLIBC_MMAP_MIN) && !map_keeps)
-			memlens__glibc_mapping(p, 1); /* (nothing when glibc did not map p) */
 		return NULL;
 	}
-	if (map_keeps)
-		region_stays = memlens__glibc_remap_kept(q, n, map_lo, map_hi);
 	if (q == p)
 		memlens__index_cover_resize((uintptr_t)p, old.size, n);
 	else
@@ -463,8 +450,8 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	site = memlens__profiled(n, site, ra, cfa);
 	memlens__index_record(t, q, n, site, &c);
 	int inserted = memlens__index_give(&hold, &c, q == p ? ML_IX_KEEP_COVER : 0);
-	if (region_stays && inserted >= 0)
-		; /* (its region as it was) */
+	if (mapped && inserted >= 0)
+		; /* (its region done in the call) */
 	else if (memlens__index_recorded(t, inserted, &c) < 0) {
 		/* q is live but unknown */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);

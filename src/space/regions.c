@@ -369,12 +369,38 @@ void memlens__region_protect_locked(uintptr_t lo, uintptr_t hi, int prot)
 	}
 }
 
+int memlens__region_resize_locked(uintptr_t lo, uintptr_t old_hi, uintptr_t new_hi)
+{
+	uint32_t pos;
+	if (!recs || (pos = order_search(lo)) >= n_order)
+		return 0;
+	uint32_t id = order[pos];
+	struct ml_region *r = &recs[id];
+	if (r->start != lo || r->end != old_hi || new_hi <= lo)
+		return 0;
+	if (new_hi > old_hi) {
+		carve(old_hi, new_hi); /* (what was there is gone: stale records) */
+		rec_begin(r);
+		r->end = new_hi;
+		rec_end(r);
+		radix_set(old_hi, new_hi, id);
+	} else if (new_hi < old_hi) {
+		rec_begin(r); /* the record first: a reader of the tail's old id fails it */
+		r->end = new_hi;
+		rec_end(r);
+		radix_set(new_hi, old_hi, 0);
+	}
+	return 1;
+}
+
 void memlens__region_move_locked(uintptr_t old, size_t old_len, uintptr_t new_, size_t new_len)
 {
 	struct ml_region r;
 	uint32_t pos;
 	if (!recs)
 		return;
+	if (new_ == old && memlens__region_resize_locked(old, old + PAGE_UP(old_len), old + PAGE_UP(new_len)))
+		return; /* in place: only the pages between the two ends */
 	pos = order_search(old);
 	if (pos < n_order && recs[order[pos]].start <= old) {
 		r = recs[order[pos]];

@@ -73,6 +73,10 @@ void memlens__region_add_locked(const struct ml_region *r);
 void memlens__region_remove_locked(uintptr_t lo, uintptr_t hi);
 /* Under the lock: mprotect of [lo, hi). */
 void memlens__region_protect_locked(uintptr_t lo, uintptr_t hi, int prot);
+/* Under the lock: the region [lo, old_hi) now ends at new_hi (a mapping
+ * grown or shrunk in place; page-aligned), in time proportional to the
+ * change.  0 (nothing done) unless one region is exactly [lo, old_hi). */
+int memlens__region_resize_locked(uintptr_t lo, uintptr_t old_hi, uintptr_t new_hi);
 /* Under the lock: mremap of [old, old+old_len) to [new, new+new_len). */
 void memlens__region_move_locked(uintptr_t old, size_t old_len, uintptr_t new_, size_t new_len);
 /* Under the lock: the break moved from old to cur (brk or sbrk). */
