@@ -1,7 +1,8 @@
 /* bench_pair.c: cost of one free+malloc pair, and of realloc growth.
  *
- *   bench_pair [TEST...]     TEST: a size in bytes (pair test) or "realloc"
- *                            (default: 16 64 256 1024 4096 realloc)
+ *   bench_pair [TEST...]     TEST: a size in bytes (pair test), "realloc" or
+ *                            "realloc_big" (default: all of 16 64 256 1024
+ *                            4096 realloc realloc_big)
  *
  * Pair test: a ring of 4096 slots filled with chunks of one size; each step
  * frees the oldest chunk and mallocs a new one in its slot, writing one byte
@@ -10,6 +11,10 @@
  * Realloc test: a buffer grows from 16 bytes to 1 MiB by steps of 64 bytes
  * (one realloc per step, one byte written at the new end), is freed, and the
  * cycle repeats.  Prints "realloc NS" (nanoseconds per realloc).
+ *
+ * Big realloc test ("realloc_big"): the same from 40 MiB to 48 MiB, a buffer
+ * glibc maps itself at any threshold (it remaps it when its pages change).
+ * Prints "realloc_big NS".
  *
  * BENCH_PAIR_OPS (default 20000000) sets the number of pairs per size and,
  * roughly, the number of reallocs.  Built plain; run.sh runs the same binary
@@ -72,9 +77,34 @@ static double realloc_test(long ops)
 	return (double)(t1 - t0) / (double)n_reallocs;
 }
 
+#define BIG_FROM (40u << 20)
+#define BIG_TO (48u << 20)
+
+static double realloc_big_test(long ops)
+{
+	long cycles = ops / 4000000;
+	if (cycles < 1)
+		cycles = 1;
+	long n_reallocs = 0;
+	uint64_t t0 = bench_now_ns();
+	for (long c = 0; c < cycles; c++) {
+		char *p = malloc(BIG_FROM);
+		p[0] = 1;
+		for (size_t n = BIG_FROM + REALLOC_STEP; n <= BIG_TO; n += REALLOC_STEP) {
+			p = realloc(p, n);
+			p[n - 1] = (char)n;
+			n_reallocs++;
+		}
+		bench_escape(p);
+		free(p);
+	}
+	uint64_t t1 = bench_now_ns();
+	return (double)(t1 - t0) / (double)n_reallocs;
+}
+
 int main(int argc, char **argv)
 {
-	static const char *defaults[] = {"16", "64", "256", "1024", "4096", "realloc"};
+	static const char *defaults[] = {"16", "64", "256", "1024", "4096", "realloc", "realloc_big"};
 	long ops = bench_env_long("BENCH_PAIR_OPS", 20000000);
 	const char **tests = (const char **)argv + 1;
 	int ntests = argc - 1;
@@ -85,6 +115,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ntests; i++) {
 		if (strcmp(tests[i], "realloc") == 0) {
 			printf("realloc %.3f\n", realloc_test(ops / 2));
+		} else if (strcmp(tests[i], "realloc_big") == 0) {
+			printf("realloc_big %.3f\n", realloc_big_test(ops));
 		} else {
 			long size = strtol(tests[i], NULL, 10);
 			if (size <= 0) {

@@ -223,6 +223,8 @@ bench_pair() {
 	p=$(med "$D/pair.plain" realloc); t=$(med "$D/pair.tracked" realloc)
 	row "realloc growth (ns/realloc)" "$p" "$t" ns none 0
 	RATIO[realloc]=$(ratio_of "$p" "$t")
+	p=$(med "$D/pair.plain" realloc_big); t=$(med "$D/pair.tracked" realloc_big)
+	row "realloc growth of a 40 MiB mapped buffer (ns/realloc)" "$p" "$t" ns none 0
 	if [ $obs = 1 ]; then pair_observer_rows; fi
 }
 
