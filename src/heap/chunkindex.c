@@ -26,9 +26,14 @@
 static inline struct block *e_block(uintptr_t e) { return (struct block *)(e & E_PTR_MASK); }
 static inline uintptr_t e_next(uintptr_t e, struct block *b) { return (uintptr_t)b | (((e >> 48) + 1) << 48); }
 
+/* Cover blocks: 2 MiB, aligned (a zone holds a whole number of them). */
+#define BLOCK_PAGES 512u
+
 struct zone {
 	uintptr_t dir[PAGES_PER_ZONE];   /* see e_block */
 	uintptr_t cover[PAGES_PER_ZONE]; /* base of a chunk covering the page start */
+	uintptr_t block_cover[PAGES_PER_ZONE / BLOCK_PAGES]; /* base of a chunk covering
+	                                    every page start in the block */
 };
 /* One index: the zone table.  The heap's is static; custom allocators
  * each get their own (ml_index_new). */
@@ -104,6 +109,12 @@ ML_IX_INLINE uintptr_t *cover_slot(struct ml_index *ix, uintptr_t pgno, int crea
 {
 	struct zone *z = zone_get(ix, pgno, create);
 	return z ? &z->cover[pgno & (PAGES_PER_ZONE - 1)] : NULL;
+}
+
+ML_IX_INLINE uintptr_t *block_cover_slot(struct ml_index *ix, uintptr_t pgno, int create)
+{
+	struct zone *z = zone_get(ix, pgno, create);
+	return z ? &z->block_cover[(pgno & (PAGES_PER_ZONE - 1)) / BLOCK_PAGES] : NULL;
 }
 
 /* ---- records ---- */
@@ -270,19 +281,24 @@ static inline struct block *block_trim(struct block *b)
 }
 
 /* Big chunks name themselves in the cover slot of every page that starts two
- * or more pages after their base (nearer pages are found without it). */
+ * or more pages after their base (nearer pages are found without it); in a
+ * 2 MiB block all of whose pages they cover, once, in the block's slot, so
+ * that a chunk of n bytes writes about n / 2 MiB + 1024 slots, not n / 4K.
+ * Readers look at the block's slot first. */
 static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t *last)
 {
 	*first = (base >> PAGE_SHIFT) + 2;
 	*last = (base + (size ? size : 1) - 1) >> PAGE_SHIFT;
 }
 
-/* Cover pages [first, last] with base, or (base == 0) uncover those that
+/* Names base in the slots of pages [first, last] (for blocks: of blocks
+ * [first, last] and block_cover_slot), or (base == 0) clears those that
  * name old. */
-static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
+static void cover_slots(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old,
+                        int blocks)
 {
-	for (uintptr_t pg = first; pg <= last; pg++) {
-		uintptr_t *cs = cover_slot(ix, pg, base != 0);
+	for (uintptr_t i = first; i <= last && i >= first; i++) {
+		uintptr_t *cs = blocks ? block_cover_slot(ix, i * BLOCK_PAGES, base != 0) : cover_slot(ix, i, base != 0);
 		if (!cs)
 			continue;
 		if (base)
@@ -292,18 +308,62 @@ static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, ui
 	}
 }
 
+/* Pages [first, last] (first >= 2): the whole blocks among them, and the
+ * pages before and after those ([*b0, *b1) empty: pages only). */
+static void cover_split(uintptr_t first, uintptr_t last, uintptr_t *b0, uintptr_t *b1)
+{
+	*b0 = (first + BLOCK_PAGES - 1) / BLOCK_PAGES;
+	*b1 = (last + 1) / BLOCK_PAGES;
+}
+
+/* Covers pages [first, last] with base. */
+static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base)
+{
+	uintptr_t b0, b1;
+	if (first > last)
+		return;
+	cover_split(first, last, &b0, &b1);
+	if (b0 >= b1) {
+		cover_slots(ix, first, last, base, 0, 0);
+		return;
+	}
+	cover_slots(ix, first, b0 * BLOCK_PAGES - 1, base, 0, 0);
+	cover_slots(ix, b0, b1 - 1, base, 0, 1);
+	cover_slots(ix, b1 * BLOCK_PAGES, last, base, 0, 0);
+}
+
+/* Uncovers pages [first, last] of the chunk at old: every block with a
+ * page among them, and the pages outside whole blocks.  (A page inside a
+ * whole block may still name old, from a chunk grown by steps: readers
+ * check every name they find, and a chunk that covers the page later names
+ * itself there or in its block, which readers look at first.) */
+static void uncover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t old)
+{
+	uintptr_t b0, b1;
+	if (first > last)
+		return;
+	cover_slots(ix, first / BLOCK_PAGES, last / BLOCK_PAGES, 0, old, 1);
+	cover_split(first, last, &b0, &b1);
+	if (b0 >= b1) {
+		cover_slots(ix, first, last, 0, old, 0);
+		return;
+	}
+	cover_slots(ix, first, b0 * BLOCK_PAGES - 1, 0, old, 0);
+	cover_slots(ix, b1 * BLOCK_PAGES, last, 0, old, 0);
+}
+
 static void cover_set(struct ml_index *ix, uintptr_t base, size_t size)
 {
 	uintptr_t first, last;
 	cover_pages(base, size, &first, &last);
-	cover_range(ix, first, last, base, 0);
+	cover_range(ix, first, last, base);
 }
 
 static void cover_clear(struct ml_index *ix, uintptr_t base, size_t size)
 {
 	uintptr_t first, last;
 	cover_pages(base, size, &first, &last);
-	cover_range(ix, first, last, 0, base);
+	uncover_range(ix, first, last, base);
 }
 
 void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_size)
@@ -313,9 +373,18 @@ void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_siz
 	cover_pages(base, old_size, &first, &old_last);
 	cover_pages(base, new_size, &first, &new_last);
 	if (new_last > old_last)
-		cover_range(ix, old_last + 1 > first ? old_last + 1 : first, new_last, base, 0);
-	else if (new_last < old_last)
-		cover_range(ix, new_last + 1 > first ? new_last + 1 : first, old_last, 0, base);
+		cover_range(ix, old_last + 1 > first ? old_last + 1 : first, new_last, base);
+	else if (new_last < old_last) {
+		/* The block holding new_last + 1 loses its name while its pages up
+		 * to new_last are still the chunk's: they are named one by one
+		 * first. */
+		uintptr_t lo = (new_last + 1) / BLOCK_PAGES * BLOCK_PAGES;
+		if (lo < first)
+			lo = first;
+		if (lo <= new_last)
+			cover_slots(ix, lo, new_last, base, 0, 0);
+		uncover_range(ix, new_last + 1 > first ? new_last + 1 : first, old_last, base);
+	}
 }
 
 void memlens__index_cover_drop(uintptr_t base, size_t size) { cover_clear(HEAP, base, size); }
@@ -506,8 +575,15 @@ ML_IX_INLINE int ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *ou
 	if (pgno && read_page(ix, pgno - 1, FIND_LAST, 0, &c) && contains(&c, a))
 		goto found;
 	{
-		uintptr_t *cs = cover_slot(ix, pgno, 0);
-		uintptr_t base = cs ? __atomic_load_n(cs, __ATOMIC_ACQUIRE) : 0;
+		struct zone *z = zone_get(ix, pgno, 0);
+		uintptr_t base = 0;
+		if (!z)
+			return 0;
+		base = __atomic_load_n(&z->block_cover[(pgno & (PAGES_PER_ZONE - 1)) / BLOCK_PAGES], __ATOMIC_ACQUIRE);
+		if (base && read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c) &&
+		    contains(&c, a))
+			goto found;
+		base = __atomic_load_n(&z->cover[pgno & (PAGES_PER_ZONE - 1)], __ATOMIC_ACQUIRE);
 		if (!base || !read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c))
 			return 0;
 	}

@@ -1,6 +1,7 @@
 /* big_chunks: 1 MiB, 10 MiB and 100 MiB chunks (glibc mmaps these) answer
  * for interior pointers deep inside, calloc'd big chunks too, and they are
- * unknown after free. */
+ * unknown after free; so do chunks grown by realloc page by page and by
+ * whole 2 MiB blocks, shrunk, and a smaller one made where one was freed. */
 #include "ut.h"
 
 static void deep(char *p, size_t n)
@@ -50,6 +51,42 @@ int main(void)
 	if (c2 != c)
 		UT_CHECK_NOT_CHUNK(c + 100);
 	free(c2);
+	/* grown by steps across 2 MiB blocks (a page's cover slot at a time),
+	 * then by 5 MiB at once (whole blocks), shrunk to inside a block, then
+	 * freed: every byte answers the chunk it is in, or none */
+	size_t n = 3u << 20;
+	char *g = malloc(n);
+	CHECK(g != NULL);
+	for (int i = 0; i < 400; i++) {
+		n += 4096 + 64;
+		g = realloc(g, n);
+		CHECK(g != NULL);
+	}
+	deep(g, n);
+	n += 5u << 20;
+	g = realloc(g, n);
+	CHECK(g != NULL);
+	deep(g, n);
+	size_t big = n;
+	n = (5u << 20) + 300 * 4096 + 5;
+	char *g2 = realloc(g, n);
+	CHECK(g2 != NULL);
+	deep(g2, n);
+	if (g2 == g)
+		for (size_t o = n; o < big; o += 4096 * 7)
+			UT_CHECK_NOT_CHUNK(g + o);
+	free(g2);
+	for (size_t o = 0; o < n; o += 4096 * 5)
+		UT_CHECK_NOT_CHUNK(g2 + o);
+	/* a smaller chunk in its place (glibc maps it where the last was, as a
+	 * rule): nothing beyond its end answers it */
+	char *h = malloc(3u << 20);
+	CHECK(h != NULL);
+	deep(h, 3u << 20);
+	if (h == g2)
+		for (size_t o = 3u << 20; o < n; o += 4096 * 3)
+			UT_CHECK_NOT_CHUNK(h + o);
+	free(h);
 	/* many big chunks alive at once */
 	char *many[64];
 	for (int i = 0; i < 64; i++) {
