@@ -61,4 +61,12 @@ extern ML_HIDDEN uint64_t memlens__prof_signals_held;
  * the action the program would have plain. */
 struct sigaction;
 void memlens__prof_signal_seen(int sig, struct sigaction *old);
+/* The action to set for the program's sigaction(sig, act, ...): act, or,
+ * when act is SIG_DFL for a signal the profiler took for its fatal handler
+ * (all of them but SIGUSR2), that handler again in *buf (it writes the
+ * profile, then the signal kills the program as SIG_DFL would): a program
+ * that puts back the SIG_DFL it was told of (an action saved and
+ * restored, a crash handler resetting before it raises again) keeps the
+ * profile on that signal. */
+const struct sigaction *memlens__prof_signal_set(int sig, const struct sigaction *act, struct sigaction *buf);
 #endif

@@ -58,15 +58,20 @@ static void on_snapshot(int sig)
 
 uint64_t memlens__prof_signals_held;
 
+static void handler_action(struct sigaction *sa, void (*fn)(int))
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sa_handler = fn;
+	sa->sa_flags = SA_RESTART | (fn == on_fatal ? SA_RESETHAND | SA_NODEFER : 0);
+	sigemptyset(&sa->sa_mask);
+}
+
 static void install(int sig, void (*fn)(int))
 {
 	struct sigaction old, sa;
 	if (memlens__real_sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
 		return; /* the program's own handler (or SIG_IGN) stays */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fn;
-	sa.sa_flags = SA_RESTART | (fn == on_fatal ? SA_RESETHAND | SA_NODEFER : 0);
-	sigemptyset(&sa.sa_mask);
+	handler_action(&sa, fn);
 	if (memlens__real_sigaction(sig, &sa, NULL) == 0)
 		__atomic_or_fetch(&memlens__prof_signals_held, 1ull << sig, __ATOMIC_RELEASE);
 }
@@ -75,9 +80,8 @@ static void install(int sig, void (*fn)(int))
  * by what they find (python installs its KeyboardInterrupt handler only
  * over SIG_DFL, takes a handler it does not know for None, and a
  * forkserver's children restore what it saved) behave as they would
- * without memlens; an action they set is theirs.  (One that saved the
- * action and puts it back restores SIG_DFL: the profiler's handler is
- * gone for that signal then.) */
+ * without memlens; an action they set is theirs, but SIG_DFL, which puts
+ * the profiler's fatal handler back (memlens__prof_signal_set). */
 void memlens__prof_signal_seen(int sig, struct sigaction *old)
 {
 	if (sig <= 0 || sig >= 64 || !(__atomic_load_n(&memlens__prof_signals_held, __ATOMIC_ACQUIRE) & (1ull << sig)))
@@ -87,6 +91,15 @@ void memlens__prof_signal_seen(int sig, struct sigaction *old)
 		old->sa_handler = SIG_DFL;
 		sigemptyset(&old->sa_mask);
 	}
+}
+
+const struct sigaction *memlens__prof_signal_set(int sig, const struct sigaction *act, struct sigaction *buf)
+{
+	if (!act || act->sa_handler != SIG_DFL || (act->sa_flags & SA_SIGINFO) || sig <= 0 || sig >= 64 ||
+	    sig == SIGUSR2 || !(__atomic_load_n(&memlens__prof_signals_held, __ATOMIC_ACQUIRE) & (1ull << sig)))
+		return act;
+	handler_action(buf, on_fatal);
+	return buf;
 }
 
 /* ---- start-up ------------------------------------------------------------------ */

@@ -41,7 +41,9 @@
 #    SIGTERM as it would plain (it installs its KeyboardInterrupt handler
 #    over SIG_DFL, and names no handler of memlens's: it would take one for
 #    None), and a multiprocessing forkserver pool, whose children restore
-#    the SIGINT action it saved, works;
+#    the SIGINT action it saved, works; a program that saves SIGTERM's
+#    action, sets its own and puts the saved one back dies of SIGTERM as
+#    plain, with its profile written on the signal;
 #  exec: the run succeeds and FILE is complete (what it holds is noted);
 #  sampling (--sample=4K): each function's bytes within a tolerance of the
 #    truth.  A Poisson sample of mean interval T = 4096 bytes takes an
@@ -511,6 +513,47 @@ ${CC:-gcc} -o vfview vfview.c || fail "vfview does not build"
 "${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/vfview.prof" -- ./vfview > vfview.out 2> vfview.err
 printf 'before: SIG_DFL\nafter a vfork child'"'"'s reset: SIG_DFL\n' > vfview.want
 cmp -s vfview.want vfview.out || soft_fail "under --profile-signals: $(tr '\n' ';' < vfview.out)"
+
+# a program that saves SIGTERM's action (SIG_DFL, as it is told), sets its
+# own, puts the saved one back and raises SIGTERM: it dies of it as plain,
+# and the profile is written on the signal (SIG_DFL put the profiler's
+# handler back)
+cat > restore.c <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static void mine(int s) { (void)s; }
+int main(void)
+{
+	struct sigaction saved, h, now;
+	volatile char *keep = malloc(4242);
+	keep[0] = 1;
+	sigaction(SIGTERM, NULL, &saved);
+	memset(&h, 0, sizeof h);
+	h.sa_handler = mine;
+	sigaction(SIGTERM, &h, NULL);
+	sigaction(SIGTERM, &saved, NULL);
+	sigaction(SIGTERM, NULL, &now);
+	printf("%s\n", now.sa_handler == SIG_DFL ? "SIG_DFL" : "another action");
+	fflush(stdout);
+	raise(SIGTERM);
+	return 0;
+}
+C
+${CC:-gcc} -o restore restore.c || fail "restore does not build"
+"${CLEANENV[@]}" ./restore > restore.plain 2>&1
+prc=$?
+"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/restore.prof" -- ./restore > restore.out 2> restore.err
+rc=$?
+[ "$rc" = "$prc" ] && [ "$rc" = 143 ] || soft_fail "restore: memlens run exited with $rc, plain $prc, expected 143"
+cmp -s restore.plain restore.out || soft_fail "restore: the program printed $(cat restore.out), plain $(cat restore.plain)"
+if ! "$MEMLENS" report "$T/restore.prof" --format json > restore.json 2> restore.rerr; then
+	soft_fail "restore: no profile written on SIGTERM after the program put SIG_DFL back: $(cat restore.rerr restore.err | head -n 3)"
+else
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if j["reason"] == "signal" else 1)' restore.json ||
+		soft_fail "restore: the profile was not written on the signal"
+fi
 
 # ---- exec ----------------------------------------------------------------------------
 prof exec exec
