@@ -1,15 +1,19 @@
-/* signals.c: sigaction as the program calls it.  memlens takes no signal
- * unless --profile-signals asks it to (profile/start.c); then, for a
- * signal whose action is the profiler's handler, the program is told the
- * action it would have plain, SIG_DFL (memlens__prof_signal_seen), and an
- * action it sets replaces the profiler's, except SIG_DFL, which puts the
- * profiler's fatal handler back (memlens__prof_signal_set).  Otherwise a
- * pass-through to the real one (base/sigaction.h).  (glibc's signal,
- * sigset and siginterrupt call its internal sigaction, not this one: they
- * still name the profiler's handler, and signal(sig, SIG_DFL) removes it.) */
+/* signals.c: sigaction, and the older calls that set a signal's action
+ * (signal, sysv_signal, sigset), as the program calls them.  memlens takes
+ * no signal unless --profile-signals asks it to (profile/start.c); then,
+ * for a signal whose action is the profiler's handler, the program is told
+ * the action it would have plain, SIG_DFL (memlens__prof_signal_seen), and
+ * an action it sets replaces the profiler's, except SIG_DFL, which puts the
+ * profiler's fatal handler back (memlens__prof_signal_set).  Otherwise each
+ * is a pass-through to the real one (base/sigaction.h; glibc's signal and
+ * the like call its internal sigaction, not this one, hence their own
+ * interposers: a program that chains to the old handler signal() returned
+ * would otherwise call memlens's, which kills it). */
 #include "base/compiler.h"
 #include "base/sigaction.h"
 #include "profile/profile.h"
+#include <dlfcn.h>
+#include <errno.h>
 
 __attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
@@ -20,4 +24,58 @@ __attribute__((visibility("default"))) int sigaction(int sig, const struct sigac
 	if (r == 0 && old)
 		memlens__prof_signal_seen(sig, old);
 	return r;
+}
+
+/* ---- signal, sysv_signal, sigset ---- */
+
+typedef void (*ml_handler)(int);
+static ml_handler (*real_signal)(int, ml_handler), (*real_sysv_signal)(int, ml_handler),
+	(*real_sigset)(int, ml_handler);
+
+static void resolve_old_calls(void)
+{
+	real_signal = (ml_handler(*)(int, ml_handler))dlsym(RTLD_NEXT, "signal");
+	real_sysv_signal = (ml_handler(*)(int, ml_handler))dlsym(RTLD_NEXT, "sysv_signal");
+	real_sigset = (ml_handler(*)(int, ml_handler))dlsym(RTLD_NEXT, "sigset");
+}
+/* At load time: a handler that sets its own action again (System V style)
+ * must not call dlsym. */
+__attribute__((constructor)) static void resolve_at_load(void) { resolve_old_calls(); }
+
+/* The real call, then what the program is told and, for SIG_DFL, the
+ * profiler's handler put back (after the real call, whose other effects,
+ * such as sigset's unblocking, stay). */
+static ml_handler set_old_style(ml_handler (**real)(int, ml_handler), int sig, ml_handler h)
+{
+	if (ML_UNLIKELY(!*real))
+		resolve_old_calls();
+	if (ML_UNLIKELY(!*real)) {
+		errno = ENOSYS;
+		return SIG_ERR;
+	}
+	if (ML_LIKELY(__atomic_load_n(&memlens__prof_signals_held, __ATOMIC_RELAXED) == 0))
+		return (*real)(sig, h);
+	ml_handler r = (*real)(sig, h);
+	if (r == SIG_ERR)
+		return r;
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, buf;
+	const struct sigaction *set = h == SIG_DFL ? memlens__prof_signal_set(sig, &dfl, &buf) : &dfl;
+	if (set != &dfl)
+		memlens__real_sigaction(sig, set, NULL);
+	struct sigaction old = { .sa_handler = r };
+	memlens__prof_signal_seen(sig, &old);
+	return old.sa_handler;
+}
+
+__attribute__((visibility("default"))) ml_handler signal(int sig, ml_handler h)
+{
+	return set_old_style(&real_signal, sig, h);
+}
+__attribute__((visibility("default"))) ml_handler sysv_signal(int sig, ml_handler h)
+{
+	return set_old_style(&real_sysv_signal, sig, h);
+}
+__attribute__((visibility("default"))) ml_handler sigset(int sig, ml_handler h)
+{
+	return set_old_style(&real_sigset, sig, h);
 }

@@ -43,7 +43,8 @@
 #    None), and a multiprocessing forkserver pool, whose children restore
 #    the SIGINT action it saved, works; a program that saves SIGTERM's
 #    action, sets its own and puts the saved one back dies of SIGTERM as
-#    plain, with its profile written on the signal;
+#    plain, with its profile written on the signal; the same with signal(),
+#    whose old handler a handler chains to (SIG_DFL, as plain);
 #  exec: the run succeeds and FILE is complete (what it holds is noted);
 #  sampling (--sample=4K): each function's bytes within a tolerance of the
 #    truth.  A Poisson sample of mean interval T = 4096 bytes takes an
@@ -553,6 +554,50 @@ if ! "$MEMLENS" report "$T/restore.prof" --format json > restore.json 2> restore
 else
 	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if j["reason"] == "signal" else 1)' restore.json ||
 		soft_fail "restore: the profile was not written on the signal"
+fi
+
+# the same with signal(): what it returns is SIG_DFL as plain (a handler
+# that chains to it calls nothing), and signal(SIGTERM, SIG_DFL) puts the
+# profiler's handler back
+cat > oldsig.c <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+static void (*prev)(int);
+static volatile sig_atomic_t got;
+static void chain(int s)
+{
+	got = 1;
+	if (prev != SIG_DFL && prev != SIG_IGN && prev != SIG_ERR)
+		prev(s);
+}
+static void mine(int s) { (void)s; }
+int main(void)
+{
+	volatile char *keep = malloc(4242);
+	keep[0] = 1;
+	prev = signal(SIGINT, chain);
+	printf("%s\n", prev == SIG_DFL ? "SIG_DFL" : "another action");
+	raise(SIGINT);
+	printf("handled: %d; SIGTERM was %s\n", got, signal(SIGTERM, mine) == SIG_DFL ? "SIG_DFL" : "another action");
+	fflush(stdout);
+	signal(SIGTERM, SIG_DFL);
+	raise(SIGTERM);
+	return 0;
+}
+C
+${CC:-gcc} -o oldsig oldsig.c || fail "oldsig does not build"
+"${CLEANENV[@]}" ./oldsig > oldsig.plain 2>&1
+prc=$?
+"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/oldsig.prof" -- ./oldsig > oldsig.out 2> oldsig.err
+rc=$?
+[ "$rc" = "$prc" ] && [ "$rc" = 143 ] || soft_fail "oldsig: memlens run exited with $rc, plain $prc, expected 143"
+cmp -s oldsig.plain oldsig.out || soft_fail "oldsig: the program printed $(tr '\n' ';' < oldsig.out), plain $(tr '\n' ';' < oldsig.plain)"
+if ! "$MEMLENS" report "$T/oldsig.prof" --format json > oldsig.json 2> oldsig.rerr; then
+	soft_fail "oldsig: no profile written on SIGTERM after signal(SIGTERM, SIG_DFL): $(cat oldsig.rerr oldsig.err | head -n 3)"
+else
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if j["reason"] == "signal" else 1)' oldsig.json ||
+		soft_fail "oldsig: the profile was not written on the signal"
 fi
 
 # ---- exec ----------------------------------------------------------------------------
