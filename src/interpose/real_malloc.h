@@ -36,8 +36,11 @@ static inline ML_NO_SANITIZE int memlens__glibc_mapped(const void *p)
  * its region following the mapping: glibc remaps only when the number of
  * pages changes, and then the regions' lock is held across the call (as
  * for the program's own mremap) and the region is resized where it is (in
- * proportion to the change), moved, or removed (q not mapped by glibc, or
- * freed: n 0).  When they stay, no lock: the region stays (checked after
- * the call).  The caller adds no region for q. */
+ * proportion to the change), moved, or removed.  When the pages stay, no
+ * lock: the region stays (checked after the call).  Removed without a new
+ * one when p was freed (n 0), q is not a mapping of glibc's, or n is below
+ * ML_GLIBC_MMAP_MIN (its mapping is then learnt when queried, as those of
+ * chunks glibc maps below it are, since only chunks of at least that size
+ * have their region removed at free).  The caller adds no region for q. */
 void *memlens__glibc_mapped_realloc(void *p, size_t n);
 #endif

@@ -409,9 +409,9 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	/* The entry is taken before the real realloc, which may free p (with
 	 * threads it is removed, and another thread may be given p meanwhile;
 	 * with one thread it stays, its page locked, and a realloc in place
-	 * changes it where it is); a big chunk's cover entries stay until we
-	 * know whether it moved, so that a realloc in place costs in
-	 * proportion to the change, not the size. */
+	 * changes it where it is); with one thread a big chunk's cover entries
+	 * stay until we know whether it moved, so that a realloc in place
+	 * costs in proportion to the change, not the size. */
 	struct ml_ix_hold hold;
 	if (!memlens__index_take((uintptr_t)p, &old, &hold)) {
 		if (memlens__bad_call(p, ra, 1) == ML_BAD_SKIP) {
@@ -425,23 +425,34 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	}
 	if (!old.usable)
 		old.usable = memlens__usable(p);
+	/* With threads, p's covers go before the call: once glibc has freed or
+	 * moved p, another thread's new chunk may start at p, and a drop after
+	 * the call would clear its names too.  (A chunk's covers cost about
+	 * n / 2 MiB + 1024 stores, so they are simply set again.)  With one
+	 * thread they stay and follow a realloc in place. */
+	int threaded = !*memlens__single_threaded;
+	if (threaded)
+		memlens__index_cover_drop((uintptr_t)p, old.size);
 	/* A chunk glibc mapped: its region follows the mapping in the call */
 	int mapped = ML_UNLIKELY(old.size >= ML_GLIBC_MMAP_MIN) && memlens__glibc_mapped(p);
 	q = mapped ? memlens__glibc_mapped_realloc(p, n) : memlens__real.realloc(p, n);
 	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
 		memlens__index_give(&hold, NULL, 0);
-		memlens__index_cover_drop((uintptr_t)p, old.size);
+		if (!threaded)
+			memlens__index_cover_drop((uintptr_t)p, old.size);
 		memlens__account_free(t, &old, ra);
 		if (q)
 			memlens__track_new(q, 0, memlens__profiled(0, site, ra, cfa));
 		return q;
 	}
-	if (!q) { /* p is still valid: its entry back (covers untouched) */
-		if (memlens__index_give(&hold, &old, ML_IX_KEEP_COVER) < 0)
+	if (!q) { /* p is still valid: its entry back (covers untouched, or set again) */
+		if (memlens__index_give(&hold, &old, threaded ? 0 : ML_IX_KEEP_COVER) < 0)
 			memlens__note_untracked(t);
 		return NULL;
 	}
-	if (q == p)
+	if (threaded)
+		; /* (q's covers set with its record below) */
+	else if (q == p)
 		memlens__index_cover_resize((uintptr_t)p, old.size, n);
 	else
 		memlens__index_cover_drop((uintptr_t)p, old.size);
@@ -449,7 +460,7 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	profile_drop(&old);
 	site = memlens__profiled(n, site, ra, cfa);
 	memlens__index_record(t, q, n, site, &c);
-	int inserted = memlens__index_give(&hold, &c, q == p ? ML_IX_KEEP_COVER : 0);
+	int inserted = memlens__index_give(&hold, &c, q == p && !threaded ? ML_IX_KEEP_COVER : 0);
 	if (mapped && inserted >= 0)
 		; /* (its region done in the call) */
 	else if (memlens__index_recorded(t, inserted, &c) < 0) {

@@ -739,13 +739,20 @@ void memlens__regions_init(void)
 
 /* ---- fork --------------------------------------------------------------- */
 
+/* A signal handler that forks while its thread holds the lock (inside an
+ * update, or across a realloc's mremap) must not wait for itself: the lock
+ * stays the interrupted update's, in parent and child, and the child's
+ * fix-ups, which could meet that update half done, are skipped. */
 void memlens__regions_prefork(void)
 {
-	memlens__spin_lock(&lock);
+	if (!lock_depth)
+		memlens__spin_lock(&lock);
 }
 
 void memlens__regions_postfork(int child)
 {
+	if (lock_depth)
+		return;
 	if (child && recs) {
 		/* Only the forking thread lives on: other threads' stacks are now
 		 * plain memory the child inherited. */
