@@ -36,8 +36,19 @@ static uint32_t *order;         /* ids by start address (writers only) */
 static uint32_t n_order, next_id = 1, *free_ids, n_free;
 static uintptr_t *free_l2, *free_l3; /* recycled nodes, linked through entry 0 */
 
-static int lock;
 static __thread int lock_depth __attribute__((tls_model("initial-exec")));
+/* The writers' lock: 0, or its holder, named by the address of its
+ * lock_depth (one per thread), so that a signal handler can tell it holds
+ * the lock even in the instant between the lock and lock_depth. */
+static uintptr_t lock;
+static inline uintptr_t lock_me(void) { return (uintptr_t)&lock_depth; }
+static inline int lock_mine(void) { return __atomic_load_n(&lock, __ATOMIC_RELAXED) == lock_me(); }
+static inline int lock_try(void)
+{
+	uintptr_t free_ = 0;
+	return __atomic_compare_exchange_n(&lock, &free_, lock_me(), 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+static inline void lock_release(void) { __atomic_store_n(&lock, 0, __ATOMIC_RELEASE); }
 static int ready;
 
 /* ---- radix -------------------------------------------------------------- */
@@ -184,9 +195,9 @@ int memlens__region_unchanged(const struct ml_region *r, uintptr_t a)
 
 int memlens__regions_begin(void)
 {
-	if (lock_depth)
+	if (lock_depth || lock_mine())
 		return 0;
-	for (int spins = 0; !memlens__spin_trylock(&lock); spins++)
+	for (int spins = 0; !lock_try(); spins++)
 		if (spins > 64)
 			ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 		else
@@ -200,7 +211,7 @@ void memlens__regions_end(int began)
 	if (!began)
 		return;
 	lock_depth = 0;
-	memlens__spin_unlock(&lock);
+	lock_release();
 }
 
 static void rec_begin(struct ml_region *r) { __atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED); __atomic_thread_fence(__ATOMIC_RELEASE); }
@@ -644,12 +655,12 @@ static int grow_brk(uintptr_t a)
 void memlens__region_brk_refresh(struct ml_region *r)
 {
 	uintptr_t cur = PAGE_UP(ML_SYS(SYS_brk, 0, 0, 0, 0, 0, 0));
-	if (cur == r->end || cur <= r->start || lock_depth || !memlens__spin_trylock(&lock))
+	if (cur == r->end || cur <= r->start || lock_depth || !lock_try())
 		return;
 	lock_depth = 1;
 	memlens__region_brk_locked(r->end, cur);
 	lock_depth = 0;
-	memlens__spin_unlock(&lock);
+	lock_release();
 	memlens__region_find(r->start, r);
 }
 
@@ -661,12 +672,12 @@ int memlens__region_still_mapped(const struct ml_region *r, uintptr_t a)
 	if (ML_SYS(SYS_mincore, a & ~(PAGE - 1), PAGE, &vec, 0, 0, 0) != -ENOMEM)
 		return 1;
 	/* Unmapped behind memlens's back (glibc trims its arenas itself). */
-	if (!lock_depth && memlens__spin_trylock(&lock)) {
+	if (!lock_depth && lock_try()) {
 		lock_depth = 1;
 		if (memlens__region_unchanged(r, a))
 			carve(r->start, r->end);
 		lock_depth = 0;
-		memlens__spin_unlock(&lock);
+		lock_release();
 	}
 	return 0;
 }
@@ -675,7 +686,7 @@ int memlens__region_find_fresh(uintptr_t a, struct ml_region *out)
 {
 	if (memlens__region_find(a, out))
 		return 1;
-	if (!ready || a >> ADDR_BITS || lock_depth || !memlens__spin_trylock(&lock))
+	if (!ready || a >> ADDR_BITS || lock_depth || !lock_try())
 		return 0;
 	lock_depth = 1;
 	int found = grow_brk(a) && memlens__region_find(a, out);
@@ -693,7 +704,7 @@ int memlens__region_find_fresh(uintptr_t a, struct ml_region *out)
 		}
 	}
 	lock_depth = 0;
-	memlens__spin_unlock(&lock);
+	lock_release();
 	return found;
 }
 
@@ -743,15 +754,19 @@ void memlens__regions_init(void)
  * update, or across a realloc's mremap) must not wait for itself: the lock
  * stays the interrupted update's, in parent and child, and the child's
  * fix-ups, which could meet that update half done, are skipped. */
+static int prefork_took;
+
 void memlens__regions_prefork(void)
 {
-	if (!lock_depth)
-		memlens__spin_lock(&lock);
+	prefork_took = !lock_mine();
+	if (prefork_took)
+		while (!lock_try())
+			memlens__pause();
 }
 
 void memlens__regions_postfork(int child)
 {
-	if (lock_depth)
+	if (!prefork_took)
 		return;
 	if (child && recs) {
 		/* Only the forking thread lives on: other threads' stacks are now
@@ -774,5 +789,5 @@ void memlens__regions_postfork(int child)
 			rec_end(r);
 		}
 	}
-	memlens__spin_unlock(&lock);
+	lock_release();
 }

@@ -1,22 +1,16 @@
 // TIMEOUT: 120
-/* big_realloc_threads: big chunks realloc'd while other things happen.
+/* big_realloc_threads: big chunks realloc'd by one thread while another
+ * asks about its own.
  * - One thread reallocs (grows, moves, realloc(p, 0)) and frees chunks of
  *   1 to 8 MiB, glibc mapping them (mmap threshold fixed at 128 KiB);
  *   another mallocs such chunks, where the first one's just were, and asks
  *   for the base of addresses deep inside: every answer is its own chunk
  *   (a realloc's late drop of the old chunk's covers once cleared the new
- *   chunk's, which then answered nothing for as long as it lived).
- * - A SIGALRM handler forks (and reaps the child) while the main thread
- *   reallocs a mapped chunk between 1 and 2 MiB, which holds memlens's
- *   lock of the mappings across glibc's mremap: the program finishes (it
- *   used to wait for itself in the fork handler, for ever). */
+ *   chunk's, which then answered nothing for as long as it lived). */
 // CFLAGS: -pthread
 #include "ut.h"
 #include <malloc.h>
 #include <pthread.h>
-#include <signal.h>
-#include <sys/time.h>
-#include <sys/wait.h>
 
 static volatile int stop;
 static long checks, wrong;
@@ -65,19 +59,6 @@ static void *ask(void *arg)
 	return NULL;
 }
 
-static volatile long forks;
-static void fork_now(int sig)
-{
-	(void)sig;
-	pid_t c = fork();
-	if (c == 0)
-		_exit(0);
-	if (c > 0) {
-		waitpid(c, NULL, 0);
-		forks++;
-	}
-}
-
 int main(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
@@ -89,24 +70,5 @@ int main(void)
 	CHECK_EQ(pthread_join(a, NULL), 0);
 	CHECK_EQ(pthread_join(b, NULL), 0);
 	CHECKF(wrong == 0, "%ld of %ld interior addresses of live big chunks answered another base", wrong, checks);
-
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fork_now;
-	sa.sa_flags = SA_RESTART;
-	CHECK_EQ(sigaction(SIGALRM, &sa, NULL), 0);
-	struct itimerval it = { { 0, 3000 }, { 0, 3000 } };
-	CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
-	char *p = malloc(1 << 20);
-	for (long i = 0; i < 20000; i++) {
-		char *q = realloc(p, (i & 1) ? (1 << 20) : (2 << 20));
-		CHECK(q != NULL);
-		p = q;
-	}
-	memset(&it, 0, sizeof it);
-	setitimer(ITIMER_REAL, &it, NULL);
-	UT_CHECK_CHUNK(p, 1 << 20);
-	free(p);
-	CHECKF(forks > 0, "no fork happened in the handler (%ld)", forks);
 	return 0;
 }
