@@ -54,18 +54,18 @@ static double pair_test(size_t size, long ops)
 	return (double)(t1 - t0) / (double)ops;
 }
 
-static double realloc_test(long ops)
+/* cycles times: a buffer of `from` bytes grown to `to` by REALLOC_STEP
+ * (one byte written at each new end), then freed; ns per realloc. */
+static double growth(size_t from, size_t to, long cycles)
 {
-	long per_cycle = (REALLOC_MAX - 16) / REALLOC_STEP;
-	long cycles = ops / per_cycle;
+	long n_reallocs = 0;
 	if (cycles < 1)
 		cycles = 1;
-	long n_reallocs = 0;
 	uint64_t t0 = bench_now_ns();
 	for (long c = 0; c < cycles; c++) {
-		char *p = malloc(16);
+		char *p = malloc(from);
 		p[0] = 1;
-		for (size_t n = 16 + REALLOC_STEP; n <= REALLOC_MAX; n += REALLOC_STEP) {
+		for (size_t n = from + REALLOC_STEP; n <= to; n += REALLOC_STEP) {
 			p = realloc(p, n);
 			p[n - 1] = (char)n;
 			n_reallocs++;
@@ -76,31 +76,13 @@ static double realloc_test(long ops)
 	uint64_t t1 = bench_now_ns();
 	return (double)(t1 - t0) / (double)n_reallocs;
 }
+
+static double realloc_test(long ops) { return growth(16, REALLOC_MAX, ops / ((REALLOC_MAX - 16) / REALLOC_STEP)); }
 
 #define BIG_FROM (40u << 20)
 #define BIG_TO (48u << 20)
 
-static double realloc_big_test(long ops)
-{
-	long cycles = ops / 4000000;
-	if (cycles < 1)
-		cycles = 1;
-	long n_reallocs = 0;
-	uint64_t t0 = bench_now_ns();
-	for (long c = 0; c < cycles; c++) {
-		char *p = malloc(BIG_FROM);
-		p[0] = 1;
-		for (size_t n = BIG_FROM + REALLOC_STEP; n <= BIG_TO; n += REALLOC_STEP) {
-			p = realloc(p, n);
-			p[n - 1] = (char)n;
-			n_reallocs++;
-		}
-		bench_escape(p);
-		free(p);
-	}
-	uint64_t t1 = bench_now_ns();
-	return (double)(t1 - t0) / (double)n_reallocs;
-}
+static double realloc_big_test(long ops) { return growth(BIG_FROM, BIG_TO, ops / 4000000); }
 
 int main(int argc, char **argv)
 {

@@ -542,19 +542,28 @@ int main(void)
 	return 0;
 }
 C
-${CC:-gcc} -o restore restore.c || fail "restore does not build"
-"${CLEANENV[@]}" ./restore > restore.plain 2>&1
-prc=$?
-"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/restore.prof" -- ./restore > restore.out 2> restore.err
-rc=$?
-[ "$rc" = "$prc" ] && [ "$rc" = 143 ] || soft_fail "restore: memlens run exited with $rc, plain $prc, expected 143"
-cmp -s restore.plain restore.out || soft_fail "restore: the program printed $(cat restore.out), plain $(cat restore.plain)"
-if ! "$MEMLENS" report "$T/restore.prof" --format json > restore.json 2> restore.rerr; then
-	soft_fail "restore: no profile written on SIGTERM after the program put SIG_DFL back: $(cat restore.rerr restore.err | head -n 3)"
-else
-	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if j["reason"] == "signal" else 1)' restore.json ||
-		soft_fail "restore: the profile was not written on the signal"
-fi
+# signal_prog NAME WHAT: NAME.c, built and run plain and under
+# --profile-signals: the same output and death by SIGTERM (143), and the
+# profile written on the signal (after WHAT)
+signal_prog() {
+	local n=$1 what=$2 prc rc
+	${CC:-gcc} -o "$n" "$n.c" || fail "$n does not build"
+	"${CLEANENV[@]}" "./$n" > "$n.plain" 2>&1
+	prc=$?
+	"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/$n.prof" -- "./$n" \
+		> "$n.out" 2> "$n.err"
+	rc=$?
+	[ "$rc" = "$prc" ] && [ "$rc" = 143 ] || soft_fail "$n: memlens run exited with $rc, plain $prc, expected 143"
+	cmp -s "$n.plain" "$n.out" ||
+		soft_fail "$n: the program printed $(tr '\n' ';' < "$n.out"), plain $(tr '\n' ';' < "$n.plain")"
+	if ! "$MEMLENS" report "$T/$n.prof" --format json > "$n.json" 2> "$n.rerr"; then
+		soft_fail "$n: no profile written on SIGTERM after $what: $(cat "$n.rerr" "$n.err" | head -n 3)"
+	else
+		python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if j["reason"] == "signal" else 1)' \
+			"$n.json" || soft_fail "$n: the profile was not written on the signal"
+	fi
+}
+signal_prog restore "the program put SIG_DFL back"
 
 # the same with signal(): what it returns is SIG_DFL as plain (a handler
 # that chains to it calls nothing), and signal(SIGTERM, SIG_DFL) puts the
@@ -586,19 +595,7 @@ int main(void)
 	return 0;
 }
 C
-${CC:-gcc} -o oldsig oldsig.c || fail "oldsig does not build"
-"${CLEANENV[@]}" ./oldsig > oldsig.plain 2>&1
-prc=$?
-"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/oldsig.prof" -- ./oldsig > oldsig.out 2> oldsig.err
-rc=$?
-[ "$rc" = "$prc" ] && [ "$rc" = 143 ] || soft_fail "oldsig: memlens run exited with $rc, plain $prc, expected 143"
-cmp -s oldsig.plain oldsig.out || soft_fail "oldsig: the program printed $(tr '\n' ';' < oldsig.out), plain $(tr '\n' ';' < oldsig.plain)"
-if ! "$MEMLENS" report "$T/oldsig.prof" --format json > oldsig.json 2> oldsig.rerr; then
-	soft_fail "oldsig: no profile written on SIGTERM after signal(SIGTERM, SIG_DFL): $(cat oldsig.rerr oldsig.err | head -n 3)"
-else
-	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if j["reason"] == "signal" else 1)' oldsig.json ||
-		soft_fail "oldsig: the profile was not written on the signal"
-fi
+signal_prog oldsig "signal(SIGTERM, SIG_DFL)"
 
 # ---- exec ----------------------------------------------------------------------------
 prof exec exec
