@@ -59,9 +59,8 @@ static ml_handler set_old_style(ml_handler (**real)(int, ml_handler), int sig, m
 	if (r == SIG_ERR)
 		return r;
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, buf;
-	const struct sigaction *set = h == SIG_DFL ? memlens__prof_signal_set(sig, &dfl, &buf) : &dfl;
-	if (set != &dfl)
-		memlens__real_sigaction(sig, set, NULL);
+	if (h == SIG_DFL && memlens__prof_signal_set(sig, &dfl, &buf) == &buf)
+		memlens__real_sigaction(sig, &buf, NULL);
 	struct sigaction old = { .sa_handler = r };
 	memlens__prof_signal_seen(sig, &old);
 	return old.sa_handler;

@@ -36,12 +36,13 @@ static uint32_t *order;         /* ids by start address (writers only) */
 static uint32_t n_order, next_id = 1, *free_ids, n_free;
 static uintptr_t *free_l2, *free_l3; /* recycled nodes, linked through entry 0 */
 
-static __thread int lock_depth __attribute__((tls_model("initial-exec")));
 /* The writers' lock: 0, or its holder, named by the address of its
- * lock_depth (one per thread), so that a signal handler can tell it holds
- * the lock even in the instant between the lock and lock_depth. */
+ * lock_id (one per thread).  A signal handler on the holder's thread
+ * (mapping, querying, or forking inside memlens's own update) tells from
+ * it that it holds the lock, and skips instead of waiting for itself. */
+static __thread char lock_id __attribute__((tls_model("initial-exec")));
 static uintptr_t lock;
-static inline uintptr_t lock_me(void) { return (uintptr_t)&lock_depth; }
+static inline uintptr_t lock_me(void) { return (uintptr_t)&lock_id; }
 static inline int lock_mine(void) { return __atomic_load_n(&lock, __ATOMIC_RELAXED) == lock_me(); }
 static inline int lock_try(void)
 {
@@ -195,14 +196,13 @@ int memlens__region_unchanged(const struct ml_region *r, uintptr_t a)
 
 int memlens__regions_begin(void)
 {
-	if (lock_depth || lock_mine())
+	if (lock_mine())
 		return 0;
 	for (int spins = 0; !lock_try(); spins++)
 		if (spins > 64)
 			ML_SYS(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 		else
 			memlens__pause();
-	lock_depth = 1;
 	return 1;
 }
 
@@ -210,7 +210,6 @@ void memlens__regions_end(int began)
 {
 	if (!began)
 		return;
-	lock_depth = 0;
 	lock_release();
 }
 
@@ -655,11 +654,9 @@ static int grow_brk(uintptr_t a)
 void memlens__region_brk_refresh(struct ml_region *r)
 {
 	uintptr_t cur = PAGE_UP(ML_SYS(SYS_brk, 0, 0, 0, 0, 0, 0));
-	if (cur == r->end || cur <= r->start || lock_depth || !lock_try())
+	if (cur == r->end || cur <= r->start || !lock_try())
 		return;
-	lock_depth = 1;
 	memlens__region_brk_locked(r->end, cur);
-	lock_depth = 0;
 	lock_release();
 	memlens__region_find(r->start, r);
 }
@@ -672,11 +669,9 @@ int memlens__region_still_mapped(const struct ml_region *r, uintptr_t a)
 	if (ML_SYS(SYS_mincore, a & ~(PAGE - 1), PAGE, &vec, 0, 0, 0) != -ENOMEM)
 		return 1;
 	/* Unmapped behind memlens's back (glibc trims its arenas itself). */
-	if (!lock_depth && lock_try()) {
-		lock_depth = 1;
+	if (lock_try()) {
 		if (memlens__region_unchanged(r, a))
 			carve(r->start, r->end);
-		lock_depth = 0;
 		lock_release();
 	}
 	return 0;
@@ -686,9 +681,8 @@ int memlens__region_find_fresh(uintptr_t a, struct ml_region *out)
 {
 	if (memlens__region_find(a, out))
 		return 1;
-	if (!ready || a >> ADDR_BITS || lock_depth || !lock_try())
+	if (!ready || a >> ADDR_BITS || !lock_try())
 		return 0;
-	lock_depth = 1;
 	int found = grow_brk(a) && memlens__region_find(a, out);
 	if (!found) {
 		memlens__objects_sync_locked();
@@ -703,7 +697,6 @@ int memlens__region_find_fresh(uintptr_t a, struct ml_region *out)
 			found = memlens__region_find(a, out);
 		}
 	}
-	lock_depth = 0;
 	lock_release();
 	return found;
 }
