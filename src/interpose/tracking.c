@@ -450,20 +450,19 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 			memlens__note_untracked(t);
 		return NULL;
 	}
-	if (threaded)
-		; /* (q's covers set with its record below) */
-	else if (q == p)
-		memlens__index_cover_resize((uintptr_t)p, old.size, n);
-	else
-		memlens__index_cover_drop((uintptr_t)p, old.size);
+	if (!threaded) { /* (with threads, q's covers are set with its record below) */
+		if (q == p)
+			memlens__index_cover_resize((uintptr_t)p, old.size, n);
+		else
+			memlens__index_cover_drop((uintptr_t)p, old.size);
+	}
 	/* The profiler: the old block is gone, the new one has this stack. */
 	profile_drop(&old);
 	site = memlens__profiled(n, site, ra, cfa);
 	memlens__index_record(t, q, n, site, &c);
 	int inserted = memlens__index_give(&hold, &c, q == p && !threaded ? ML_IX_KEEP_COVER : 0);
-	if (mapped && inserted >= 0)
-		; /* (its region done in the call) */
-	else if (memlens__index_recorded(t, inserted, &c) < 0) {
+	/* (a chunk glibc mapped had its region done in the call) */
+	if (!(mapped && inserted >= 0) && memlens__index_recorded(t, inserted, &c) < 0) {
 		/* q is live but unknown */
 		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
 		return q;
