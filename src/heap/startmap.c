@@ -138,19 +138,40 @@ int __attribute__((noinline)) memlens__sm_claim(struct mlthread *t, uintptr_t *o
 	}
 }
 
-uintptr_t memlens__sm_find_before_far(uintptr_t at, uintptr_t lo, uint64_t **wp)
+/* The zone is looked up once, not per word, and its words are read eight
+ * (a cache line) at a time: a query of an address no header chunk lies
+ * before (a static variable, a code address) reads all ML_HDR_MAX / 1024
+ * words, and a word at a time that was 650 instructions a query. */
+ML_NO_SANITIZE uintptr_t memlens__sm_find_before_far(uintptr_t at, uintptr_t lo, uint64_t **wp)
 {
+	uintptr_t stop = lo & ~(uintptr_t)1023; /* the lowest word's first bit's address */
 	for (;;) {
-		uint64_t *w = memlens__sm_word(at, 0);
-		uint64_t bits = w ? __atomic_load_n(w, __ATOMIC_ACQUIRE) : 0;
-		if (bits) {
-			uintptr_t s = at + ((uintptr_t)(63 - __builtin_clzll(bits)) << 4);
-			*wp = w;
-			return s >= lo ? s : 0;
+		uintptr_t zi = at >> ML_SM_ZONE_SHIFT, zbase = zi << ML_SM_ZONE_SHIFT;
+		uintptr_t first = stop > zbase ? stop : zbase;
+		uint64_t *z = zi < ML_SM_NZONES ? __atomic_load_n(&memlens__sm_top[zi], __ATOMIC_ACQUIRE) : NULL;
+		if (z) {
+			uint64_t *w = &z[(at - zbase) >> 10], *end = &z[(first - zbase) >> 10];
+			while (w - end >= 8) {
+				uint64_t any = 0;
+				for (int i = 0; i < 8; i++)
+					any |= __atomic_load_n(w - i, __ATOMIC_RELAXED);
+				if (any)
+					break;
+				w -= 8;
+			}
+			for (; w >= end; w--) {
+				uint64_t bits = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+				if (bits) {
+					uintptr_t s = zbase + ((uintptr_t)(w - z) << 10) +
+					              ((uintptr_t)(63 - __builtin_clzll(bits)) << 4);
+					*wp = w;
+					return s >= lo ? s : 0;
+				}
+			}
 		}
-		if (at <= lo || at < 1024)
+		if (first == stop || zbase < 1024)
 			return 0;
-		at -= 1024;
+		at = zbase - 1024;
 	}
 }
 
