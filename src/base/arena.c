@@ -1,6 +1,7 @@
-/* arena.c: size-class allocator for memlens's own metadata.  One spinlock:
- * it is taken only when an index block grows or shrinks or a thread record
- * is made, never on the common allocation path. */
+/* arena.c: size-class allocator for memlens's own metadata.  One lock
+ * (owner-named: fork's handlers take it, base/thread.c): it is taken only
+ * when an index block grows or shrinks or a thread record is made, never
+ * on the common allocation path. */
 #include "base/arena.h"
 #include "base/prim.h"
 #include <stdint.h>
@@ -15,11 +16,12 @@ struct free_item { struct free_item *next; };
 
 static struct free_item *free_lists[NCLASSES];
 static char *bump, *bump_end;
-static int lock_word;
+static uintptr_t lock_word;
 static size_t in_use;
 
-void memlens__arena_lock(void) { memlens__spin_lock(&lock_word); }
-void memlens__arena_unlock(void) { memlens__spin_unlock(&lock_word); }
+void memlens__arena_lock(void) { memlens__olock_lock(&lock_word); }
+void memlens__arena_unlock(void) { memlens__olock_unlock(&lock_word); }
+int memlens__arena_lock_mine(void) { return memlens__olock_mine(&lock_word); }
 
 static unsigned class_of(size_t size)
 {

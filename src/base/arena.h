@@ -17,4 +17,6 @@ size_t memlens__arena_in_use(void);
 /* fork: hold the arena lock across fork, then release it. */
 void memlens__arena_lock(void);
 void memlens__arena_unlock(void);
+/* Does this thread hold the arena's lock (a signal handler that interrupted it)? */
+int memlens__arena_lock_mine(void);
 #endif

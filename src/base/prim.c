@@ -9,6 +9,8 @@
 #include <string.h>
 #include <errno.h>
 
+__thread char memlens__lock_id __attribute__((tls_model("initial-exec")));
+
 long memlens__syscall6(long n, long a, long b, long c, long d, long e, long f)
 {
 	long ret;

@@ -44,6 +44,32 @@ static inline void memlens__spin_lock(int *w)
 static inline void memlens__spin_unlock(int *w) { __atomic_store_n(w, 0, __ATOMIC_RELEASE); }
 static inline int memlens__spin_trylock(int *w) { return !__atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE); }
 
+/* An owner-named lock: 0, or its holder, named by the address of the
+ * holder thread's memlens__lock_id.  For the locks that fork's handlers
+ * take: a signal handler that forks while its own thread holds one (the
+ * handler interrupted memlens inside it) can tell, and must leave it as
+ * it is instead of waiting for itself. */
+extern __thread char memlens__lock_id __attribute__((tls_model("initial-exec")));
+static inline uintptr_t memlens__olock_me(void) { return (uintptr_t)&memlens__lock_id; }
+/* Does this thread hold it? */
+static inline int memlens__olock_mine(uintptr_t *l)
+{
+	return __atomic_load_n(l, __ATOMIC_RELAXED) == memlens__olock_me();
+}
+/* 1: taken.  Fails on a lock this thread holds. */
+static inline int memlens__olock_try(uintptr_t *l)
+{
+	uintptr_t free_ = 0;
+	return __atomic_compare_exchange_n(l, &free_, memlens__olock_me(), 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+static inline void memlens__olock_lock(uintptr_t *l)
+{
+	while (!memlens__olock_try(l))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			memlens__pause();
+}
+static inline void memlens__olock_unlock(uintptr_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
 /* The running executable's path (NUL-terminated, "" if unknown). */
 void memlens__exe_path(char *buf, size_t len);
 #endif

@@ -14,7 +14,7 @@
 __thread struct mltls memlens__tls __attribute__((tls_model("initial-exec")));
 
 static struct mlthread *registry;
-static int registry_lock_word;
+static uintptr_t registry_lock_word; /* owner-named: fork's handlers take it */
 static struct mlthread *recycle_cursor;
 static struct memlens_stats dead;   /* folded counts of recycled records */
 static uint64_t g_seq = 1;
@@ -27,8 +27,8 @@ static size_t records_bytes;
 
 size_t memlens__thread_records_bytes(void) { return __atomic_load_n(&records_bytes, __ATOMIC_RELAXED); }
 
-static void registry_lock(void) { memlens__spin_lock(&registry_lock_word); }
-static void registry_unlock(void) { memlens__spin_unlock(&registry_lock_word); }
+static void registry_lock(void) { memlens__olock_lock(&registry_lock_word); }
+static void registry_unlock(void) { memlens__olock_unlock(&registry_lock_word); }
 
 /* The allocations t made: hist counts reallocs too (read first, as
  * account_realloc adds to hist first, so that the difference never goes
@@ -214,6 +214,8 @@ void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx)
  * child.  Writers publish the lock they hold in their record and re-check
  * memlens__forking after taking it (chunkindex.c), so once every record
  * shows none held, no writer can start until fork returns. */
+static int arena_took, registry_took;
+
 void memlens__thread_prefork(void)
 {
 	struct mlthread *self = memlens__tls.self;
@@ -222,14 +224,22 @@ void memlens__thread_prefork(void)
 		if (t != self)
 			while (__atomic_load_n(&t->in_index, __ATOMIC_ACQUIRE))
 				memlens__pause();
-	memlens__arena_lock();
-	registry_lock();
+	/* A signal handler that forks while its thread holds one of these
+	 * locks leaves it to the update it interrupted, on both sides. */
+	arena_took = !memlens__arena_lock_mine();
+	if (arena_took)
+		memlens__arena_lock();
+	registry_took = !memlens__olock_mine(&registry_lock_word);
+	if (registry_took)
+		registry_lock();
 }
 
 void memlens__thread_postfork(int child)
 {
-	registry_unlock();
-	memlens__arena_unlock();
+	if (registry_took)
+		registry_unlock();
+	if (arena_took)
+		memlens__arena_unlock();
 	__atomic_store_n(&memlens__forking, 0, __ATOMIC_RELEASE);
 	if (child) {
 		if (memlens__tls.self)

@@ -36,20 +36,14 @@ static uint32_t *order;         /* ids by start address (writers only) */
 static uint32_t n_order, next_id = 1, *free_ids, n_free;
 static uintptr_t *free_l2, *free_l3; /* recycled nodes, linked through entry 0 */
 
-/* The writers' lock: 0, or its holder, named by the address of its
- * lock_id (one per thread).  A signal handler on the holder's thread
- * (mapping, querying, or forking inside memlens's own update) tells from
- * it that it holds the lock, and skips instead of waiting for itself. */
-static __thread char lock_id __attribute__((tls_model("initial-exec")));
+/* The writers' lock, owner-named (base/prim.h): a signal handler on the
+ * holder's thread (mapping, querying, or forking inside memlens's own
+ * update) tells that it holds the lock, and skips instead of waiting for
+ * itself. */
 static uintptr_t lock;
-static inline uintptr_t lock_me(void) { return (uintptr_t)&lock_id; }
-static inline int lock_mine(void) { return __atomic_load_n(&lock, __ATOMIC_RELAXED) == lock_me(); }
-static inline int lock_try(void)
-{
-	uintptr_t free_ = 0;
-	return __atomic_compare_exchange_n(&lock, &free_, lock_me(), 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
-}
-static inline void lock_release(void) { __atomic_store_n(&lock, 0, __ATOMIC_RELEASE); }
+static inline int lock_mine(void) { return memlens__olock_mine(&lock); }
+static inline int lock_try(void) { return memlens__olock_try(&lock); }
+static inline void lock_release(void) { memlens__olock_unlock(&lock); }
 static int ready;
 
 /* ---- radix -------------------------------------------------------------- */

@@ -122,13 +122,16 @@ static void check_exe(const struct ml_symtab *t, uintptr_t bias)
 	CHECK(cnt > 5 && bytes > 0 && bytes <= sec.size * 2, ".text: %zu symbols, %zu bytes", cnt, bytes);
 	CHECK(memlens__symtab_count_in(t, sec.base, sec.base, NULL) == 0, "empty range");
 
-	/* nm's own /proc/self/exe would be nm: name this process's. */
-	snprintf(line, sizeof line, "nm -S --defined-only /proc/%d/exe", (int)getpid());
+	/* nm's own /proc/self/exe would be nm: name this process's.  (sysv
+	 * format: name|value|class|type|size|line|section, which tells TLS
+	 * symbols, whose values are offsets in a thread's block, not addresses.) */
+	snprintf(line, sizeof line, "nm -S --defined-only -f sysv /proc/%d/exe", (int)getpid());
 	FILE *p = popen(line, "r");
 	CHECK(p, "popen nm");
 	while (fgets(line, sizeof line, p) && n < cap) {
-		if (sscanf(line, "%lx %lx %c %255s", &a, &z, &type, v[n].name) != 4 || !z ||
-		    !strchr("TtDdBbRr", type))
+		char kind[32];
+		if (sscanf(line, "%255[^ |] |%lx| %c |%31[^|]|%lx|", v[n].name, &a, &type, kind, &z) != 5 || !z ||
+		    !strchr("TtDdBbRr", type) || strstr(kind, "TLS"))
 			continue;
 		v[n].base = a + bias;
 		v[n].size = z;

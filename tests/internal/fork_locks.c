@@ -1,0 +1,111 @@
+// OBJS: base/runtime base/thread base/arena base/prim
+/* fork_locks.c: fork's handlers (base/thread.c) when the forking thread
+ * already holds the arena's or the thread registry's lock: the case of a
+ * signal handler that forks after interrupting memlens inside one of
+ * them.  The handlers must not wait for the thread itself; the lock stays
+ * the interrupted code's, in parent and child, and is free once that code
+ * lets it go.  A lock another thread holds is still waited for.  (A hang
+ * is ended by alarm: SIGALRM's default action fails the test.) */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "base/arena.h"
+#include "base/prim.h"
+#include "base/thread.h"
+#include "../harness.h"
+
+/* What interpose/fork.c does around fork, with the thread's parts only. */
+static pid_t fork_as_handler(void)
+{
+	memlens__thread_prefork();
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	memlens__thread_postfork(pid == 0);
+	return pid;
+}
+
+static void in_both(pid_t pid, int (*held)(void))
+{
+	CHECK(held());
+	if (pid == 0) {
+		alarm(10);
+		_exit(0);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+}
+
+static int arena_held(void) { return memlens__arena_lock_mine(); }
+
+static int registry_seen;
+static void in_registry(struct mlthread *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	if (registry_seen++)
+		return;
+	pid_t pid = fork_as_handler();
+	/* The arena is free: a child that allocates metadata does not hang. */
+	void *p = memlens__arena_alloc(64);
+	CHECK(p != NULL);
+	memlens__arena_free(p, 64);
+	if (pid == 0)
+		_exit(0);
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static uintptr_t other_lock;
+static volatile int other_holds;
+static void *holder(void *arg)
+{
+	(void)arg;
+	memlens__olock_lock(&other_lock);
+	other_holds = 1;
+	usleep(200 * 1000);
+	memlens__olock_unlock(&other_lock);
+	return NULL;
+}
+
+int main(void)
+{
+	alarm(30);
+	CHECK(memlens__self() != NULL);
+
+	/* The arena's lock, held by this thread. */
+	memlens__arena_lock();
+	pid_t pid = fork_as_handler();
+	in_both(pid, arena_held);
+	memlens__arena_unlock();
+	CHECK(!memlens__arena_lock_mine());
+	/* and free afterwards: an ordinary fork takes and gives it back */
+	pid = fork_as_handler();
+	CHECK(!memlens__arena_lock_mine());
+	if (pid == 0)
+		_exit(memlens__arena_alloc(64) ? 0 : 1);
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* The registry's lock, held across a walk of the records. */
+	memlens__thread_foreach(in_registry, NULL);
+	CHECK(registry_seen >= 1);
+
+	/* An owner-named lock another thread holds is waited for; one's own
+	 * is not taken twice. */
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, holder, NULL) == 0);
+	while (!other_holds)
+		usleep(1000);
+	CHECK(!memlens__olock_mine(&other_lock));
+	CHECK(!memlens__olock_try(&other_lock));
+	memlens__olock_lock(&other_lock); /* after the holder lets go */
+	CHECK(memlens__olock_mine(&other_lock));
+	CHECK(!memlens__olock_try(&other_lock));
+	memlens__olock_unlock(&other_lock);
+	CHECK(pthread_join(th, NULL) == 0);
+	printf("fork_locks: ok\n");
+	return 0;
+}
