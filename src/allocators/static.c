@@ -89,16 +89,21 @@ static int static_info(const void *ptr, struct ml_region *r, struct alloc_info *
 	struct ml_symtab *t = memlens__object_symtab(o);
 	struct ml_sym sym;
 	struct ml_section sec;
-	int seg = 0;
-	for (int i = 0; i < o->nseg; i++)
-		seg |= p - o->seg[i].lo < o->seg[i].hi - o->seg[i].lo;
-	if (!seg || !t || !memlens__symtab_find(t, p, &sym))
+	int seg = 0, level = 3; /* object, segment, section */
+	if (!t || !memlens__symtab_find(t, p, &sym))
 		return ML_ASK_LEVELS;
+	if (!sym.in_section) { /* (an allocated section lies in a segment) */
+		for (int i = 0; i < o->nseg; i++)
+			seg |= p - o->seg[i].lo < o->seg[i].hi - o->seg[i].lo;
+		if (!seg)
+			return ML_ASK_LEVELS;
+		level = 2 + memlens__symtab_section(t, p, &sec);
+	}
 	memset(out, 0, sizeof *out);
 	out->base = (void *)sym.base;
 	out->size = out->usable_size = sym.size;
 	out->allocator = &memlens__static_allocator.pub;
-	out->level = 2 + memlens__symtab_section(t, p, &sec); /* object, segment[, section] */
+	out->level = level;
 	return 0;
 }
 

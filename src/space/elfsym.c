@@ -27,7 +27,7 @@
 #define ML_ELFDATA ELFDATA2MSB
 #endif
 
-struct ent { uint64_t base, size; uint32_t name; uint8_t rank, is_func; };
+struct ent { uint64_t base, size; uint32_t name; uint8_t rank, is_func, in_sec; /* in_sec: distinct slots' only */ };
 struct sec { uint64_t base, size; uint32_t name; };
 
 struct ml_symtab {
@@ -292,6 +292,21 @@ static size_t search(const struct ml_symtab *t, size_t lo, size_t hi, uintptr_t 
 	return (size_t)(b - t->base) + (*b < key);
 }
 
+/* Each distinct slot's in_sec: in one pass over the slots and the
+ * sections, both by base (allocated sections do not overlap). */
+static void mark_in_sections(struct ml_symtab *t)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < t->ndist; i++) {
+		struct ent *e = &t->ent[t->addr[i]];
+		while (j + 1 < t->nsec && t->sec[j + 1].base <= e->base)
+			j++;
+		const struct sec *c = t->nsec ? &t->sec[j] : NULL;
+		uint64_t len = e->size ? e->size : 1;
+		e->in_sec = c && e->base >= c->base && e->base - c->base < c->size && len <= c->size - (e->base - c->base);
+	}
+}
+
 #define PAGES_MAX (1u << 20) /* spans up to 4 GiB get a directory */
 static void build_pages(struct ml_symtab *t)
 {
@@ -362,7 +377,7 @@ static struct ml_symtab *build(const struct elf *e, uintptr_t bias)
 		t->ent[t->nent] = (struct ent){
 			s->st_value + bias, s->st_size, (uint32_t)at,
 			bind == STB_GLOBAL || bind == STB_GNU_UNIQUE ? 0 : bind == STB_WEAK ? 1 : bind == STB_LOCAL ? 2 : 3,
-			type == STT_FUNC || type == STT_GNU_IFUNC,
+			type == STT_FUNC || type == STT_GNU_IFUNC, 0,
 		};
 		memcpy(t->pool + at, name, len + 1);
 		at += len + 1;
@@ -383,6 +398,7 @@ static struct ml_symtab *build(const struct elf *e, uintptr_t bias)
 	t->ndist = (uint32_t)n;
 	for (i = 0; i < n; i++)
 		t->base[i] = t->ent[t->addr[i]].base;
+	mark_in_sections(t);
 
 	/* parent[i] is the nearest slot j < i containing base(i).  Walking i-1,
 	 * parent[i-1], ... finds it: every slot skipped when stepping from a
@@ -461,7 +477,7 @@ int memlens__symtab_scan_names(const char *path, uintptr_t bias, const void *ima
 		n = ML_SCAN_MAX;
 	for (int k = 0; k < n; k++) {
 		unsigned char c = (unsigned char)names[k][0];
-		out[k] = (struct ml_sym){ 0, 0, NULL, 0 };
+		out[k] = (struct ml_sym){ 0 };
 		nlen[k] = strlen(names[k]);
 		first[c >> 6] |= 1ull << (c & 63);
 	}
@@ -486,12 +502,12 @@ int memlens__symtab_scan_names(const char *path, uintptr_t bias, const void *ima
 				struct ent cand = {
 					s->st_value + bias, s->st_size, 0,
 					bind == STB_GLOBAL || bind == STB_GNU_UNIQUE ? 0 : bind == STB_WEAK ? 1 : bind == STB_LOCAL ? 2 : 3,
-					type == STT_FUNC || type == STT_GNU_IFUNC,
+					type == STT_FUNC || type == STT_GNU_IFUNC, 0,
 				};
 				if (!out[k].name || scan_better(&cand, &best[k])) {
 					found += !out[k].name;
 					best[k] = cand;
-					out[k] = (struct ml_sym){ cand.base, cand.size, names[k], cand.is_func };
+					out[k] = (struct ml_sym){ cand.base, cand.size, names[k], cand.is_func, 0 };
 				}
 			}
 		}
@@ -502,7 +518,7 @@ int memlens__symtab_scan_names(const char *path, uintptr_t bias, const void *ima
 
 static void fill(const struct ml_symtab *t, const struct ent *e, struct ml_sym *out)
 {
-	*out = (struct ml_sym){ e->base, e->size, t->pool + e->name, e->is_func };
+	*out = (struct ml_sym){ e->base, e->size, t->pool + e->name, e->is_func, 0 };
 }
 
 /* The number of distinct slots with base < addr (base <= addr when incl):
@@ -523,6 +539,7 @@ int memlens__symtab_find(const struct ml_symtab *t, uintptr_t addr, struct ml_sy
 	for (int32_t i = (int32_t)slots_below(t, addr, 1) - 1; i >= 0; i = t->parent[i])
 		if (contains(&t->ent[t->addr[i]], addr)) {
 			fill(t, &t->ent[t->addr[i]], out);
+			out->in_section = t->ent[t->addr[i]].in_sec;
 			return 1;
 		}
 	return 0;

@@ -8,7 +8,9 @@
 
 struct ml_symtab; /* opaque */
 /* Run-time addresses (bias added); name points into the table. */
-struct ml_sym { uintptr_t base; size_t size; const char *name; int is_func; };
+/* in_section (memlens__symtab_find only, else 0): the symbol lies wholly
+ * inside one allocated section, so any address it contains does too. */
+struct ml_sym { uintptr_t base; size_t size; const char *name; int is_func, in_section; };
 struct ml_section { uintptr_t base; size_t size; const char *name; };
 
 /* Reads the ELF file `path` (or the image at `image` when non-NULL: the vdso's

@@ -78,7 +78,7 @@ void memlens__object_lookup_names(struct ml_object *o, const char *const *names,
 	if (__atomic_load_n(&o->sym_state, __ATOMIC_ACQUIRE) == 2) {
 		for (int k = 0; k < n; k++)
 			if (!memlens__symtab_lookup_name(o->symtab, names[k], &out[k]))
-				out[k] = (struct ml_sym){ 0, 0, NULL, 0 };
+				out[k] = (struct ml_sym){ 0 };
 			else
 				out[k].name = names[k];
 		return;

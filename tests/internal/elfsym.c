@@ -26,6 +26,7 @@
 static int some_global[16];
 static int data_global[16] = { 1, 2, 3 };
 static const char *literal = "elfsym: a string literal";
+static int in_section_agrees(const struct ml_symtab *t, const struct ml_sym *s);
 
 int main(void);
 
@@ -138,9 +139,12 @@ static void check_exe(const struct ml_symtab *t, uintptr_t bias)
 		n++;
 	}
 	CHECK(pclose(p) == 0 && n > 10, "nm -S gave %d sized symbols", n);
+	int insec = 0;
 	for (int i = 0; i < n; i++) {
 		uintptr_t b = v[i].base, last = b + v[i].size - 1;
 		CHECK(memlens__symtab_find(t, b, &s), "%s (%#lx) not found", v[i].name, (unsigned long)b);
+		CHECK(in_section_agrees(t, &s), "%s: in_section %d", v[i].name, s.in_section);
+		insec += s.in_section;
 		CHECK(s.base == b && (s.size == v[i].size || nm_has(v, n, b, s.size)),
 		      "%s: nm %#lx+%zu, got %s %#lx+%zu", v[i].name, (unsigned long)b, v[i].size, s.name,
 		      (unsigned long)s.base, s.size);
@@ -151,6 +155,7 @@ static void check_exe(const struct ml_symtab *t, uintptr_t bias)
 		CHECK(memlens__symtab_lookup_name(t, v[i].name, &s) && !strcmp(s.name, v[i].name),
 		      "lookup %s", v[i].name);
 	}
+	CHECK(insec > n / 2, "only %d of %d symbols inside a section", insec, n);
 	const char **names = malloc((size_t)n * sizeof *names + 2 * sizeof *names);
 	CHECK(names, "malloc");
 	for (int i = 0; i < n; i++)
@@ -218,6 +223,16 @@ static void check_vdso(void)
 	memlens__symtab_free(t);
 	if (h)
 		dlclose(h);
+}
+
+/* in_section against the section lookup: the symbol's first and last
+ * bytes lie in one allocated section. */
+static int in_section_agrees(const struct ml_symtab *t, const struct ml_sym *s)
+{
+	struct ml_section a, b;
+	uintptr_t last = s->base + (s->size ? s->size - 1 : 0);
+	int want = memlens__symtab_section(t, s->base, &a) && memlens__symtab_section(t, last, &b) && a.base == b.base;
+	return s->in_section == want;
 }
 
 /* ---- synthetic images against a brute-force model ---------------------- */
@@ -376,6 +391,7 @@ static void check_model(unsigned seed, int laminar)
 		const struct msym *w = model_find(m, n, at, a);
 		int got = memlens__symtab_find(t, a + bias, &s);
 		CHECK(got == !!w, "seed %u %#lx: found %d, model %d", seed, (unsigned long)a, got, !!w);
+		CHECK(!got || in_section_agrees(t, &s), "seed %u %#lx: in_section %d", seed, (unsigned long)a, s.in_section);
 		CHECK(!w || (s.base == w->base + bias && s.size == w->size && !strcmp(s.name, w->name) &&
 		             s.is_func == is_func(w)),
 		      "seed %u %#lx: got %s %#lx+%zu, model %s %#lx+%lu", seed, (unsigned long)a, s.name,
