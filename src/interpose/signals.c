@@ -1,5 +1,6 @@
 /* signals.c: sigaction, and the older calls that set a signal's action
- * (signal, sysv_signal, sigset), as the program calls them.  memlens takes
+ * (signal and its aliases bsd_signal and ssignal, sysv_signal, sigset), as
+ * the program calls them.  memlens takes
  * no signal unless --profile-signals asks it to (profile/start.c); then,
  * for a signal whose action is the profiler's handler, the program is told
  * the action it would have plain, SIG_DFL (memlens__prof_signal_seen), and
@@ -26,17 +27,17 @@ __attribute__((visibility("default"))) int sigaction(int sig, const struct sigac
 	return r;
 }
 
-/* ---- signal, sysv_signal, sigset ---- */
+/* ---- signal (bsd_signal, ssignal), sysv_signal, sigset ---- */
 
 typedef void (*ml_handler)(int);
-static ml_handler (*real_signal)(int, ml_handler), (*real_sysv_signal)(int, ml_handler),
-	(*real_sigset)(int, ml_handler);
+enum { OLD_SIGNAL, OLD_BSD_SIGNAL, OLD_SSIGNAL, OLD_SYSV_SIGNAL, OLD_SIGSET, OLD_N };
+static const char *const old_names[OLD_N] = { "signal", "bsd_signal", "ssignal", "sysv_signal", "sigset" };
+static ml_handler (*real_old[OLD_N])(int, ml_handler);
 
 static void resolve_old_calls(void)
 {
-	real_signal = (ml_handler(*)(int, ml_handler))dlsym(RTLD_NEXT, "signal");
-	real_sysv_signal = (ml_handler(*)(int, ml_handler))dlsym(RTLD_NEXT, "sysv_signal");
-	real_sigset = (ml_handler(*)(int, ml_handler))dlsym(RTLD_NEXT, "sigset");
+	for (int i = 0; i < OLD_N; i++)
+		real_old[i] = (ml_handler(*)(int, ml_handler))dlsym(RTLD_NEXT, old_names[i]);
 }
 /* At load time: a handler that sets its own action again (System V style)
  * must not call dlsym. */
@@ -45,8 +46,9 @@ __attribute__((constructor)) static void resolve_at_load(void) { resolve_old_cal
 /* The real call, then what the program is told and, for SIG_DFL, the
  * profiler's handler put back (after the real call, whose other effects,
  * such as sigset's unblocking, stay). */
-static ml_handler set_old_style(ml_handler (**real)(int, ml_handler), int sig, ml_handler h)
+static ml_handler set_old_style(int which, int sig, ml_handler h)
 {
+	ml_handler (**real)(int, ml_handler) = &real_old[which];
 	if (ML_UNLIKELY(!*real))
 		resolve_old_calls();
 	if (ML_UNLIKELY(!*real)) {
@@ -66,15 +68,13 @@ static ml_handler set_old_style(ml_handler (**real)(int, ml_handler), int sig, m
 	return old.sa_handler;
 }
 
-__attribute__((visibility("default"))) ml_handler signal(int sig, ml_handler h)
-{
-	return set_old_style(&real_signal, sig, h);
-}
-__attribute__((visibility("default"))) ml_handler sysv_signal(int sig, ml_handler h)
-{
-	return set_old_style(&real_sysv_signal, sig, h);
-}
-__attribute__((visibility("default"))) ml_handler sigset(int sig, ml_handler h)
-{
-	return set_old_style(&real_sigset, sig, h);
-}
+#define OLD_STYLE(name, which) \
+	__attribute__((visibility("default"))) ml_handler name(int sig, ml_handler h) \
+	{ \
+		return set_old_style(which, sig, h); \
+	}
+OLD_STYLE(signal, OLD_SIGNAL)
+OLD_STYLE(bsd_signal, OLD_BSD_SIGNAL)
+OLD_STYLE(ssignal, OLD_SSIGNAL)
+OLD_STYLE(sysv_signal, OLD_SYSV_SIGNAL)
+OLD_STYLE(sigset, OLD_SIGSET)

@@ -596,6 +596,12 @@ int main(void)
 }
 C
 signal_prog oldsig "signal(SIGTERM, SIG_DFL)"
+# signal's aliases, which also bypass sigaction's interposer
+sed 's/\bsignal(/ssignal(/g' oldsig.c > oldsig_ssignal.c
+signal_prog oldsig_ssignal "ssignal(SIGTERM, SIG_DFL)"
+{ echo '#include <signal.h>'; echo 'extern __sighandler_t bsd_signal(int, __sighandler_t);'
+  sed 's/\bsignal(/bsd_signal(/g' oldsig.c; } > oldsig_bsd.c
+signal_prog oldsig_bsd "bsd_signal(SIGTERM, SIG_DFL)"
 
 # ---- exec ----------------------------------------------------------------------------
 prof exec exec
