@@ -3,17 +3,17 @@
  * atexit handlers and destructors (shells such as dash leave that way), and
  * at quick_exit.
  *
- * Which process: a vfork child shares its parent's memory and would report
- * the parent's heap, so it writes nothing; a child made by fork runs the
- * fork handlers and writes its own; a child made by a raw clone or clone3
- * system call (no fork handlers) is told from a vfork child by a page that
- * the kernel wipes in a copied address space (MADV_WIPEONFORK).
+ * Which process (base/owner.h): a vfork child shares its parent's memory
+ * and would report the parent's heap, so it writes nothing; a child made
+ * by fork runs the fork handlers and writes its own, and so does a copy
+ * made by a raw clone or clone3 system call, once found.
  *
  * Ends memlens cannot see (a raw exit_group, as Go programs leave; a death
  * by a signal, since memlens takes none): `memlens run` passes a page of its
  * own (base/run_state.c) where the process it started notes the outputs it
  * still owes; the parent, having waited, warns when they were not written. */
 #include "interpose/exit.h"
+#include "base/owner.h"
 #include "base/prim.h"
 #include "base/run_state.h"
 #include "base/runtime.h"
@@ -21,41 +21,24 @@
 #include "profile/profile_format.h"
 #include "query/stats.h"
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static pid_t owner_pid;     /* the process whose heap memlens describes */
 static int reported;
-static volatile char *copy_mark; /* 1 in this address space; 0 in a copy of it */
-
-void memlens__exit_set_owner(void)
-{
-	owner_pid = memlens__getpid();
-	if (!copy_mark) {
-		char *p = memlens__map(4096, 0);
-		if (p && ML_SYS(SYS_madvise, p, 4096, MADV_WIPEONFORK, 0, 0, 0) == 0)
-			copy_mark = p; /* (before Linux 4.14: raw clones count as vfork children) */
-		else if (p)
-			memlens__unmap(p, 4096);
-	}
-	if (copy_mark)
-		*copy_mark = 1;
-}
 
 /* This process is not the owner: a vfork (or CLONE_VM) child, which must
  * not write, or a raw clone's copy, which becomes the owner of its heap as a
  * fork child does.  Returns 1 for the former. */
 static int shares_owner_memory(void)
 {
-	if (!owner_pid || memlens__getpid() == owner_pid)
-		return 0;
-	if (copy_mark && !*copy_mark) {
+	switch (memlens__owner_here()) {
+	case ML_OWNER_SHARED: return 1;
+	case ML_OWNER_COPY:
 		memlens__forked_child = 1;
 		memlens__exit_after_fork();
 		return 0;
+	default: return 0;
 	}
-	return 1;
 }
 
 /* ---- exit ---------------------------------------------------------------------- */
@@ -73,12 +56,12 @@ void memlens__report_at_exit(void)
 
 int memlens__in_vfork_child(void) { return shares_owner_memory(); }
 
+void memlens__exit_set_owner(void) { memlens__owner_set(); }
+
 void memlens__exit_after_fork(void)
 {
-	owner_pid = memlens__getpid();
+	memlens__owner_renew();
 	reported = 0;
-	if (copy_mark)
-		*copy_mark = 1;
 }
 
 /* quick_exit runs the at_quick_exit handlers, then glibc's own _exit

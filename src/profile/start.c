@@ -5,6 +5,7 @@
 #include "base/compiler.h"
 #include "base/diag.h"
 #include "base/options.h"
+#include "base/owner.h"
 #include "base/prim.h"
 #include "base/runtime.h"
 #include "base/thread.h"
@@ -37,9 +38,12 @@ uint64_t memlens__prof_start_ns, memlens__prof_wall_start;
  *
  * A fatal signal the program does not handle: write what we have, then die
  * of it as the program would have. */
+/* (Neither handler writes in a vfork child: the profile there is its
+ * parent's, which goes on with it.) */
 static void on_fatal(int sig)
 {
-	memlens__profile_write(ML_PROF_END_SIGNAL);
+	if (memlens__owner_here() != ML_OWNER_SHARED)
+		memlens__profile_write(ML_PROF_END_SIGNAL);
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
@@ -51,7 +55,7 @@ static void on_snapshot(int sig)
 {
 	(void)sig;
 	int saved = errno;
-	if (!memlens__prof_defer_snapshot())
+	if (memlens__owner_here() != ML_OWNER_SHARED && !memlens__prof_defer_snapshot())
 		memlens__profile_write(ML_PROF_END_SNAPSHOT);
 	errno = saved;
 }

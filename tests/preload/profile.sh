@@ -603,6 +603,44 @@ signal_prog oldsig_ssignal "ssignal(SIGTERM, SIG_DFL)"
   sed 's/\bsignal(/bsd_signal(/g' oldsig.c; } > oldsig_bsd.c
 signal_prog oldsig_bsd "bsd_signal(SIGTERM, SIG_DFL)"
 
+# a vfork child killed by a signal the profiler's handler took: the
+# profile in its memory is its parent's, so it writes none (it wrote its
+# parent's heap into a profile of its own), and the parent's is written at
+# its exit
+cat > vfork_sig.c <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void)
+{
+	volatile char *keep = malloc(4242);
+	keep[0] = 1;
+	pid_t p = vfork();
+	if (p == 0) {
+		raise(SIGTERM);
+		_exit(1);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	printf("child: %s\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM ? "killed by SIGTERM" : "other");
+	return 0;
+}
+C
+${CC:-gcc} -o vfork_sig vfork_sig.c || fail "vfork_sig does not build"
+mkdir -p "$T/vf"
+"${CLEANENV[@]}" ./vfork_sig > vfork_sig.plain 2>&1
+"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/vf/vfork_sig.prof" -- ./vfork_sig \
+	> vfork_sig.out 2> vfork_sig.err
+rc=$?
+[ "$rc" = 0 ] && cmp -s vfork_sig.plain vfork_sig.out ||
+	soft_fail "vfork_sig: status $rc, printed $(tr '\n' ';' < vfork_sig.out), plain $(tr '\n' ';' < vfork_sig.plain)"
+[ "$(ls "$T/vf")" = vfork_sig.prof ] || soft_fail "vfork_sig: profiles written: $(ls "$T/vf" | tr '\n' ' ')"
+"$MEMLENS" report "$T/vf/vfork_sig.prof" --format json > vfork_sig.json 2>&1 &&
+	python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["reason"] == "exit" else 1)' vfork_sig.json ||
+	soft_fail "vfork_sig: the parent's profile is not its exit's: $(head -c 300 vfork_sig.json)"
+
 # ---- exec ----------------------------------------------------------------------------
 prof exec exec
 expect_rc exec 0 "exec mode"
