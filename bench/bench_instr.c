@@ -5,18 +5,63 @@
  *                    chunk in slot i mod 4096 and mallocs a new one of a
  *                    pseudo-random size in 16..4096, writing its first byte.
  *
+ *   bench_instr static N | func N
+ *                    N alloc_get_info queries (memlens's, found with
+ *                    dlsym: the program is run with memlens preloaded) of
+ *                    a random byte of a 1 MiB static array, or of an
+ *                    address in one of a few libc functions; each
+ *                    answer is checked to name the allocator "static".
+ *
  * Deterministic (fixed seed), so two runs with different N differ by
- * exactly N2 - N1 free+malloc pairs; run.sh divides the difference in
- * instructions by that to cancel start-up and exit.  Built plain. */
+ * exactly N2 - N1 free+malloc pairs (queries); run.sh divides the
+ * difference in instructions by that to cancel start-up, the symbol
+ * tables' first reading, and exit.  Built plain. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include "memlens.h"
 
 #define RING 4096
 
 static char *ring[RING];
 
+static char static_array[1 << 20];
+
+static int queries(const char *what, long n)
+{
+	int (*get_info)(const void *, struct alloc_info *) =
+		(int (*)(const void *, struct alloc_info *))dlsym(RTLD_DEFAULT, "alloc_get_info");
+	void *const fns[] = { (void *)qsort, (void *)strtol, (void *)fopen, (void *)printf, (void *)getenv, (void *)atoi };
+	uint64_t x = 88172645463325252ull;
+	int func = strcmp(what, "func") == 0;
+	struct alloc_info info;
+	if (!get_info) {
+		fprintf(stderr, "bench_instr: memlens is not loaded (no alloc_get_info)\n");
+		return 2;
+	}
+	memset(static_array, 1, sizeof static_array);
+	for (long i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		const char *a = func ? (const char *)fns[x % 6] + (x >> 8) % 16 : static_array + (x >> 8) % sizeof static_array;
+		if (get_info(a, &info) != 0 || strcmp(info.allocator->name, "static") != 0) {
+			fprintf(stderr, "bench_instr: %p: not answered as static\n", (const void *)a);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2)
+		return queries(argv[1], atol(argv[2]));
 	long n = argc > 1 ? atol(argv[1]) : 100000;
 	uint64_t x = 88172645463325252ull;
 	for (int i = 0; i < RING; i++)

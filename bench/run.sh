@@ -1065,10 +1065,12 @@ print("py_typed %d" % (1 if ty and n(ty).startswith(b"__FUN_FROM_") else 0))' ||
 # icount FILE CMD...: callgrind's total instruction count for CMD into FILE
 # ("Collected" line); LD_PRELOAD and MEMLENS_* must be set by an env before
 # valgrind, so that valgrind's own preload keeps them.
-icount() {
-	local f=$1; shift
-	"$@" 2>&1 | awk '/Collected/ { print $4 }' > "$f"
-	num "$(cat "$f")"
+icount() { # icount FILE CMD...: CMD's instruction count into FILE; fails when CMD does
+	local f=$1 out st; shift
+	out=$("$@" 2>&1)
+	st=$?
+	awk '/Collected/ { print $4 }' <<< "$out" > "$f"
+	[ $st = 0 ] && num "$(cat "$f")"
 }
 
 bench_instr() {
@@ -1097,6 +1099,18 @@ bench_instr() {
 	row "instructions per free+malloc pair, tracking" "${per[plain]}" "${per[tracked]}" instr diff 80
 	row "instructions per free+malloc pair, MEMLENS_CACHE=0" "${per[plain]}" "${per[nocache]}" instr none 0
 	row "instructions per free+malloc pair, --profile" "${per[plain]}" "${per[profile]}" instr diff 400
+	# static-address queries: memlens's alone (there is no plain figure)
+	local q1=20000 q2=60000 what
+	for what in static func; do
+		if icount "$D/instr.q$what.1" env "LD_PRELOAD=$LIB" "${vg[@]}" "$OUT/bench_instr" $what $q1 &&
+		   icount "$D/instr.q$what.2" env "LD_PRELOAD=$LIB" "${vg[@]}" "$OUT/bench_instr" $what $q2; then
+			a=$(cat "$D/instr.q$what.1"); b=$(cat "$D/instr.q$what.2")
+			rowraw "instructions per static-address query ($([ $what = static ] && echo variable || echo libc function))" - \
+				"$(awk -v a="$a" -v b="$b" -v n=$((q2 - q1)) 'BEGIN { printf "%.1finstr", (b - a) / n }')" - - - -
+		else
+			skip "instructions per static-address query ($what)" "callgrind gave no count (see $D/instr.q$what.*)"
+		fi
+	done
 	local py=/usr/bin/python3 pp pt
 	if [ -x $py ] && icount "$D/instr.py.plain" "${vg[@]}" $py -c pass &&
 	   icount "$D/instr.py.tracked" env "LD_PRELOAD=$LIB" "${vg[@]}" $py -c pass; then
@@ -1106,7 +1120,7 @@ bench_instr() {
 	else
 		skip "python3 start-up instructions" "callgrind on $py gave no count"
 	fi
-	note "instr: callgrind (valgrind --tool=callgrind) instruction counts; per pair = (count at $n2 pairs - count at $n1) / $((n2 - n1)), bench_instr.c; start-up = /usr/bin/python3 -c pass, whole process"
+	note "instr: callgrind (valgrind --tool=callgrind) instruction counts; per pair = (count at $n2 pairs - count at $n1) / $((n2 - n1)), bench_instr.c; per query: the same with $q1 and $q2 alloc_get_info calls (bench_instr static|func); start-up = /usr/bin/python3 -c pass, whole process"
 }
 
 # Which library was measured (md5 prefix and build time).
