@@ -82,13 +82,14 @@ struct mlthread *memlens__thread_attach(void)
 	if (t) {
 		memlens__thread_flush_peak(t);
 		fold_into_dead(t);
-		struct mlthread *next = t->next;
-		memset(t, 0, offsetof(struct mlthread, cache)); /* the cache goes on with the record */
+		/* Everything after next (lock-free walkers go on reading it) up to
+		 * the cache, which goes on with the record. */
+		memset((char *)t + offsetof(struct mlthread, tid), 0,
+		       offsetof(struct mlthread, cache) - offsetof(struct mlthread, tid));
 		t->cache.busy = 0; /* (a fork while it was set: its lists are checked as they are used) */
 		t->cache.falls = 0;
 		if (t->cache.bytes >= ML_CACHE_CLOSED) /* closed as its thread ended: open again */
 			t->cache.bytes -= ML_CACHE_CLOSED;
-		t->next = next;
 	} else {
 		size_t sz = (sizeof(struct mlthread) + 63) & ~(size_t)63;
 		if ((size_t)(slab_end - slab_cur) < sz) {
