@@ -59,13 +59,15 @@ static void in_registry(struct mlthread *t, void *ctx)
 }
 
 static uintptr_t other_lock;
-static volatile int other_holds;
+static volatile int other_holds, may_release;
 static void *holder(void *arg)
 {
 	(void)arg;
 	memlens__olock_lock(&other_lock);
 	other_holds = 1;
-	usleep(200 * 1000);
+	while (!may_release)
+		usleep(1000);
+	usleep(50 * 1000); /* (main is waiting in olock_lock by then, most likely) */
 	memlens__olock_unlock(&other_lock);
 	return NULL;
 }
@@ -101,6 +103,7 @@ int main(void)
 		usleep(1000);
 	CHECK(!memlens__olock_mine(&other_lock));
 	CHECK(!memlens__olock_try(&other_lock));
+	may_release = 1;
 	memlens__olock_lock(&other_lock); /* after the holder lets go */
 	CHECK(memlens__olock_mine(&other_lock));
 	CHECK(!memlens__olock_try(&other_lock));
