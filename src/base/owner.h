@@ -16,7 +16,11 @@ enum ml_owner {
 void memlens__owner_set(void);
 /* A fork child, or a copy found (ML_OWNER_COPY): it owns its heap now. */
 void memlens__owner_renew(void);
-/* Which process this is, for the owner.  Async-signal-safe: a getpid
- * system call and a read. */
+/* Which process this is, for the owner.  Async-signal-safe (system calls
+ * and reads; in a copy, or a process sharing a copy's memory, getppid,
+ * /proc/self/status and kcmp). */
 enum ml_owner memlens__owner_here(void);
+/* The same, and a copy becomes the owner of its heap (and a fork child,
+ * memlens__forked_child), as fork's handlers make a fork child. */
+enum ml_owner memlens__owner_take(void);
 #endif

@@ -147,3 +147,17 @@ void memlens__abort(void)
 	for (;;)
 		ML_SYS(SYS_exit_group, 127, 0, 0, 0, 0, 0);
 }
+
+int memlens__seccomp_filtered(void)
+{
+	char buf[4096];
+	long got = memlens__read_small("/proc/self/status", buf, sizeof buf);
+	if (got < 0)
+		return 1;
+	const char *s = strstr(buf, "\nSeccomp:");
+	if (!s)
+		return got <= 0; /* a kernel without seccomp says nothing */
+	for (s += 9; *s == ' ' || *s == '\t'; s++)
+		;
+	return *s != '0';
+}

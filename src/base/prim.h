@@ -70,6 +70,11 @@ static inline void memlens__olock_lock(uintptr_t *l)
 }
 static inline void memlens__olock_unlock(uintptr_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
 
+/* Is the process under a seccomp filter, which may forbid a system call
+ * memlens would make (membarrier, kcmp), and kill it for trying?
+ * /proc/self/status says; unreadable: assume so.  Async-signal-safe. */
+int memlens__seccomp_filtered(void);
+
 /* The running executable's path (NUL-terminated, "" if unknown). */
 void memlens__exe_path(char *buf, size_t len);
 #endif

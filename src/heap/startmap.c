@@ -47,27 +47,11 @@ uint64_t *__attribute__((noinline)) memlens__sm_zone_create(uintptr_t zi)
  * threads: a sandbox is usually in place by then). */
 static int bias_state;
 
-/* Is the process under a seccomp filter, which may forbid membarrier (and
- * kill it for trying)?  /proc/self/status says; unreadable: assume so. */
-static int seccomp_filtered(void)
-{
-	char buf[4096];
-	long got = memlens__read_small("/proc/self/status", buf, sizeof buf);
-	if (got < 0)
-		return 1;
-	const char *s = strstr(buf, "\nSeccomp:");
-	if (!s)
-		return got <= 0; /* a kernel without seccomp says nothing */
-	for (s += 9; *s == ' ' || *s == '\t'; s++)
-		;
-	return *s != '0';
-}
-
 static int biased(void)
 {
 	int st = __atomic_load_n(&bias_state, __ATOMIC_ACQUIRE);
 	if (!st) {
-		st = !seccomp_filtered() &&
+		st = !memlens__seccomp_filtered() &&
 		     ML_SYS(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) == 0 ? 1 : -1;
 		int unknown = 0;
 		if (!__atomic_compare_exchange_n(&bias_state, &unknown, st, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))

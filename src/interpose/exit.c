@@ -31,12 +31,9 @@ static int reported;
  * fork child does.  Returns 1 for the former. */
 static int shares_owner_memory(void)
 {
-	switch (memlens__owner_here()) {
+	switch (memlens__owner_take()) {
 	case ML_OWNER_SHARED: return 1;
-	case ML_OWNER_COPY:
-		memlens__forked_child = 1;
-		memlens__exit_after_fork();
-		return 0;
+	case ML_OWNER_COPY: reported = 0; return 0;
 	default: return 0;
 	}
 }

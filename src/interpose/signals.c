@@ -1,6 +1,7 @@
-/* signals.c: sigaction, and the older calls that set a signal's action
- * (signal and its aliases bsd_signal and ssignal, sysv_signal, sigset), as
- * the program calls them.  memlens takes
+/* signals.c: sigaction, and the older
+ * calls that set a signal's action (signal and its aliases bsd_signal and
+ * ssignal, sysv_signal and __sysv_signal, which <signal.h> names for
+ * signal in strict ISO C builds, sigset), as the program calls them.  memlens takes
  * no signal unless --profile-signals asks it to (profile/start.c); then,
  * for a signal whose action is the profiler's handler, the program is told
  * the action it would have plain, SIG_DFL (memlens__prof_signal_seen), and
@@ -16,6 +17,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 
+/* (Not __sigaction, glibc's exported name for it: base/sigaction.c calls
+ * that before dlsym has found the next sigaction.) */
 __attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct sigaction buf;
@@ -30,8 +33,9 @@ __attribute__((visibility("default"))) int sigaction(int sig, const struct sigac
 /* ---- signal (bsd_signal, ssignal), sysv_signal, sigset ---- */
 
 typedef void (*ml_handler)(int);
-enum { OLD_SIGNAL, OLD_BSD_SIGNAL, OLD_SSIGNAL, OLD_SYSV_SIGNAL, OLD_SIGSET, OLD_N };
-static const char *const old_names[OLD_N] = { "signal", "bsd_signal", "ssignal", "sysv_signal", "sigset" };
+enum { OLD_SIGNAL, OLD_BSD_SIGNAL, OLD_SSIGNAL, OLD_SYSV_SIGNAL, OLD_SYSV_SIGNAL2, OLD_SIGSET, OLD_N };
+static const char *const old_names[OLD_N] = { "signal", "bsd_signal", "ssignal", "sysv_signal", "__sysv_signal",
+                                               "sigset" };
 static ml_handler (*real_old[OLD_N])(int, ml_handler);
 
 static void resolve_old_calls(void)
@@ -77,4 +81,5 @@ OLD_STYLE(signal, OLD_SIGNAL)
 OLD_STYLE(bsd_signal, OLD_BSD_SIGNAL)
 OLD_STYLE(ssignal, OLD_SSIGNAL)
 OLD_STYLE(sysv_signal, OLD_SYSV_SIGNAL)
+OLD_STYLE(__sysv_signal, OLD_SYSV_SIGNAL2)
 OLD_STYLE(sigset, OLD_SIGSET)

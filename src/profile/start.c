@@ -39,10 +39,11 @@ uint64_t memlens__prof_start_ns, memlens__prof_wall_start;
  * A fatal signal the program does not handle: write what we have, then die
  * of it as the program would have. */
 /* (Neither handler writes in a vfork child: the profile there is its
- * parent's, which goes on with it.) */
+ * parent's, which goes on with it.  A copy made by a raw clone takes over
+ * its heap first, as at its exit.) */
 static void on_fatal(int sig)
 {
-	if (memlens__owner_here() != ML_OWNER_SHARED)
+	if (memlens__owner_take() != ML_OWNER_SHARED)
 		memlens__profile_write(ML_PROF_END_SIGNAL);
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
@@ -55,7 +56,7 @@ static void on_snapshot(int sig)
 {
 	(void)sig;
 	int saved = errno;
-	if (memlens__owner_here() != ML_OWNER_SHARED && !memlens__prof_defer_snapshot())
+	if (memlens__owner_take() != ML_OWNER_SHARED && !memlens__prof_defer_snapshot())
 		memlens__profile_write(ML_PROF_END_SNAPSHOT);
 	errno = saved;
 }

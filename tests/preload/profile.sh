@@ -602,6 +602,9 @@ signal_prog oldsig_ssignal "ssignal(SIGTERM, SIG_DFL)"
 { echo '#include <signal.h>'; echo 'extern __sighandler_t bsd_signal(int, __sighandler_t);'
   sed 's/\bsignal(/bsd_signal(/g' oldsig.c; } > oldsig_bsd.c
 signal_prog oldsig_bsd "bsd_signal(SIGTERM, SIG_DFL)"
+# strict ISO C: <signal.h> names signal __sysv_signal
+cp oldsig.c oldsig_c99.c
+CC="${CC:-gcc} -std=c99" signal_prog oldsig_c99 "signal(SIGTERM, SIG_DFL) in a -std=c99 build"
 
 # a vfork child killed by a signal the profiler's handler took: the
 # profile in its memory is its parent's, so it writes none (it wrote its
@@ -640,6 +643,68 @@ rc=$?
 "$MEMLENS" report "$T/vf/vfork_sig.prof" --format json > vfork_sig.json 2>&1 &&
 	python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["reason"] == "exit" else 1)' vfork_sig.json ||
 	soft_fail "vfork_sig: the parent's profile is not its exit's: $(head -c 300 vfork_sig.json)"
+
+# a copy made by a raw clone (no fork handlers) takes over its heap when
+# its signal's handler runs: its profile is its own, under its own name,
+# and its parent's stays; a vfork child of that copy, killed by a signal
+# before the copy noticed it was one, writes none (it shares the copy's
+# memory).  The copy's profile is looked for by reason, not by the name.
+cat > rawclone.c <<'C'
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	volatile char *keep = malloc(4242);
+	keep[0] = 1;
+	long p = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (p == 0) {
+		volatile char *c = malloc(77777);
+		c[0] = 1;
+		if (argc > 1 && !strcmp(argv[1], "vfork")) {
+			pid_t v = vfork();
+			if (v == 0) {
+				raise(SIGTERM);
+				_exit(1);
+			}
+			waitpid(v, NULL, 0);
+			exit(0);
+		}
+		raise(SIGTERM);
+		_exit(1);
+	}
+	int st;
+	waitpid((pid_t)p, &st, 0);
+	printf("copy: %s\n", WIFSIGNALED(st) ? "killed" : "exited");
+	return 0;
+}
+C
+${CC:-gcc} -o rawclone rawclone.c || fail "rawclone does not build"
+for how in sig vfork; do
+	rm -rf "$T/rc"; mkdir -p "$T/rc"
+	# (the copy's own name: from memlens run's process tree, else it took
+	# its parent's; the vfork child's: under memlens run, one of its own)
+	if [ $how = sig ]; then
+		"${CLEANENV[@]}" LD_PRELOAD="$LIB" MEMLENS_PROFILE="$T/rc/p.prof" MEMLENS_PROFILE_SIGNALS=1 \
+			MEMLENS_QUIET_PROFILE=1 ./rawclone $how > rawclone.$how.out 2>&1
+	else
+		"${CLEANENV[@]}" MEMLENS_QUIET_PROFILE=1 "$MEMLENS" run --profile-signals -o "$T/rc/p.prof" -- \
+			./rawclone $how > rawclone.$how.out 2>&1
+	fi || soft_fail "rawclone $how: status $?"
+	reasons=
+	for f in "$T"/rc/*; do
+		"$MEMLENS" report "$f" --format json > rc.json 2>&1 &&
+			reasons="$reasons $(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["reason"])' rc.json)"
+	done
+	want=" exit signal"; [ $how = vfork ] && want=" exit exit"
+	[ "$(echo $reasons | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/^/ /; s/ $//')" = "$want" ] ||
+		soft_fail "rawclone $how: profiles $(ls "$T/rc" | tr '\n' ' ') with reasons$reasons, expected$want"
+done
 
 # ---- exec ----------------------------------------------------------------------------
 prof exec exec
