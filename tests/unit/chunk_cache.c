@@ -24,6 +24,8 @@
  *   handed out right (queries answer it), a double free of a kept chunk by
  *   the other thread is reported, and the other thread's own pairs (kept
  *   in its cache, its chunks in a block it owns) answer queries right;
+ * - a thread that frees another's chunks, its live bytes falling all the
+ *   while, soon keeps none of them;
  * - the statistics are exact throughout, bytes_cached too (a kept chunk's
  *   glibc size; none after malloc_trim or a thread's end). */
 // CFLAGS: -pthread
@@ -216,6 +218,55 @@ static void burst(void)
 	expect_log(NULL);
 }
 
+/* A consumer of another thread's chunks: once its live bytes have kept
+ * falling (ML_CACHE_FALLS), the chunks it frees in blocks it does not own
+ * go to glibc at once instead of through its cache. */
+enum { NCONS = 20000 };
+static char *cons[NCONS];
+static pthread_barrier_t cons_made, cons_done, cons_checked;
+static void *producer_thread(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < NCONS; i++)
+		cons[i] = malloc(100);
+	pthread_barrier_wait(&cons_made);
+	/* alive until the end: the consumer does not take over its record
+	 * (and so its blocks) */
+	pthread_barrier_wait(&cons_checked);
+	return NULL;
+}
+static void *consumer_thread(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&cons_made);
+	for (int i = 0; i < NCONS; i++)
+		free(cons[i]);
+	pthread_barrier_wait(&cons_done);
+	pthread_barrier_wait(&cons_checked); /* alive, its cache open, while main looks */
+	return NULL;
+}
+static void consumer(void)
+{
+	pthread_t pt, ct;
+	pthread_barrier_init(&cons_made, NULL, 3);
+	pthread_barrier_init(&cons_done, NULL, 2);
+	pthread_barrier_init(&cons_checked, NULL, 3);
+	CHECK_EQ(pthread_create(&pt, NULL, producer_thread, NULL), 0);
+	CHECK_EQ(pthread_create(&ct, NULL, consumer_thread, NULL), 0);
+	pthread_barrier_wait(&cons_made);
+	struct memlens_stats s0 = ut_stats(), s1;
+	pthread_barrier_wait(&cons_done);
+	s1 = ut_stats();
+	CHECK_EQ(s1.n_frees - s0.n_frees, NCONS);
+	CHECK_EQ(s1.bytes_requested_live + 100 * NCONS, s0.bytes_requested_live);
+	CHECKF(s1.bytes_cached == s0.bytes_cached, "bytes_cached %llu -> %llu: the consumer's cache kept chunks it "
+	       "would only give back", (unsigned long long)s0.bytes_cached, (unsigned long long)s1.bytes_cached);
+	pthread_barrier_wait(&cons_checked);
+	CHECK_EQ(pthread_join(ct, NULL), 0);
+	CHECK_EQ(pthread_join(pt, NULL), 0);
+	expect_log(NULL);
+}
+
 /* A thread's pairs, kept in its cache, and its end, by pthread_exit if arg. */
 static void *pairs_thread(void *arg)
 {
@@ -310,6 +361,7 @@ int main(int argc, char **argv)
 	burst();
 	threads(); /* the process has threads from here on */
 	thread_end();
+	consumer();
 	unlink(log_path);
 	return 0;
 }
