@@ -223,7 +223,7 @@ static void burst(void)
  * go to glibc at once instead of through its cache. */
 enum { NCONS = 20000 };
 static char *cons[NCONS];
-static pthread_barrier_t cons_made, cons_done, cons_checked;
+static pthread_barrier_t cons_made, cons_go, cons_done, cons_checked;
 static void *producer_thread(void *arg)
 {
 	(void)arg;
@@ -239,6 +239,7 @@ static void *consumer_thread(void *arg)
 {
 	(void)arg;
 	pthread_barrier_wait(&cons_made);
+	pthread_barrier_wait(&cons_go); /* once main has read the statistics */
 	for (int i = 0; i < NCONS; i++)
 		free(cons[i]);
 	pthread_barrier_wait(&cons_done);
@@ -249,12 +250,14 @@ static void consumer(void)
 {
 	pthread_t pt, ct;
 	pthread_barrier_init(&cons_made, NULL, 3);
+	pthread_barrier_init(&cons_go, NULL, 2);
 	pthread_barrier_init(&cons_done, NULL, 2);
 	pthread_barrier_init(&cons_checked, NULL, 3);
 	CHECK_EQ(pthread_create(&pt, NULL, producer_thread, NULL), 0);
 	CHECK_EQ(pthread_create(&ct, NULL, consumer_thread, NULL), 0);
 	pthread_barrier_wait(&cons_made);
 	struct memlens_stats s0 = ut_stats(), s1;
+	pthread_barrier_wait(&cons_go);
 	pthread_barrier_wait(&cons_done);
 	s1 = ut_stats();
 	CHECK_EQ(s1.n_frees - s0.n_frees, NCONS);
