@@ -26,15 +26,23 @@
 static inline struct block *e_block(uintptr_t e) { return (struct block *)(e & E_PTR_MASK); }
 static inline uintptr_t e_next(uintptr_t e, struct block *b) { return (uintptr_t)b | (((e >> 48) + 1) << 48); }
 
-/* Cover blocks: 2 MiB, aligned (a zone holds a whole number of them). */
-#define BLOCK_PAGES 512u
+/* Cover levels (see cover_pages): 0 the page, 1 a 64 KiB block, 2 a 2 MiB
+ * block, aligned (a zone holds a whole number of each). */
+#define COVER_LEVELS 3
+static const unsigned level_pages[COVER_LEVELS] = { 1, 16, 512 };
 
 struct zone {
 	uintptr_t dir[PAGES_PER_ZONE];   /* see e_block */
-	uintptr_t cover[PAGES_PER_ZONE]; /* base of a chunk covering the page start */
-	uintptr_t block_cover[PAGES_PER_ZONE / BLOCK_PAGES]; /* base of a chunk covering
-	                                    every page start in the block */
+	/* base of a chunk covering the page start, or every page start of
+	 * the 64 KiB or 2 MiB block */
+	uintptr_t cover[PAGES_PER_ZONE];
+	uintptr_t cover_64k[PAGES_PER_ZONE / 16];
+	uintptr_t cover_2m[PAGES_PER_ZONE / 512];
 };
+static inline uintptr_t *level_slots(struct zone *z, int level)
+{
+	return level == 0 ? z->cover : level == 1 ? z->cover_64k : z->cover_2m;
+}
 /* One index: the zone table.  The heap's is static; custom allocators
  * each get their own (ml_index_new). */
 struct ml_index {
@@ -103,18 +111,6 @@ ML_IX_INLINE uintptr_t *dir_slot(struct ml_index *ix, uintptr_t pgno, int create
 {
 	struct zone *z = zone_get(ix, pgno, create);
 	return z ? &z->dir[pgno & (PAGES_PER_ZONE - 1)] : NULL;
-}
-
-ML_IX_INLINE uintptr_t *cover_slot(struct ml_index *ix, uintptr_t pgno, int create)
-{
-	struct zone *z = zone_get(ix, pgno, create);
-	return z ? &z->cover[pgno & (PAGES_PER_ZONE - 1)] : NULL;
-}
-
-ML_IX_INLINE uintptr_t *block_cover_slot(struct ml_index *ix, uintptr_t pgno, int create)
-{
-	struct zone *z = zone_get(ix, pgno, create);
-	return z ? &z->block_cover[(pgno & (PAGES_PER_ZONE - 1)) / BLOCK_PAGES] : NULL;
 }
 
 /* ---- records ---- */
@@ -281,75 +277,107 @@ static inline struct block *block_trim(struct block *b)
 }
 
 /* Big chunks name themselves in the cover slot of every page that starts two
- * or more pages after their base (nearer pages are found without it); in a
- * 2 MiB block all of whose pages they cover, once, in the block's slot, so
- * that a chunk of n bytes writes about n / 2 MiB + 1024 slots, not n / 4K.
- * Readers look at the block's slot first. */
+ * or more pages after their base (nearer pages are found without it): once
+ * per 2 MiB block all of whose pages they cover, once per 64 KiB block of
+ * the rest that they cover whole, and page by page only for the rest of
+ * that, so that a chunk of n bytes writes about n / 2 MiB + 62 slots, not
+ * n / 4K: malloc and free of a 1 GiB chunk stay cheap, and so does a
+ * threaded realloc of a few hundred KiB, which drops its chunk's names
+ * before the real call and sets them again after it.  Readers look at the
+ * biggest block's slot first. */
 static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t *last)
 {
 	*first = (base >> PAGE_SHIFT) + 2;
 	*last = (base + (size ? size : 1) - 1) >> PAGE_SHIFT;
 }
 
-/* Names base in the slots of pages [first, last] (for blocks: of blocks
- * [first, last] and block_cover_slot), or (base == 0) clears those that
- * name old. */
-static void cover_slots(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old,
-                        int blocks)
+/* Names base in the slots of level's units [first, last], or (base == 0)
+ * clears those that name old: zone by zone, a zone's slots of a level
+ * being one array. */
+static void cover_slots(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base,
+                        uintptr_t old)
 {
-	for (uintptr_t i = first; i <= last && i >= first; i++) {
-		uintptr_t *cs = blocks ? block_cover_slot(ix, i * BLOCK_PAGES, base != 0) : cover_slot(ix, i, base != 0);
-		if (!cs)
-			continue;
-		if (base)
-			__atomic_store_n(cs, base, __ATOMIC_RELEASE);
-		else if (__atomic_load_n(cs, __ATOMIC_RELAXED) == old)
-			__atomic_store_n(cs, 0, __ATOMIC_RELEASE);
+	const uintptr_t per_zone = PAGES_PER_ZONE / level_pages[level];
+	for (uintptr_t i = first; i <= last && i >= first;) {
+		uintptr_t zone_end = (i | (per_zone - 1)) < last ? i | (per_zone - 1) : last;
+		struct zone *z = zone_get(ix, i * level_pages[level], base != 0);
+		if (z) {
+			uintptr_t *cs = level_slots(z, level) + (i & (per_zone - 1));
+			for (uintptr_t *end = cs + (zone_end - i); cs <= end; cs++)
+				if (base)
+					__atomic_store_n(cs, base, __ATOMIC_RELEASE);
+				else if (__atomic_load_n(cs, __ATOMIC_RELAXED) == old)
+					__atomic_store_n(cs, 0, __ATOMIC_RELEASE);
+		}
+		if (zone_end == last)
+			break;
+		i = zone_end + 1;
 	}
 }
 
-/* Pages [first, last] (first >= 2): the whole blocks among them, and the
- * pages before and after those ([*b0, *b1) empty: pages only). */
-static void cover_split(uintptr_t first, uintptr_t last, uintptr_t *b0, uintptr_t *b1)
+/* Pages [first, last] (first >= 2): level's whole units among them are
+ * [*b0, *b1) (empty: none). */
+static void cover_split(int level, uintptr_t first, uintptr_t last, uintptr_t *b0, uintptr_t *b1)
 {
-	*b0 = (first + BLOCK_PAGES - 1) / BLOCK_PAGES;
-	*b1 = (last + 1) / BLOCK_PAGES;
+	*b0 = (first + level_pages[level] - 1) / level_pages[level];
+	*b1 = (last + 1) / level_pages[level];
 }
 
-/* Covers pages [first, last] with base. */
+/* Covers pages [first, last] with base: level's whole units in their
+ * slots, the pages before and after them at the levels below. */
+static void cover_level(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base)
+{
+	uintptr_t b0, b1;
+	if (first > last)
+		return;
+	if (level == 0) {
+		cover_slots(ix, 0, first, last, base, 0);
+		return;
+	}
+	cover_split(level, first, last, &b0, &b1);
+	if (b0 >= b1) {
+		cover_level(ix, level - 1, first, last, base);
+		return;
+	}
+	cover_level(ix, level - 1, first, b0 * level_pages[level] - 1, base);
+	cover_slots(ix, level, b0, b1 - 1, base, 0);
+	cover_level(ix, level - 1, b1 * level_pages[level], last, base);
+}
 static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base)
 {
-	uintptr_t b0, b1;
-	if (first > last)
-		return;
-	cover_split(first, last, &b0, &b1);
-	if (b0 >= b1) {
-		cover_slots(ix, first, last, base, 0, 0);
-		return;
-	}
-	cover_slots(ix, first, b0 * BLOCK_PAGES - 1, base, 0, 0);
-	cover_slots(ix, b0, b1 - 1, base, 0, 1);
-	cover_slots(ix, b1 * BLOCK_PAGES, last, base, 0, 0);
+	cover_level(ix, COVER_LEVELS - 1, first, last, base);
 }
 
-/* Uncovers pages [first, last] of the chunk at old: every block with a
- * page among them, and the pages outside whole blocks.  (A page inside a
- * whole block may still name old, from a chunk grown by steps: readers
- * check every name they find, and a chunk that covers the page later names
- * itself there or in its block, which readers look at first.) */
-static void uncover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t old)
+/* Uncovers pages [first, last] of the chunk at old: at each level, the
+ * units with a page among them, except those inside a whole unit of the
+ * level above (the top level: all).  (A unit inside a whole unit above may
+ * still name old, from a chunk grown by steps: readers check every name
+ * they find, and a chunk that covers the unit later names itself there or
+ * above, where readers look first.) */
+static void uncover_level(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t old)
 {
-	uintptr_t b0, b1;
+	uintptr_t u = level_pages[level], b0, b1;
 	if (first > last)
 		return;
-	cover_slots(ix, first / BLOCK_PAGES, last / BLOCK_PAGES, 0, old, 1);
-	cover_split(first, last, &b0, &b1);
-	if (b0 >= b1) {
-		cover_slots(ix, first, last, 0, old, 0);
+	if (level == COVER_LEVELS - 1) {
+		cover_slots(ix, level, first / u, last / u, 0, old);
 		return;
 	}
-	cover_slots(ix, first, b0 * BLOCK_PAGES - 1, 0, old, 0);
-	cover_slots(ix, b1 * BLOCK_PAGES, last, 0, old, 0);
+	cover_split(level + 1, first, last, &b0, &b1);
+	if (b0 >= b1) {
+		cover_slots(ix, level, first / u, last / u, 0, old);
+		return;
+	}
+	uintptr_t up = level_pages[level + 1];
+	if (first < b0 * up)
+		cover_slots(ix, level, first / u, (b0 * up - 1) / u, 0, old);
+	if (b1 * up <= last)
+		cover_slots(ix, level, b1 * up / u, last / u, 0, old);
+}
+static void uncover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t old)
+{
+	for (int level = COVER_LEVELS - 1; level >= 0; level--)
+		uncover_level(ix, level, first, last, old);
 }
 
 static void cover_set(struct ml_index *ix, uintptr_t base, size_t size)
@@ -375,14 +403,13 @@ void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_siz
 	if (new_last > old_last)
 		cover_range(ix, old_last + 1 > first ? old_last + 1 : first, new_last, base);
 	else if (new_last < old_last) {
-		/* The block holding new_last + 1 loses its name while its pages up
-		 * to new_last are still the chunk's: they are named one by one
-		 * first. */
-		uintptr_t lo = (new_last + 1) / BLOCK_PAGES * BLOCK_PAGES;
+		/* The blocks holding new_last + 1 lose their names while their
+		 * pages up to new_last are still the chunk's: those are named at
+		 * the levels below first. */
+		uintptr_t lo = (new_last + 1) / level_pages[COVER_LEVELS - 1] * level_pages[COVER_LEVELS - 1];
 		if (lo < first)
 			lo = first;
-		if (lo <= new_last)
-			cover_slots(ix, lo, new_last, base, 0, 0);
+		cover_level(ix, COVER_LEVELS - 2, lo, new_last, base);
 		uncover_range(ix, new_last + 1 > first ? new_last + 1 : first, old_last, base);
 	}
 }
@@ -579,10 +606,13 @@ ML_IX_INLINE int ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *ou
 		uintptr_t base = 0;
 		if (!z)
 			return 0;
-		base = __atomic_load_n(&z->block_cover[(pgno & (PAGES_PER_ZONE - 1)) / BLOCK_PAGES], __ATOMIC_ACQUIRE);
-		if (base && read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c) &&
-		    contains(&c, a))
-			goto found;
+		for (int level = COVER_LEVELS - 1; level > 0; level--) {
+			base = __atomic_load_n(&level_slots(z, level)[(pgno & (PAGES_PER_ZONE - 1)) / level_pages[level]],
+			                       __ATOMIC_ACQUIRE);
+			if (base && read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c) &&
+			    contains(&c, a))
+				goto found;
+		}
 		base = __atomic_load_n(&z->cover[pgno & (PAGES_PER_ZONE - 1)], __ATOMIC_ACQUIRE);
 		if (!base || !read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c))
 			return 0;

@@ -7,13 +7,14 @@
  *                        lies in that page (low bit = writer lock);
  *   zone->cover[page] -> base of a chunk that started two or more pages
  *                        earlier and covers this page's first byte;
- *   zone->block_cover[2 MiB block] -> the same for every page of the block
- *                        (a big chunk names itself there, and page by page
- *                        only outside the blocks it covers whole).
+ *   zone->cover_2m[2 MiB block], cover_64k[64 KiB block] -> the same for
+ *                        every page of the block (a big chunk names itself
+ *                        in the 2 MiB blocks it covers whole, then in the
+ *                        64 KiB ones, then page by page).
  *   An interior address is found in its own page's block (largest base <=
  *   it), else as the last chunk of the previous page, else through
- *   block_cover, else cover (every name found is checked against the
- *   chunk's record).
+ *   cover_2m, cover_64k, then cover (every name found is checked against
+ *   the chunk's record).
  * Size bound: 24 bytes of record + 2 bytes of offset per live chunk in
  *   blocks kept between 1/4 and full (size classes 1.5x apart), plus 16
  *   bytes per 4 KiB page touched (0.4% of heap).
