@@ -26,23 +26,17 @@
 static inline struct block *e_block(uintptr_t e) { return (struct block *)(e & E_PTR_MASK); }
 static inline uintptr_t e_next(uintptr_t e, struct block *b) { return (uintptr_t)b | (((e >> 48) + 1) << 48); }
 
-/* Cover levels (see cover_pages): 0 the page, 1 a 64 KiB block, 2 a 2 MiB
- * block, aligned (a zone holds a whole number of each). */
-#define COVER_LEVELS 3
-static const unsigned level_pages[COVER_LEVELS] = { 1, 16, 512 };
+/* Cover blocks: 2 MiB, aligned (a zone holds a whole number of them). */
+#define BLOCK_PAGES 512u
 
 struct zone {
 	uintptr_t dir[PAGES_PER_ZONE];   /* see e_block */
-	/* base of a chunk covering the page start, or every page start of
-	 * the 64 KiB or 2 MiB block */
+	/* a hint: the base of a chunk that a reader found to cover the page
+	 * start (far_lookup) */
 	uintptr_t cover[PAGES_PER_ZONE];
-	uintptr_t cover_64k[PAGES_PER_ZONE / 16];
-	uintptr_t cover_2m[PAGES_PER_ZONE / 512];
+	/* the base of a chunk that covers every page start of the 2 MiB block */
+	uintptr_t block_cover[PAGES_PER_ZONE / BLOCK_PAGES];
 };
-static inline uintptr_t *level_slots(struct zone *z, int level)
-{
-	return level == 0 ? z->cover : level == 1 ? z->cover_64k : z->cover_2m;
-}
 /* One index: the zone table.  The heap's is static; custom allocators
  * each get their own (ml_index_new). */
 struct ml_index {
@@ -276,33 +270,33 @@ static inline struct block *block_trim(struct block *b)
 	return ML_UNLIKELY(b->cls > 2 && b->count * 4u <= cap_of(b)) ? block_resize(b, b->cls - 2u) : b;
 }
 
-/* Big chunks name themselves in the cover slot of every page that starts two
- * or more pages after their base (nearer pages are found without it): once
- * per 2 MiB block all of whose pages they cover, once per 64 KiB block of
- * the rest that they cover whole, and page by page only for the rest of
- * that, so that a chunk of n bytes writes about n / 2 MiB + 62 slots, not
- * n / 4K: malloc and free of a 1 GiB chunk stay cheap, and so does a
- * threaded realloc of a few hundred KiB, which drops its chunk's names
- * before the real call and sets them again after it.  Readers look at the
- * biggest block's slot first. */
+/* Big chunks name themselves, as they are made, in the slot of each 2 MiB
+ * block all of whose pages they cover from their base's page + 2 on
+ * (about n / 2 MiB stores: cheap for a 1 GiB chunk).  Nothing else: a
+ * reader that finds an address in no chunk that starts in its page or the
+ * page before looks back through the directory for the nearest chunk
+ * start (far_lookup), at most FAR_PAGES pages, far enough to reach a
+ * chunk's base or one of its named blocks from any page it covers, and
+ * leaves a hint in the page's cover slot for the next query.  So malloc
+ * and free of chunks up to 2 MiB, and a threaded realloc's drop and
+ * setting again of its chunk's names, write no cover slot. */
 static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t *last)
 {
 	*first = (base >> PAGE_SHIFT) + 2;
 	*last = (base + (size ? size : 1) - 1) >> PAGE_SHIFT;
 }
 
-/* Names base in the slots of level's units [first, last], or (base == 0)
- * clears those that name old: zone by zone, a zone's slots of a level
- * being one array. */
-static void cover_slots(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base,
-                        uintptr_t old)
+/* Names base in the slots of blocks [first, last], or (base == 0) clears
+ * those that name old: zone by zone, a zone's block slots being one
+ * array. */
+static void cover_slots(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
 {
-	const uintptr_t per_zone = PAGES_PER_ZONE / level_pages[level];
+	const uintptr_t per_zone = PAGES_PER_ZONE / BLOCK_PAGES;
 	for (uintptr_t i = first; i <= last && i >= first;) {
 		uintptr_t zone_end = (i | (per_zone - 1)) < last ? i | (per_zone - 1) : last;
-		struct zone *z = zone_get(ix, i * level_pages[level], base != 0);
+		struct zone *z = zone_get(ix, i * BLOCK_PAGES, base != 0);
 		if (z) {
-			uintptr_t *cs = level_slots(z, level) + (i & (per_zone - 1));
+			uintptr_t *cs = z->block_cover + (i & (per_zone - 1));
 			for (uintptr_t *end = cs + (zone_end - i); cs <= end; cs++)
 				if (base)
 					__atomic_store_n(cs, base, __ATOMIC_RELEASE);
@@ -315,69 +309,19 @@ static void cover_slots(struct ml_index *ix, int level, uintptr_t first, uintptr
 	}
 }
 
-/* Pages [first, last] (first >= 2): level's whole units among them are
- * [*b0, *b1) (empty: none). */
-static void cover_split(int level, uintptr_t first, uintptr_t last, uintptr_t *b0, uintptr_t *b1)
-{
-	*b0 = (first + level_pages[level] - 1) / level_pages[level];
-	*b1 = (last + 1) / level_pages[level];
-}
-
-/* Covers pages [first, last] with base: level's whole units in their
- * slots, the pages before and after them at the levels below. */
-static void cover_level(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base)
-{
-	uintptr_t b0, b1;
-	if (first > last)
-		return;
-	if (level == 0) {
-		cover_slots(ix, 0, first, last, base, 0);
-		return;
-	}
-	cover_split(level, first, last, &b0, &b1);
-	if (b0 >= b1) {
-		cover_level(ix, level - 1, first, last, base);
-		return;
-	}
-	cover_level(ix, level - 1, first, b0 * level_pages[level] - 1, base);
-	cover_slots(ix, level, b0, b1 - 1, base, 0);
-	cover_level(ix, level - 1, b1 * level_pages[level], last, base);
-}
+/* Names base in the blocks all of whose pages are in [first, last]. */
 static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base)
 {
-	cover_level(ix, COVER_LEVELS - 1, first, last, base);
+	uintptr_t b0 = (first + BLOCK_PAGES - 1) / BLOCK_PAGES, b1 = (last + 1) / BLOCK_PAGES;
+	if (first <= last && b0 < b1)
+		cover_slots(ix, b0, b1 - 1, base, 0);
 }
 
-/* Uncovers pages [first, last] of the chunk at old: at each level, the
- * units with a page among them, except those inside a whole unit of the
- * level above (the top level: all).  (A unit inside a whole unit above may
- * still name old, from a chunk grown by steps: readers check every name
- * they find, and a chunk that covers the unit later names itself there or
- * above, where readers look first.) */
-static void uncover_level(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t old)
-{
-	uintptr_t u = level_pages[level], b0, b1;
-	if (first > last)
-		return;
-	if (level == COVER_LEVELS - 1) {
-		cover_slots(ix, level, first / u, last / u, 0, old);
-		return;
-	}
-	cover_split(level + 1, first, last, &b0, &b1);
-	if (b0 >= b1) {
-		cover_slots(ix, level, first / u, last / u, 0, old);
-		return;
-	}
-	uintptr_t up = level_pages[level + 1];
-	if (first < b0 * up)
-		cover_slots(ix, level, first / u, (b0 * up - 1) / u, 0, old);
-	if (b1 * up <= last)
-		cover_slots(ix, level, b1 * up / u, last / u, 0, old);
-}
+/* Clears the names of old in every block with a page in [first, last]. */
 static void uncover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t old)
 {
-	for (int level = COVER_LEVELS - 1; level >= 0; level--)
-		uncover_level(ix, level, first, last, old);
+	if (first <= last)
+		cover_slots(ix, first / BLOCK_PAGES, last / BLOCK_PAGES, 0, old);
 }
 
 static void cover_set(struct ml_index *ix, uintptr_t base, size_t size)
@@ -400,18 +344,12 @@ void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_siz
 	uintptr_t first, old_last, new_last;
 	cover_pages(base, old_size, &first, &old_last);
 	cover_pages(base, new_size, &first, &new_last);
+	/* (a block the chunk now covers only in part loses its name: readers
+	 * find its pages from the base or the block before) */
 	if (new_last > old_last)
-		cover_range(ix, old_last + 1 > first ? old_last + 1 : first, new_last, base);
-	else if (new_last < old_last) {
-		/* The blocks holding new_last + 1 lose their names while their
-		 * pages up to new_last are still the chunk's: those are named at
-		 * the levels below first. */
-		uintptr_t lo = (new_last + 1) / level_pages[COVER_LEVELS - 1] * level_pages[COVER_LEVELS - 1];
-		if (lo < first)
-			lo = first;
-		cover_level(ix, COVER_LEVELS - 2, lo, new_last, base);
+		cover_range(ix, first, new_last, base);
+	else if (new_last < old_last)
 		uncover_range(ix, new_last + 1 > first ? new_last + 1 : first, old_last, base);
-	}
 }
 
 void memlens__index_cover_drop(uintptr_t base, size_t size) { cover_clear(HEAP, base, size); }
@@ -592,6 +530,62 @@ static inline int contains(const struct ml_chunk *c, uintptr_t a)
 	return a == c->base || a - c->base < c->size;
 }
 
+/* The chunk at base, if it holds a. */
+static int named_holds(struct ml_index *ix, uintptr_t base, uintptr_t a, struct ml_chunk *c)
+{
+	return base && read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), c) &&
+	       contains(c, a);
+}
+
+/* How far back far_lookup looks: a chunk that covers page p from its
+ * base's page + 2 on either starts at most 1024 pages before p, or names
+ * the 2 MiB block before p's (a chunk without a named block spans fewer
+ * than 1024 pages past its base's page + 1). */
+#define FAR_PAGES 1030u
+
+/* An address in no chunk that starts in its page or the page before: its
+ * block's name, the page's hint, or the nearest chunk start before it,
+ * whose name becomes the page's hint (chunks do not overlap: if any chunk
+ * holds a, it is the nearest one that starts at or before a).  Names are
+ * only ever hints: each is checked against its chunk's record. */
+static int __attribute__((noinline)) far_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *out)
+{
+	struct ml_chunk c;
+	uintptr_t pgno = a >> PAGE_SHIFT;
+	struct zone *z = zone_get(ix, pgno, 0);
+	uintptr_t *hint = z ? &z->cover[pgno & (PAGES_PER_ZONE - 1)] : NULL;
+	if (z && (named_holds(ix, __atomic_load_n(&z->block_cover[(pgno & (PAGES_PER_ZONE - 1)) / BLOCK_PAGES],
+	                                               __ATOMIC_ACQUIRE), a, &c) ||
+	          named_holds(ix, __atomic_load_n(hint, __ATOMIC_ACQUIRE), a, &c))) {
+		*out = c;
+		return 1;
+	}
+	if (pgno < 2)
+		return 0;
+	for (uintptr_t pg = pgno - 2, n = 0;; pg--, n++) {
+		if (n == FAR_PAGES)
+			return 0;
+		if (n == 0 || pg % BLOCK_PAGES == BLOCK_PAGES - 1) { /* in a block not looked at yet: its name */
+			struct zone *bz = zone_get(ix, pg, 0);
+			if (bz && named_holds(ix, __atomic_load_n(&bz->block_cover[(pg & (PAGES_PER_ZONE - 1)) / BLOCK_PAGES],
+			                                          __ATOMIC_ACQUIRE), a, &c))
+				break;
+		}
+		uintptr_t *slot = dir_slot(ix, pg, 0);
+		if (slot && e_block(__atomic_load_n(slot, __ATOMIC_ACQUIRE)) && read_page(ix, pg, FIND_LAST, 0, &c)) {
+			if (!contains(&c, a))
+				return 0;
+			break;
+		}
+		if (pg == 0)
+			return 0;
+	}
+	if (hint)
+		__atomic_store_n(hint, c.base, __ATOMIC_RELEASE);
+	*out = c;
+	return 1;
+}
+
 ML_IX_INLINE int ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *out)
 {
 	uintptr_t pgno = a >> PAGE_SHIFT;
@@ -599,28 +593,12 @@ ML_IX_INLINE int ix_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *ou
 	struct ml_chunk c;
 	if (read_page(ix, pgno, FIND_PRED, off, &c))
 		goto check;
-	if (pgno && read_page(ix, pgno - 1, FIND_LAST, 0, &c) && contains(&c, a))
-		goto found;
-	{
-		struct zone *z = zone_get(ix, pgno, 0);
-		uintptr_t base = 0;
-		if (!z)
-			return 0;
-		for (int level = COVER_LEVELS - 1; level > 0; level--) {
-			base = __atomic_load_n(&level_slots(z, level)[(pgno & (PAGES_PER_ZONE - 1)) / level_pages[level]],
-			                       __ATOMIC_ACQUIRE);
-			if (base && read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c) &&
-			    contains(&c, a))
-				goto found;
-		}
-		base = __atomic_load_n(&z->cover[pgno & (PAGES_PER_ZONE - 1)], __ATOMIC_ACQUIRE);
-		if (!base || !read_page(ix, base >> PAGE_SHIFT, FIND_EXACT, base & ((1u << PAGE_SHIFT) - 1), &c))
-			return 0;
-	}
+	if (pgno && read_page(ix, pgno - 1, FIND_LAST, 0, &c))
+		goto check;
+	return far_lookup(ix, a, out);
 check:
 	if (!contains(&c, a))
 		return 0;
-found:
 	*out = c;
 	return 1;
 }

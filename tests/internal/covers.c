@@ -1,15 +1,16 @@
-/* covers.c: big chunks' covers in the chunk index (src/heap/chunkindex.c),
- * against a model.  A big chunk names itself in the 2 MiB blocks it covers
- * whole, then in the 64 KiB blocks of the rest it covers whole, then page
- * by page; readers look at the biggest block first and check every name.
- * Chunks of up to 9 MiB (unaligned bases, so every level has partial
- * blocks at both ends) are inserted, removed, and resized the two ways a
- * realloc in place does it: with one thread the record stays and the
- * covers follow the change (memlens__index_cover_resize), with threads the
- * covers are dropped first and set again with the record.  After each step
- * random interior addresses, and every page start of the chunk changed,
- * must find the chunk that holds them, or none.  Linked directly with the
- * index's objects, so it also runs under AddressSanitizer/UBSan. */
+/* covers.c: interior addresses of big chunks in the chunk index
+ * (src/heap/chunkindex.c), against a model.  A big chunk names itself in
+ * the 2 MiB blocks it covers whole; any other interior address is found by
+ * looking back for the nearest chunk start (or a named block), and leaves
+ * a hint in its page; names and hints are checked against the records.
+ * Chunks of up to 9 MiB (unaligned bases, so blocks are partial at both
+ * ends) are inserted, removed, and resized the two ways a realloc in place
+ * does it: with one thread the record stays and the block names follow
+ * the change (memlens__index_cover_resize), with threads they are dropped
+ * first and set again with the record.  After each step random interior
+ * addresses, and every page start of the chunk changed, must find the
+ * chunk that holds them, or none (stale hints included).  Linked directly
+ * with the index's objects, so it also runs under AddressSanitizer/UBSan. */
 // OBJS: heap/chunkindex base/runtime base/thread base/arena base/prim
 #include <stdio.h>
 #include <stdlib.h>
