@@ -26,17 +26,25 @@
 static inline struct block *e_block(uintptr_t e) { return (struct block *)(e & E_PTR_MASK); }
 static inline uintptr_t e_next(uintptr_t e, struct block *b) { return (uintptr_t)b | (((e >> 48) + 1) << 48); }
 
-/* Cover blocks: 2 MiB, aligned (a zone holds a whole number of them). */
-#define BLOCK_PAGES 512u
+/* Cover levels (see cover_pages): 1 a 64 KiB block, 2 a 2 MiB block,
+ * aligned (a zone holds a whole number of each); level 0, the page, holds
+ * readers' hints only. */
+#define COVER_LEVELS 3
+static const unsigned level_pages[COVER_LEVELS] = { 1, 16, 512 };
 
 struct zone {
 	uintptr_t dir[PAGES_PER_ZONE];   /* see e_block */
 	/* a hint: the base of a chunk that a reader found to cover the page
 	 * start (far_lookup) */
 	uintptr_t cover[PAGES_PER_ZONE];
-	/* the base of a chunk that covers every page start of the 2 MiB block */
-	uintptr_t block_cover[PAGES_PER_ZONE / BLOCK_PAGES];
+	/* the base of a chunk that covers every page start of the block */
+	uintptr_t cover_64k[PAGES_PER_ZONE / 16];
+	uintptr_t cover_2m[PAGES_PER_ZONE / 512];
 };
+static inline uintptr_t *level_slots(struct zone *z, int level)
+{
+	return level == 0 ? z->cover : level == 1 ? z->cover_64k : z->cover_2m;
+}
 /* One index: the zone table.  The heap's is static; custom allocators
  * each get their own (ml_index_new). */
 struct ml_index {
@@ -271,32 +279,31 @@ static inline struct block *block_trim(struct block *b)
 }
 
 /* Big chunks name themselves, as they are made, in the slot of each 2 MiB
- * block all of whose pages they cover from their base's page + 2 on
- * (about n / 2 MiB stores: cheap for a 1 GiB chunk).  Nothing else: a
- * reader that finds an address in no chunk that starts in its page or the
- * page before looks back through the directory for the nearest chunk
- * start (far_lookup), at most FAR_PAGES pages, far enough to reach a
- * chunk's base or one of its named blocks from any page it covers, and
- * leaves a hint in the page's cover slot for the next query.  So malloc
- * and free of chunks up to 2 MiB, and a threaded realloc's drop and
- * setting again of its chunk's names, write no cover slot. */
+ * block all of whose pages they cover from their base's page + 2 on, then
+ * of each 64 KiB block of the rest that they cover whole: about n / 2 MiB
+ * + 62 stores (cheap for a 1 GiB chunk, one or two for 100 KiB).  A reader
+ * that finds an address in no chunk that starts in its page or the page
+ * before, nor in its blocks' names, looks back through the directory for
+ * the nearest chunk start or named block, at most FAR_PAGES pages, and
+ * leaves a hint in the page's slot for the next query. */
 static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t *last)
 {
 	*first = (base >> PAGE_SHIFT) + 2;
 	*last = (base + (size ? size : 1) - 1) >> PAGE_SHIFT;
 }
 
-/* Names base in the slots of blocks [first, last], or (base == 0) clears
- * those that name old: zone by zone, a zone's block slots being one
- * array. */
-static void cover_slots(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
+/* Names base in the slots of level's blocks [first, last], or (base == 0)
+ * clears those that name old: zone by zone, a zone's slots of a level
+ * being one array. */
+static void cover_slots(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base,
+                        uintptr_t old)
 {
-	const uintptr_t per_zone = PAGES_PER_ZONE / BLOCK_PAGES;
+	const uintptr_t per_zone = PAGES_PER_ZONE / level_pages[level];
 	for (uintptr_t i = first; i <= last && i >= first;) {
 		uintptr_t zone_end = (i | (per_zone - 1)) < last ? i | (per_zone - 1) : last;
-		struct zone *z = zone_get(ix, i * BLOCK_PAGES, base != 0);
+		struct zone *z = zone_get(ix, i * level_pages[level], base != 0);
 		if (z) {
-			uintptr_t *cs = z->block_cover + (i & (per_zone - 1));
+			uintptr_t *cs = level_slots(z, level) + (i & (per_zone - 1));
 			for (uintptr_t *end = cs + (zone_end - i); cs <= end; cs++)
 				if (base)
 					__atomic_store_n(cs, base, __ATOMIC_RELEASE);
@@ -309,19 +316,55 @@ static void cover_slots(struct ml_index *ix, uintptr_t first, uintptr_t last, ui
 	}
 }
 
-/* Names base in the blocks all of whose pages are in [first, last]. */
-static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base)
+/* Pages [first, last]: level's whole blocks among them are [*b0, *b1)
+ * (empty: none). */
+static void cover_split(int level, uintptr_t first, uintptr_t last, uintptr_t *b0, uintptr_t *b1)
 {
-	uintptr_t b0 = (first + BLOCK_PAGES - 1) / BLOCK_PAGES, b1 = (last + 1) / BLOCK_PAGES;
-	if (first <= last && b0 < b1)
-		cover_slots(ix, b0, b1 - 1, base, 0);
+	*b0 = (first + level_pages[level] - 1) / level_pages[level];
+	*b1 = (last + 1) / level_pages[level];
 }
 
-/* Clears the names of old in every block with a page in [first, last]. */
+/* Names base in level's whole blocks among pages [first, last], and in
+ * those of the levels below (down to 1) outside them. */
+static void cover_level(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base)
+{
+	uintptr_t b0, b1;
+	if (first > last || level == 0)
+		return;
+	cover_split(level, first, last, &b0, &b1);
+	if (b0 >= b1) {
+		cover_level(ix, level - 1, first, last, base);
+		return;
+	}
+	cover_level(ix, level - 1, first, b0 * level_pages[level] - 1, base);
+	cover_slots(ix, level, b0, b1 - 1, base, 0);
+	cover_level(ix, level - 1, b1 * level_pages[level], last, base);
+}
+static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base)
+{
+	cover_level(ix, COVER_LEVELS - 1, first, last, base);
+}
+
+/* Clears old's names among pages [first, last]: every 2 MiB block with a
+ * page among them, and the 64 KiB blocks with a page among them outside
+ * the whole 2 MiB ones.  (A 64 KiB block inside may still name old, from a
+ * chunk grown by steps: names are only hints, each checked against its
+ * chunk's record, and readers look at the 2 MiB block's first.) */
 static void uncover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t old)
 {
-	if (first <= last)
-		cover_slots(ix, first / BLOCK_PAGES, last / BLOCK_PAGES, 0, old);
+	uintptr_t b0, b1;
+	if (first > last)
+		return;
+	cover_slots(ix, 2, first / 512, last / 512, 0, old);
+	cover_split(2, first, last, &b0, &b1);
+	if (b0 >= b1) {
+		cover_slots(ix, 1, first / 16, last / 16, 0, old);
+		return;
+	}
+	if (first < b0 * 512)
+		cover_slots(ix, 1, first / 16, (b0 * 512 - 1) / 16, 0, old);
+	if (b1 * 512 <= last)
+		cover_slots(ix, 1, b1 * 512 / 16, last / 16, 0, old);
 }
 
 static void cover_set(struct ml_index *ix, uintptr_t base, size_t size)
@@ -344,12 +387,20 @@ void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_siz
 	uintptr_t first, old_last, new_last;
 	cover_pages(base, old_size, &first, &old_last);
 	cover_pages(base, new_size, &first, &new_last);
-	/* (a block the chunk now covers only in part loses its name: readers
-	 * find its pages from the base or the block before) */
-	if (new_last > old_last)
-		cover_range(ix, first, new_last, base);
-	else if (new_last < old_last)
+	if (new_last > old_last) {
+		/* From the start of the 2 MiB block holding old_last + 1: its
+		 * 64 KiB blocks that the growth made whole are named too. */
+		uintptr_t lo = (old_last + 1) / 512 * 512;
+		cover_range(ix, lo < first ? first : lo, new_last, base);
+	} else if (new_last < old_last) {
+		/* The 2 MiB block holding new_last + 1 loses its name while its
+		 * pages up to new_last are still the chunk's: its whole 64 KiB
+		 * blocks are named first (the rest readers find from them or
+		 * the base). */
+		uintptr_t lo = (new_last + 1) / 512 * 512;
+		cover_level(ix, 1, lo < first ? first : lo, new_last, base);
 		uncover_range(ix, new_last + 1 > first ? new_last + 1 : first, old_last, base);
+	}
 }
 
 void memlens__index_cover_drop(uintptr_t base, size_t size) { cover_clear(HEAP, base, size); }
@@ -538,46 +589,60 @@ static int named_holds(struct ml_index *ix, uintptr_t base, uintptr_t a, struct 
 }
 
 /* How far back far_lookup looks: a chunk that covers page p from its
- * base's page + 2 on either starts at most 1024 pages before p, or names
- * the 2 MiB block before p's (a chunk without a named block spans fewer
- * than 1024 pages past its base's page + 1). */
-#define FAR_PAGES 1030u
+ * base's page + 2 on names p's 64 KiB block (or its 2 MiB block) unless
+ * that block holds the chunk's first covered page (its base is at most 18
+ * pages before p) or its last (the block before is named, or holds the
+ * base: at most 34 pages back). */
+#define FAR_PAGES 36u
+
+/* p's names: its 2 MiB block's, its 64 KiB block's; 1 (and *c) if one of
+ * them holds a. */
+static int blocks_hold(struct ml_index *ix, struct zone *z, uintptr_t pg, uintptr_t a, struct ml_chunk *c)
+{
+	uintptr_t i = pg & (PAGES_PER_ZONE - 1);
+	return named_holds(ix, __atomic_load_n(&z->cover_2m[i / 512], __ATOMIC_ACQUIRE), a, c) ||
+	       named_holds(ix, __atomic_load_n(&z->cover_64k[i / 16], __ATOMIC_ACQUIRE), a, c);
+}
 
 /* An address in no chunk that starts in its page or the page before: its
- * block's name, the page's hint, or the nearest chunk start before it,
- * whose name becomes the page's hint (chunks do not overlap: if any chunk
- * holds a, it is the nearest one that starts at or before a).  Names are
- * only ever hints: each is checked against its chunk's record. */
+ * blocks' names, its page's hint, or the nearest chunk start or named
+ * block before it; what is found becomes the page's hint (chunks do not
+ * overlap: if any chunk holds a, it is the nearest one that starts at or
+ * before a).  Names are only ever hints, each checked against its record. */
 static int __attribute__((noinline)) far_lookup(struct ml_index *ix, uintptr_t a, struct ml_chunk *out)
 {
 	struct ml_chunk c;
 	uintptr_t pgno = a >> PAGE_SHIFT;
 	struct zone *z = zone_get(ix, pgno, 0);
 	uintptr_t *hint = z ? &z->cover[pgno & (PAGES_PER_ZONE - 1)] : NULL;
-	if (z && (named_holds(ix, __atomic_load_n(&z->block_cover[(pgno & (PAGES_PER_ZONE - 1)) / BLOCK_PAGES],
-	                                               __ATOMIC_ACQUIRE), a, &c) ||
-	          named_holds(ix, __atomic_load_n(hint, __ATOMIC_ACQUIRE), a, &c))) {
+	if (z && (blocks_hold(ix, z, pgno, a, &c) || named_holds(ix, __atomic_load_n(hint, __ATOMIC_ACQUIRE), a, &c))) {
 		*out = c;
 		return 1;
 	}
 	if (pgno < 2)
 		return 0;
-	for (uintptr_t pg = pgno - 2, n = 0;; pg--, n++) {
-		if (n == FAR_PAGES)
-			return 0;
-		if (n == 0 || pg % BLOCK_PAGES == BLOCK_PAGES - 1) { /* in a block not looked at yet: its name */
-			struct zone *bz = zone_get(ix, pg, 0);
-			if (bz && named_holds(ix, __atomic_load_n(&bz->block_cover[(pg & (PAGES_PER_ZONE - 1)) / BLOCK_PAGES],
-			                                          __ATOMIC_ACQUIRE), a, &c))
+	/* 64 KiB block by block (a zone holds whole blocks): its names (a's
+	 * own were looked at above), then its directory entries, highest
+	 * page first, down to FAR_PAGES pages below a's page - 2 */
+	uintptr_t lowest = pgno - 2 >= FAR_PAGES ? pgno - 2 - (FAR_PAGES - 1) : 0;
+	for (uintptr_t top = pgno - 2;; top = (top | 15) - 16) {
+		uintptr_t unit = top & ~(uintptr_t)15, bottom = unit > lowest ? unit : lowest;
+		struct zone *pz = zone_get(ix, top, 0);
+		if (pz) {
+			if (unit != (pgno & ~(uintptr_t)15) && blocks_hold(ix, pz, top, a, &c))
 				break;
+			uintptr_t pg = top;
+			for (; pg >= bottom && pg <= top; pg--)
+				if (e_block(__atomic_load_n(&pz->dir[pg & (PAGES_PER_ZONE - 1)], __ATOMIC_ACQUIRE)) &&
+				    read_page(ix, pg, FIND_LAST, 0, &c))
+					break;
+			if (pg >= bottom && pg <= top) { /* the nearest chunk start */
+				if (!contains(&c, a))
+					return 0;
+				break;
+			}
 		}
-		uintptr_t *slot = dir_slot(ix, pg, 0);
-		if (slot && e_block(__atomic_load_n(slot, __ATOMIC_ACQUIRE)) && read_page(ix, pg, FIND_LAST, 0, &c)) {
-			if (!contains(&c, a))
-				return 0;
-			break;
-		}
-		if (pg == 0)
+		if (bottom == lowest)
 			return 0;
 	}
 	if (hint)

@@ -5,16 +5,18 @@
  * Granularity: 4 KiB index pages.  top[addr >> 30] -> zone (1 GiB);
  *   zone->dir[page]   -> block holding the records of the chunks whose base
  *                        lies in that page (low bit = writer lock);
- *   zone->block_cover[2 MiB block] -> base of a chunk that covers every
- *                        page of the block from its base's page + 2 on
- *                        (set and cleared with the chunk);
+ *   zone->cover_2m[2 MiB block], cover_64k[64 KiB block] -> base of a chunk
+ *                        that covers every page of the block from its
+ *                        base's page + 2 on (in the 2 MiB blocks it covers
+ *                        whole, then the 64 KiB ones; set and cleared with
+ *                        the chunk);
  *   zone->cover[page] -> a hint left by a reader: the base of the chunk it
  *                        found to cover the page's first byte.
  *   An interior address is found in its own page's block (largest base <=
  *   it), else as the last chunk of the previous page, else through its
- *   block's name, its page's hint, or the nearest chunk start up to about
- *   4 MiB before it, where a block named on the way ends the search (every
- *   name found is checked against the chunk's record).
+ *   blocks' names, its page's hint, or the nearest chunk start or named
+ *   block up to 36 pages before it (every name found is checked against
+ *   the chunk's record).
  * Size bound: 24 bytes of record + 2 bytes of offset per live chunk in
  *   blocks kept between 1/4 and full (size classes 1.5x apart), plus 16
  *   bytes per 4 KiB page touched (0.4% of heap).

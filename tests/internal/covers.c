@@ -1,8 +1,9 @@
 /* covers.c: interior addresses of big chunks in the chunk index
  * (src/heap/chunkindex.c), against a model.  A big chunk names itself in
- * the 2 MiB blocks it covers whole; any other interior address is found by
- * looking back for the nearest chunk start (or a named block), and leaves
- * a hint in its page; names and hints are checked against the records.
+ * the 2 MiB blocks it covers whole, then in the 64 KiB blocks of the rest;
+ * any other interior address is found by looking back a few pages for the
+ * nearest chunk start (or a named block), and leaves a hint in its page;
+ * names and hints are checked against the records.
  * Chunks of up to 9 MiB (unaligned bases, so blocks are partial at both
  * ends) are inserted, removed, and resized the two ways a realloc in place
  * does it: with one thread the record stays and the block names follow
