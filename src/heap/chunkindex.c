@@ -307,8 +307,12 @@ static void cover_slots(struct ml_index *ix, int level, uintptr_t first, uintptr
 			for (uintptr_t *end = cs + (zone_end - i); cs <= end; cs++)
 				if (base)
 					__atomic_store_n(cs, base, __ATOMIC_RELEASE);
-				else if (__atomic_load_n(cs, __ATOMIC_RELAXED) == old)
-					__atomic_store_n(cs, 0, __ATOMIC_RELEASE);
+				else if (__atomic_load_n(cs, __ATOMIC_RELAXED) == old) {
+					/* (not a plain store: another chunk that has the
+					 * memory by now may have named itself meanwhile) */
+					uintptr_t expect = old;
+					__atomic_compare_exchange_n(cs, &expect, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+				}
 		}
 		if (zone_end == last)
 			break;
@@ -590,9 +594,9 @@ static int named_holds(struct ml_index *ix, uintptr_t base, uintptr_t a, struct 
 
 /* How far back far_lookup looks: a chunk that covers page p from its
  * base's page + 2 on names p's 64 KiB block (or its 2 MiB block) unless
- * that block holds the chunk's first covered page (its base is at most 18
+ * that block holds the chunk's first covered page (its base is at most 17
  * pages before p) or its last (the block before is named, or holds the
- * base: at most 34 pages back). */
+ * base: at most 31 pages back).  36 leaves a margin. */
 #define FAR_PAGES 36u
 
 /* p's names: its 2 MiB block's, its 64 KiB block's; 1 (and *c) if one of
@@ -645,7 +649,7 @@ static int __attribute__((noinline)) far_lookup(struct ml_index *ix, uintptr_t a
 		if (bottom == lowest)
 			return 0;
 	}
-	if (hint)
+	if (hint && __atomic_load_n(hint, __ATOMIC_RELAXED) != c.base) /* (no write to a shared line for nothing) */
 		__atomic_store_n(hint, c.base, __ATOMIC_RELEASE);
 	*out = c;
 	return 1;
