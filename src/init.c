@@ -7,6 +7,7 @@
 #include "allocators/hierarchy.h"
 #include "base/diag.h"
 #include "base/options.h"
+#include "base/owner.h"
 #include "base/thread.h"
 #include "heap/chunkcache.h"
 #include "space/regions.h"
@@ -75,7 +76,7 @@ __attribute__((constructor(101))) static void memlens_init(int argc, char **argv
 	memlens__options_init();
 	if (memlens__opt.stats && !memlens__opt.stats_path)
 		memlens__log_keep_stderr(); /* before the program can close it */
-	memlens__exit_set_owner();
+	memlens__owner_set();
 	memlens__resolve();
 	if (memlens__hdr_on)
 		memlens__cache_limit = memlens__opt.cache;

@@ -38,6 +38,16 @@ static ML_NO_SANITIZE int string_at(uintptr_t p, const struct ml_section *sec, u
 	return 1;
 }
 
+/* The index of o's segment holding p, or -1. */
+static int segment_of(const struct ml_object *o, uintptr_t p)
+{
+	int seg = -1;
+	for (int i = 0; i < o->nseg; i++)
+		if (p - o->seg[i].lo < o->seg[i].hi - o->seg[i].lo)
+			seg = i;
+	return seg;
+}
+
 static int static_levels(const void *ptr, struct ml_region *r, struct ml_level *out, int max, int innermost_only)
 {
 	uintptr_t p = (uintptr_t)ptr;
@@ -46,11 +56,8 @@ static int static_levels(const void *ptr, struct ml_region *r, struct ml_level *
 	struct ml_symtab *t;
 	struct ml_section sec;
 	struct ml_sym sym;
-	int n = 0, seg = -1;
+	int n = 0, seg = segment_of(o, p);
 	(void)max;
-	for (int i = 0; i < o->nseg; i++)
-		if (p - o->seg[i].lo < o->seg[i].hi - o->seg[i].lo)
-			seg = i;
 	t = seg >= 0 ? memlens__object_symtab(o) : NULL;
 	int have_sym = t && memlens__symtab_find(t, p, &sym);
 	if (!innermost_only || !have_sym) {
@@ -89,13 +96,11 @@ static int static_info(const void *ptr, struct ml_region *r, struct alloc_info *
 	struct ml_symtab *t = memlens__object_symtab(o);
 	struct ml_sym sym;
 	struct ml_section sec;
-	int seg = 0, level = 3; /* object, segment, section */
+	int level = 3; /* object, segment, section */
 	if (!t || !memlens__symtab_find(t, p, &sym))
 		return ML_ASK_LEVELS;
 	if (!sym.in_section) { /* (an allocated section lies in a segment) */
-		for (int i = 0; i < o->nseg; i++)
-			seg |= p - o->seg[i].lo < o->seg[i].hi - o->seg[i].lo;
-		if (!seg)
+		if (segment_of(o, p) < 0)
 			return ML_ASK_LEVELS;
 		level = 2 + memlens__symtab_section(t, p, &sec);
 	}

@@ -19,9 +19,9 @@ static char *bump, *bump_end;
 static uintptr_t lock_word;
 static size_t in_use;
 
-void memlens__arena_lock(void) { memlens__olock_lock(&lock_word); }
+int memlens__arena_lock_for_fork(void) { return memlens__olock_lock_unless_mine(&lock_word); }
 void memlens__arena_unlock(void) { memlens__olock_unlock(&lock_word); }
-int memlens__arena_lock_mine(void) { return memlens__olock_mine(&lock_word); }
+static void arena_lock(void) { memlens__olock_lock(&lock_word); }
 
 static unsigned class_of(size_t size)
 {
@@ -39,7 +39,7 @@ void *memlens__arena_alloc(size_t size)
 	if (c >= NCLASSES)
 		return NULL;
 	csize = class_size(c);
-	memlens__arena_lock();
+	arena_lock();
 	if (free_lists[c]) {
 		p = free_lists[c];
 		free_lists[c] = free_lists[c]->next;
@@ -66,7 +66,7 @@ void memlens__arena_free(void *p, size_t size)
 	struct free_item *it = p;
 	if (!p || c >= NCLASSES)
 		return;
-	memlens__arena_lock();
+	arena_lock();
 	it->next = free_lists[c];
 	free_lists[c] = it;
 	in_use -= class_size(c);

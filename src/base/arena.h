@@ -14,9 +14,8 @@ void *memlens__arena_alloc(size_t size);
 void memlens__arena_free(void *p, size_t size);
 /* Bytes handed out and not returned. */
 size_t memlens__arena_in_use(void);
-/* fork: hold the arena lock across fork, then release it. */
-void memlens__arena_lock(void);
+/* fork: hold the arena lock across fork (unless this thread holds it
+ * already, memlens__olock_lock_unless_mine: 0 then), then release it. */
+int memlens__arena_lock_for_fork(void);
 void memlens__arena_unlock(void);
-/* Does this thread hold the arena's lock (a signal handler that interrupted it)? */
-int memlens__arena_lock_mine(void);
 #endif

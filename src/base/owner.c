@@ -13,9 +13,15 @@
 static pid_t owner_pid;
 static volatile char *copy_mark; /* 1 in this address space; 0 in a copy of it */
 
-void memlens__owner_set(void)
+void memlens__owner_renew(void)
 {
 	owner_pid = memlens__getpid();
+	if (copy_mark)
+		*copy_mark = 1;
+}
+
+void memlens__owner_set(void)
+{
 	if (!copy_mark) {
 		char *p = memlens__map(4096, 0);
 		if (p && ML_SYS(SYS_madvise, p, 4096, MADV_WIPEONFORK, 0, 0, 0) == 0)
@@ -23,15 +29,7 @@ void memlens__owner_set(void)
 		else if (p)
 			memlens__unmap(p, 4096);
 	}
-	if (copy_mark)
-		*copy_mark = 1;
-}
-
-void memlens__owner_renew(void)
-{
-	owner_pid = memlens__getpid();
-	if (copy_mark)
-		*copy_mark = 1;
+	memlens__owner_renew();
 }
 
 /* Does this process share its address space with process other?  Only

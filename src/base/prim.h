@@ -69,6 +69,16 @@ static inline void memlens__olock_lock(uintptr_t *l)
 			memlens__pause();
 }
 static inline void memlens__olock_unlock(uintptr_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+/* fork's handlers: takes the lock unless this thread holds it already (a
+ * signal handler that interrupted its holder forks: the lock stays the
+ * interrupted code's, in parent and child).  1: taken, to be released. */
+static inline int memlens__olock_lock_unless_mine(uintptr_t *l)
+{
+	if (memlens__olock_mine(l))
+		return 0;
+	memlens__olock_lock(l);
+	return 1;
+}
 
 /* Is the process under a seccomp filter, which may forbid a system call
  * memlens would make (membarrier, kcmp), and kill it for trying?

@@ -225,14 +225,8 @@ void memlens__thread_prefork(void)
 		if (t != self)
 			while (__atomic_load_n(&t->in_index, __ATOMIC_ACQUIRE))
 				memlens__pause();
-	/* A signal handler that forks while its thread holds one of these
-	 * locks leaves it to the update it interrupted, on both sides. */
-	arena_took = !memlens__arena_lock_mine();
-	if (arena_took)
-		memlens__arena_lock();
-	registry_took = !memlens__olock_mine(&registry_lock_word);
-	if (registry_took)
-		registry_lock();
+	arena_took = memlens__arena_lock_for_fork();
+	registry_took = memlens__olock_lock_unless_mine(&registry_lock_word);
 }
 
 void memlens__thread_postfork(int child)

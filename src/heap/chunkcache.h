@@ -114,6 +114,26 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
 	return kept;
 }
 
+/* Falls of the live bytes in a row, of MEMLENS_PEAK_SLACK each, after which
+ * the cache goes back to glibc, and again at each further fall until a
+ * rise: the default MEMLENS_CACHE's worth freed beyond the allocations.
+ * (Not closed meanwhile: a thread whose live bytes wander, as with frees
+ * of other threads' chunks, could wait long for a rise, and its pairs would
+ * go to glibc all that time.) */
+#define ML_CACHE_FALLS 8
+/* memlens__cache_put for a chunk whose bit the free cleared (a block t
+ * does not own): refused while t's live bytes keep falling (a consumer of
+ * other threads' chunks), since the cache would only give it back to glibc
+ * at the next fall, after a second locked write of its bit and a third to
+ * clear it again.  (Chunks of t's own blocks are still kept: its pairs
+ * stay cheap.) */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_put_cleared(struct mlthread *t,
+                                                                                           uintptr_t p, uint64_t n,
+                                                                                           const void *site)
+{
+	return t->cache.falls < ML_CACHE_FALLS && memlens__cache_put(t, p, n, site);
+}
+
 /* A bin whose newest chunk's header failed its check: emptied. */
 void memlens__cache_drop(struct mlthread *t, size_t b);
 
@@ -159,13 +179,6 @@ void memlens__cache_flush(struct mlthread *t);
 /* The same as its thread ends; the cache stays empty until a new thread
  * takes the record (base/thread.c). */
 void memlens__cache_close(struct mlthread *t);
-/* Falls of the live bytes in a row, of MEMLENS_PEAK_SLACK each, after which
- * the cache goes back to glibc, and again at each further fall until a
- * rise: the default MEMLENS_CACHE's worth freed beyond the allocations.
- * (Not closed meanwhile: a thread whose live bytes wander, as with frees
- * of other threads' chunks, could wait long for a rise, and its pairs would
- * go to glibc all that time.) */
-#define ML_CACHE_FALLS 8
 /* memlens__thread_flush_peak for thread t's fast paths (t's thread, inside
  * a hook, outside any plain write of the start map), which also watches
  * which way the live bytes went (ML_CACHE_FALLS). */

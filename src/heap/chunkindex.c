@@ -26,25 +26,21 @@
 static inline struct block *e_block(uintptr_t e) { return (struct block *)(e & E_PTR_MASK); }
 static inline uintptr_t e_next(uintptr_t e, struct block *b) { return (uintptr_t)b | (((e >> 48) + 1) << 48); }
 
-/* Cover levels (see cover_pages): 1 a 64 KiB block, 2 a 2 MiB block,
- * aligned (a zone holds a whole number of each); level 0, the page, holds
- * readers' hints only. */
-#define COVER_LEVELS 3
-static const unsigned level_pages[COVER_LEVELS] = { 1, 16, 512 };
+/* Cover levels (see cover_pages): blocks of 64 KiB and 2 MiB, aligned (a
+ * zone holds a whole number of each). */
+enum { L64K, L2M, COVER_LEVELS };
+static const unsigned level_pages[COVER_LEVELS] = { 16, 512 };
 
 struct zone {
 	uintptr_t dir[PAGES_PER_ZONE];   /* see e_block */
 	/* a hint: the base of a chunk that a reader found to cover the page
 	 * start (far_lookup) */
-	uintptr_t cover[PAGES_PER_ZONE];
+	uintptr_t hint[PAGES_PER_ZONE];
 	/* the base of a chunk that covers every page start of the block */
 	uintptr_t cover_64k[PAGES_PER_ZONE / 16];
 	uintptr_t cover_2m[PAGES_PER_ZONE / 512];
 };
-static inline uintptr_t *level_slots(struct zone *z, int level)
-{
-	return level == 0 ? z->cover : level == 1 ? z->cover_64k : z->cover_2m;
-}
+static inline uintptr_t *level_slots(struct zone *z, int level) { return level == L64K ? z->cover_64k : z->cover_2m; }
 /* One index: the zone table.  The heap's is static; custom allocators
  * each get their own (ml_index_new). */
 struct ml_index {
@@ -329,11 +325,11 @@ static void cover_split(int level, uintptr_t first, uintptr_t last, uintptr_t *b
 }
 
 /* Names base in level's whole blocks among pages [first, last], and in
- * those of the levels below (down to 1) outside them. */
+ * those of the level below outside them. */
 static void cover_level(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base)
 {
 	uintptr_t b0, b1;
-	if (first > last || level == 0)
+	if (first > last || level < 0)
 		return;
 	cover_split(level, first, last, &b0, &b1);
 	if (b0 >= b1) {
@@ -356,19 +352,20 @@ static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, ui
  * chunk's record, and readers look at the 2 MiB block's first.) */
 static void uncover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t old)
 {
+	const uintptr_t big = level_pages[L2M], small = level_pages[L64K];
 	uintptr_t b0, b1;
 	if (first > last)
 		return;
-	cover_slots(ix, 2, first / 512, last / 512, 0, old);
-	cover_split(2, first, last, &b0, &b1);
+	cover_slots(ix, L2M, first / big, last / big, 0, old);
+	cover_split(L2M, first, last, &b0, &b1);
 	if (b0 >= b1) {
-		cover_slots(ix, 1, first / 16, last / 16, 0, old);
+		cover_slots(ix, L64K, first / small, last / small, 0, old);
 		return;
 	}
-	if (first < b0 * 512)
-		cover_slots(ix, 1, first / 16, (b0 * 512 - 1) / 16, 0, old);
-	if (b1 * 512 <= last)
-		cover_slots(ix, 1, b1 * 512 / 16, last / 16, 0, old);
+	if (first < b0 * big)
+		cover_slots(ix, L64K, first / small, (b0 * big - 1) / small, 0, old);
+	if (b1 * big <= last)
+		cover_slots(ix, L64K, b1 * big / small, last / small, 0, old);
 }
 
 static void cover_set(struct ml_index *ix, uintptr_t base, size_t size)
@@ -394,15 +391,15 @@ void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_siz
 	if (new_last > old_last) {
 		/* From the start of the 2 MiB block holding old_last + 1: its
 		 * 64 KiB blocks that the growth made whole are named too. */
-		uintptr_t lo = (old_last + 1) / 512 * 512;
+		uintptr_t lo = (old_last + 1) / level_pages[L2M] * level_pages[L2M];
 		cover_range(ix, lo < first ? first : lo, new_last, base);
 	} else if (new_last < old_last) {
 		/* The 2 MiB block holding new_last + 1 loses its name while its
 		 * pages up to new_last are still the chunk's: its whole 64 KiB
 		 * blocks are named first (the rest readers find from them or
 		 * the base). */
-		uintptr_t lo = (new_last + 1) / 512 * 512;
-		cover_level(ix, 1, lo < first ? first : lo, new_last, base);
+		uintptr_t lo = (new_last + 1) / level_pages[L2M] * level_pages[L2M];
+		cover_level(ix, L64K, lo < first ? first : lo, new_last, base);
 		uncover_range(ix, new_last + 1 > first ? new_last + 1 : first, old_last, base);
 	}
 }
@@ -599,13 +596,11 @@ static int named_holds(struct ml_index *ix, uintptr_t base, uintptr_t a, struct 
  * base: at most 31 pages back).  36 leaves a margin. */
 #define FAR_PAGES 36u
 
-/* p's names: its 2 MiB block's, its 64 KiB block's; 1 (and *c) if one of
- * them holds a. */
-static int blocks_hold(struct ml_index *ix, struct zone *z, uintptr_t pg, uintptr_t a, struct ml_chunk *c)
+/* The name of page pg's block of level; 1 (and *c) if it holds a. */
+static int block_holds(struct ml_index *ix, struct zone *z, int level, uintptr_t pg, uintptr_t a, struct ml_chunk *c)
 {
-	uintptr_t i = pg & (PAGES_PER_ZONE - 1);
-	return named_holds(ix, __atomic_load_n(&z->cover_2m[i / 512], __ATOMIC_ACQUIRE), a, c) ||
-	       named_holds(ix, __atomic_load_n(&z->cover_64k[i / 16], __ATOMIC_ACQUIRE), a, c);
+	uintptr_t i = (pg & (PAGES_PER_ZONE - 1)) / level_pages[level];
+	return named_holds(ix, __atomic_load_n(&level_slots(z, level)[i], __ATOMIC_ACQUIRE), a, c);
 }
 
 /* An address in no chunk that starts in its page or the page before: its
@@ -618,22 +613,26 @@ static int __attribute__((noinline)) far_lookup(struct ml_index *ix, uintptr_t a
 	struct ml_chunk c;
 	uintptr_t pgno = a >> PAGE_SHIFT;
 	struct zone *z = zone_get(ix, pgno, 0);
-	uintptr_t *hint = z ? &z->cover[pgno & (PAGES_PER_ZONE - 1)] : NULL;
-	if (z && (blocks_hold(ix, z, pgno, a, &c) || named_holds(ix, __atomic_load_n(hint, __ATOMIC_ACQUIRE), a, &c))) {
+	uintptr_t *hint = z ? &z->hint[pgno & (PAGES_PER_ZONE - 1)] : NULL;
+	if (z && (block_holds(ix, z, L2M, pgno, a, &c) || block_holds(ix, z, L64K, pgno, a, &c) ||
+	          named_holds(ix, __atomic_load_n(hint, __ATOMIC_ACQUIRE), a, &c))) {
 		*out = c;
 		return 1;
 	}
 	if (pgno < 2)
 		return 0;
-	/* 64 KiB block by block (a zone holds whole blocks): its names (a's
-	 * own were looked at above), then its directory entries, highest
-	 * page first, down to FAR_PAGES pages below a's page - 2 */
+	/* 64 KiB block by block (a zone holds whole blocks): its names (each
+	 * looked at once: a's were above), then its directory entries,
+	 * highest page first, down to FAR_PAGES pages below a's page - 2 */
+	const uintptr_t small = level_pages[L64K], big = level_pages[L2M];
 	uintptr_t lowest = pgno - 2 >= FAR_PAGES ? pgno - 2 - (FAR_PAGES - 1) : 0;
-	for (uintptr_t top = pgno - 2;; top = (top | 15) - 16) {
-		uintptr_t unit = top & ~(uintptr_t)15, bottom = unit > lowest ? unit : lowest;
+	for (uintptr_t top = pgno - 2;; top = (top | (small - 1)) - small) {
+		uintptr_t unit = top & ~(small - 1), bottom = unit > lowest ? unit : lowest;
 		struct zone *pz = zone_get(ix, top, 0);
 		if (pz) {
-			if (unit != (pgno & ~(uintptr_t)15) && blocks_hold(ix, pz, top, a, &c))
+			if ((top / big != pgno / big && (top | (big - 1)) - top < small &&
+			     block_holds(ix, pz, L2M, top, a, &c)) ||
+			    (unit / small != pgno / small && block_holds(ix, pz, L64K, top, a, &c)))
 				break;
 			uintptr_t pg = top;
 			for (; pg >= bottom && pg <= top; pg--)

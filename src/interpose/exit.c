@@ -53,8 +53,6 @@ void memlens__report_at_exit(void)
 
 int memlens__in_vfork_child(void) { return shares_owner_memory(); }
 
-void memlens__exit_set_owner(void) { memlens__owner_set(); }
-
 void memlens__exit_after_fork(void)
 {
 	memlens__owner_renew();

@@ -1,9 +1,7 @@
-/* exit.h: the end of a process and which process owns the heap (exit.c). */
+/* exit.h: the end of a process (exit.c; which process owns the heap: base/owner.h). */
 #ifndef MEMLENS_EXIT_H
 #define MEMLENS_EXIT_H
 
-/* Start-up: this process owns the heap memlens describes. */
-void memlens__exit_set_owner(void);
 /* Statistics and the profile, written once per process. */
 void memlens__report_at_exit(void);
 /* A fork child: it owns its heap and writes its own outputs. */

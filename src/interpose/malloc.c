@@ -569,18 +569,15 @@ static void __attribute__((noinline)) free_again_path(struct mltls *tl, struct m
 }
 /* With threads, the bit cleared (a block the thread does not own, or a
  * profiled chunk), no readers: the chunk is kept in the cache all the
- * same, its bit set again after its header was rewritten, or it goes to
- * glibc.  It goes to glibc at once while the thread's live bytes keep
- * falling (ML_CACHE_FALLS: a consumer of other threads' chunks, whose
- * cache would only go back to glibc at the next fall, after a second
- * locked write of the bit and a third to clear it again). */
+ * same (memlens__cache_put_cleared), its bit set again after its header
+ * was rewritten, or it goes to glibc. */
 static inline __attribute__((always_inline)) void free_cleared(struct mltls *tl, struct mlthread *t, void *p,
                                                                uint64_t *w, uint64_t m, const void *ra)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	uint64_t n = h->size, tid_seq = h->tid_seq;
 	const void *s = h->site;
-	if (ML_LIKELY(t->cache.falls < ML_CACHE_FALLS) && ML_LIKELY(memlens__cache_put(t, (uintptr_t)p, n, s))) {
+	if (ML_LIKELY(memlens__cache_put_cleared(t, (uintptr_t)p, n, s))) {
 		memlens__sm_set(t, w, m, (uintptr_t)p);
 		free_hdr_kept(tl, t, p, n, s, tid_seq, ra);
 		return;

@@ -1,7 +1,7 @@
-/* signals.c: sigaction, and the older
- * calls that set a signal's action (signal and its aliases bsd_signal and
- * ssignal, sysv_signal and __sysv_signal, which <signal.h> names for
- * signal in strict ISO C builds, sigset), as the program calls them.  memlens takes
+/* signals.c: sigaction, and the older calls that set a signal's action
+ * (signal and its aliases bsd_signal and ssignal, sysv_signal and
+ * __sysv_signal, which <signal.h> names for signal in strict ISO C builds,
+ * sigset), as the program calls them.  memlens takes
  * no signal unless --profile-signals asks it to (profile/start.c); then,
  * for a signal whose action is the profiler's handler, the program is told
  * the action it would have plain, SIG_DFL (memlens__prof_signal_seen), and
@@ -52,16 +52,15 @@ __attribute__((constructor)) static void resolve_at_load(void) { resolve_old_cal
  * such as sigset's unblocking, stay). */
 static ml_handler set_old_style(int which, int sig, ml_handler h)
 {
-	ml_handler (**real)(int, ml_handler) = &real_old[which];
-	if (ML_UNLIKELY(!*real))
+	if (ML_UNLIKELY(!real_old[which]))
 		resolve_old_calls();
-	if (ML_UNLIKELY(!*real)) {
+	if (ML_UNLIKELY(!real_old[which])) {
 		errno = ENOSYS;
 		return SIG_ERR;
 	}
 	if (ML_LIKELY(__atomic_load_n(&memlens__prof_signals_held, __ATOMIC_RELAXED) == 0))
-		return (*real)(sig, h);
-	ml_handler r = (*real)(sig, h);
+		return real_old[which](sig, h);
+	ml_handler r = real_old[which](sig, h);
 	if (r == SIG_ERR)
 		return r;
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, buf;

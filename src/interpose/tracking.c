@@ -428,7 +428,7 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	/* With threads, p's covers go before the call: once glibc has freed or
 	 * moved p, another thread's new chunk may start at p, and a drop after
 	 * the call would clear its names too.  (A chunk's covers cost about
-	 * n / 64 KiB + 32 stores, so they are simply set again.)  With one
+	 * n / 2 MiB + 62 stores, so they are simply set again.)  With one
 	 * thread they stay and follow a realloc in place. */
 	int threaded = !*memlens__single_threaded;
 	if (threaded)

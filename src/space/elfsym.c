@@ -518,7 +518,7 @@ int memlens__symtab_scan_names(const char *path, uintptr_t bias, const void *ima
 
 static void fill(const struct ml_symtab *t, const struct ent *e, struct ml_sym *out)
 {
-	*out = (struct ml_sym){ e->base, e->size, t->pool + e->name, e->is_func, 0 };
+	*out = (struct ml_sym){ e->base, e->size, t->pool + e->name, e->is_func, e->in_sec };
 }
 
 /* The number of distinct slots with base < addr (base <= addr when incl):
@@ -539,7 +539,6 @@ int memlens__symtab_find(const struct ml_symtab *t, uintptr_t addr, struct ml_sy
 	for (int32_t i = (int32_t)slots_below(t, addr, 1) - 1; i >= 0; i = t->parent[i])
 		if (contains(&t->ent[t->addr[i]], addr)) {
 			fill(t, &t->ent[t->addr[i]], out);
-			out->in_section = t->ent[t->addr[i]].in_sec;
 			return 1;
 		}
 	return 0;

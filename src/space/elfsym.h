@@ -8,8 +8,9 @@
 
 struct ml_symtab; /* opaque */
 /* Run-time addresses (bias added); name points into the table. */
-/* in_section (memlens__symtab_find only, else 0): the symbol lies wholly
- * inside one allocated section, so any address it contains does too. */
+/* in_section: 1 when the symbol lies wholly inside one allocated section,
+ * so any address it contains does too; 0 when not, or not known (as from
+ * memlens__symtab_scan_names). */
 struct ml_sym { uintptr_t base; size_t size; const char *name; int is_func, in_section; };
 struct ml_section { uintptr_t base; size_t size; const char *name; };
 

@@ -745,10 +745,7 @@ static int prefork_took;
 
 void memlens__regions_prefork(void)
 {
-	prefork_took = !lock_mine();
-	if (prefork_took)
-		while (!lock_try())
-			memlens__pause();
+	prefork_took = memlens__olock_lock_unless_mine(&lock);
 }
 
 void memlens__regions_postfork(int child)
