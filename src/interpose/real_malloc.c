@@ -98,8 +98,7 @@ ML_NO_SANITIZE int memlens__resolve(void)
 /* glibc's malloc maps big chunks with its own mmap, which memlens cannot
  * see: their header says so (IS_MMAPPED), and the mapping starts prev_size
  * bytes before it.  Recording it here spares queries a /proc/self/maps
- * read.  Only chunks of at least ML_GLIBC_MMAP_MIN are checked; smaller
- * ones (after mallopt) are still learnt when queried. */
+ * read. */
 static int glibc_map_of(const void *p, uintptr_t *lo, uintptr_t *hi)
 {
 	const size_t *h = (const size_t *)p - 2;
@@ -139,7 +138,7 @@ void *memlens__glibc_mapped_realloc(void *p, size_t n)
 	glibc_map_of(p, &lo, &hi);
 	int same = remap_keeps_pages(p, n, lo, hi), b = same ? 0 : memlens__regions_begin();
 	void *q = memlens__real.realloc(p, n);
-	int mapped = q && n >= ML_GLIBC_MMAP_MIN && glibc_map_of(q, &qlo, &qhi);
+	int mapped = q && glibc_map_of(q, &qlo, &qhi);
 	if (same) {
 		if (mapped && qlo == lo && qhi == hi)
 			return q; /* as expected: its region as it was */

@@ -21,11 +21,11 @@ static inline ML_NO_SANITIZE size_t memlens__usable(void *p)
 	return memlens__real.malloc_usable_size ? memlens__real.malloc_usable_size(p) : 0;
 }
 
-/* glibc maps chunks of at least this size (its smallest mmap threshold)
- * itself; only those are checked by memlens__glibc_mapping. */
-#define ML_GLIBC_MMAP_MIN (128 * 1024)
 /* The glibc chunk p (live: just allocated; else about to be freed): when
- * glibc mapped it, its mapping is added to (removed from) the regions. */
+ * glibc mapped it, its mapping is added to (removed from) the regions.
+ * Called for every index chunk (heap/chunkindex.h): glibc maps chunks of
+ * 128 KiB and more by default, smaller ones after mallopt lowered its
+ * threshold, and a mapped chunk realloc'd smaller stays mapped. */
 void memlens__glibc_mapping(void *p, int live);
 /* glibc mapped its chunk p itself (IS_MMAPPED). */
 static inline ML_NO_SANITIZE int memlens__glibc_mapped(const void *p)
@@ -38,9 +38,7 @@ static inline ML_NO_SANITIZE int memlens__glibc_mapped(const void *p)
  * for the program's own mremap) and the region is resized where it is (in
  * proportion to the change), moved, or removed.  When the pages stay, no
  * lock: the region stays (checked after the call).  Removed without a new
- * one when p was freed (n 0), q is not a mapping of glibc's, or n is below
- * ML_GLIBC_MMAP_MIN (its mapping is then learnt when queried, as those of
- * chunks glibc maps below it are, since only chunks of at least that size
- * have their region removed at free).  The caller adds no region for q. */
+ * one when p was freed (n 0) or q is not a mapping of glibc's.  The caller
+ * adds no region for q. */
 void *memlens__glibc_mapped_realloc(void *p, size_t n);
 #endif

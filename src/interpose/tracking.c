@@ -182,7 +182,7 @@ void *memlens__free_indexed(struct mlthread *t, void *p, const void *site)
 	struct ml_chunk c;
 	if (ML_LIKELY(memlens__index_remove((uintptr_t)p, 0, &c))) {
 		memlens__account_free(t, &c, site);
-		if (ML_UNLIKELY(c.size >= ML_GLIBC_MMAP_MIN))
+		if (ML_UNLIKELY(memlens__glibc_mapped(p)))
 			memlens__glibc_mapping(p, 0);
 		return p;
 	}
@@ -434,7 +434,7 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	if (threaded)
 		memlens__index_cover_drop((uintptr_t)p, old.size);
 	/* A chunk glibc mapped: its region follows the mapping in the call */
-	int mapped = ML_UNLIKELY(old.size >= ML_GLIBC_MMAP_MIN) && memlens__glibc_mapped(p);
+	int mapped = ML_UNLIKELY(memlens__glibc_mapped(p));
 	q = mapped ? memlens__glibc_mapped_realloc(p, n) : memlens__real.realloc(p, n);
 	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
 		memlens__index_give(&hold, NULL, 0);

@@ -90,7 +90,7 @@ static inline __attribute__((always_inline)) int memlens__index_recorded(struct 
 		memlens__note_untracked(t);
 		return -1;
 	}
-	if (ML_UNLIKELY(c->size >= ML_GLIBC_MMAP_MIN))
+	if (ML_UNLIKELY(memlens__glibc_mapped((void *)c->base)))
 		memlens__glibc_mapping((void *)c->base, 1);
 	return 0;
 }

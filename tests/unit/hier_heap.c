@@ -10,6 +10,7 @@
  * chunk's brk level ends at the new break; realloc to 2 MiB and back; a
  * 40 MiB chunk's mapping level follows glibc's mremaps of it. */
 #include "hier_util.h"
+#include <malloc.h>
 #include <pthread.h>
 
 static uintptr_t heap_lo, heap_hi; /* the [heap] line, if any */
@@ -143,8 +144,52 @@ static void mapped_realloc(void)
 	p = realloc(p, n);
 	CHECK(p != NULL);
 	expect_glibc_mapping(p, n, "40 MiB shrunk by 24 bytes");
+	/* below glibc's default mmap threshold, the chunk stays mapped (glibc
+	 * shrinks and grows it with mremap): its mapping level still follows */
+	size_t below[] = { 100000, 90000, 70000, 300000, 5u << 20, 100 };
+	for (unsigned i = 0; i < sizeof below / sizeof *below; i++) {
+		n = below[i];
+		p = realloc(p, n);
+		CHECK(p != NULL);
+		p[n - 1] = 2;
+		expect_glibc_mapping(p, n, "a mapped chunk realloc'd below 128 KiB and back");
+	}
 	free(p);
 	UT_CHECK_NOT_CHUNK(p);
+}
+
+/* Chunks glibc maps below 128 KiB (its threshold lowered; it maps a
+ * request only when the top chunk cannot serve it, so the main arena's is
+ * used up first): their mapping level is glibc's mapping, recorded at the
+ * malloc (not learnt from /proc/self/maps, which merges it with its
+ * neighbours), and gone with the free. */
+static void mapped_small(void)
+{
+	enum { MAX = 4000 };
+	static char *keep[MAX];
+	int n = 0, got = 0;
+	uintptr_t brk_lo = heap_lo;
+	CHECK_EQ(mallopt(M_MMAP_THRESHOLD, 4096), 1);
+	while (got < 3 && n < MAX) {
+		size_t size = 20000 + 1000 * (size_t)(n % 7);
+		char *p = keep[n++] = malloc(size);
+		CHECK(p != NULL);
+		p[size - 1] = 1;
+		if ((uintptr_t)p >= brk_lo && (uintptr_t)p < (uintptr_t)sbrk(0))
+			continue; /* from the brk heap */
+		expect_glibc_mapping(p, size, "a 20-26 KB chunk glibc mapped");
+		char *q = realloc(p, size + 10000);
+		CHECK(q != NULL);
+		keep[n - 1] = q;
+		expect_glibc_mapping(q, size + 10000, "a 20-26 KB chunk glibc mapped, grown by 10000 bytes");
+		got++;
+	}
+	CHECKF(got == 3, "glibc mapped %d of %d chunks of 20-26 KB", got, n);
+	for (int i = 0; i < n; i++) {
+		free(keep[i]);
+		UT_CHECK_NOT_CHUNK(keep[i]);
+	}
+	CHECK_EQ(mallopt(M_MMAP_THRESHOLD, 128 * 1024), 1);
 }
 
 int main(void)
@@ -174,6 +219,7 @@ int main(void)
 		struct alloc_info h[HU_MAX];
 		int n = hu_chain(small - 8, h); /* glibc's size field */
 		CHECKF(n == 1 && !strcmp(hu_name(&h[0]), "brk"), "the header of a brk chunk: %s", hu_chain_str(small - 8));
+		mapped_small();
 	} else
 		printf("note: the small chunk is not in [heap] (ASan or no brk)\n");
 
