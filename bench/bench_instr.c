@@ -5,12 +5,16 @@
  *                    chunk in slot i mod 4096 and mallocs a new one of a
  *                    pseudo-random size in 16..4096, writing its first byte.
  *
- *   bench_instr static N | func N
+ *   bench_instr static N | func N | mmap N
  *                    N alloc_get_info queries (memlens's, found with
  *                    dlsym: the program is run with memlens preloaded) of
  *                    a random byte of a 1 MiB static array, or of an
  *                    address in one of a few libc functions; each
  *                    answer is checked to name the allocator "static".
+ *                    mmap: of a random byte of a 16 MiB mapping the
+ *                    program made with mmap, while chunks of 100 KiB to
+ *                    2 MiB (which glibc maps beside it) are live; each
+ *                    answer is checked to name "mmap".
  *
  * Deterministic (fixed seed), so two runs with different N differ by
  * exactly N2 - N1 free+malloc pairs (queries); run.sh divides the
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "memlens.h"
 
 #define RING 4096
@@ -38,23 +43,39 @@ static int queries(const char *what, long n)
 		(int (*)(const void *, struct alloc_info *))dlsym(RTLD_DEFAULT, "alloc_get_info");
 	void *const fns[] = { (void *)qsort, (void *)strtol, (void *)fopen, (void *)printf, (void *)getenv, (void *)atoi };
 	uint64_t x = 88172645463325252ull;
-	int func = strcmp(what, "func") == 0;
+	int func = strcmp(what, "func") == 0, map = strcmp(what, "mmap") == 0;
+	const char *want = map ? "mmap" : "static";
+	enum { MAP_BYTES = 16 << 20, NBIG = 8 };
+	char *m = NULL, *big[NBIG];
 	struct alloc_info info;
 	if (!get_info) {
 		fprintf(stderr, "bench_instr: memlens is not loaded (no alloc_get_info)\n");
 		return 2;
 	}
 	memset(static_array, 1, sizeof static_array);
+	if (map) {
+		for (int i = 0; i < NBIG; i++)
+			big[i] = malloc((100u << 10) << (i % 5));
+		m = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return 2;
+		memset(m, 1, MAP_BYTES);
+	}
 	for (long i = 0; i < n; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		const char *a = func ? (const char *)fns[x % 6] + (x >> 8) % 16 : static_array + (x >> 8) % sizeof static_array;
-		if (get_info(a, &info) != 0 || strcmp(info.allocator->name, "static") != 0) {
-			fprintf(stderr, "bench_instr: %p: not answered as static\n", (const void *)a);
+		const char *a = map    ? m + (x >> 8) % MAP_BYTES
+		                : func ? (const char *)fns[x % 6] + (x >> 8) % 16
+		                       : static_array + (x >> 8) % sizeof static_array;
+		if (get_info(a, &info) != 0 || strcmp(info.allocator->name, want) != 0) {
+			fprintf(stderr, "bench_instr: %p: not answered as %s\n", (const void *)a, want);
 			return 1;
 		}
 	}
+	if (map)
+		for (int i = 0; i < NBIG; i++)
+			free(big[i]);
 	return 0;
 }
 

@@ -1099,16 +1099,22 @@ bench_instr() {
 	row "instructions per free+malloc pair, tracking" "${per[plain]}" "${per[tracked]}" instr diff 80
 	row "instructions per free+malloc pair, MEMLENS_CACHE=0" "${per[plain]}" "${per[nocache]}" instr none 0
 	row "instructions per free+malloc pair, --profile" "${per[plain]}" "${per[profile]}" instr diff 400
-	# static-address queries: memlens's alone (there is no plain figure)
-	local q1=20000 q2=60000 what
-	for what in static func; do
+	# static-address and mapping queries: memlens's alone (there is no
+	# plain figure)
+	local q1=20000 q2=60000 what lab
+	for what in static func mmap; do
+		case $what in
+		static) lab="static-address query (variable)" ;;
+		func)   lab="static-address query (libc function)" ;;
+		mmap)   lab="query of an address in a program's mmap, big chunks live" ;;
+		esac
 		if icount "$D/instr.q$what.1" env "LD_PRELOAD=$LIB" "${vg[@]}" "$OUT/bench_instr" $what $q1 &&
 		   icount "$D/instr.q$what.2" env "LD_PRELOAD=$LIB" "${vg[@]}" "$OUT/bench_instr" $what $q2; then
 			a=$(cat "$D/instr.q$what.1"); b=$(cat "$D/instr.q$what.2")
-			rowraw "instructions per static-address query ($([ $what = static ] && echo variable || echo libc function))" - \
+			rowraw "instructions per $lab" - \
 				"$(awk -v a="$a" -v b="$b" -v n=$((q2 - q1)) 'BEGIN { printf "%.1finstr", (b - a) / n }')" - - - -
 		else
-			skip "instructions per static-address query ($what)" "callgrind gave no count (see $D/instr.q$what.*)"
+			skip "instructions per $lab" "callgrind gave no count (see $D/instr.q$what.*)"
 		fi
 	done
 	local py=/usr/bin/python3 pp pt
@@ -1120,7 +1126,7 @@ bench_instr() {
 	else
 		skip "python3 start-up instructions" "callgrind on $py gave no count"
 	fi
-	note "instr: callgrind (valgrind --tool=callgrind) instruction counts; per pair = (count at $n2 pairs - count at $n1) / $((n2 - n1)), bench_instr.c; per query: the same with $q1 and $q2 alloc_get_info calls (bench_instr static|func); start-up = /usr/bin/python3 -c pass, whole process"
+	note "instr: callgrind (valgrind --tool=callgrind) instruction counts; per pair = (count at $n2 pairs - count at $n1) / $((n2 - n1)), bench_instr.c; per query: the same with $q1 and $q2 alloc_get_info calls (bench_instr static|func|mmap); start-up = /usr/bin/python3 -c pass, whole process"
 }
 
 # Which library was measured (md5 prefix and build time).
