@@ -25,7 +25,7 @@ static inline const struct ml_allocator *memlens__region_allocator(const struct 
  * learnt from /proc/self/maps, or recorded for glibc's own chunks, may. */
 static inline int memlens__region_holds_chunks(const struct ml_region *r)
 {
-	if (r->kind == ML_RK_MMAP && !(r->flags & (ML_RF_LEARNT | ML_RF_MALLOC)) && memlens__real_is_glibc)
+	if (memlens__real_is_glibc && memlens__region_seen_made(r->kind, r->flags))
 		return 0;
 	return memlens__region_allocator(r)->holds_chunks;
 }

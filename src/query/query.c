@@ -84,17 +84,17 @@ static const struct allocator *__attribute__((noinline)) bounds_general(const vo
 			return ci[k - 1].allocator;
 		}
 	}
-	/* The region first, as in info_general: chunks lie only in some. */
-	struct ml_region r;
-	int have = memlens__region_find_fresh((uintptr_t)p, &r);
-	if (!have || memlens__region_holds_chunks(&r)) {
+	/* Not in a mapping the program made (memlens__region_holds_chunks;
+	 * looked up without a copy, for big chunks' sake): the chunk index. */
+	if (!(memlens__real_is_glibc && memlens__region_seen_made_at((uintptr_t)p))) {
 		int k = memlens__malloc_allocator.bounds(p, NULL, base, size);
 		if (k == 0)
 			return &memlens__malloc_allocator.pub;
 		if (k == -2) /* unknown (heap/chunks.h): not the level around it */
 			return NULL;
 	}
-	return have ? memlens__innermost_bounds(p, &r, base, size) : NULL;
+	struct ml_region r;
+	return memlens__region_find_fresh((uintptr_t)p, &r) ? memlens__innermost_bounds(p, &r, base, size) : NULL;
 }
 
 /* The same, its common case first: a header chunk, no custom allocator. */
