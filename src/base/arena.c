@@ -3,7 +3,9 @@
  * when an index block grows or shrinks or a thread record is made, never
  * on the common allocation path. */
 #include "base/arena.h"
+#include "base/compiler.h"
 #include "base/prim.h"
+#include "base/thread.h"
 #include <stdint.h>
 
 /* Classes 1.5x apart (64, 96, 128, 192, ... 65536) so that blocks that grow
@@ -21,7 +23,19 @@ static size_t in_use;
 
 int memlens__arena_lock_for_fork(void) { return memlens__olock_lock_unless_mine(&lock_word); }
 void memlens__arena_unlock(void) { memlens__olock_unlock(&lock_word); }
-static void arena_lock(void) { memlens__olock_lock(&lock_word); }
+int memlens__arena_mine(void) { return memlens__olock_mine(&lock_word); }
+/* A thread that waits says so in its record, for fork (base/thread.h). */
+static void arena_lock(void)
+{
+	if (ML_LIKELY(memlens__olock_try(&lock_word)))
+		return;
+	struct mlthread *t = memlens__tls.self;
+	if (t)
+		__atomic_store_n(&t->arena_wait, 1, __ATOMIC_SEQ_CST);
+	memlens__olock_lock(&lock_word);
+	if (t)
+		__atomic_store_n(&t->arena_wait, 0, __ATOMIC_RELAXED);
+}
 
 static unsigned class_of(size_t size)
 {

@@ -18,4 +18,6 @@ size_t memlens__arena_in_use(void);
  * already, memlens__olock_lock_unless_mine: 0 then), then release it. */
 int memlens__arena_lock_for_fork(void);
 void memlens__arena_unlock(void);
+/* Does this thread hold the arena's lock? */
+int memlens__arena_mine(void);
 #endif

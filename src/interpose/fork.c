@@ -8,6 +8,7 @@
 #include "allocators/types_access.h"
 #include "base/runtime.h"
 #include "base/thread.h"
+#include "heap/chunkindex.h"
 #include "heap/startmap.h"
 #include "interpose/exit.h"
 #include "profile/profile.h"
@@ -35,6 +36,7 @@ static void after_fork_child(void)
 {
 	memlens__prof_postfork_child();
 	memlens__thread_postfork(1);
+	memlens__index_postfork_child();
 	memlens__sm_postfork_child();
 	memlens__forked_child = 1;
 	memlens__exit_after_fork();
