@@ -303,8 +303,9 @@ static void cover_pages(uintptr_t base, size_t size, uintptr_t *first, uintptr_t
 
 /* Names base in the slots of level's blocks [first, last], or (base == 0)
  * clears those that name old: zone by zone, a zone's slots of a level
- * being one array. */
-static void cover_slots(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base,
+ * being one array.  Inline: each caller's level is a constant, and so its
+ * block and zone sizes. */
+ML_IX_INLINE void cover_slots(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base,
                         uintptr_t old)
 {
 	const uintptr_t per_zone = PAGES_PER_ZONE / level_pages[level];
@@ -331,36 +332,48 @@ static void cover_slots(struct ml_index *ix, int level, uintptr_t first, uintptr
 
 /* Pages [first, last]: level's whole blocks among them are [*b0, *b1)
  * (empty: none). */
-static void cover_split(int level, uintptr_t first, uintptr_t last, uintptr_t *b0, uintptr_t *b1)
+ML_IX_INLINE void cover_split(int level, uintptr_t first, uintptr_t last, uintptr_t *b0, uintptr_t *b1)
 {
 	*b0 = (first + level_pages[level] - 1) / level_pages[level];
 	*b1 = (last + 1) / level_pages[level];
 }
 
-/* Names base in level's whole blocks among pages [first, last], and in
- * those of the level below outside them. */
-static void cover_level(struct ml_index *ix, int level, uintptr_t first, uintptr_t last, uintptr_t base)
+/* Names base in the whole 64 KiB blocks among pages [first, last] (base
+ * 0: clears old's names there, as cover_slots). */
+static void cover_64k(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
 {
 	uintptr_t b0, b1;
-	if (first > last || level < 0)
+	if (first > last)
 		return;
-	cover_split(level, first, last, &b0, &b1);
-	if (b0 >= b1) {
-		cover_level(ix, level - 1, first, last, base);
-		return;
-	}
-	cover_level(ix, level - 1, first, b0 * level_pages[level] - 1, base);
-	cover_slots(ix, level, b0, b1 - 1, base, 0);
-	cover_level(ix, level - 1, b1 * level_pages[level], last, base);
-}
-static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base)
-{
-	cover_level(ix, COVER_LEVELS - 1, first, last, base);
+	cover_split(L64K, first, last, &b0, &b1);
+	if (b0 < b1)
+		cover_slots(ix, L64K, b0, b1 - 1, base, old);
 }
 
-/* Clears old's names among pages [first, last]: every 2 MiB block with a
- * page among them, and the 64 KiB blocks with a page among them outside
- * the whole 2 MiB ones.  (A 64 KiB block inside may still name old, from a
+/* Names base in the whole 2 MiB blocks among pages [first, last], and in
+ * the whole 64 KiB blocks outside them (base 0: clears old's names there).
+ * A chunk's names all lie in blocks wholly among its pages from its base's
+ * + 2 on (this, and memlens__index_cover_resize, which clears those a
+ * shrink left partly outside), so its free clears them here. */
+static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
+{
+	const uintptr_t big = level_pages[L2M];
+	uintptr_t b0, b1;
+	if (first > last)
+		return;
+	cover_split(L2M, first, last, &b0, &b1);
+	if (b0 >= b1) {
+		cover_64k(ix, first, last, base, old);
+		return;
+	}
+	cover_64k(ix, first, b0 * big - 1, base, old);
+	cover_slots(ix, L2M, b0, b1 - 1, base, old);
+	cover_64k(ix, b1 * big, last, base, old);
+}
+
+/* Clears old's names among pages [first, last], the part a shrink takes
+ * from it: every 2 MiB block with a page among them, and the 64 KiB blocks
+ * with a page among them outside the whole 2 MiB ones.  (A 64 KiB block inside may still name old, from a
  * chunk grown by steps: names are only hints, each checked against its
  * chunk's record, and readers look at the 2 MiB block's first.) */
 static void uncover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t old)
@@ -385,14 +398,14 @@ static void cover_set(struct ml_index *ix, uintptr_t base, size_t size)
 {
 	uintptr_t first, last;
 	cover_pages(base, size, &first, &last);
-	cover_range(ix, first, last, base);
+	cover_range(ix, first, last, base, 0);
 }
 
 static void cover_clear(struct ml_index *ix, uintptr_t base, size_t size)
 {
 	uintptr_t first, last;
 	cover_pages(base, size, &first, &last);
-	uncover_range(ix, first, last, base);
+	cover_range(ix, first, last, 0, base);
 }
 
 void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_size)
@@ -405,14 +418,14 @@ void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_siz
 		/* From the start of the 2 MiB block holding old_last + 1: its
 		 * 64 KiB blocks that the growth made whole are named too. */
 		uintptr_t lo = (old_last + 1) / level_pages[L2M] * level_pages[L2M];
-		cover_range(ix, lo < first ? first : lo, new_last, base);
+		cover_range(ix, lo < first ? first : lo, new_last, base, 0);
 	} else if (new_last < old_last) {
 		/* The 2 MiB block holding new_last + 1 loses its name while its
 		 * pages up to new_last are still the chunk's: its whole 64 KiB
 		 * blocks are named first (the rest readers find from them or
 		 * the base). */
 		uintptr_t lo = (new_last + 1) / level_pages[L2M] * level_pages[L2M];
-		cover_level(ix, L64K, lo < first ? first : lo, new_last, base);
+		cover_64k(ix, lo < first ? first : lo, new_last, base, 0);
 		uncover_range(ix, new_last + 1 > first ? new_last + 1 : first, old_last, base);
 	}
 }
