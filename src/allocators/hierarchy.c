@@ -74,7 +74,7 @@ int memlens__levels(const void *ptr, struct ml_level *out, int innermost_only)
 	 * stacks or ELF objects (the mallocs memlens forwards to map their own
 	 * memory, and its bootstrap arena is not indexed).  Innermost-only
 	 * callers have asked the chunk index already. */
-	if (n < ML_MAX_LEVELS && !innermost_only && (!ra || memlens__region_holds_chunks(&r))) {
+	if (n < ML_MAX_LEVELS && !innermost_only && (!ra || ra->holds_chunks)) {
 		int k = memlens__malloc_allocator.levels(ptr, ra ? &r : NULL, &out[n], ML_MAX_LEVELS - n, 0);
 		if (k < 0) /* whether a chunk holds ptr is unknown: so is its innermost level */
 			return 0;

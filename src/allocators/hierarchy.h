@@ -7,7 +7,6 @@
 #define MEMLENS_HIERARCHY_H
 #include "memlens.h"
 #include "allocators/allocator.h"
-#include "base/runtime.h"
 #include "space/regions.h"
 
 /* The allocator of each region kind (ML_RK_*). */
@@ -15,19 +14,6 @@ extern const struct ml_allocator *const memlens__region_allocators[];
 static inline const struct ml_allocator *memlens__region_allocator(const struct ml_region *r)
 {
 	return memlens__region_allocators[r->kind];
-}
-
-/* May malloc chunks lie in region *r?  glibc's malloc makes its mappings
- * with its internal mmap, which memlens never sees: a mapping memlens saw
- * made (the program's mmap, mremap or shmat) holds none of its chunks, and
- * a query there skips the chunk lookup (which, in a zone where big chunks
- * live, looks back many pages for one that might reach it).  Mappings
- * learnt from /proc/self/maps, or recorded for glibc's own chunks, may. */
-static inline int memlens__region_holds_chunks(const struct ml_region *r)
-{
-	if (memlens__real_is_glibc && memlens__region_seen_made(r->kind, r->flags))
-		return 0;
-	return memlens__region_allocator(r)->holds_chunks;
 }
 
 /* Fills out[0..] (at most ML_MAX_LEVELS) for p; returns the number of
@@ -52,17 +38,18 @@ static inline int memlens__innermost_info(const void *p, struct ml_region *r, st
 	return k != ML_ASK_LEVELS ? k : memlens__levels_info(p, out);
 }
 
-/* Base, size and allocator of the innermost level in region *r that is not
- * a malloc chunk (the caller has asked the chunk index, where it may hold
- * one); NULL when p is unknown.
+/* Base, size and allocator of the innermost level that is not a malloc
+ * chunk (the caller has asked the chunk index); NULL when p is unknown.
  * (Allocators answer bounds apart from info on purpose: built on info, with
  * an alloc_info filled and a section searched, a static query took 50 ns,
  * not 25.) */
-static inline const struct allocator *memlens__innermost_bounds(const void *p, struct ml_region *r, void **base,
-                                                                size_t *size)
+static inline const struct allocator *memlens__innermost_bounds(const void *p, void **base, size_t *size)
 {
-	const struct ml_allocator *a = memlens__region_allocator(r);
-	int k = a->bounds ? a->bounds(p, r, base, size) : ML_ASK_LEVELS;
+	struct ml_region r;
+	if (!memlens__region_find_fresh((uintptr_t)p, &r))
+		return NULL;
+	const struct ml_allocator *a = memlens__region_allocator(&r);
+	int k = a->bounds ? a->bounds(p, &r, base, size) : ML_ASK_LEVELS;
 	if (k != ML_ASK_LEVELS)
 		return k == 0 ? &a->pub : NULL;
 	return memlens__levels_bounds(p, base, size);

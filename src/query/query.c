@@ -35,7 +35,7 @@ static int __attribute__((noinline)) info_general(const void *p, struct alloc_in
 		return 0;
 	}
 	int have = memlens__region_find_fresh((uintptr_t)p, &r), k = -1;
-	if ((!have || memlens__region_holds_chunks(&r)) && (k = memlens__malloc_allocator.info(p, NULL, &ai)) == 0) {
+	if ((!have || memlens__region_allocator(&r)->holds_chunks) && (k = memlens__malloc_allocator.info(p, NULL, &ai)) == 0) {
 		chunk_answer(&ai, have);
 		*out = ai;
 		return 0;
@@ -84,17 +84,12 @@ static const struct allocator *__attribute__((noinline)) bounds_general(const vo
 			return ci[k - 1].allocator;
 		}
 	}
-	/* Not in a mapping the program made (memlens__region_holds_chunks;
-	 * looked up without a copy, for big chunks' sake): the chunk index. */
-	if (!(memlens__real_is_glibc && memlens__region_seen_made_at((uintptr_t)p))) {
-		int k = memlens__malloc_allocator.bounds(p, NULL, base, size);
-		if (k == 0)
-			return &memlens__malloc_allocator.pub;
-		if (k == -2) /* unknown (heap/chunks.h): not the level around it */
-			return NULL;
-	}
-	struct ml_region r;
-	return memlens__region_find_fresh((uintptr_t)p, &r) ? memlens__innermost_bounds(p, &r, base, size) : NULL;
+	int k = memlens__malloc_allocator.bounds(p, NULL, base, size);
+	if (k == 0)
+		return &memlens__malloc_allocator.pub;
+	if (k == -2) /* unknown (heap/chunks.h): not the level around it */
+		return NULL;
+	return memlens__innermost_bounds(p, base, size);
 }
 
 /* The same, its common case first: a header chunk, no custom allocator. */

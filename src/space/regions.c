@@ -723,35 +723,6 @@ int memlens__region_known(uintptr_t a)
 	return memlens__region_find_fresh(a, &r);
 }
 
-/* Record id: 1 if it holds a (*made: whether it was seen made), 0 if not,
- * -1 while a writer changes it. */
-static inline int peek_made(uint32_t id, uintptr_t a, int *made)
-{
-	const struct ml_region *k = &recs[id];
-	uint32_t s = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
-	uintptr_t lo = __atomic_load_n(&k->start, __ATOMIC_RELAXED), hi = __atomic_load_n(&k->end, __ATOMIC_RELAXED);
-	*made = memlens__region_seen_made(__atomic_load_n(&k->kind, __ATOMIC_RELAXED),
-	                                  __atomic_load_n(&k->flags, __ATOMIC_RELAXED));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if ((s & 1) || __atomic_load_n(&k->seq, __ATOMIC_RELAXED) != s)
-		return -1;
-	return a - lo < hi - lo;
-}
-
-int memlens__region_seen_made_at(uintptr_t a)
-{
-	int made;
-	for (int tries = 0; tries < 4; tries++) {
-		uint32_t id = radix_get(a);
-		if (!id || id >= MAX_REGIONS)
-			return 0;
-		int k = peek_made(id, a, &made);
-		if (k >= 0)
-			return k && made;
-	}
-	return 0;
-}
-
 void memlens__regions_init(void)
 {
 	int b = memlens__regions_begin();

@@ -49,16 +49,6 @@ int memlens__region_find_fresh(uintptr_t a, struct ml_region *out);
 /* Is a in a region memlens knows of (memlens__region_find_fresh, without
  * the copy when it is known already)? */
 int memlens__region_known(uintptr_t a);
-/* Was region kind/flags seen made by the program (its mmap, mremap or
- * shmat), not learnt from /proc/self/maps nor recorded for a chunk glibc
- * mapped? */
-static inline int memlens__region_seen_made(int kind, int flags)
-{
-	return kind == ML_RK_MMAP && !(flags & (ML_RF_LEARNT | ML_RF_MALLOC));
-}
-/* Is a, as far as memlens knows now, in a region seen made?  Lock-free,
- * no system call: a region not known answers 0. */
-int memlens__region_seen_made_at(uintptr_t a);
 /* *r is the brk region: brings its end up to the current break (glibc's
  * malloc moves it without a call memlens sees) and copies it again. */
 void memlens__region_brk_refresh(struct ml_region *r);
