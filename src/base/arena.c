@@ -30,11 +30,13 @@ static void arena_lock(void)
 	if (ML_LIKELY(memlens__olock_try(&lock_word)))
 		return;
 	struct mlthread *t = memlens__tls.self;
+	/* (saved and restored: a signal handler's wait inside this one's) */
+	int was = t ? t->arena_wait : 0;
 	if (t)
 		__atomic_store_n(&t->arena_wait, 1, __ATOMIC_SEQ_CST);
 	memlens__olock_lock(&lock_word);
 	if (t)
-		__atomic_store_n(&t->arena_wait, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->arena_wait, was, __ATOMIC_RELAXED);
 }
 
 static unsigned class_of(size_t size)

@@ -351,10 +351,12 @@ static void cover_64k(struct ml_index *ix, uintptr_t first, uintptr_t last, uint
 }
 
 /* Names base in the whole 2 MiB blocks among pages [first, last], and in
- * the whole 64 KiB blocks outside them (base 0: clears old's names there).
- * A chunk's names all lie in blocks wholly among its pages from its base's
- * + 2 on (this, and memlens__index_cover_resize, which clears those a
- * shrink left partly outside), so its free clears them here. */
+ * the whole 64 KiB blocks outside them (base 0: clears old's names there:
+ * what a chunk's free clears).  A chunk grown in place may keep 64 KiB
+ * names inside a 2 MiB block it has since named whole, which a free leaves
+ * (and a later shrink may leave past its end): names are only hints, each
+ * checked against its chunk's record, and one slot holds one name, so a
+ * leftover costs a reader one record read at most. */
 static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t base, uintptr_t old)
 {
 	const uintptr_t big = level_pages[L2M];
