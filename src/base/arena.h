@@ -8,16 +8,11 @@
 
 /* Returns memory of at least `size` bytes (classes 64, 96, 128, 192, ...,
  * 64 KiB), 32-byte aligned, zero when fresh and as left by its previous
- * user when recycled; NULL when the system is out of memory. */
+ * user when recycled (but for its first word); NULL when the system is out
+ * of memory.  Lock-free, async-signal-safe; nothing to do around fork. */
 void *memlens__arena_alloc(size_t size);
 /* Returns p (from arena_alloc with the same size) to its class. */
 void memlens__arena_free(void *p, size_t size);
 /* Bytes handed out and not returned. */
 size_t memlens__arena_in_use(void);
-/* fork: hold the arena lock across fork (unless this thread holds it
- * already, memlens__olock_lock_unless_mine: 0 then), then release it. */
-int memlens__arena_lock_for_fork(void);
-void memlens__arena_unlock(void);
-/* Does this thread hold the arena's lock? */
-int memlens__arena_mine(void);
 #endif

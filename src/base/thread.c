@@ -1,9 +1,8 @@
 /* thread.c: the registry of per-thread records, peak publication, and its
- * part of the fork protocol (wait for index writers, hold the arena and
- * registry locks across fork; interpose/fork.c runs it). */
+ * part of the fork protocol (wait for index writers, hold the registry
+ * lock across fork; interpose/fork.c runs it). */
 #include "base/thread.h"
 #include "memlens.h"
-#include "base/arena.h"
 #include "base/prim.h"
 #include "base/runtime.h"
 #include <errno.h>
@@ -215,41 +214,23 @@ void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx)
  * child.  Writers publish the lock they hold in their record and re-check
  * memlens__forking after taking it (chunkindex.c), so once every record
  * shows none held, no writer can start until fork returns. */
-static int arena_took, registry_took;
+static int registry_took;
 
 void memlens__thread_prefork(void)
 {
 	struct mlthread *self = memlens__tls.self;
-	/* (this thread's holding it cannot change before it lets it go) */
-	int arena_mine = memlens__arena_mine();
 	__atomic_store_n(&memlens__forking, 1, __ATOMIC_SEQ_CST);
 	for (struct mlthread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = t->next)
 		if (t != self)
-			while (__atomic_load_n(&t->in_index, __ATOMIC_ACQUIRE) &&
-			       !(arena_mine && __atomic_load_n(&t->arena_wait, __ATOMIC_ACQUIRE)))
+			while (__atomic_load_n(&t->in_index, __ATOMIC_ACQUIRE))
 				memlens__pause();
-	arena_took = memlens__arena_lock_for_fork();
 	registry_took = memlens__olock_lock_unless_mine(&registry_lock_word);
-}
-
-void memlens__thread_postfork_writers(void (*release)(uintptr_t lock))
-{
-	struct mlthread *self = memlens__tls.self;
-	for (struct mlthread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = t->next)
-		if (t != self && t->arena_wait) {
-			if (t->in_index > 1)
-				release(t->in_index);
-			t->in_index = 0;
-			t->arena_wait = 0;
-		}
 }
 
 void memlens__thread_postfork(int child)
 {
 	if (registry_took)
 		registry_unlock();
-	if (arena_took)
-		memlens__arena_unlock();
 	__atomic_store_n(&memlens__forking, 0, __ATOMIC_RELEASE);
 	if (child) {
 		if (memlens__tls.self)

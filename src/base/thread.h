@@ -42,9 +42,6 @@ struct mlthread {
 	                           holds it (memlens__thread_set_tid) */
 	uintptr_t in_index;     /* address of the index lock held, 1 for another
 	                           memlens lock, or 0 */
-	int arena_wait;         /* waiting for the arena's lock (base/arena.c):
-	                           a fork from a signal handler that interrupted
-	                           the arena's holder lets such a writer be */
 	uintptr_t hdr_read_at;  /* the header chunk whose header this thread reads
 	                           for another's sake (heap/chunks.c), or 0 */
 	uintptr_t sm_plain;     /* the start-map block whose bits this thread is
@@ -198,19 +195,12 @@ void memlens__thread_sum(struct memlens_stats *out);
 /* Calls fn for every record, under the registry lock. */
 void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx);
 /* fork (interpose/fork.c): waits for index writers to leave (with
- * memlens__forking set, base/runtime.h) and takes the arena and registry
- * locks; after it, releases them (child: the record's tid is its own).
- * When this thread holds the arena's lock already (a signal handler that
- * interrupted its holder forks), a writer waiting for that lock would wait
- * for this very fork: it is let be, and in the child, where it does not
- * exist, memlens__thread_postfork_writers gives its index lock back. */
+ * memlens__forking set, base/runtime.h) and takes the registry lock; after
+ * it, releases it (child: the record's tid is its own).  (An index writer
+ * waits for nothing but the page it locks: the arena, where it takes
+ * blocks from, is lock-free.) */
 void memlens__thread_prefork(void);
 void memlens__thread_postfork(int child);
-/* In a fork child, after memlens__thread_postfork: calls release with the
- * index lock (its address, in_index) that each writer let be held, and
- * clears the writer's marks.  Lock-free (the registry's lock may be the
- * interrupted code's). */
-void memlens__thread_postfork_writers(void (*release)(uintptr_t lock));
 /* Waits while a thread other than this one reads the header of the chunk
  * p (hdr_read_at); lock-free (records are never unlinked). */
 void memlens__thread_wait_readers(uintptr_t p);

@@ -218,19 +218,6 @@ static inline uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
 	}
 }
 
-/* In a fork child: the page lock of a writer that the fork let wait for
- * the arena (base/thread.h), given back.  Its block is as it left it: whole
- * (the writer waited before changing it, or before publishing the block
- * that replaces it). */
-static void release_left_lock(uintptr_t lock)
-{
-	uintptr_t *slot = (uintptr_t *)lock, e = __atomic_load_n(slot, __ATOMIC_RELAXED);
-	if (e & E_LOCK)
-		__atomic_store_n(slot, e_next(e, e_block(e)), __ATOMIC_RELEASE);
-}
-
-void memlens__index_postfork_child(void) { memlens__thread_postfork_writers(release_left_lock); }
-
 /* Publishes b (unlocked, next version) in place of the entry e. */
 static inline void unlock_slot(struct mlthread *t, uintptr_t *slot, uintptr_t e, struct block *b)
 {

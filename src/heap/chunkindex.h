@@ -82,9 +82,6 @@ int memlens__index_lookup(uintptr_t addr, struct ml_chunk *out);
 void memlens__index_foreach(void (*fn)(const struct ml_chunk *, void *), void *ctx);
 /* Bytes of index metadata in use (blocks + touched directory pages). */
 size_t memlens__index_metadata_bytes(void);
-/* In a fork child: gives back the page locks of the writers that the fork
- * let wait (base/thread.h, memlens__thread_prefork). */
-void memlens__index_postfork_child(void);
 /* Number of live records (debug/tests). */
 uint64_t memlens__index_count(void);
 

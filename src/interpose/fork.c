@@ -1,14 +1,14 @@
 /* fork.c: fork's handlers.  No memlens lock may be held in the child by a
  * thread that does not exist there: before fork, each layer quiesces its
  * writers and takes its locks (the types module's, the regions, then the
- * index writers, the arena and the thread registry, base/thread.c); after
+ * index writers and the thread registry, base/thread.c; the arena has no
+ * lock); after
  * it, both sides release them, and the child becomes the owner of its own
  * heap. */
 #include "interpose/fork.h"
 #include "allocators/types_access.h"
 #include "base/runtime.h"
 #include "base/thread.h"
-#include "heap/chunkindex.h"
 #include "heap/startmap.h"
 #include "interpose/exit.h"
 #include "profile/profile.h"
@@ -36,7 +36,6 @@ static void after_fork_child(void)
 {
 	memlens__prof_postfork_child();
 	memlens__thread_postfork(1);
-	memlens__index_postfork_child();
 	memlens__sm_postfork_child();
 	memlens__forked_child = 1;
 	memlens__exit_after_fork();
