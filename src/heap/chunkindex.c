@@ -39,7 +39,12 @@ struct zone {
 	/* the base of a chunk that covers every page start of the block */
 	uintptr_t cover_64k[PAGES_PER_ZONE / 16];
 	uintptr_t cover_2m[PAGES_PER_ZONE / 512];
+	/* a bit per page: its block holds records (set and cleared under the
+	 * page's lock), so that far_lookup's look-back skips empty pages by
+	 * the word, not by the directory entry */
+	uint64_t used[PAGES_PER_ZONE / 64];
 };
+_Static_assert(offsetof(struct zone, dir) == 0, "used_mark finds a zone from a directory entry");
 static inline uintptr_t *level_slots(struct zone *z, int level) { return level == L64K ? z->cover_64k : z->cover_2m; }
 /* One index: the zone table.  The heap's is static; custom allocators
  * each get their own (ml_index_new). */
@@ -421,6 +426,26 @@ void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_siz
 
 void memlens__index_cover_drop(uintptr_t base, size_t size) { cover_clear(HEAP, base, size); }
 
+/* Page pgno's used bit, set (on) or cleared, under the page's lock (slot:
+ * its directory entry, so its zone's): a plain store while the process has
+ * one thread (a signal handler's index writes wait until this thread's lock
+ * is given back). */
+static inline void used_mark(uintptr_t *slot, uintptr_t pgno, int on)
+{
+	uintptr_t i = pgno & (PAGES_PER_ZONE - 1);
+	struct zone *z = (struct zone *)(slot - i); /* (dir is the zone's first member) */
+	uint64_t *w = &z->used[i / 64], m = 1ull << (pgno & 63);
+	uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (!(v & m) == !on)
+		return;
+	if (*memlens__single_threaded)
+		__atomic_store_n(w, on ? v | m : v & ~m, __ATOMIC_RELEASE);
+	else if (on)
+		__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(w, ~m, __ATOMIC_RELEASE);
+}
+
 static inline void remove_at(struct block *b, int i)
 {
 	unsigned last = b->count - 1u;
@@ -467,6 +492,8 @@ ML_IX_INLINE int ix_insert(struct ml_index *ix, const struct ml_chunk *c, int fl
 	b->off[i] = (uint16_t)off;
 	pack(&recs(b)[i], c);
 	b->count = (uint16_t)(i + 1);
+	if (!i)
+		used_mark(slot, pgno, 1);
 	unlock_slot(self, slot, e, b);
 	if (ML_UNLIKELY(((c->base + c->size) >> PAGE_SHIFT) >= pgno + 2) && !(flags & ML_IX_KEEP_COVER))
 		cover_set(ix, c->base, c->size);
@@ -507,6 +534,8 @@ ML_IX_INLINE void ix_drop_held(const struct ml_ix_hold *h)
 {
 	struct block *b = e_block(h->e);
 	remove_at(b, h->i);
+	if (!b->count)
+		used_mark(h->slot, h->base >> PAGE_SHIFT, 0);
 	unlock_slot(memlens__tls.self, h->slot, h->e, block_trim(b));
 }
 
@@ -551,7 +580,21 @@ int memlens__index_give(struct ml_ix_hold *h, const struct ml_chunk *c, int flag
 
 enum { FIND_EXACT, FIND_PRED, FIND_LAST };
 
-static int read_page(struct ml_index *ix, uintptr_t pgno, int mode, unsigned key, struct ml_chunk *out)
+static int read_page_slow(struct ml_index *ix, uintptr_t pgno, int mode, unsigned key, struct ml_chunk *out);
+
+/* A page with no block (most pages of a big chunk or of a mapping that
+ * holds none) answers 0 at once.  (A writer making its first block there
+ * now is making a chunk nobody can ask about yet.) */
+static inline int read_page(struct ml_index *ix, uintptr_t pgno, int mode, unsigned key, struct ml_chunk *out)
+{
+	uintptr_t *slot = dir_slot(ix, pgno, 0);
+	if (!slot || !e_block(__atomic_load_n(slot, __ATOMIC_ACQUIRE)))
+		return 0;
+	return read_page_slow(ix, pgno, mode, key, out);
+}
+
+static int __attribute__((noinline)) read_page_slow(struct ml_index *ix, uintptr_t pgno, int mode, unsigned key,
+                                                    struct ml_chunk *out)
 {
 	uintptr_t *slot = dir_slot(ix, pgno, 0);
 	struct mlthread *self = memlens__tls.self;
@@ -611,8 +654,9 @@ static int named_holds(struct ml_index *ix, uintptr_t base, uintptr_t a, struct 
  * base: at most 31 pages back).  36 leaves a margin. */
 #define FAR_PAGES 36u
 
-/* The name of page pg's block of level; 1 (and *c) if it holds a. */
-static int block_holds(struct ml_index *ix, struct zone *z, int level, uintptr_t pg, uintptr_t a, struct ml_chunk *c)
+/* The name of page pg's block of level; 1 (and *c) if it holds a.  Inline:
+ * each caller's level is a constant. */
+ML_IX_INLINE int block_holds(struct ml_index *ix, struct zone *z, int level, uintptr_t pg, uintptr_t a, struct ml_chunk *c)
 {
 	uintptr_t i = (pg & (PAGES_PER_ZONE - 1)) / level_pages[level];
 	return named_holds(ix, __atomic_load_n(&level_slots(z, level)[i], __ATOMIC_ACQUIRE), a, c);
@@ -649,12 +693,17 @@ static int __attribute__((noinline)) far_lookup(struct ml_index *ix, uintptr_t a
 			     block_holds(ix, pz, L2M, top, a, &c)) ||
 			    (unit / small != pgno / small && block_holds(ix, pz, L64K, top, a, &c)))
 				break;
-			uintptr_t pg = top;
-			for (; pg >= bottom && pg <= top; pg--)
-				if (e_block(__atomic_load_n(&pz->dir[pg & (PAGES_PER_ZONE - 1)], __ATOMIC_ACQUIRE)) &&
-				    read_page(ix, pg, FIND_LAST, 0, &c))
-					break;
-			if (pg >= bottom && pg <= top) { /* the nearest chunk start */
+			/* the unit's pages in [bottom, top] that hold records,
+			 * highest first (a unit lies in one word of used bits) */
+			uint64_t bits = __atomic_load_n(&pz->used[(top & (PAGES_PER_ZONE - 1)) / 64], __ATOMIC_ACQUIRE);
+			bits &= (~0ull >> (63 - (top & 63))) & (~0ull << (bottom & 63));
+			int found = 0;
+			while (bits && !found) {
+				unsigned k = 63u - (unsigned)__builtin_clzll(bits);
+				found = read_page(ix, (top & ~(uintptr_t)63) | k, FIND_LAST, 0, &c);
+				bits &= ~(1ull << k);
+			}
+			if (found) { /* the nearest chunk start */
 				if (!contains(&c, a))
 					return 0;
 				break;
