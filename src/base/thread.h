@@ -84,9 +84,6 @@ struct mltls {
 	int in_observer; /* an observer callback runs on this thread */
 	int hdr_reading; /* this thread reads other chunks' headers (heap/chunks.c) */
 	unsigned region_hint; /* the region this thread's last query found (space/regions.c) */
-	unsigned region_gen;  /* its bounds [region_lo, +region_len), as of this generation
-	                         of the regions (0: none; memlens__region_known) */
-	uintptr_t region_lo, region_len;
 	unsigned sample; /* MEMLENS_AUTO_WRAPPERS: allocations since the last sample */
 	int64_t sample_left; /* profiler: bytes before the next sample (far below zero:
 	                        every allocation is recorded; profile/record.c)

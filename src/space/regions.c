@@ -207,16 +207,7 @@ void memlens__regions_end(int began)
 	lock_release();
 }
 
-unsigned memlens__regions_gen = 1;
-
-/* (every change also moves the generation that threads' cached regions
- * are checked against: memlens__region_known) */
-static void rec_begin(struct ml_region *r)
-{
-	__atomic_store_n(&memlens__regions_gen, memlens__regions_gen + 1 ? memlens__regions_gen + 1 : 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
+static void rec_begin(struct ml_region *r) { __atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED); __atomic_thread_fence(__ATOMIC_RELEASE); }
 static void rec_end(struct ml_region *r) { __atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELEASE); }
 
 static int init_tables(void)
@@ -706,47 +697,30 @@ int memlens__region_find_fresh(uintptr_t a, struct ml_region *out)
 
 /* Does region id hold a, by a consistent read of its record?  A record
  * always has its region's extent (a removed one has none). */
-/* Does record id hold a?  Its bounds into *lo, *hi. */
-static inline int region_holds(uint32_t id, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
+static inline int region_holds(uint32_t id, uintptr_t a)
 {
 	const struct ml_region *k = &recs[id];
 	uint32_t s = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
-	*lo = __atomic_load_n(&k->start, __ATOMIC_RELAXED), *hi = __atomic_load_n(&k->end, __ATOMIC_RELAXED);
+	uintptr_t lo = __atomic_load_n(&k->start, __ATOMIC_RELAXED), hi = __atomic_load_n(&k->end, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return !(s & 1) && __atomic_load_n(&k->seq, __ATOMIC_RELAXED) == s && a - *lo < *hi - *lo;
+	return !(s & 1) && __atomic_load_n(&k->seq, __ATOMIC_RELAXED) == s && a - lo < hi - lo;
 }
 
-/* The thread's cached region is [lo, hi), as of generation gen. */
-static void region_cache(uintptr_t lo, uintptr_t hi, unsigned gen)
-{
-	struct mltls *tl = &memlens__tls;
-	tl->region_gen = 0; /* (a signal handler's query meanwhile takes this path) */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	tl->region_lo = lo;
-	tl->region_len = hi - lo;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	tl->region_gen = gen;
-}
-
-int memlens__region_known_slow(uintptr_t a)
+int memlens__region_known(uintptr_t a)
 {
 	struct ml_region r;
-	uintptr_t lo, hi;
 	/* Queries come in runs over one heap: the thread's last region
 	 * first, then the radix tree (whose leaves, one entry a page, miss
-	 * the cache on a big heap).  A record being changed: asked again.
-	 * The generation is read first: a change after it is a change to
-	 * the cache. */
-	unsigned gen = __atomic_load_n(&memlens__regions_gen, __ATOMIC_ACQUIRE);
+	 * the cache on a big heap).  A record being changed: asked again. */
 	uint32_t id = memlens__tls.region_hint;
-	if (!(id && id < MAX_REGIONS && region_holds(id, a, &lo, &hi))) {
-		id = radix_get(a);
-		if (!(id && id < MAX_REGIONS && region_holds(id, a, &lo, &hi)))
-			return memlens__region_find_fresh(a, &r);
+	if (id && id < MAX_REGIONS && region_holds(id, a))
+		return 1;
+	id = radix_get(a);
+	if (id && id < MAX_REGIONS && region_holds(id, a)) {
 		memlens__tls.region_hint = id;
+		return 1;
 	}
-	region_cache(lo, hi, gen);
-	return 1;
+	return memlens__region_find_fresh(a, &r);
 }
 
 void memlens__regions_init(void)

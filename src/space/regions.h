@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "base/compiler.h"
-#include "base/thread.h"
 
 enum ml_region_kind {
 	ML_RK_MMAP = 1, /* a mapping the program (or its libraries) made */
@@ -49,18 +47,8 @@ int memlens__region_find(uintptr_t a, struct ml_region *out);
  * and looks again.  Slow only for addresses memlens did not see mapped. */
 int memlens__region_find_fresh(uintptr_t a, struct ml_region *out);
 /* Is a in a region memlens knows of (memlens__region_find_fresh, without
- * the copy when it is known already)?  Its common case inline: a in the
- * region the thread's last call found, no region changed since (every
- * change moves memlens__regions_gen, never 0). */
-extern ML_HIDDEN unsigned memlens__regions_gen;
-int memlens__region_known_slow(uintptr_t a);
-static inline int memlens__region_known(uintptr_t a)
-{
-	const struct mltls *tl = &memlens__tls;
-	if (a - tl->region_lo < tl->region_len && tl->region_gen == __atomic_load_n(&memlens__regions_gen, __ATOMIC_ACQUIRE))
-		return 1;
-	return memlens__region_known_slow(a);
-}
+ * the copy when it is known already)? */
+int memlens__region_known(uintptr_t a);
 /* *r is the brk region: brings its end up to the current break (glibc's
  * malloc moves it without a call memlens sees) and copies it again. */
 void memlens__region_brk_refresh(struct ml_region *r);
