@@ -1,8 +1,9 @@
 /* arena.c: size-class allocator for memlens's own metadata, lock-free.
- * Each class keeps a list of freed blocks whose head word holds a pointer
- * and a 16-bit tag, swapped whole by compare-and-swap (the tag makes a swap
- * fail when the list went away and came back to the same head meanwhile);
- * new blocks come from a bump pointer in 2 MiB slabs, also one word.  With
+ * Each class keeps a list of freed blocks whose head is a pointer and a
+ * 64-bit count of the list's changes, swapped whole by a 16-byte
+ * compare-and-swap (the count makes a swap fail when the list went away and
+ * came back to the same head meanwhile: it cannot come round); new blocks
+ * come from a bump pointer in 2 MiB slabs, one word.  With
  * no lock, nothing waits: not a signal handler whose allocation interrupted
  * its own thread's, nor a thread that wants metadata while holding another
  * memlens lock when a handler forks, and a fork child inherits every list
@@ -19,40 +20,57 @@ static size_t class_size(unsigned c) { return (size_t)(c & 1 ? 96 : 64) << (c / 
 
 struct free_item { struct free_item *next; };
 
-#define PTR_MASK (((uint64_t)1 << 48) - 1)
-static uint64_t free_lists[NCLASSES]; /* tag:16 | pointer:48 */
+/* A list's head: its first block and how many times it changed. */
+struct head { struct free_item *first; uint64_t changes; } __attribute__((aligned(16)));
+static struct head free_lists[NCLASSES];
 /* The current slab's base (SLAB-aligned) plus the bytes used in it (less
  * than SLAB, never 0); 0 before the first slab. */
 static uintptr_t bump_state;
 static size_t in_use;
 
-/* The head word for item after the head word old: the tag advanced. */
-static uint64_t head_after(const void *item, uint64_t old)
+/* Swaps *h from *old to {first, old->changes + 1} (lock cmpxchg16b, a full
+ * barrier); 0, and *old the head as it is, when it was not *old. */
+static inline int head_swap(struct head *h, struct head *old, struct free_item *first)
 {
-	return (uint64_t)(uintptr_t)item | ((old & ~PTR_MASK) + (PTR_MASK + 1));
+	unsigned char ok;
+	__asm__ volatile("lock cmpxchg16b %1\n\tsetz %0"
+	                 : "=q"(ok), "+m"(*h), "+a"(old->first), "+d"(old->changes)
+	                 : "b"(first), "c"(old->changes + 1)
+	                 : "memory", "cc");
+	return ok;
 }
 
-static void *list_pop(uint64_t *head)
+/* The head as it is: its two words read apart (a torn pair only makes the
+ * swap that follows fail). */
+static inline struct head head_read(const struct head *h)
 {
-	uint64_t old = __atomic_load_n(head, __ATOMIC_ACQUIRE);
+	struct head v;
+	v.changes = __atomic_load_n(&h->changes, __ATOMIC_ACQUIRE);
+	v.first = __atomic_load_n(&h->first, __ATOMIC_ACQUIRE);
+	return v;
+}
+
+static void *list_pop(struct head *h)
+{
+	struct head old = head_read(h);
 	for (;;) {
-		struct free_item *it = (struct free_item *)(uintptr_t)(old & PTR_MASK);
+		struct free_item *it = old.first;
 		if (!it)
 			return NULL;
 		/* (a stale read when another thread took it meanwhile: arena
 		 * memory is never unmapped, and the swap then fails) */
 		struct free_item *next = __atomic_load_n(&it->next, __ATOMIC_RELAXED);
-		if (__atomic_compare_exchange_n(head, &old, head_after(next, old), 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		if (head_swap(h, &old, next))
 			return it;
 	}
 }
 
-static void list_push(uint64_t *head, struct free_item *it)
+static void list_push(struct head *h, struct free_item *it)
 {
-	uint64_t old = __atomic_load_n(head, __ATOMIC_RELAXED);
+	struct head old = head_read(h);
 	do
-		__atomic_store_n(&it->next, (struct free_item *)(uintptr_t)(old & PTR_MASK), __ATOMIC_RELAXED);
-	while (!__atomic_compare_exchange_n(head, &old, head_after(it, old), 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+		__atomic_store_n(&it->next, old.first, __ATOMIC_RELAXED);
+	while (!head_swap(h, &old, it));
 }
 
 /* A fresh SLAB-aligned slab, or NULL. */
