@@ -199,9 +199,12 @@ static inline int find_pred(const uint16_t *off, unsigned n, unsigned key)
 static inline uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
 {
 	if (ML_LIKELY(*memlens__single_threaded)) {
-		uintptr_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
+		/* in_index first: a signal handler's index write from now on is
+		 * deferred, so the entry read next is the one locked */
 		if (t)
 			__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		uintptr_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
 		__atomic_store_n(slot, e | E_LOCK, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		return e;
@@ -561,6 +564,53 @@ int memlens__index_take(uintptr_t base, struct ml_chunk *out, struct ml_ix_hold 
 	if (*memlens__single_threaded)
 		return ix_hold(HEAP, base, 0, out, h);
 	return ix_remove(HEAP, base, 0, out, ML_IX_KEEP_COVER);
+}
+
+int memlens__index_hold1(uintptr_t base, struct ml_ix_hold *h, size_t *size, size_t *usable)
+{
+	uintptr_t *slot = dir_slot(HEAP, base >> PAGE_SHIFT, 0), e;
+	struct mlthread *t = memlens__tls.self;
+	struct block *b;
+	int i;
+	h->slot = NULL;
+	if (ML_UNLIKELY(!slot))
+		return 0;
+	/* the lock as lock_slot takes it while the process has one thread */
+	if (t)
+		__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	e = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	b = e_block(e);
+	i = b ? find_exact(b->off, b->count, base & ((1u << PAGE_SHIFT) - 1)) : -1;
+	if (ML_UNLIKELY(i < 0)) {
+		if (t)
+			__atomic_store_n(&t->in_index, 0, __ATOMIC_RELEASE);
+		return 0;
+	}
+	__atomic_store_n(slot, e | E_LOCK, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	const struct rec *r = &recs(b)[i];
+	uint64_t slack = r->size_slack >> 48;
+	*size = r->size_slack & ((1ull << 48) - 1);
+	*usable = slack == SLACK_UNKNOWN ? 0 : *size + slack;
+	*h = (struct ml_ix_hold){ slot, e, base, i };
+	return 1;
+}
+
+void memlens__index_held(const struct ml_ix_hold *h, struct ml_chunk *out)
+{
+	unpack(out, &recs(e_block(h->e))[h->i], h->base);
+}
+
+void memlens__index_resized1(struct ml_ix_hold *h, size_t n, size_t usable, const void *site, uint64_t tid_seq)
+{
+	struct block *b = e_block(h->e);
+	struct rec *r = &recs(b)[h->i];
+	size_t slack = usable >= n && usable - n < SLACK_UNKNOWN ? usable - n : SLACK_UNKNOWN;
+	r->size_slack = ((uint64_t)n & ((1ull << 48) - 1)) | ((uint64_t)slack << 48);
+	r->site = site;
+	r->tid_seq = tid_seq;
+	unlock_slot(memlens__tls.self, h->slot, h->e, b);
 }
 
 int memlens__index_give(struct ml_ix_hold *h, const struct ml_chunk *c, int flags)

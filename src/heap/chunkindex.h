@@ -69,6 +69,18 @@ int memlens__index_take(uintptr_t base, struct ml_chunk *out, struct ml_ix_hold 
  * another), or NULL for none; flags as memlens__index_insert_ex's for a
  * record that has to be inserted.  0, or -1 when c could not be recorded. */
 int memlens__index_give(struct ml_ix_hold *h, const struct ml_chunk *c, int flags);
+/* memlens__index_take while the process has one thread, for a realloc
+ * that will most likely stay in place: the record of the chunk at base
+ * held, its page locked; its requested size into *size and its usable
+ * size (0: unknown) into *usable.  1 if found; then ended by
+ * memlens__index_resized1 (the chunk stayed) or memlens__index_give. */
+int memlens__index_hold1(uintptr_t base, struct ml_ix_hold *h, size_t *size, size_t *usable);
+/* The held record, whole. */
+void memlens__index_held(const struct ml_ix_hold *h, struct ml_chunk *out);
+/* Ends a hold1: the chunk stayed where it was, its record is now n bytes
+ * (usable), site and tid_seq; its page unlocked.  (Its covers are the
+ * caller's: memlens__index_cover_resize.) */
+void memlens__index_resized1(struct ml_ix_hold *h, size_t n, size_t usable, const void *site, uint64_t tid_seq);
 /* The chunk at base changed size in place: cover the pages it gained and
  * uncover those it lost (work in proportion to the change, not the size). */
 void memlens__index_cover_resize(uintptr_t base, size_t old_size, size_t new_size);

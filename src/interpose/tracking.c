@@ -394,10 +394,84 @@ void *memlens__realloc_own(void *p, size_t n)
 	return memlens__real.realloc(p, n);
 }
 
+/* The end of an index chunk's realloc, after the real call gave q for p
+ * (whose record old is held in hold: see memlens__realloc_tracked). */
+static void *realloc_indexed_end(struct mlthread *t, void *p, size_t n, const void *ra, const void *site,
+                                 uintptr_t cfa, struct ml_chunk *old, struct ml_ix_hold *hold, void *q, int mapped,
+                                 int threaded)
+{
+	struct ml_chunk c;
+	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
+		memlens__index_give(hold, NULL, 0);
+		if (!threaded)
+			memlens__index_cover_drop((uintptr_t)p, old->size);
+		memlens__account_free(t, old, ra);
+		if (q)
+			memlens__track_new(q, 0, memlens__profiled(0, site, ra, cfa));
+		return q;
+	}
+	if (!q) { /* p is still valid: its entry back (covers untouched, or set again) */
+		if (memlens__index_give(hold, old, threaded ? 0 : ML_IX_KEEP_COVER) < 0)
+			memlens__note_untracked(t);
+		return NULL;
+	}
+	if (!threaded) { /* (with threads, q's covers are set with its record below) */
+		if (q == p)
+			memlens__index_cover_resize((uintptr_t)p, old->size, n);
+		else
+			memlens__index_cover_drop((uintptr_t)p, old->size);
+	}
+	/* The profiler: the old block is gone, the new one has this stack. */
+	profile_drop(old);
+	site = memlens__profiled(n, site, ra, cfa);
+	memlens__index_record(t, q, n, site, &c);
+	int inserted = memlens__index_give(hold, &c, q == p && !threaded ? ML_IX_KEEP_COVER : 0);
+	/* (a chunk glibc mapped had its region done in the call) */
+	if (!(mapped && inserted >= 0) && memlens__index_recorded(t, inserted, &c) < 0) {
+		/* q is live but unknown */
+		memlens__account_live(t, -(int64_t)old->size, -(int64_t)old->usable);
+		return q;
+	}
+	account_realloc(t, old, n, c.usable);
+	return q;
+}
+
+/* The one thread's realloc of an index chunk to a size that is not 0,
+ * while not profiling: what memlens__realloc_tracked does, its common case
+ * (glibc grows or shrinks the chunk where it is) written out, with the
+ * record changed where it lies.  NULL with *done 0: p is not in the index
+ * (nothing was done). */
+static void *realloc_indexed_one(struct mlthread *t, void *p, size_t n, const void *ra, const void *site,
+                                 int *done)
+{
+	struct ml_ix_hold hold;
+	size_t old_n, old_u;
+	*done = 0;
+	if (!memlens__index_hold1((uintptr_t)p, &hold, &old_n, &old_u))
+		return NULL;
+	*done = 1;
+	if (!old_u)
+		old_u = memlens__usable(p);
+	int mapped = ML_UNLIKELY(memlens__glibc_mapped(p));
+	void *q = mapped ? memlens__glibc_mapped_realloc(p, n) : memlens__real.realloc(p, n);
+	if (ML_LIKELY(q == p)) {
+		size_t usable = memlens__usable(p);
+		memlens__index_resized1(&hold, n, usable, site, memlens__tid_seq(t->tid, memlens__next_seq(t)));
+		memlens__index_cover_resize((uintptr_t)p, old_n, n);
+		if (memlens__count_realloc(t, n, usable, old_n, old_u))
+			memlens__thread_flush_peak(t);
+		return q;
+	}
+	struct ml_chunk old;
+	memlens__index_held(&hold, &old);
+	old.usable = old_u;
+	return realloc_indexed_end(t, p, n, ra, site, 0, &old, &hold, q, mapped, 0);
+}
+
 void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *site, uintptr_t cfa)
 {
 	struct mlthread *t = memlens__self();
-	struct ml_chunk old, c;
+	struct ml_chunk old;
 	uint64_t *w, m;
 	void *q;
 	if (memlens__hdr_owns(p, &w, &m))
@@ -405,6 +479,12 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	if (!t) {
 		memlens__note_untracked(NULL);
 		return memlens__real.realloc(p, n);
+	}
+	if (*memlens__single_threaded && n && !memlens__profiling) {
+		int done;
+		q = realloc_indexed_one(t, p, n, ra, site, &done);
+		if (done)
+			return q;
 	}
 	/* The entry is taken before the real realloc, which may free p (with
 	 * threads it is removed, and another thread may be given p meanwhile;
@@ -436,39 +516,7 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	/* A chunk glibc mapped: its region follows the mapping in the call */
 	int mapped = ML_UNLIKELY(memlens__glibc_mapped(p));
 	q = mapped ? memlens__glibc_mapped_realloc(p, n) : memlens__real.realloc(p, n);
-	if (n == 0) { /* glibc frees p and returns NULL; others return a new chunk */
-		memlens__index_give(&hold, NULL, 0);
-		if (!threaded)
-			memlens__index_cover_drop((uintptr_t)p, old.size);
-		memlens__account_free(t, &old, ra);
-		if (q)
-			memlens__track_new(q, 0, memlens__profiled(0, site, ra, cfa));
-		return q;
-	}
-	if (!q) { /* p is still valid: its entry back (covers untouched, or set again) */
-		if (memlens__index_give(&hold, &old, threaded ? 0 : ML_IX_KEEP_COVER) < 0)
-			memlens__note_untracked(t);
-		return NULL;
-	}
-	if (!threaded) { /* (with threads, q's covers are set with its record below) */
-		if (q == p)
-			memlens__index_cover_resize((uintptr_t)p, old.size, n);
-		else
-			memlens__index_cover_drop((uintptr_t)p, old.size);
-	}
-	/* The profiler: the old block is gone, the new one has this stack. */
-	profile_drop(&old);
-	site = memlens__profiled(n, site, ra, cfa);
-	memlens__index_record(t, q, n, site, &c);
-	int inserted = memlens__index_give(&hold, &c, q == p && !threaded ? ML_IX_KEEP_COVER : 0);
-	/* (a chunk glibc mapped had its region done in the call) */
-	if (!(mapped && inserted >= 0) && memlens__index_recorded(t, inserted, &c) < 0) {
-		/* q is live but unknown */
-		memlens__account_live(t, -(int64_t)old.size, -(int64_t)old.usable);
-		return q;
-	}
-	account_realloc(t, &old, n, c.usable);
-	return q;
+	return realloc_indexed_end(t, p, n, ra, site, cfa, &old, &hold, q, mapped, threaded);
 }
 
 void *memlens__realloc_nested(struct mltls *tl, int mode, void *p, size_t n, const void *ra)

@@ -15,6 +15,47 @@ static void deep(char *p, size_t n)
 	CHECK(alloc_get_base(p + n) != p);
 }
 
+/* A 70 KB chunk grown and shrunk by realloc in small steps, in a process
+ * of one thread (the record changed where it lies, as glibc keeps the
+ * chunk in place): after each call the chunk answers its new size, a
+ * usable size that holds it, the realloc's own call site, this thread and
+ * a newer sequence number, and the live bytes move by the difference. */
+static void __attribute__((noinline)) steps_in_place(void)
+{
+	size_t n = 70000;
+	char *p = malloc(n);
+	CHECK(p != NULL);
+	struct alloc_info ai;
+	CHECK_EQ(alloc_get_info(p, &ai), 0);
+	uint64_t seq = ai.seq;
+	int moved = 0;
+	for (int i = 0; i < 300; i++) {
+		size_t m = i < 200 ? n + 64 : n - 48;
+		struct memlens_stats s0 = ut_stats();
+		char *q = realloc(p, m);
+		const void *here = &&after;
+	after:
+		CHECK(q != NULL);
+		moved += q != p;
+		p = q;
+		n = m;
+		p[n - 1] = 1;
+		CHECK_EQ(alloc_get_info(p + n / 2, &ai), 0);
+		CHECKF(ai.base == p && ai.size == n && ai.usable_size >= n && ai.usable_size < n + 4096,
+		       "step %d: %p+%zu (usable %zu), want %p+%zu", i, ai.base, ai.size, ai.usable_size, (void *)p, n);
+		CHECKF((const char *)ai.site < (const char *)here && (const char *)here - (const char *)ai.site < 64,
+		       "step %d: site %p, the realloc returns at about %p", i, ai.site, here);
+		CHECK_EQ(ai.tid, gettid());
+		CHECKF(ai.seq > seq, "step %d: seq %llu after %llu", i, (unsigned long long)ai.seq, (unsigned long long)seq);
+		seq = ai.seq;
+		struct memlens_stats s1 = ut_stats();
+		CHECK_EQ(s1.bytes_requested_live - s0.bytes_requested_live, (uint64_t)(int64_t)(m - (i < 200 ? m - 64 : m + 48)));
+	}
+	(void)moved; /* (no printf: its buffer would count in the live bytes) */
+	free(p);
+	UT_CHECK_NOT_CHUNK(p + 100);
+}
+
 int main(void)
 {
 	static const size_t sizes[] = { 1u << 20, 10u << 20, 100u << 20, (1u << 20) + 1, 3 * 4096 + 17 };
@@ -97,6 +138,7 @@ int main(void)
 		deep(many[i], (size_t)(i + 1) * 200000);
 	for (int i = 0; i < 64; i++)
 		free(many[i]);
+	steps_in_place();
 	struct memlens_stats s2 = ut_stats();
 	CHECK_EQ(s2.bytes_requested_live, s0.bytes_requested_live);
 	CHECK_EQ(s2.n_allocs - s2.n_frees, s0.n_allocs - s0.n_frees);
