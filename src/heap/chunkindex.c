@@ -200,7 +200,9 @@ static inline uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
 {
 	if (ML_LIKELY(*memlens__single_threaded)) {
 		/* in_index first: a signal handler's index write from now on is
-		 * deferred, so the entry read next is the one locked */
+		 * deferred, so the entry read next is the one locked.  (The same
+		 * steps in memlens__index_hold1, which looks at the record
+		 * between them: a change here goes there too.) */
 		if (t)
 			__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -575,7 +577,8 @@ int memlens__index_hold1(uintptr_t base, struct ml_ix_hold *h, size_t *size, siz
 	h->slot = NULL;
 	if (ML_UNLIKELY(!slot))
 		return 0;
-	/* the lock as lock_slot takes it while the process has one thread */
+	/* the lock as lock_slot takes it while the process has one thread
+	 * (its caller checked that), with the record looked for in between */
 	if (t)
 		__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -439,8 +439,9 @@ static void *realloc_indexed_end(struct mlthread *t, void *p, size_t n, const vo
 /* The one thread's realloc of an index chunk to a size that is not 0,
  * while not profiling: what memlens__realloc_tracked does, its common case
  * (glibc grows or shrinks the chunk where it is) written out, with the
- * record changed where it lies.  NULL with *done 0: p is not in the index
- * (nothing was done). */
+ * record changed where it lies.  (No profile_drop: profiling, once
+ * started, never stops, so no record holds a profiler's site before.)
+ * NULL with *done 0: p is not in the index (nothing was done). */
 static void *realloc_indexed_one(struct mlthread *t, void *p, size_t n, const void *ra, const void *site,
                                  int *done)
 {
