@@ -7,9 +7,13 @@
  * no lock, nothing waits: not a signal handler whose allocation interrupted
  * its own thread's, nor a thread that wants metadata while holding another
  * memlens lock when a handler forks, and a fork child inherits every list
- * whole (a block a thread that is gone was taking is lost, no more). */
+ * whole (a block a thread that is gone was taking is lost, no more).
+ * (The rare x86-64 processor without cmpxchg16b, the first AMD64 ones, has
+ * the lists behind a spinlock instead, as all of the arena was before.) */
 #include "base/arena.h"
+#include "base/compiler.h"
 #include "base/prim.h"
+#include <cpuid.h>
 #include <stdint.h>
 
 /* Classes 1.5x apart (64, 96, 128, 192, ... 65536) so that blocks that grow
@@ -28,10 +32,39 @@ static struct head free_lists[NCLASSES];
 static uintptr_t bump_state;
 static size_t in_use;
 
+/* Does the processor have cmpxchg16b?  -1: not asked yet.  (Hidden, not
+ * static: a test sets it to 0 to try the other way.) */
+__attribute__((visibility("hidden"))) int memlens__arena_cx16 = -1;
+static uintptr_t list_lock;
+
+static int have_cx16(void)
+{
+	int v = __atomic_load_n(&memlens__arena_cx16, __ATOMIC_RELAXED);
+	if (ML_UNLIKELY(v < 0)) {
+		unsigned a, b, c, d;
+		v = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_CMPXCHG16B);
+		__atomic_store_n(&memlens__arena_cx16, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
 /* Swaps *h from *old to {first, old->changes + 1} (lock cmpxchg16b, a full
- * barrier); 0, and *old the head as it is, when it was not *old. */
+ * barrier; without it, under list_lock); 0, and *old the head as it is,
+ * when it was not *old. */
 static inline int head_swap(struct head *h, struct head *old, struct free_item *first)
 {
+	if (ML_UNLIKELY(!have_cx16())) {
+		int ok = 0;
+		memlens__olock_lock(&list_lock);
+		if (h->first == old->first && h->changes == old->changes) {
+			__atomic_store_n(&h->first, first, __ATOMIC_RELEASE);
+			__atomic_store_n(&h->changes, old->changes + 1, __ATOMIC_RELEASE);
+			ok = 1;
+		} else
+			*old = *h;
+		memlens__olock_unlock(&list_lock);
+		return ok;
+	}
 	unsigned char ok;
 	__asm__ volatile("lock cmpxchg16b %1\n\tsetz %0"
 	                 : "=q"(ok), "+m"(*h), "+a"(old->first), "+d"(old->changes)

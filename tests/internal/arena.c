@@ -8,7 +8,9 @@
  * calls, and forks now and then: the child's arena works (no lock to be
  * left held) and the child exits at once.  Blocks are 32-byte aligned,
  * the classes' sizes are honoured, and the bytes in use come back to
- * where they started.  (A hang is ended by alarm.) */
+ * where they started.  Then the same churn (without the signals) on the
+ * lists' other way, for a processor without cmpxchg16b.  (A hang is
+ * ended by alarm.) */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -19,6 +21,8 @@
 #include <unistd.h>
 #include "base/arena.h"
 #include "../harness.h"
+
+extern int memlens__arena_cx16; /* (hidden: the objects are linked in) */
 
 #define HELD 512
 #define ROUNDS 6000000
@@ -135,6 +139,13 @@ int main(void)
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	CHECK(setitimer(ITIMER_PROF, &off, NULL) == 0);
 	CHECK(in_handler_ok);
+	CHECK_EQ(memlens__arena_in_use(), start);
+	CHECK_EQ(memlens__arena_cx16, 1); /* (every x86-64 processor of this century) */
+	/* the lists without cmpxchg16b: behind a spinlock */
+	memlens__arena_cx16 = 0;
+	CHECK(pthread_create(&t, NULL, churn, (void *)3) == 0);
+	churn((void *)4);
+	CHECK(pthread_join(t, NULL) == 0);
 	CHECK_EQ(memlens__arena_in_use(), start);
 	printf("arena: ok (%d signals handled inside the churn, %d forks from them)\n", (int)handled, (int)forks);
 	return 0;
