@@ -118,14 +118,19 @@ ML_IX_INLINE uintptr_t *dir_slot(struct ml_index *ix, uintptr_t pgno, int create
 
 /* ---- records ---- */
 
-static inline void pack(struct rec *r, const struct ml_chunk *c)
+static inline void pack_fields(struct rec *r, size_t size, size_t usable, const void *site, uint64_t tid_seq)
 {
-	size_t slack = c->usable >= c->size ? c->usable - c->size : SLACK_UNKNOWN;
+	size_t slack = usable >= size ? usable - size : SLACK_UNKNOWN;
 	if (slack >= SLACK_UNKNOWN)
 		slack = SLACK_UNKNOWN;
-	r->size_slack = ((uint64_t)c->size & ((1ull << 48) - 1)) | ((uint64_t)slack << 48);
-	r->site = c->site;
-	r->tid_seq = memlens__tid_seq(c->tid, c->seq);
+	r->size_slack = ((uint64_t)size & ((1ull << 48) - 1)) | ((uint64_t)slack << 48);
+	r->site = site;
+	r->tid_seq = tid_seq;
+}
+
+static inline void pack(struct rec *r, const struct ml_chunk *c)
+{
+	pack_fields(r, c->size, c->usable, c->site, memlens__tid_seq(c->tid, c->seq));
 }
 
 static inline void unpack(struct ml_chunk *c, const struct rec *r, uintptr_t base)
@@ -372,9 +377,10 @@ static void cover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, ui
 
 /* Clears old's names among pages [first, last], the part a shrink takes
  * from it: every 2 MiB block with a page among them, and the 64 KiB blocks
- * with a page among them outside the whole 2 MiB ones.  (A 64 KiB block inside may still name old, from a
- * chunk grown by steps: names are only hints, each checked against its
- * chunk's record, and readers look at the 2 MiB block's first.) */
+ * with a page among them outside the whole 2 MiB ones.  (A 64 KiB block
+ * inside may still name old, from a chunk grown by steps: names are only
+ * hints, each checked against its chunk's record, and readers look at the
+ * 2 MiB block's first.) */
 static void uncover_range(struct ml_index *ix, uintptr_t first, uintptr_t last, uintptr_t old)
 {
 	const uintptr_t big = level_pages[L2M], small = level_pages[L64K];
@@ -608,11 +614,7 @@ void memlens__index_held(const struct ml_ix_hold *h, struct ml_chunk *out)
 void memlens__index_resized1(struct ml_ix_hold *h, size_t n, size_t usable, const void *site, uint64_t tid_seq)
 {
 	struct block *b = e_block(h->e);
-	struct rec *r = &recs(b)[h->i];
-	size_t slack = usable >= n && usable - n < SLACK_UNKNOWN ? usable - n : SLACK_UNKNOWN;
-	r->size_slack = ((uint64_t)n & ((1ull << 48) - 1)) | ((uint64_t)slack << 48);
-	r->site = site;
-	r->tid_seq = tid_seq;
+	pack_fields(&recs(b)[h->i], n, usable, site, tid_seq);
 	unlock_slot(memlens__tls.self, h->slot, h->e, b);
 }
 
