@@ -16,6 +16,17 @@
  *                    2 MiB (which glibc maps beside it) are live; each
  *                    answer is checked to name "mmap".
  *
+ *   bench_instr big N | bigquery N | realloc N
+ *                    big: N malloc+free pairs of 100-124 KiB chunks in a
+ *                    process that has had a second thread (index chunks,
+ *                    with their covers, the threaded way);
+ *                    bigquery: N alloc_get_base queries of random
+ *                    interior addresses of 8 live chunks of 100 KiB to
+ *                    1.6 MiB, each answer checked;
+ *                    realloc: N reallocs of one buffer grown from 16 B by
+ *                    64 B steps, freed and started again at 1 MiB (one
+ *                    thread; the index chunks' realloc in place).
+ *
  * Deterministic (fixed seed), so two runs with different N differ by
  * exactly N2 - N1 free+malloc pairs (queries); run.sh divides the
  * difference in instructions by that to cancel start-up, the symbol
@@ -24,6 +35,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,8 +91,80 @@ static int queries(const char *what, long n)
 	return 0;
 }
 
+static void *idle(void *arg) { return arg; }
+
+static int big_pairs(long n)
+{
+	pthread_t t; /* glibc's one-thread flag goes for good */
+	if (pthread_create(&t, NULL, idle, NULL) != 0 || pthread_join(t, NULL) != 0)
+		return 2;
+	for (long i = 0; i < n; i++) {
+		size_t size = (100u << 10) + (size_t)(i % 8) * 3000;
+		char *volatile p = malloc(size);
+		p[0] = 1;
+		p[size - 1] = 2;
+		free(p);
+	}
+	return 0;
+}
+
+static int big_queries(long n)
+{
+	void *(*get_base)(const void *) = (void *(*)(const void *))dlsym(RTLD_DEFAULT, "alloc_get_base");
+	enum { NBIG = 8 };
+	char *big[NBIG];
+	size_t size[NBIG];
+	uint64_t x = 88172645463325252ull;
+	if (!get_base) {
+		fprintf(stderr, "bench_instr: memlens is not loaded (no alloc_get_base)\n");
+		return 2;
+	}
+	for (int i = 0; i < NBIG; i++) {
+		size[i] = (100u << 10) << (i % 5);
+		big[i] = malloc(size[i]);
+		memset(big[i], 1, size[i]);
+	}
+	for (long i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int k = (int)(x % NBIG);
+		if (get_base(big[k] + (x >> 8) % size[k]) != big[k]) {
+			fprintf(stderr, "bench_instr: an interior address of the chunk %p: wrong base\n", (void *)big[k]);
+			return 1;
+		}
+	}
+	for (int i = 0; i < NBIG; i++)
+		free(big[i]);
+	return 0;
+}
+
+static int realloc_growth(long n)
+{
+	size_t size = 16;
+	char *p = malloc(size);
+	for (long i = 0; i < n; i++) {
+		if (size + 64 > (1u << 20)) {
+			free(p);
+			size = 16;
+			p = malloc(size);
+		}
+		size += 64;
+		p = realloc(p, size);
+		p[size - 1] = 1;
+	}
+	free(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "big"))
+		return big_pairs(atol(argv[2]));
+	if (argc > 2 && !strcmp(argv[1], "bigquery"))
+		return big_queries(atol(argv[2]));
+	if (argc > 2 && !strcmp(argv[1], "realloc"))
+		return realloc_growth(atol(argv[2]));
 	if (argc > 2)
 		return queries(argv[1], atol(argv[2]));
 	long n = argc > 1 ? atol(argv[1]) : 100000;

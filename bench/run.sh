@@ -1102,11 +1102,12 @@ bench_instr() {
 	# static-address and mapping queries: memlens's alone (there is no
 	# plain figure)
 	local q1=20000 q2=60000 what lab
-	for what in static func mmap; do
+	for what in static func mmap bigquery; do
 		case $what in
 		static) lab="static-address query (variable)" ;;
 		func)   lab="static-address query (libc function)" ;;
 		mmap)   lab="query of an address in a program's mmap, big chunks live" ;;
+		bigquery) lab="alloc_get_base of a big chunk's interior (100 KiB-1.6 MiB)" ;;
 		esac
 		if icount "$D/instr.q$what.1" env "LD_PRELOAD=$LIB" "${vg[@]}" "$OUT/bench_instr" $what $q1 &&
 		   icount "$D/instr.q$what.2" env "LD_PRELOAD=$LIB" "${vg[@]}" "$OUT/bench_instr" $what $q2; then
@@ -1115,6 +1116,29 @@ bench_instr() {
 				"$(awk -v a="$a" -v b="$b" -v n=$((q2 - q1)) 'BEGIN { printf "%.1finstr", (b - a) / n }')" - - - -
 		else
 			skip "instructions per $lab" "callgrind gave no count (see $D/instr.q$what.*)"
+		fi
+	done
+	# big chunks (index chunks): a pair with threads, realloc growth
+	local tp=() k
+	for what in big realloc; do
+		case $what in
+		big)     lab="instructions per malloc+free pair of 100-124 KiB, with threads" ;;
+		realloc) lab="instructions per realloc, growth 16 B -> 1 MiB by 64 B" ;;
+		esac
+		tp=()
+		for k in plain tracked; do
+			pre=()
+			[ $k = tracked ] && pre=(env "LD_PRELOAD=$LIB")
+			if icount "$D/instr.$what.$k.1" "${pre[@]}" "${vg[@]}" "$OUT/bench_instr" $what $q1 &&
+			   icount "$D/instr.$what.$k.2" "${pre[@]}" "${vg[@]}" "$OUT/bench_instr" $what $q2; then
+				a=$(cat "$D/instr.$what.$k.1"); b=$(cat "$D/instr.$what.$k.2")
+				tp+=("$(awk -v a="$a" -v b="$b" -v n=$((q2 - q1)) 'BEGIN { printf "%.1f", (b - a) / n }')")
+			fi
+		done
+		if [ ${#tp[@]} = 2 ]; then
+			row "$lab" "${tp[0]}" "${tp[1]}" instr none 0
+		else
+			skip "$lab" "callgrind gave no count (see $D/instr.$what.*)"
 		fi
 	done
 	local py=/usr/bin/python3 pp pt
@@ -1126,7 +1150,7 @@ bench_instr() {
 	else
 		skip "python3 start-up instructions" "callgrind on $py gave no count"
 	fi
-	note "instr: callgrind (valgrind --tool=callgrind) instruction counts; per pair = (count at $n2 pairs - count at $n1) / $((n2 - n1)), bench_instr.c; per query: the same with $q1 and $q2 alloc_get_info calls (bench_instr static|func|mmap); start-up = /usr/bin/python3 -c pass, whole process"
+	note "instr: callgrind (valgrind --tool=callgrind) instruction counts; per pair = (count at $n2 pairs - count at $n1) / $((n2 - n1)), bench_instr.c; per query: the same with $q1 and $q2 alloc_get_info calls (bench_instr static|func|mmap; bigquery: alloc_get_base); big chunks: the same with $q1 and $q2 pairs or reallocs (bench_instr big|realloc); start-up = /usr/bin/python3 -c pass, whole process"
 }
 
 # Which library was measured (md5 prefix and build time).
