@@ -133,12 +133,18 @@ static inline void pack(struct rec *r, const struct ml_chunk *c)
 	pack_fields(r, c->size, c->usable, c->site, memlens__tid_seq(c->tid, c->seq));
 }
 
-static inline void unpack(struct ml_chunk *c, const struct rec *r, uintptr_t base)
+/* The requested and usable sizes (0: unknown) of record r. */
+static inline void unpack_sizes(const struct rec *r, size_t *size, size_t *usable)
 {
 	uint64_t slack = r->size_slack >> 48;
+	*size = r->size_slack & ((1ull << 48) - 1);
+	*usable = slack == SLACK_UNKNOWN ? 0 : *size + slack;
+}
+
+static inline void unpack(struct ml_chunk *c, const struct rec *r, uintptr_t base)
+{
 	c->base = base;
-	c->size = r->size_slack & ((1ull << 48) - 1);
-	c->usable = slack == SLACK_UNKNOWN ? 0 : c->size + slack;
+	unpack_sizes(r, &c->size, &c->usable);
 	c->site = r->site;
 	c->tid = memlens__tid_of(r->tid_seq);
 	c->seq = memlens__seq_of(r->tid_seq);
@@ -205,9 +211,7 @@ static inline uintptr_t lock_slot(struct mlthread *t, uintptr_t *slot)
 {
 	if (ML_LIKELY(*memlens__single_threaded)) {
 		/* in_index first: a signal handler's index write from now on is
-		 * deferred, so the entry read next is the one locked.  (The same
-		 * steps in memlens__index_hold1, which looks at the record
-		 * between them: a change here goes there too.) */
+		 * deferred, so the entry read next is the one locked */
 		if (t)
 			__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -514,17 +518,17 @@ ML_IX_INLINE int ix_insert(struct ml_index *ix, const struct ml_chunk *c, int fl
 int memlens__index_insert_ex(const struct ml_chunk *c, int flags) { return ix_insert(HEAP, c, flags); }
 
 /* Finds the record of the chunk at base (want_seq non-zero: only one with
- * that sequence number) into *out and keeps its page locked in *h: 1; or
- * 0, nothing locked. */
-ML_IX_INLINE int ix_hold(struct ml_index *ix, uintptr_t base, uint64_t want_seq, struct ml_chunk *out,
-                         struct ml_ix_hold *h)
+ * that sequence number) and keeps its page locked in *h: the record; or
+ * NULL, nothing locked.  ix_hold: the same, the record into *out. */
+ML_IX_INLINE const struct rec *ix_hold_rec(struct ml_index *ix, uintptr_t base, uint64_t want_seq,
+                                           struct ml_ix_hold *h)
 {
 	uintptr_t *slot = dir_slot(ix, base >> PAGE_SHIFT, 0), e;
 	struct block *b;
 	int i;
 
 	if (ML_UNLIKELY(!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED)))
-		return 0;
+		return NULL;
 	e = lock_slot(memlens__tls.self, slot);
 	b = e_block(e);
 	i = b ? find_exact(b->off, b->count, base & ((1u << PAGE_SHIFT) - 1)) : -1;
@@ -533,11 +537,19 @@ ML_IX_INLINE int ix_hold(struct ml_index *ix, uintptr_t base, uint64_t want_seq,
 		i = -1;
 	if (ML_UNLIKELY(i < 0)) {
 		unlock_slot(memlens__tls.self, slot, e, b);
-		return 0;
+		return NULL;
 	}
-	unpack(out, &recs(b)[i], base);
 	*h = (struct ml_ix_hold){ slot, e, base, i };
-	return 1;
+	return &recs(b)[i];
+}
+
+ML_IX_INLINE int ix_hold(struct ml_index *ix, uintptr_t base, uint64_t want_seq, struct ml_chunk *out,
+                         struct ml_ix_hold *h)
+{
+	const struct rec *r = ix_hold_rec(ix, base, want_seq, h);
+	if (r)
+		unpack(out, r, base);
+	return r != NULL;
 }
 
 /* Removes the held record and unlocks its page. */
@@ -576,33 +588,12 @@ int memlens__index_take(uintptr_t base, struct ml_chunk *out, struct ml_ix_hold 
 
 int memlens__index_hold1(uintptr_t base, struct ml_ix_hold *h, size_t *size, size_t *usable)
 {
-	uintptr_t *slot = dir_slot(HEAP, base >> PAGE_SHIFT, 0), e;
-	struct mlthread *t = memlens__tls.self;
-	struct block *b;
-	int i;
-	h->slot = NULL;
-	if (ML_UNLIKELY(!slot))
-		return 0;
-	/* the lock as lock_slot takes it while the process has one thread
-	 * (its caller checked that), with the record looked for in between */
-	if (t)
-		__atomic_store_n(&t->in_index, (uintptr_t)slot, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	e = __atomic_load_n(slot, __ATOMIC_RELAXED);
-	b = e_block(e);
-	i = b ? find_exact(b->off, b->count, base & ((1u << PAGE_SHIFT) - 1)) : -1;
-	if (ML_UNLIKELY(i < 0)) {
-		if (t)
-			__atomic_store_n(&t->in_index, 0, __ATOMIC_RELEASE);
+	const struct rec *r = ix_hold_rec(HEAP, base, 0, h);
+	if (!r) {
+		h->slot = NULL;
 		return 0;
 	}
-	__atomic_store_n(slot, e | E_LOCK, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	const struct rec *r = &recs(b)[i];
-	uint64_t slack = r->size_slack >> 48;
-	*size = r->size_slack & ((1ull << 48) - 1);
-	*usable = slack == SLACK_UNKNOWN ? 0 : *size + slack;
-	*h = (struct ml_ix_hold){ slot, e, base, i };
+	unpack_sizes(r, size, usable);
 	return 1;
 }
 
@@ -635,7 +626,7 @@ int memlens__index_give(struct ml_ix_hold *h, const struct ml_chunk *c, int flag
 
 enum { FIND_EXACT, FIND_PRED, FIND_LAST };
 
-static int read_page_slow(struct ml_index *ix, uintptr_t pgno, int mode, unsigned key, struct ml_chunk *out);
+static int read_page_slow(uintptr_t *slot, uintptr_t pgno, int mode, unsigned key, struct ml_chunk *out);
 
 /* A page with no block (most pages of a big chunk or of a mapping that
  * holds none) answers 0 at once.  (A writer making its first block there
@@ -645,16 +636,14 @@ static inline int read_page(struct ml_index *ix, uintptr_t pgno, int mode, unsig
 	uintptr_t *slot = dir_slot(ix, pgno, 0);
 	if (!slot || !e_block(__atomic_load_n(slot, __ATOMIC_ACQUIRE)))
 		return 0;
-	return read_page_slow(ix, pgno, mode, key, out);
+	return read_page_slow(slot, pgno, mode, key, out);
 }
 
-static int __attribute__((noinline)) read_page_slow(struct ml_index *ix, uintptr_t pgno, int mode, unsigned key,
+/* read_page's loop, for page pgno's directory entry slot. */
+static int __attribute__((noinline)) read_page_slow(uintptr_t *slot, uintptr_t pgno, int mode, unsigned key,
                                                     struct ml_chunk *out)
 {
-	uintptr_t *slot = dir_slot(ix, pgno, 0);
 	struct mlthread *self = memlens__tls.self;
-	if (!slot)
-		return 0;
 	for (;;) {
 		uintptr_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		struct block *b = e_block(e);

@@ -10,13 +10,14 @@
  *                        base's page + 2 on (in the 2 MiB blocks it covers
  *                        whole, then the 64 KiB ones; set and cleared with
  *                        the chunk);
- *   zone->cover[page] -> a hint left by a reader: the base of the chunk it
- *                        found to cover the page's first byte.
+ *   zone->hint[page]  -> a hint left by a reader: the base of the chunk it
+ *                        found to cover the page's first byte;
+ *   zone->used[page / 64] -> a bit per page: its block holds records.
  *   An interior address is found in its own page's block (largest base <=
  *   it), else as the last chunk of the previous page, else through its
- *   blocks' names, its page's hint, or the nearest chunk start or named
- *   block up to 36 pages before it (every name found is checked against
- *   the chunk's record).
+ *   blocks' names, its page's hint, or the nearest chunk start (a used
+ *   page) or named block up to 36 pages before it (every name found is
+ *   checked against the chunk's record).
  * Size bound: 24 bytes of record + 2 bytes of offset per live chunk in
  *   blocks kept between 1/4 and full (size classes 1.5x apart), plus 16
  *   bytes per 4 KiB page touched (0.4% of heap).

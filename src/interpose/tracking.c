@@ -240,10 +240,12 @@ void *memlens__untrack_free(void *p, const void *ra)
 
 /* ---- realloc ---- */
 
-/* The realloc accounting of a chunk old that became q (n bytes, usable). */
-static void account_realloc(struct mlthread *t, const struct ml_chunk *old, size_t n, size_t usable)
+/* The realloc accounting of a chunk of old_n bytes (old_usable) that
+ * became one of n (usable). */
+static inline __attribute__((always_inline)) void account_realloc(struct mlthread *t, size_t old_n, size_t old_usable,
+                                                                  size_t n, size_t usable)
 {
-	if (memlens__count_realloc(t, n, usable, old->size, old->usable))
+	if (memlens__count_realloc(t, n, usable, old_n, old_usable))
 		memlens__thread_flush_peak(t);
 }
 
@@ -252,7 +254,7 @@ static void account_realloc(struct mlthread *t, const struct ml_chunk *old, size
 static void account_resized(struct mlthread *t, const struct ml_chunk *old, int counted, size_t n, size_t usable)
 {
 	if (counted)
-		account_realloc(t, old, n, usable);
+		account_realloc(t, old->size, old->usable, n, usable);
 	else
 		memlens__account_new(t, n, usable);
 }
@@ -432,8 +434,16 @@ static void *realloc_indexed_end(struct mlthread *t, void *p, size_t n, const vo
 		memlens__account_live(t, -(int64_t)old->size, -(int64_t)old->usable);
 		return q;
 	}
-	account_realloc(t, old, n, c.usable);
+	account_realloc(t, old->size, old->usable, n, c.usable);
 	return q;
+}
+
+/* The real realloc of the index chunk p; one glibc mapped (*mapped) through
+ * memlens__glibc_mapped_realloc, its region following the mapping. */
+static void *real_realloc_indexed(void *p, size_t n, int *mapped)
+{
+	*mapped = ML_UNLIKELY(memlens__glibc_mapped(p));
+	return *mapped ? memlens__glibc_mapped_realloc(p, n) : memlens__real.realloc(p, n);
 }
 
 /* The one thread's realloc of an index chunk to a size that is not 0,
@@ -453,14 +463,13 @@ static void *realloc_indexed_one(struct mlthread *t, void *p, size_t n, const vo
 	*done = 1;
 	if (!old_u)
 		old_u = memlens__usable(p);
-	int mapped = ML_UNLIKELY(memlens__glibc_mapped(p));
-	void *q = mapped ? memlens__glibc_mapped_realloc(p, n) : memlens__real.realloc(p, n);
+	int mapped;
+	void *q = real_realloc_indexed(p, n, &mapped);
 	if (ML_LIKELY(q == p)) {
 		size_t usable = memlens__usable(p);
 		memlens__index_resized1(&hold, n, usable, site, memlens__tid_seq(t->tid, memlens__next_seq(t)));
 		memlens__index_cover_resize((uintptr_t)p, old_n, n);
-		if (memlens__count_realloc(t, n, usable, old_n, old_u))
-			memlens__thread_flush_peak(t);
+		account_realloc(t, old_n, old_u, n, usable);
 		return q;
 	}
 	struct ml_chunk old;
@@ -514,9 +523,8 @@ void *memlens__realloc_tracked(void *p, size_t n, const void *ra, const void *si
 	int threaded = !*memlens__single_threaded;
 	if (threaded)
 		memlens__index_cover_drop((uintptr_t)p, old.size);
-	/* A chunk glibc mapped: its region follows the mapping in the call */
-	int mapped = ML_UNLIKELY(memlens__glibc_mapped(p));
-	q = mapped ? memlens__glibc_mapped_realloc(p, n) : memlens__real.realloc(p, n);
+	int mapped;
+	q = real_realloc_indexed(p, n, &mapped);
 	return realloc_indexed_end(t, p, n, ra, site, cfa, &old, &hold, q, mapped, threaded);
 }
 
