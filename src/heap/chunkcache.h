@@ -63,6 +63,11 @@ static inline size_t memlens__cache_bin_of_request(size_t n)
 	return ((n < 24 ? 24 : n) + ML_HDR + 8 + 15) >> 4;
 }
 
+/* The biggest request whose bin memlens__cache_bin_of_request gives is a
+ * bin of the cache (below ML_CACHE_BINS); a smaller one cannot overflow. */
+#define ML_CACHE_MAX_REQUEST (ML_CACHE_BINS * 16 - ML_HDR - 8 - 15 - 1)
+_Static_assert(ML_CACHE_MAX_REQUEST < ML_HDR_MAX, "a request the cache serves carries a header");
+
 /* Keeps the freed header chunk p of thread t (n requested bytes, its site
  * field site), if it fits: 1 then (its header is a cached one), 0 if it is
  * to go to the real free. */

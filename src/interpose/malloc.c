@@ -353,17 +353,12 @@ static inline __attribute__((always_inline)) void *alloc_hdr_sampled(struct mltl
  * chunk: it decides all it can before the real call (its site too, when
  * the call comes through a wrapper such as operator new), so that few
  * registers live across it. */
-ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
+/* A header call of n bytes with its site, the hook entered and the
+ * profiler's countdown passed: from the thread's cache, or glibc. */
+static inline __attribute__((always_inline)) void *alloc_hdr_call(struct mltls *tl, enum kind k, size_t n,
+                                                                  const void *site)
 {
-	struct mltls *tl = &memlens__tls;
-	size_t n;
 	void *real;
-	memlens__hook_enter(tl);
-	if (ML_UNLIKELY(!hdr_call(k, a, b, &n)))
-		return alloc_indexed(tl, k, a, b, ra, cfa);
-	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
-		return alloc_hdr_sampled(tl, k, n, ra, cfa);
-	const void *site = memlens__site_at(ra, cfa);
 	if ((real = cache_take_for(tl->self, k, n)) != NULL)
 		return alloc_hdr_reuse(tl, real, n, site);
 	real = real_alloc_hdr(k, n);
@@ -374,6 +369,18 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 	return alloc_hdr_end(tl, real, n, site);
 }
 
+ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
+{
+	struct mltls *tl = &memlens__tls;
+	size_t n;
+	memlens__hook_enter(tl);
+	if (ML_UNLIKELY(!hdr_call(k, a, b, &n)))
+		return alloc_indexed(tl, k, a, b, ra, cfa);
+	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
+		return alloc_hdr_sampled(tl, k, n, ra, cfa);
+	return alloc_hdr_call(tl, k, n, memlens__site_at(ra, cfa));
+}
+
 /* A thread's first call (no record yet) takes the slow path, which
  * makes its record. */
 #define ALLOC_HOOK(kind, a, b)                                      \
@@ -381,7 +388,81 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 		return alloc_unusual(kind, a, b, RA, CFA);             \
 	return alloc_body(kind, a, b, RA, CFA)
 
-ML_EXPORT void *malloc(size_t n) { ALLOC_HOOK(K_MALLOC, n, 0); }
+/* malloc's general path: every call its fast path (below) does not take. */
+static void *__attribute__((noinline)) malloc_general(size_t n, const void *ra, uintptr_t cfa)
+{
+	if (unusual(&memlens__tls) || !memlens__tls.self)
+		return alloc_unusual(K_MALLOC, n, 0, ra, cfa);
+	return alloc_body(K_MALLOC, n, 0, ra, cfa);
+}
+
+#ifndef ML_SAN_BUILD
+/* The ways out of malloc's fast path once its hook is entered and its
+ * countdown taken, each the rest of alloc_body for its case: the countdown
+ * ran out; the caller is a wrapper (its site is further up the stack); the
+ * cache has no chunk for the call (glibc's call), or its chunk was taken
+ * meanwhile (by a signal handler) or its header is not a cached one
+ * (memlens__cache_take_bin drops the bin). */
+static void *__attribute__((noinline)) malloc_sampled_path(struct mltls *tl, size_t n, const void *ra, uintptr_t cfa)
+{
+	return alloc_hdr_sampled(tl, K_MALLOC, n, ra, cfa);
+}
+static void *__attribute__((noinline)) malloc_wrapped_path(struct mltls *tl, size_t n, const void *ra, uintptr_t cfa)
+{
+	return alloc_hdr_call(tl, K_MALLOC, n, memlens__site_slow(ra, cfa));
+}
+static void *__attribute__((noinline)) malloc_hdr_path(struct mltls *tl, size_t n, const void *site)
+{
+	return alloc_hdr_call(tl, K_MALLOC, n, site);
+}
+
+/* The fast path of malloc: a header call that the thread's cache serves,
+ * its site the return address.  It calls nothing but by tail calls, so
+ * that it saves few registers; every other call goes to malloc_general
+ * before the hook is entered (calls too big for the cache's bins), or to
+ * one of the paths above after. */
+ML_EXPORT void *malloc(size_t n)
+{
+	struct mltls *tl = &memlens__tls;
+	struct mlthread *t;
+	size_t b = memlens__cache_bin_of_request(n);
+	uintptr_t p;
+	uint64_t s;
+	if (ML_UNLIKELY(unusual(tl)) || ML_UNLIKELY(!(t = tl->self)) || ML_UNLIKELY(n > ML_CACHE_MAX_REQUEST) ||
+	    ML_UNLIKELY(!memlens__hdr_on))
+		return malloc_general(n, RA, CFA);
+	memlens__hook_enter(tl);
+	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
+		return malloc_sampled_path(tl, n, RA, CFA);
+	if (ML_UNLIKELY(memlens__wrap_page_marked((uintptr_t)RA)))
+		return malloc_wrapped_path(tl, n, RA, CFA);
+	if (!t->cache.head[b])
+		return malloc_hdr_path(tl, n, RA);
+	/* memlens__cache_take_bin, with its failures left to malloc_hdr_path */
+	t->cache.busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	p = t->cache.head[b]; /* again: a signal handler may have taken the last one */
+	struct ml_hdr *h = (struct ml_hdr *)(p - ML_HDR);
+	if (ML_UNLIKELY(!p) || ML_UNLIKELY(!memlens__hdr_cached(h, p)) ||
+	    ML_UNLIKELY((memlens__glibc_word(h) & ~(size_t)5) != b << 4)) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->cache.busy = 0;
+		return malloc_hdr_path(tl, n, RA);
+	}
+	t->cache.head[b] = h->tid_seq;
+	t->cache.count[b]--;
+	t->cache.bytes -= b << 4;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->cache.busy = 0;
+	/* alloc_hdr_reuse */
+	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
+		return alloc_hdr_refill(tl, t, h, n, memlens__sm_word(p, 0), RA);
+	memlens__hdr_fill(p, n, RA, memlens__thread_tid_seq(t, s));
+	return alloc_done(tl, t, (void *)p, memlens__count_new(t, n, ((b << 4) - 8) - ML_HDR));
+}
+#else
+ML_EXPORT void *malloc(size_t n) { return malloc_general(n, RA, CFA); }
+#endif
 ML_EXPORT void *calloc(size_t n, size_t m) { ALLOC_HOOK(K_CALLOC, n, m); }
 ML_EXPORT void *memalign(size_t align, size_t n) { ALLOC_HOOK(K_MEMALIGN, align, n); }
 ML_EXPORT void *aligned_alloc(size_t align, size_t n) { ALLOC_HOOK(K_ALIGNED, align, n); }
@@ -617,6 +698,106 @@ static void __attribute__((noinline)) free_readers_path(struct mltls *tl, struct
 	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
 
+/* The one thread's free of a header chunk the cache did not keep (words
+ * read again: fewer registers in the fast path). */
+static void __attribute__((noinline)) free_single_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                       uint64_t m, const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	memlens__sm_clear_single(w, m);
+	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
+}
+
+/* free_general's rest once the hook is entered and the chunk p found a
+ * header chunk (its bit m in *w). */
+static void __attribute__((noinline)) free_hooked_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                       uint64_t m, const void *ra)
+{
+	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
+	/* The header's words read once: the check after a threaded clear
+	 * compares against the very words validated here. */
+	uint64_t n = h->size, tid_seq = h->tid_seq, check = h->check;
+	const void *s = h->site;
+	if (ML_UNLIKELY(!memlens__hdr_words_valid(n, s, tid_seq, check, (uintptr_t)p))) {
+		free_bad_path(tl, p, ra);
+		return;
+	}
+	if (ML_UNLIKELY(!tid_seq)) {
+		free_hdr_path(tl, t, p, w, m, ra);
+		return;
+	}
+	if (ML_LIKELY(*memlens__single_threaded)) {
+		if (ML_UNLIKELY(memlens__site_is_node(s))) {
+			free_profiled_path(tl, t, p, w, m, ra);
+			return;
+		}
+		if (ML_LIKELY(memlens__cache_put(t, (uintptr_t)p, n, s))) { /* kept: its bit stays set */
+			free_hdr_kept(tl, t, p, n, s, tid_seq, ra);
+			return;
+		}
+		memlens__sm_clear_single(w, m);
+	} else {
+		if (ML_LIKELY(memlens__cache_put_owned(t, w, (uintptr_t)p, n, s))) {
+			if (ML_UNLIKELY(memlens__site_is_node(s))) {
+				free_profiled_kept_path(tl, t, p, n, s, tid_seq, ra);
+				return;
+			}
+			free_hdr_kept(tl, t, p, n, s, tid_seq, ra);
+			return;
+		}
+		if (ML_UNLIKELY(!memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
+			free_hdr_path(tl, t, p, w, m, ra);
+			return;
+		}
+		if (ML_UNLIKELY(!memlens__sm_clear_locked(w, m))) {
+			free_lost_path(tl, p, ra);
+			return;
+		}
+		if (ML_UNLIKELY(h->check != check)) { /* another thread's free or malloc got there first */
+			free_again_path(tl, t, p, w, m, ra);
+			return;
+		}
+		if (memlens__sm_readers()) {
+			free_readers_path(tl, t, p, ra);
+			return;
+		}
+		if (ML_UNLIKELY(memlens__site_is_node(s))) {
+			free_profiled_threads_path(tl, t, p, w, m, ra);
+			return;
+		}
+		free_cleared_path(tl, t, p, w, m, ra);
+		return;
+	}
+	free_hdr_gone(tl, t, p, n, s, tid_seq, ra);
+}
+
+
+/* free's general path: every call its fast path (below) does not take. */
+static void __attribute__((noinline)) free_general(void *p, const void *ra)
+{
+	struct mltls *tl = &memlens__tls;
+	struct mlthread *t;
+	uint64_t *w, m;
+	if (unusual(tl) || ML_UNLIKELY(!(t = tl->self))) {
+		if (!memlens__boot_owns(p))
+			free_unusual(p, ra);
+		return;
+	}
+	memlens__hook_enter(tl);
+	if (ML_UNLIKELY(!memlens__hdr_owns(p, &w, &m))) {
+		free_indexed_path(tl, t, p, ra); /* the free's own call site: no unwinding here */
+		return;
+	}
+	free_hooked_path(tl, t, p, w, m, ra);
+}
+
+#ifndef ML_SAN_BUILD
+/* The fast path of free: the free of a header chunk that the counters
+ * count and the thread's cache keeps, by the one thread of a process or in
+ * a block the thread owns, while it is not profiled.  It calls nothing but
+ * by tail calls, so that it saves fewer registers; every other call goes to
+ * free_general before the hook is entered, or to one of the paths above
+ * after. */
 ML_EXPORT void free(void *p)
 {
 	struct mltls *tl = &memlens__tls;
@@ -624,73 +805,35 @@ ML_EXPORT void free(void *p)
 	uint64_t *w, m;
 	if (ML_UNLIKELY(!p))
 		return;
-	if (unusual(tl) || ML_UNLIKELY(!(t = tl->self))) {
-		if (!memlens__boot_owns(p))
-			free_unusual(p, RA);
-		return;
-	}
+	if (ML_UNLIKELY(unusual(tl)) || ML_UNLIKELY(!(t = tl->self)))
+		return free_general(p, RA);
 	memlens__hook_enter(tl);
-	if (ML_UNLIKELY(!memlens__hdr_owns(p, &w, &m))) {
-		free_indexed_path(tl, t, p, RA); /* the free's own call site: no unwinding here */
-		return;
-	}
+	if (ML_UNLIKELY(!memlens__hdr_owns(p, &w, &m)))
+		return free_indexed_path(tl, t, p, RA); /* the free's own call site: no unwinding here */
 	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
-	/* The header's words read once: the check after a threaded clear
-	 * compares against the very words validated here. */
 	uint64_t n = h->size, tid_seq = h->tid_seq, check = h->check;
 	const void *s = h->site;
-	if (ML_UNLIKELY(!memlens__hdr_words_valid(n, s, tid_seq, check, (uintptr_t)p))) {
-		free_bad_path(tl, p, RA);
-		return;
-	}
-	if (ML_UNLIKELY(!tid_seq)) {
-		free_hdr_path(tl, t, p, w, m, RA);
-		return;
-	}
+	if (ML_UNLIKELY(!memlens__hdr_words_valid(n, s, tid_seq, check, (uintptr_t)p)))
+		return free_bad_path(tl, p, RA);
+	if (ML_UNLIKELY(!tid_seq))
+		return free_hdr_path(tl, t, p, w, m, RA);
+	if (ML_UNLIKELY(memlens__site_is_node(s)))
+		return *memlens__single_threaded ? free_profiled_path(tl, t, p, w, m, RA)
+		                                 : free_hooked_path(tl, t, p, w, m, RA);
 	if (ML_LIKELY(*memlens__single_threaded)) {
-		if (ML_UNLIKELY(memlens__site_is_node(s))) {
-			free_profiled_path(tl, t, p, w, m, RA);
-			return;
-		}
-		if (ML_LIKELY(memlens__cache_put(t, (uintptr_t)p, n, s))) { /* kept: its bit stays set */
-			free_hdr_kept(tl, t, p, n, s, tid_seq, RA);
-			return;
-		}
-		memlens__sm_clear_single(w, m);
-	} else {
-		if (ML_LIKELY(memlens__cache_put_owned(t, w, (uintptr_t)p, n, s))) {
-			if (ML_UNLIKELY(memlens__site_is_node(s))) {
-				free_profiled_kept_path(tl, t, p, n, s, tid_seq, RA);
-				return;
-			}
-			free_hdr_kept(tl, t, p, n, s, tid_seq, RA);
-			return;
-		}
-		if (ML_UNLIKELY(!memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
-			free_hdr_path(tl, t, p, w, m, RA);
-			return;
-		}
-		if (ML_UNLIKELY(!memlens__sm_clear_locked(w, m))) {
-			free_lost_path(tl, p, RA);
-			return;
-		}
-		if (ML_UNLIKELY(h->check != check)) { /* another thread's free or malloc got there first */
-			free_again_path(tl, t, p, w, m, RA);
-			return;
-		}
-		if (memlens__sm_readers()) {
-			free_readers_path(tl, t, p, RA);
-			return;
-		}
-		if (ML_UNLIKELY(memlens__site_is_node(s))) {
-			free_profiled_threads_path(tl, t, p, w, m, RA);
-			return;
-		}
-		free_cleared_path(tl, t, p, w, m, RA);
-		return;
-	}
-	free_hdr_gone(tl, t, p, n, s, tid_seq, RA);
+		if (ML_UNLIKELY(!memlens__cache_put(t, (uintptr_t)p, n, s)))
+			return free_single_path(tl, t, p, w, m, RA);
+	} else if (ML_UNLIKELY(!memlens__cache_put_owned(t, w, (uintptr_t)p, n, s)))
+		return free_hooked_path(tl, t, p, w, m, RA); /* (which asks the cache again: no side effects) */
+	free_hdr_kept(tl, t, p, n, s, tid_seq, RA); /* kept: its bit stays set */
 }
+#else
+ML_EXPORT void free(void *p)
+{
+	if (p)
+		free_general(p, RA);
+}
+#endif
 
 ML_EXPORT void cfree(void *p) { free(p); }
 
