@@ -102,6 +102,7 @@ struct mlthread *memlens__thread_attach(void)
 		}
 		t = (struct mlthread *)slab_cur;
 		slab_cur += sz;
+		memcpy(t->cache.room, memlens__cache_per_bin, sizeof t->cache.room); /* empty lists */
 		records_bytes += sz;
 		t->next = registry;
 		__atomic_store_n(&registry, t, __ATOMIC_RELEASE);
@@ -131,6 +132,11 @@ void memlens__thread_flush_peak(struct mlthread *t)
 	max_into(&g_peak_req, r);
 	max_into(&g_peak_usable, u);
 }
+
+const uint8_t memlens__cache_per_bin[ML_CACHE_BINS] = {
+	[0 ... ML_CACHE_SMALL_BINS] = 7,
+	[ML_CACHE_SMALL_BINS + 1 ... ML_CACHE_BINS - 1] = 3,
+};
 
 uint64_t memlens__seq_batch = ML_SEQ_BATCH;
 

@@ -18,6 +18,12 @@
 #define ML_CACHE_BINS (ML_CACHE_MAX_CHUNK / 16 + 1)
 #define ML_CACHE_CLOSED (1ull << 62) /* added to a closed cache's bytes, so
                                         that nothing fits (chunkcache.h) */
+/* Chunks a bin of the cache keeps: 7 for requests up to about 1 KiB (as
+ * glibc's own per-thread cache does, which those requests would otherwise
+ * reach), 3 for the bigger ones, which are rarer and cost more to keep.
+ * (Here, as a new record's lists start with this room.) */
+#define ML_CACHE_SMALL_BINS 65 /* chunk sizes up to 1040 bytes */
+extern const uint8_t memlens__cache_per_bin[ML_CACHE_BINS];
 
 struct ml_freed {      /* one recent free, for double-free reports */
 	uintptr_t base;
@@ -66,7 +72,9 @@ struct mlthread {
 	 * glibc chunk size / 16, linked through their headers. */
 	struct ml_cache {
 		uintptr_t head[ML_CACHE_BINS];
-		uint8_t count[ML_CACHE_BINS];
+		uint8_t room[ML_CACHE_BINS]; /* chunks a list may still take:
+		                                memlens__cache_per_bin less
+		                                the ones it holds */
 		uint64_t bytes;  /* glibc chunk bytes held, plus ML_CACHE_CLOSED
 		                    while closed */
 		int busy;        /* this thread is changing a list (a signal

@@ -48,11 +48,6 @@
 #include "heap/header.h"
 #include "heap/startmap.h"
 
-/* Chunks a bin keeps: 7 for requests up to about 1 KiB (as glibc's own
- * per-thread cache does, which those requests would otherwise reach), 3
- * for the bigger ones, which are rarer and cost more to keep. */
-#define ML_CACHE_SMALL_BINS 65 /* chunk sizes up to 1040 bytes */
-extern ML_HIDDEN const uint8_t memlens__cache_per_bin[ML_CACHE_BINS];
 /* The most glibc chunk bytes a thread's cache keeps (MEMLENS_CACHE). */
 extern ML_HIDDEN uint64_t memlens__cache_limit;
 
@@ -76,7 +71,7 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
 {
 	struct ml_hdr *h = (struct ml_hdr *)(p - ML_HDR);
 	size_t cs = memlens__glibc_word(h) & ~(size_t)7, b = cs >> 4;
-	if (ML_UNLIKELY(cs > ML_CACHE_MAX_CHUNK) || ML_UNLIKELY(t->cache.count[b] >= memlens__cache_per_bin[b]) ||
+	if (ML_UNLIKELY(cs > ML_CACHE_MAX_CHUNK) || ML_UNLIKELY(!t->cache.room[b]) ||
 	    ML_UNLIKELY(t->cache.bytes + cs > memlens__cache_limit))
 		return 0;
 	uint64_t size = n | ML_HDR_CACHED, link;
@@ -87,7 +82,7 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
 	h->tid_seq = link;
 	h->check = memlens__hdr_hash(size, site, link, p);
 	t->cache.head[b] = p;
-	t->cache.count[b]++;
+	t->cache.room[b]--;
 	t->cache.bytes += cs;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->cache.busy = 0;
@@ -102,11 +97,13 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
  * and then its check changed (memlens__hdr_free_valid).  The start bit
  * stays set, and no locked instruction is needed.  0: t does not own the
  * block, or no room. */
-static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_put_owned(struct mlthread *t,
-                                                                                         uint64_t *w, uintptr_t p,
-                                                                                         uint64_t n, const void *site)
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_put_owned_as(struct mlthread *t,
+                                                                                            uint64_t *w, uintptr_t p,
+                                                                                            uint64_t n,
+                                                                                            const void *site,
+                                                                                            uintptr_t saved)
 {
-	uintptr_t *o = memlens__sm_owner(w, p), saved = t->sm_plain;
+	uintptr_t *o = memlens__sm_owner(w, p);
 	int kept = 0;
 	if (ML_UNLIKELY(__atomic_load_n(o, __ATOMIC_RELAXED) != (uintptr_t)t))
 		return 0;
@@ -117,6 +114,21 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&t->sm_plain, saved, __ATOMIC_RELEASE);
 	return kept;
+}
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_put_owned(struct mlthread *t,
+                                                                                         uint64_t *w, uintptr_t p,
+                                                                                         uint64_t n, const void *site)
+{
+	return memlens__cache_put_owned_as(t, w, p, n, site, t->sm_plain);
+}
+/* The same for a hook called by the program (not nested in memlens): no
+ * plain write of its thread's is under way, its sm_plain is 0. */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_put_owned_top(struct mlthread *t,
+                                                                                             uint64_t *w, uintptr_t p,
+                                                                                             uint64_t n,
+                                                                                             const void *site)
+{
+	return memlens__cache_put_owned_as(t, w, p, n, site, 0);
 }
 
 /* Falls of the live bytes in a row, of MEMLENS_PEAK_SLACK each, after which
@@ -159,7 +171,7 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache
 		h = NULL;
 	} else {
 		t->cache.head[b] = h->tid_seq;
-		t->cache.count[b]--;
+		t->cache.room[b]++;
 		t->cache.bytes -= b << 4;
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -450,7 +450,7 @@ ML_EXPORT void *malloc(size_t n)
 		return malloc_hdr_path(tl, n, RA);
 	}
 	t->cache.head[b] = h->tid_seq;
-	t->cache.count[b]--;
+	t->cache.room[b]++;
 	t->cache.bytes -= b << 4;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->cache.busy = 0;
@@ -737,7 +737,7 @@ static void __attribute__((noinline)) free_hooked_path(struct mltls *tl, struct 
 		}
 		memlens__sm_clear_single(w, m);
 	} else {
-		if (ML_LIKELY(memlens__cache_put_owned(t, w, (uintptr_t)p, n, s))) {
+		if (ML_LIKELY(memlens__cache_put_owned_top(t, w, (uintptr_t)p, n, s))) {
 			if (ML_UNLIKELY(memlens__site_is_node(s))) {
 				free_profiled_kept_path(tl, t, p, n, s, tid_seq, ra);
 				return;
@@ -817,13 +817,13 @@ ML_EXPORT void free(void *p)
 		return free_bad_path(tl, p, RA);
 	if (ML_UNLIKELY(!tid_seq))
 		return free_hdr_path(tl, t, p, w, m, RA);
-	if (ML_UNLIKELY(memlens__site_is_node(s)))
-		return *memlens__single_threaded ? free_profiled_path(tl, t, p, w, m, RA)
-		                                 : free_hooked_path(tl, t, p, w, m, RA);
+	if (ML_UNLIKELY((intptr_t)s < 0)) /* (a code address never has bit 63: site_field.h) */
+		return *memlens__single_threaded && memlens__site_is_node(s) ? free_profiled_path(tl, t, p, w, m, RA)
+		                                                             : free_hooked_path(tl, t, p, w, m, RA);
 	if (ML_LIKELY(*memlens__single_threaded)) {
 		if (ML_UNLIKELY(!memlens__cache_put(t, (uintptr_t)p, n, s)))
 			return free_single_path(tl, t, p, w, m, RA);
-	} else if (ML_UNLIKELY(!memlens__cache_put_owned(t, w, (uintptr_t)p, n, s)))
+	} else if (ML_UNLIKELY(!memlens__cache_put_owned_top(t, w, (uintptr_t)p, n, s)))
 		return free_hooked_path(tl, t, p, w, m, RA); /* (which asks the cache again: no side effects) */
 	free_hdr_kept(tl, t, p, n, s, tid_seq, RA); /* kept: its bit stays set */
 }
