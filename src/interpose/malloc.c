@@ -388,15 +388,14 @@ ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintpt
 		return alloc_unusual(kind, a, b, RA, CFA);             \
 	return alloc_body(kind, a, b, RA, CFA)
 
-/* malloc's general path: every call its fast path (below) does not take. */
-static void *__attribute__((noinline)) malloc_general(size_t n, const void *ra, uintptr_t cfa)
+#ifndef ML_SAN_BUILD
+/* malloc's ordinary path for the calls its fast path (below) leaves
+ * before its hook: too big for the cache's bins, or no headers. */
+static void *__attribute__((noinline)) malloc_body_path(size_t n, const void *ra, uintptr_t cfa)
 {
-	if (unusual(&memlens__tls) || !memlens__tls.self)
-		return alloc_unusual(K_MALLOC, n, 0, ra, cfa);
 	return alloc_body(K_MALLOC, n, 0, ra, cfa);
 }
 
-#ifndef ML_SAN_BUILD
 /* The ways out of malloc's fast path once its hook is entered and its
  * countdown taken, each the rest of alloc_body for its case: the countdown
  * ran out; the caller is a wrapper (its site is further up the stack); the
@@ -418,9 +417,9 @@ static void *__attribute__((noinline)) malloc_hdr_path(struct mltls *tl, size_t 
 
 /* The fast path of malloc: a header call that the thread's cache serves,
  * its site the return address.  It calls nothing but by tail calls, so
- * that it saves few registers; every other call goes to malloc_general
- * before the hook is entered (calls too big for the cache's bins), or to
- * one of the paths above after. */
+ * that it saves few registers; every other call goes to alloc_unusual or
+ * malloc_body_path before the hook is entered, or to one of the paths
+ * above after. */
 ML_EXPORT void *malloc(size_t n)
 {
 	struct mltls *tl = &memlens__tls;
@@ -428,9 +427,10 @@ ML_EXPORT void *malloc(size_t n)
 	size_t b = memlens__cache_bin_of_request(n);
 	uintptr_t p;
 	uint64_t s;
-	if (ML_UNLIKELY(unusual(tl)) || ML_UNLIKELY(!(t = tl->self)) || ML_UNLIKELY(n > ML_CACHE_MAX_REQUEST) ||
-	    ML_UNLIKELY(!memlens__hdr_on))
-		return malloc_general(n, RA, CFA);
+	if (ML_UNLIKELY(unusual(tl)) || ML_UNLIKELY(!(t = tl->self)))
+		return alloc_unusual(K_MALLOC, n, 0, RA, CFA);
+	if (ML_UNLIKELY(n > ML_CACHE_MAX_REQUEST) || ML_UNLIKELY(!memlens__hdr_on))
+		return malloc_body_path(n, RA, CFA);
 	memlens__hook_enter(tl);
 	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
 		return malloc_sampled_path(tl, n, RA, CFA);
@@ -461,7 +461,7 @@ ML_EXPORT void *malloc(size_t n)
 	return alloc_done(tl, t, (void *)p, memlens__count_new(t, n, ((b << 4) - 8) - ML_HDR));
 }
 #else
-ML_EXPORT void *malloc(size_t n) { return malloc_general(n, RA, CFA); }
+ML_EXPORT void *malloc(size_t n) { ALLOC_HOOK(K_MALLOC, n, 0); }
 #endif
 ML_EXPORT void *calloc(size_t n, size_t m) { ALLOC_HOOK(K_CALLOC, n, m); }
 ML_EXPORT void *memalign(size_t align, size_t n) { ALLOC_HOOK(K_MEMALIGN, align, n); }
@@ -698,16 +698,6 @@ static void __attribute__((noinline)) free_readers_path(struct mltls *tl, struct
 	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
 
-/* The one thread's free of a header chunk the cache did not keep (words
- * read again: fewer registers in the fast path). */
-static void __attribute__((noinline)) free_single_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
-                                                       uint64_t m, const void *ra)
-{
-	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
-	memlens__sm_clear_single(w, m);
-	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
-}
-
 /* free_general's rest once the hook is entered and the chunk p found a
  * header chunk (its bit m in *w). */
 static void __attribute__((noinline)) free_hooked_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
@@ -792,6 +782,16 @@ static void __attribute__((noinline)) free_general(void *p, const void *ra)
 }
 
 #ifndef ML_SAN_BUILD
+/* The one thread's free of a header chunk the cache did not keep (words
+ * read again: fewer registers in the fast path). */
+static void __attribute__((noinline)) free_single_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                       uint64_t m, const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	memlens__sm_clear_single(w, m);
+	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
+}
+
 /* The fast path of free: the free of a header chunk that the counters
  * count and the thread's cache keeps, by the one thread of a process or in
  * a block the thread owns, while it is not profiled.  It calls nothing but
