@@ -12,6 +12,8 @@
 #include "base/arena.h"
 #include "base/compiler.h"
 #include "base/diag.h"
+#include "base/prim.h"
+#include "base/thread.h"
 #include "space/objects.h"
 #include "space/regions.h"
 #include <dlfcn.h>
@@ -23,22 +25,81 @@
 /* ---- loading the module ------------------------------------------------- */
 
 static const struct ml_types_api *api;  /* published with release */
-static pthread_mutex_t res_lock = PTHREAD_MUTEX_INITIALIZER; /* every call into the module */
 static int load_state;                  /* 0 not tried, 1 loaded, 2 failed */
-static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* fork's handlers (interpose/fork.c): a child forked while a thread loads
- * the module or is in it must not inherit either lock held. */
-void memlens__types_prefork(void)
+/* The module's two locks: pthread mutexes (a holder may be inside libdw
+ * for long), named by their holder (base/prim.h, memlens__olock_me) for
+ * fork's handlers.  res_lock is taken before load_lock (a heap site's
+ * first query loads the module under res_lock). */
+struct types_lock { pthread_mutex_t m; uintptr_t owner; };
+static struct types_lock res_lock = { PTHREAD_MUTEX_INITIALIZER, 0 }; /* every call into the module */
+static struct types_lock load_lock = { PTHREAD_MUTEX_INITIALIZER, 0 };
+
+static void tl_lock(struct types_lock *l)
 {
-	pthread_mutex_lock(&load_lock);
-	pthread_mutex_lock(&res_lock);
+	pthread_mutex_lock(&l->m);
+	__atomic_store_n(&l->owner, memlens__olock_me(), __ATOMIC_RELAXED);
+}
+static void tl_unlock(struct types_lock *l)
+{
+	__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&l->m);
 }
 
-void memlens__types_postfork(void)
+/* fork's handlers (interpose/fork.c): a child forked while a thread loads
+ * the module or is in it must not inherit either lock held by a thread it
+ * does not have.  A signal handler that forks may have interrupted its own
+ * thread inside memlens, holding a lock that fork's later handlers skip
+ * (the regions', the thread registry's) or an index page: a thread in the
+ * module may be waiting for it, and so the module's locks are only tried
+ * then.  One that another thread holds is left to it, and the child, where
+ * that thread does not exist, has no types: its locks are made anew and
+ * its queries answer without a type.  A lock the forking thread holds
+ * itself (it interrupted a type query) stays the interrupted code's, in
+ * parent and child. */
+static int took_load, took_res, types_lost;
+
+static int prefork_take(struct types_lock *l, int careful)
 {
-	pthread_mutex_unlock(&res_lock);
-	pthread_mutex_unlock(&load_lock);
+	if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == memlens__olock_me())
+		return 0;
+	if (careful) {
+		if (pthread_mutex_trylock(&l->m) != 0) {
+			types_lost = 1;
+			return 0;
+		}
+		__atomic_store_n(&l->owner, memlens__olock_me(), __ATOMIC_RELAXED);
+		return 1;
+	}
+	tl_lock(l);
+	return 1;
+}
+
+void memlens__types_prefork(void)
+{
+	int careful = memlens__tls.guard != ML_GUARD_NONE || memlens__regions_mine() || memlens__thread_registry_mine();
+	types_lost = 0;
+	took_res = prefork_take(&res_lock, careful);
+	took_load = prefork_take(&load_lock, careful);
+}
+
+void memlens__types_postfork(int child)
+{
+	if (took_load)
+		tl_unlock(&load_lock);
+	if (took_res)
+		tl_unlock(&res_lock);
+	if (child && types_lost) {
+		/* held by a thread the child does not have, mid-way in the
+		 * module: no types here (the heap sites' records already made
+		 * stay, each complete) */
+		__atomic_store_n(&api, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&load_state, 2, __ATOMIC_RELEASE);
+		if (!took_res)
+			res_lock = (struct types_lock){ PTHREAD_MUTEX_INITIALIZER, 0 };
+		if (!took_load)
+			load_lock = (struct types_lock){ PTHREAD_MUTEX_INITIALIZER, 0 };
+	}
 }
 
 const struct ml_types_api *memlens__types_api_loaded(void)
@@ -51,7 +112,7 @@ const struct ml_types_api *memlens__types_api(void)
 	const struct ml_types_api *a = memlens__types_api_loaded();
 	if (a || __atomic_load_n(&load_state, __ATOMIC_ACQUIRE) == 2)
 		return a;
-	pthread_mutex_lock(&load_lock);
+	tl_lock(&load_lock);
 	if (!load_state) {
 		/* Next to libmemlens.so, wherever it was installed or built. */
 		Dl_info di;
@@ -79,7 +140,7 @@ const struct ml_types_api *memlens__types_api(void)
 			__atomic_store_n(&load_state, 2, __ATOMIC_RELEASE);
 		}
 	}
-	pthread_mutex_unlock(&load_lock);
+	tl_unlock(&load_lock);
 	return memlens__types_api_loaded();
 }
 
@@ -170,9 +231,9 @@ static const struct uniqtype *array_for(struct site_type *st, size_t n, int reso
 	const struct ml_types_api *a = memlens__types_api_loaded();
 	if (!a || !resolve)
 		return NULL;
-	pthread_mutex_lock(&res_lock);
+	tl_lock(&res_lock);
 	const struct uniqtype *t = a->array_of(st->t, n);
-	pthread_mutex_unlock(&res_lock);
+	tl_unlock(&res_lock);
 	struct arr_memo *nm = memlens__arena_alloc(sizeof *nm);
 	if (nm && t) {
 		nm->n = n;
@@ -190,9 +251,9 @@ const struct uniqtype *memlens__heap_type(const void *site, size_t size, int res
 	if (!st) {
 		if (!resolve)
 			return NULL;
-		pthread_mutex_lock(&res_lock);
+		tl_lock(&res_lock);
 		st = site_resolve((uintptr_t)site);
-		pthread_mutex_unlock(&res_lock);
+		tl_unlock(&res_lock);
 		if (!st)
 			return NULL;
 	}
@@ -219,12 +280,12 @@ const struct uniqtype *memlens__heap_type(const void *site, size_t size, int res
 
 void memlens__types_lock(void)
 {
-	pthread_mutex_lock(&res_lock);
+	tl_lock(&res_lock);
 }
 
 void memlens__types_unlock(void)
 {
-	pthread_mutex_unlock(&res_lock);
+	tl_unlock(&res_lock);
 }
 
 const struct uniqtype *memlens__types_char(const struct ml_types_api *a)

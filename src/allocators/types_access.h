@@ -27,9 +27,11 @@ void memlens__types_unlock(void);
 void memlens__types_obj(const struct ml_object *o, struct ml_types_obj *out);
 const struct uniqtype *memlens__types_char(const struct ml_types_api *a);
 
-/* fork: before it, takes the loading lock and the module's lock (the
- * module's own lock is taken only under the latter); after it, on both
- * sides, releases them. */
+/* fork: before it, takes the module's lock and the loading lock (only
+ * tried when the forking thread may hold a lock that a thread in the
+ * module waits for: types_access.c); after it, on both sides (child 1 in
+ * the child), releases them.  A child whose locks another thread held has
+ * no types. */
 void memlens__types_prefork(void);
-void memlens__types_postfork(void);
+void memlens__types_postfork(int child);
 #endif

@@ -222,6 +222,8 @@ void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx)
  * shows none held, no writer can start until fork returns. */
 static int registry_took;
 
+int memlens__thread_registry_mine(void) { return memlens__olock_mine(&registry_lock_word); }
+
 void memlens__thread_prefork(void)
 {
 	struct mlthread *self = memlens__tls.self;

@@ -208,6 +208,8 @@ void memlens__thread_foreach(void (*fn)(struct mlthread *, void *), void *ctx);
  * waits for nothing but the page it locks: the arena, where it takes
  * blocks from, is lock-free.) */
 void memlens__thread_prefork(void);
+/* Does the calling thread hold the thread registry's lock? */
+int memlens__thread_registry_mine(void);
 void memlens__thread_postfork(int child);
 /* Waits while a thread other than this one reads the header of the chunk
  * p (hdr_read_at); lock-free (records are never unlinked). */

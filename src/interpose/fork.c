@@ -2,9 +2,10 @@
  * thread that does not exist there: before fork, each layer quiesces its
  * writers and takes its locks (the types module's, the regions, then the
  * index writers and the thread registry, base/thread.c; the arena has no
- * lock); after
- * it, both sides release them, and the child becomes the owner of its own
- * heap. */
+ * lock); after it, both sides release them, and the child becomes the
+ * owner of its own heap.  A signal handler that forks after interrupting
+ * its thread inside memlens leaves the locks that thread holds to it, and
+ * only tries the types module's (allocators/types_access.c). */
 #include "interpose/fork.h"
 #include "allocators/types_access.h"
 #include "base/runtime.h"
@@ -29,7 +30,7 @@ static void after_fork_parent(void)
 	memlens__prof_postfork();
 	memlens__thread_postfork(0);
 	memlens__regions_postfork(0);
-	memlens__types_postfork();
+	memlens__types_postfork(0);
 }
 
 static void after_fork_child(void)
@@ -41,7 +42,7 @@ static void after_fork_child(void)
 	memlens__exit_after_fork();
 	memlens__objects_postfork_child();
 	memlens__regions_postfork(1);
-	memlens__types_postfork();
+	memlens__types_postfork(1);
 }
 
 void memlens__fork_handlers_install(void)

@@ -743,6 +743,8 @@ void memlens__regions_init(void)
  * fix-ups, which could meet that update half done, are skipped. */
 static int prefork_took;
 
+int memlens__regions_mine(void) { return memlens__olock_mine(&lock); }
+
 void memlens__regions_prefork(void)
 {
 	prefork_took = memlens__olock_lock_unless_mine(&lock);

@@ -99,6 +99,9 @@ void memlens__read_maps(void (*fn)(const struct ml_maps_line *, void *), void *c
 
 /* fork: the lock across fork; the child keeps only its own thread's stack. */
 void memlens__regions_prefork(void);
+/* Does the calling thread hold the regions' lock (a signal handler that
+ * interrupted it inside)? */
+int memlens__regions_mine(void);
 void memlens__regions_postfork(int child);
 
 #endif
