@@ -354,19 +354,25 @@ static inline __attribute__((always_inline)) void *alloc_hdr_sampled(struct mltl
  * the call comes through a wrapper such as operator new), so that few
  * registers live across it. */
 /* A header call of n bytes with its site, the hook entered and the
- * profiler's countdown passed: from the thread's cache, or glibc. */
+ * profiler's countdown passed: from glibc; from the thread's cache first
+ * in alloc_hdr_call. */
+static inline __attribute__((always_inline)) void *alloc_hdr_real(struct mltls *tl, enum kind k, size_t n,
+                                                                  const void *site)
+{
+	void *real = real_alloc_hdr(k, n);
+	if (ML_UNLIKELY(real == NULL)) {
+		memlens__hook_leave(tl);
+		return NULL;
+	}
+	return alloc_hdr_end(tl, real, n, site);
+}
 static inline __attribute__((always_inline)) void *alloc_hdr_call(struct mltls *tl, enum kind k, size_t n,
                                                                   const void *site)
 {
 	void *real;
 	if ((real = cache_take_for(tl->self, k, n)) != NULL)
 		return alloc_hdr_reuse(tl, real, n, site);
-	real = real_alloc_hdr(k, n);
-	if (ML_UNLIKELY(real == NULL)) {
-		memlens__hook_leave(tl);
-		return NULL;
-	}
-	return alloc_hdr_end(tl, real, n, site);
+	return alloc_hdr_real(tl, k, n, site);
 }
 
 ML_BODY void *alloc_body(enum kind k, size_t a, size_t b, const void *ra, uintptr_t cfa)
@@ -399,9 +405,9 @@ static void *__attribute__((noinline)) malloc_body_path(size_t n, const void *ra
 /* The ways out of malloc's fast path once its hook is entered and its
  * countdown taken, each the rest of alloc_body for its case: the countdown
  * ran out; the caller is a wrapper (its site is further up the stack); the
- * cache has no chunk for the call (glibc's call), or its chunk was taken
- * meanwhile (by a signal handler) or its header is not a cached one
- * (memlens__cache_take_bin drops the bin). */
+ * cache's chunk was taken meanwhile (by a signal handler) or its header is
+ * not a cached one (memlens__cache_take_bin drops the bin); the cache has
+ * no chunk for the call (glibc's call). */
 static void *__attribute__((noinline)) malloc_sampled_path(struct mltls *tl, size_t n, const void *ra, uintptr_t cfa)
 {
 	return alloc_hdr_sampled(tl, K_MALLOC, n, ra, cfa);
@@ -413,6 +419,10 @@ static void *__attribute__((noinline)) malloc_wrapped_path(struct mltls *tl, siz
 static void *__attribute__((noinline)) malloc_hdr_path(struct mltls *tl, size_t n, const void *site)
 {
 	return alloc_hdr_call(tl, K_MALLOC, n, site);
+}
+static void *__attribute__((noinline)) malloc_real_path(struct mltls *tl, size_t n, const void *site)
+{
+	return alloc_hdr_real(tl, K_MALLOC, n, site);
 }
 
 /* The fast path of malloc: a header call that the thread's cache serves,
@@ -437,7 +447,7 @@ ML_EXPORT void *malloc(size_t n)
 	if (ML_UNLIKELY(memlens__wrap_page_marked((uintptr_t)RA)))
 		return malloc_wrapped_path(tl, n, RA, CFA);
 	if (!t->cache.head[b])
-		return malloc_hdr_path(tl, n, RA);
+		return malloc_real_path(tl, n, RA);
 	/* memlens__cache_take_bin, with its failures left to malloc_hdr_path */
 	t->cache.busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
