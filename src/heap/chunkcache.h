@@ -71,12 +71,18 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
 {
 	struct ml_hdr *h = (struct ml_hdr *)(p - ML_HDR);
 	size_t cs = memlens__glibc_word(h) & ~(size_t)7, b = cs >> 4;
-	if (ML_UNLIKELY(cs > ML_CACHE_MAX_CHUNK) || ML_UNLIKELY(!t->cache.room[b]) ||
-	    ML_UNLIKELY(t->cache.bytes + cs > memlens__cache_limit))
-		return 0;
 	uint64_t size = n | ML_HDR_CACHED, link;
+	if (ML_UNLIKELY(cs > ML_CACHE_MAX_CHUNK))
+		return 0;
+	/* busy first: a signal handler's free between the test of the room
+	 * and the list's change would take the last room too */
 	t->cache.busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (ML_UNLIKELY(!t->cache.room[b]) || ML_UNLIKELY(t->cache.bytes + cs > memlens__cache_limit)) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->cache.busy = 0;
+		return 0;
+	}
 	link = t->cache.head[b];
 	h->size = size;
 	h->tid_seq = link;
