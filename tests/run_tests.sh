@@ -261,7 +261,8 @@ fi
 # build of memlens as its malloc: ASan's own start-up calls malloc (through
 # ld.so) before its shadow memory exists, so an instrumented malloc
 # interposer placed before libasan can crash there.  If it cannot work, every
-# unit test is reported as SKIP with the reason.
+# unit test is reported as SKIP with the reason, and the preflight itself as
+# a failure.
 ASAN_SKIP=
 if [ -n "$ASAN" ] && [ -e "$LIB" ]; then
 	pf=$TB/unit/asan_preflight
@@ -287,7 +288,10 @@ EOF
 			[ $rc -gt 128 ] && why="killed by signal $((rc - 128))"
 			[ $rc = 3 ] && why="memlens does not see the program's mallocs"
 			ASAN_SKIP="the ASan build of memlens cannot be an ASan program's malloc (preflight: $why; see $pf.log)"
-			echo "note: $ASAN_SKIP"
+			# a failure too: it works on the machines memlens supports, and
+			# every skipped test would otherwise hide the regression
+			echo "FAIL unit/asan_preflight: $ASAN_SKIP"
+			printf 'FAIL\tunit/asan_preflight\n' >> "$RESULTS"
 		fi
 	fi
 fi

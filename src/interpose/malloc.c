@@ -772,8 +772,10 @@ static void __attribute__((noinline)) free_hooked_path(struct mltls *tl, struct 
 }
 
 
-/* free's general path: every call its fast path (below) does not take. */
-static void __attribute__((noinline)) free_general(void *p, const void *ra)
+/* free's general path: every call its fast path (below) does not take.
+ * Not instrumented: in a sanitizer build it is free's entry (ASan's own
+ * start-up frees before its shadow memory exists). */
+static void ML_NO_SANITIZE __attribute__((noinline)) free_general(void *p, const void *ra)
 {
 	struct mltls *tl = &memlens__tls;
 	struct mlthread *t;
