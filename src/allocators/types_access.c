@@ -55,49 +55,53 @@ static void tl_unlock(struct types_lock *l)
  * then.  One that another thread holds is left to it, and the child, where
  * that thread does not exist, has no types: its locks are made anew and
  * its queries answer without a type.  A lock the forking thread holds
- * itself (it interrupted a type query) stays the interrupted code's, in
- * parent and child. */
-static int took_load, took_res, types_lost;
+ * itself (it interrupted a type query: a thread may wait for the other
+ * lock in its place) stays the interrupted code's, in parent and child. */
+enum { TL_TOOK, TL_MINE, TL_LOST };
+static int res_state, load_state_fork;
+
+static int mine(const struct types_lock *l)
+{
+	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == memlens__olock_me();
+}
 
 static int prefork_take(struct types_lock *l, int careful)
 {
-	if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == memlens__olock_me())
-		return 0;
-	if (careful) {
-		if (pthread_mutex_trylock(&l->m) != 0) {
-			types_lost = 1;
-			return 0;
-		}
-		__atomic_store_n(&l->owner, memlens__olock_me(), __ATOMIC_RELAXED);
-		return 1;
+	if (mine(l))
+		return TL_MINE;
+	if (!careful) {
+		tl_lock(l);
+		return TL_TOOK;
 	}
-	tl_lock(l);
-	return 1;
+	if (pthread_mutex_trylock(&l->m) != 0)
+		return TL_LOST;
+	__atomic_store_n(&l->owner, memlens__olock_me(), __ATOMIC_RELAXED);
+	return TL_TOOK;
 }
 
 void memlens__types_prefork(void)
 {
-	int careful = memlens__tls.guard != ML_GUARD_NONE || memlens__regions_mine() || memlens__thread_registry_mine();
-	types_lost = 0;
-	took_res = prefork_take(&res_lock, careful);
-	took_load = prefork_take(&load_lock, careful);
+	int careful = memlens__tls.guard != ML_GUARD_NONE || mine(&res_lock) || mine(&load_lock) ||
+	              memlens__regions_mine() || memlens__thread_registry_mine();
+	res_state = prefork_take(&res_lock, careful);
+	load_state_fork = prefork_take(&load_lock, careful);
 }
 
 void memlens__types_postfork(int child)
 {
-	if (took_load)
+	if (load_state_fork == TL_TOOK)
 		tl_unlock(&load_lock);
-	if (took_res)
+	if (res_state == TL_TOOK)
 		tl_unlock(&res_lock);
-	if (child && types_lost) {
+	if (child && (res_state == TL_LOST || load_state_fork == TL_LOST)) {
 		/* held by a thread the child does not have, mid-way in the
 		 * module: no types here (the heap sites' records already made
 		 * stay, each complete) */
 		__atomic_store_n(&api, NULL, __ATOMIC_RELEASE);
 		__atomic_store_n(&load_state, 2, __ATOMIC_RELEASE);
-		if (!took_res)
+		if (res_state == TL_LOST)
 			res_lock = (struct types_lock){ PTHREAD_MUTEX_INITIALIZER, 0 };
-		if (!took_load)
+		if (load_state_fork == TL_LOST)
 			load_lock = (struct types_lock){ PTHREAD_MUTEX_INITIALIZER, 0 };
 	}
 }
