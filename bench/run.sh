@@ -515,6 +515,22 @@ bench_real() {
 		else
 			skip "python3 alloc-heavy (ms)" "$FAIL"
 		fi
+		# the same with python's own small-object allocator, as python
+		# runs by default (its arenas come from mmap or malloc in 256 KiB
+		# pieces: far fewer calls reach memlens)
+		PLAIN_CMD=(env -u PYTHONMALLOC "$OUT/walltime" "$D/pythond.log" "$py" bench/alloc_heavy.py 200)
+		if [ "$how" = LD_PRELOAD ]; then
+			TRACK_CMD=(env -u PYTHONMALLOC "$OUT/walltime" -p "$LIB" "$D/pythond.log" "$py" bench/alloc_heavy.py 200)
+		else
+			TRACK_CMD=(env -u PYTHONMALLOC "$OUT/walltime" "$D/pythond.log" "${track_prefix[@]}" "$py" bench/alloc_heavy.py 200)
+		fi
+		FAIL=
+		if ab pythond; then
+			p=$(med "$D/pythond.plain" wall_ms); t=$(med "$D/pythond.tracked" wall_ms)
+			row "python3 alloc-heavy, python's own allocator (ms)" "$p" "$t" ms ratio 1.05
+		else
+			skip "python3 alloc-heavy, python's own allocator (ms)" "$FAIL"
+		fi
 	fi
 
 	# gcc -O2 on a generated ~3000-line C file
