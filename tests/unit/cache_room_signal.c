@@ -9,7 +9,10 @@
  * cached bytes stay within the bin's seven 144-byte glibc chunks.  (When
  * the room was tested before the list was marked busy, a handler's free
  * right between the two took the last room too, and the interrupted free
- * counted the room down past zero: from then on the bin took any number.) */
+ * counted the room down past zero: from then on the bin took any number.)
+ * Then a malloc that takes a chunk from the full bin is single-stepped the
+ * same way, a handler's malloc of the same size at each instruction: the
+ * two get different chunks, each a chunk to queries. */
 #include "ut.h"
 #include <signal.h>
 #include <ucontext.h>
@@ -19,6 +22,7 @@
 
 static volatile long step, at;
 static void *volatile other;
+static volatile int handler_mallocs; /* the handler mallocs (into other) instead */
 
 static void on_trap(int sig, siginfo_t *si, void *ctx)
 {
@@ -27,6 +31,10 @@ static void on_trap(int sig, siginfo_t *si, void *ctx)
 	if (++step != at)
 		return;
 	uc->uc_mcontext.gregs[REG_EFL] &= ~0x100L; /* no more single steps */
+	if (handler_mallocs) {
+		other = malloc(SZ);
+		return;
+	}
 	void *p = other;
 	other = NULL;
 	free(p);
@@ -82,6 +90,36 @@ int main(void)
 			break;
 	}
 	CHECKF(k > 50, "the free ran only %ld instructions", k);
-	printf("cache_room_signal: a handler's free at each of %ld instructions: ok\n", k - 1);
+	long frees = k - 1;
+
+	/* The same for the program's malloc taking a chunk from the bin (full
+	 * again here), a handler's malloc of the same size at each of its
+	 * instructions: two different chunks, each answering queries as one. */
+	handler_mallocs = 1;
+	for (k = 1;; k++) {
+		CHECK(cached() - base == 7 * CHUNK);
+		other = NULL;
+		step = 0;
+		at = k;
+		__asm__ volatile("pushfq; orq $0x100, (%%rsp); popfq" ::: "memory", "cc");
+		void *p = malloc(SZ);
+		__asm__ volatile("pushfq; andq $~0x100, (%%rsp); popfq" ::: "memory", "cc");
+		void *q = other;
+		CHECK(p != NULL);
+		CHECKF(p != q, "a handler's malloc at instruction %ld of the program's got its chunk too", k);
+		CHECK(alloc_get_base((char *)p + 10) == p && alloc_get_size(p) == SZ);
+		if (q)
+			CHECK(alloc_get_base((char *)q + 10) == q && alloc_get_size(q) == SZ);
+		free(p);
+		if (q)
+			free(q);
+		if (!q)
+			break; /* the malloc was over before step k */
+		void *r = malloc(SZ); /* the bin full again, if glibc served one */
+		free(r);
+	}
+	CHECKF(k > 30, "the malloc ran only %ld instructions", k);
+	printf("cache_room_signal: a handler's free at each of %ld instructions of a free, a handler's malloc at each "
+	       "of %ld of a malloc: ok\n", frees, k - 1);
 	return 0;
 }
