@@ -444,10 +444,12 @@ ML_EXPORT void *malloc(size_t n)
 	memlens__hook_enter(tl);
 	if (ML_UNLIKELY(memlens__profile_countdown(tl, n)))
 		return malloc_sampled_path(tl, n, RA, CFA);
-	if (ML_UNLIKELY(memlens__wrap_page_marked((uintptr_t)RA)))
+	const void *site = RA;
+	/* a wrapper's call (operator new's): its caller, from the memo */
+	if (ML_UNLIKELY(memlens__wrap_page_marked((uintptr_t)site)) && !(site = memlens__site_memo_walk(RA, CFA, 4)))
 		return malloc_wrapped_path(tl, n, RA, CFA);
 	if (!t->cache.head[b])
-		return malloc_real_path(tl, n, RA);
+		return malloc_real_path(tl, n, site);
 	/* memlens__cache_take_bin, with its failures left to malloc_hdr_path */
 	t->cache.busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -457,7 +459,7 @@ ML_EXPORT void *malloc(size_t n)
 	    ML_UNLIKELY((memlens__glibc_word(h) & ~(size_t)5) != b << 4)) {
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		t->cache.busy = 0;
-		return malloc_hdr_path(tl, n, RA);
+		return malloc_hdr_path(tl, n, site);
 	}
 	t->cache.head[b] = h->tid_seq;
 	t->cache.room[b]++;
@@ -466,8 +468,8 @@ ML_EXPORT void *malloc(size_t n)
 	t->cache.busy = 0;
 	/* alloc_hdr_reuse */
 	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
-		return alloc_hdr_refill(tl, t, h, n, memlens__sm_word(p, 0), RA);
-	memlens__hdr_fill(p, n, RA, memlens__thread_tid_seq(t, s));
+		return alloc_hdr_refill(tl, t, h, n, memlens__sm_word(p, 0), site);
+	memlens__hdr_fill(p, n, site, memlens__thread_tid_seq(t, s));
 	return alloc_done(tl, t, (void *)p, memlens__count_new(t, n, ((b << 4) - 8) - ML_HDR));
 }
 #else

@@ -144,11 +144,13 @@ static const void *site_unwind(const void *ra)
  * on any thread sees an entry or none; the memo is emptied when what it
  * was learnt from changes (memlens__frames_epoch), and an entry written
  * from what was true before a change is taken back by its writer. */
-#define MEMO 1024u
-static uint64_t memo[MEMO];
-static unsigned memo_epoch;
+#define MEMO ML_SITE_MEMO
+#define memo memlens__site_memo
+#define memo_epoch memlens__site_memo_epoch
+uint64_t memo[MEMO];
+unsigned memo_epoch;
 
-static inline uint64_t *memo_slot(uintptr_t pc) { return &memo[(pc ^ (pc >> 9)) & (MEMO - 1)]; }
+static inline uint64_t *memo_slot(uintptr_t pc) { return memlens__site_memo_slot(pc); }
 
 static __attribute__((noinline)) void memo_empty(unsigned epoch)
 {
@@ -209,20 +211,6 @@ static __attribute__((noinline)) const void *site_walk(const void *ra, uintptr_t
  * registers); anything it does not know, the walk itself. */
 const void *memlens__site_slow(const void *ra, uintptr_t cfa)
 {
-	uintptr_t pc = (uintptr_t)ra, c = cfa, top = cfa + 64 * 1024;
-	if (ML_UNLIKELY(!cfa || __atomic_load_n(&memlens__frames_epoch, __ATOMIC_ACQUIRE) !=
-	                               __atomic_load_n(&memo_epoch, __ATOMIC_ACQUIRE)))
-		return site_walk(ra, cfa);
-	for (int depth = 0; depth < 32; depth++) {
-		uint64_t m = __atomic_load_n(memo_slot(pc), __ATOMIC_RELAXED), off = m & 0xffff;
-		if (m >> 16 != pc || !pc)
-			break;
-		if (!off)
-			return (const void *)pc;
-		c += off;
-		if (c > top)
-			break;
-		pc = *(const uintptr_t *)(c - 8);
-	}
-	return site_walk(ra, cfa);
+	const void *s = memlens__site_memo_walk(ra, cfa, 32);
+	return s ? s : site_walk(ra, cfa);
 }
