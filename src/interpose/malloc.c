@@ -831,14 +831,20 @@ ML_EXPORT void free(void *p)
 		return free_bad_path(tl, p, RA);
 	if (ML_UNLIKELY(!tid_seq))
 		return free_hdr_path(tl, t, p, w, m, RA);
-	if (ML_UNLIKELY((intptr_t)s < 0)) /* (a code address never has bit 63: site_field.h) */
-		return *memlens__single_threaded && memlens__site_is_node(s) ? free_profiled_path(tl, t, p, w, m, RA)
-		                                                             : free_hooked_path(tl, t, p, w, m, RA);
+	/* (a code address never has bit 63: only the profiler's nodes do,
+	 * site_field.h) */
 	if (ML_LIKELY(*memlens__single_threaded)) {
+		if (ML_UNLIKELY((intptr_t)s < 0))
+			return memlens__site_is_node(s) ? free_profiled_path(tl, t, p, w, m, RA)
+			                                : free_hooked_path(tl, t, p, w, m, RA);
 		if (ML_UNLIKELY(!memlens__cache_put(t, (uintptr_t)p, n, s)))
 			return free_single_path(tl, t, p, w, m, RA);
-	} else if (ML_UNLIKELY(!memlens__cache_put_owned_top(t, w, (uintptr_t)p, n, s)))
-		return free_hooked_path(tl, t, p, w, m, RA); /* (which asks the cache again: no side effects) */
+	} else {
+		if (ML_UNLIKELY(!memlens__cache_put_owned_top(t, w, (uintptr_t)p, n, s)))
+			return free_hooked_path(tl, t, p, w, m, RA); /* (which asks the cache again: no side effects) */
+		if (ML_UNLIKELY((intptr_t)s < 0) && memlens__site_is_node(s))
+			return free_profiled_kept_path(tl, t, p, n, s, tid_seq, RA);
+	}
 	free_hdr_kept(tl, t, p, n, s, tid_seq, RA); /* kept: its bit stays set */
 }
 #else
