@@ -6,7 +6,7 @@
  *   byte), out of the live statistics; the next malloc of its size gets it
  *   back with a new header (queries answer the new size, a later sequence
  *   number), and the LIFO order of a bin is the frees' reverse order;
- * - calloc never gets a kept chunk unzeroed;
+ * - calloc gets a kept chunk too, zeroed;
  * - a double free of a kept chunk is reported and counted (with where it was
  *   allocated), and the chunk is handed out once, not twice, after it;
  * - a kept chunk whose header the program wrote over (a write past the end
@@ -106,13 +106,19 @@ static void reuse(void)
 	CHECK_EQ(s1.n_allocs - s0.n_allocs, 22);
 	CHECK_EQ(s1.n_frees - s0.n_frees, 22);
 
-	/* calloc: zeroed, whatever chunk it gets */
+	/* calloc: the kept chunk, zeroed */
 	p = malloc(300);
 	memset(p, 0xff, 300);
 	free(p);
+	s0 = ut_stats();
 	unsigned char *z = calloc(1, 300);
+	CHECK_PTR(z, p);
 	for (int i = 0; i < 300; i++)
 		CHECKF(z[i] == 0, "calloc(1, 300)[%d] = %#x", i, z[i]);
+	check_live(z, 300, &seq);
+	s1 = ut_stats();
+	CHECK_EQ(s1.n_allocs - s0.n_allocs, 1);
+	CHECK_EQ(s1.bytes_requested_live - s0.bytes_requested_live, 300);
 	free(z);
 	expect_log(NULL);
 }
