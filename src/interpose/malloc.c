@@ -954,11 +954,48 @@ static void *__attribute__((noinline)) realloc_hdr_path(struct mltls *tl, char *
 	return q;
 }
 
+/* With threads, another thread's free or realloc of p cleared its bit
+ * first (a double free): reported, as realloc_hdr reports it. */
+static void *__attribute__((noinline)) realloc_lost_path(struct mltls *tl, void *p, const void *ra)
+{
+	memlens__hdr_lost(p, ra, 1, 0);
+	memlens__hook_leave(tl);
+	errno = ENOMEM;
+	return NULL;
+}
+/* With threads, p's header changed while its bit was cleared (another
+ * thread's free kept it, or it was given out again): the bit goes back
+ * and the call is judged again. */
+static void *__attribute__((noinline)) realloc_again_path(struct mltls *tl, void *p, size_t n, const void *ra,
+                                                         uintptr_t cfa)
+{
+	uint64_t *w = memlens__sm_word((uintptr_t)p, 0);
+	memlens__sm_set(tl->self, w, memlens__sm_bit((uintptr_t)p), (uintptr_t)p);
+	return realloc_general(tl, p, n, ra, cfa);
+}
+
+/* glibc's realloc failed: p is still valid, its bit goes back. */
+static void *__attribute__((noinline)) realloc_failed_path(struct mltls *tl, void *p)
+{
+	memlens__sm_set(tl->self, memlens__sm_word((uintptr_t)p, 0), memlens__sm_bit((uintptr_t)p), (uintptr_t)p);
+	memlens__hook_leave(tl);
+	return NULL;
+}
+
+/* With threads, the new chunk's header written, its bit to set in a block
+ * the thread does not own; then the counters. */
+static void *__attribute__((noinline)) realloc_set_path(struct mltls *tl, struct mlthread *t, uintptr_t q, uint64_t *qw,
+                                                       size_t n, size_t usable, size_t old_n, size_t old_usable)
+{
+	memlens__sm_set(t, qw, memlens__sm_bit(q), q);
+	return alloc_done(tl, t, (void *)q, memlens__count_realloc(t, n, usable, old_n, old_usable));
+}
+
 /* The ordinary realloc of a thread with a record.  Its fast path is the
- * one thread's realloc of a header chunk the counters count to a size
- * that keeps a header, while not profiling, its site its return address:
- * memlens__realloc_tracked's work for that case, written out so that few
- * registers live across the real call and nothing is called after it;
+ * realloc of a header chunk the counters count to a size that keeps a
+ * header, while not profiling, its site its return address:
+ * memlens__realloc_tracked's work for that case (realloc_hdr's, with
+ * threads), written out so that few registers live across the real call;
  * every other case leaves by a tail call, which ends the hook. */
 ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 {
@@ -967,18 +1004,24 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
 	uint64_t *w, m, s;
 	memlens__hook_enter(tl);
-	if (ML_UNLIKELY(n - 1 >= ML_HDR_MAX - 1 || memlens__profiling || !*memlens__single_threaded || !tl->self ||
+	if (ML_UNLIKELY(n - 1 >= ML_HDR_MAX - 1 || memlens__profiling || !tl->self ||
 	                memlens__wrap_page_marked((uintptr_t)ra) || !memlens__hdr_owns(p, &w, &m)) ||
 	    ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p) || !h->tid_seq))
 		return realloc_general(tl, p, n, ra, cfa);
 	size_t old_usable = memlens__hdr_usable_of(h);
-	memlens__sm_clear_single(w, m); /* before the real call (tracking.c, Order) */
-	char *rq = memlens__real.realloc((void *)h, memlens__hdr_request(n));
-	if (ML_UNLIKELY(rq == NULL)) { /* p is still valid */
-		memlens__sm_set_single(memlens__sm_word((uintptr_t)p, 0), memlens__sm_bit((uintptr_t)p));
-		memlens__hook_leave(tl);
-		return NULL;
+	/* the bit cleared before the real call (tracking.c, Order) */
+	if (ML_LIKELY(*memlens__single_threaded))
+		memlens__sm_clear_single(w, m);
+	else {
+		uint64_t check = h->check; /* (the words just validated) */
+		if (ML_UNLIKELY(!memlens__sm_clear(tl->self, w, m, (uintptr_t)p)))
+			return realloc_lost_path(tl, p, ra);
+		if (ML_UNLIKELY(h->check != check))
+			return realloc_again_path(tl, p, n, ra, cfa);
 	}
+	char *rq = memlens__real.realloc((void *)h, memlens__hdr_request(n));
+	if (ML_UNLIKELY(rq == NULL))
+		return realloc_failed_path(tl, p);
 	/* memlens__realloc_hdr_moved, for this case: the old size from the old
 	 * header's words, which glibc copied to rq */
 	t = tl->self;
@@ -989,7 +1032,10 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 		return realloc_hdr_path(tl, rq, n, ra, old_usable);
 	size_t usable = memlens__glibc_usable_of(word) - ML_HDR;
 	memlens__hdr_fill(q, n, ra, memlens__thread_tid_seq(t, s));
-	memlens__sm_set_single(qw, memlens__sm_bit(q));
+	if (ML_LIKELY(*memlens__single_threaded))
+		memlens__sm_set_single(qw, memlens__sm_bit(q));
+	else if (ML_UNLIKELY(!memlens__sm_set_owned(t, qw, memlens__sm_bit(q), memlens__sm_owner(qw, q))))
+		return realloc_set_path(tl, t, q, qw, n, usable, old_n, old_usable);
 	return alloc_done(tl, t, (void *)q, memlens__count_realloc(t, n, usable, old_n, old_usable));
 }
 
