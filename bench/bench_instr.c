@@ -27,6 +27,12 @@
  *                    64 B steps, freed and started again at 1 MiB (one
  *                    thread; the index chunks' realloc in place).
  *
+ *   bench_instr smallrealloc N | calloc N
+ *                    smallrealloc: N reallocs of buffers grown from 32 B
+ *                    to 2 KiB by 32 B (header chunks), in a process that
+ *                    has had a second thread; calloc: N calloc+free pairs
+ *                    of 8 sizes, 48..160 B, eight live at a time.
+ *
  * Deterministic (fixed seed), so two runs with different N differ by
  * exactly N2 - N1 free+malloc pairs (queries); run.sh divides the
  * difference in instructions by that to cancel start-up, the symbol
@@ -157,6 +163,41 @@ static int realloc_growth(long n)
 	return 0;
 }
 
+static int small_reallocs(long n)
+{
+	pthread_t th; /* the process has had threads: their paths */
+	if (pthread_create(&th, NULL, idle, NULL) || pthread_join(th, NULL))
+		return 2;
+	char *p = NULL;
+	size_t size = 2048;
+	for (long i = 0; i < n; i++) {
+		if (size == 2048) {
+			free(p);
+			size = 0;
+			p = NULL;
+		}
+		size += 32;
+		p = realloc(p, size);
+		p[size - 1] = 1;
+	}
+	free(p);
+	return 0;
+}
+
+static int calloc_pairs(long n)
+{
+	char *keep[8];
+	for (long i = 0; i < n; i += 8) {
+		for (int k = 0; k < 8; k++) {
+			keep[k] = calloc(1, 48 + 16 * (size_t)k);
+			keep[k][0] = 1;
+		}
+		for (int k = 0; k < 8; k++)
+			free(keep[k]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && !strcmp(argv[1], "big"))
@@ -165,6 +206,10 @@ int main(int argc, char **argv)
 		return big_queries(atol(argv[2]));
 	if (argc > 2 && !strcmp(argv[1], "realloc"))
 		return realloc_growth(atol(argv[2]));
+	if (argc > 2 && !strcmp(argv[1], "smallrealloc"))
+		return small_reallocs(atol(argv[2]));
+	if (argc > 2 && !strcmp(argv[1], "calloc"))
+		return calloc_pairs(atol(argv[2]));
 	if (argc > 2)
 		return queries(argv[1], atol(argv[2]));
 	long n = argc > 1 ? atol(argv[1]) : 100000;

@@ -1134,12 +1134,15 @@ bench_instr() {
 			skip "instructions per $lab" "callgrind gave no count (see $D/instr.q$what.*)"
 		fi
 	done
-	# big chunks (index chunks): a pair with threads, realloc growth
+	# big chunks (index chunks): a pair with threads, realloc growth; small
+	# reallocs with threads; calloc
 	local tp=() k
-	for what in big realloc; do
+	for what in big realloc smallrealloc calloc; do
 		case $what in
 		big)     lab="instructions per malloc+free pair of 100-124 KiB, with threads" ;;
 		realloc) lab="instructions per realloc, growth 16 B -> 1 MiB by 64 B" ;;
+		smallrealloc) lab="instructions per realloc, 32 B -> 2 KiB by 32 B, with threads" ;;
+		calloc)  lab="instructions per calloc+free pair, 48-160 B" ;;
 		esac
 		tp=()
 		for k in plain tracked; do
