@@ -715,6 +715,53 @@ static void __attribute__((noinline)) free_readers_path(struct mltls *tl, struct
 	free_hdr_gone(tl, t, p, h->size, h->site, h->tid_seq, ra);
 }
 
+/* With threads, a header chunk whose words were validated (check: their
+ * check word) that the cache did not keep in a block the thread owns: its
+ * bit cleared with the locked instruction, then glibc's free or the cache
+ * all the same (free_cleared); every race ends in the path for it.  The
+ * words are read again only once this call owns the chunk (its clear
+ * succeeded, the check unchanged). */
+static inline __attribute__((always_inline)) void free_shared(struct mltls *tl, struct mlthread *t, void *p,
+                                                              uint64_t *w, uint64_t m, const void *ra, uint64_t check)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	if (ML_UNLIKELY(!memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
+		free_hdr_path(tl, t, p, w, m, ra);
+		return;
+	}
+	if (ML_UNLIKELY(!memlens__sm_clear_locked(w, m))) {
+		free_lost_path(tl, p, ra);
+		return;
+	}
+	if (ML_UNLIKELY(h->check != check)) { /* another thread's free or malloc got there first */
+		free_again_path(tl, t, p, w, m, ra);
+		return;
+	}
+	if (memlens__sm_readers()) {
+		free_readers_path(tl, t, p, ra);
+		return;
+	}
+	if (ML_UNLIKELY(memlens__site_is_node(h->site))) {
+		free_profiled_threads_path(tl, t, p, w, m, ra);
+		return;
+	}
+	free_cleared_path(tl, t, p, w, m, ra);
+}
+static void free_hooked_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w, uint64_t m, const void *ra);
+/* free's fast path's way there: the words validated again (a register
+ * less in the fast path); changed meanwhile, the free is judged again. */
+static void __attribute__((noinline)) free_shared_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
+                                                       uint64_t m, const void *ra)
+{
+	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
+	uint64_t check = h->check;
+	if (ML_UNLIKELY(!memlens__hdr_words_valid(h->size, h->site, h->tid_seq, check, (uintptr_t)p))) {
+		free_hooked_path(tl, t, p, w, m, ra);
+		return;
+	}
+	free_shared(tl, t, p, w, m, ra, check);
+}
+
 /* free_general's rest once the hook is entered and the chunk p found a
  * header chunk (its bit m in *w). */
 static void __attribute__((noinline)) free_hooked_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w,
@@ -752,27 +799,7 @@ static void __attribute__((noinline)) free_hooked_path(struct mltls *tl, struct 
 			free_hdr_kept(tl, t, p, n, s, tid_seq, ra);
 			return;
 		}
-		if (ML_UNLIKELY(!memlens__sm_clear_may_lock(t, w, (uintptr_t)p))) {
-			free_hdr_path(tl, t, p, w, m, ra);
-			return;
-		}
-		if (ML_UNLIKELY(!memlens__sm_clear_locked(w, m))) {
-			free_lost_path(tl, p, ra);
-			return;
-		}
-		if (ML_UNLIKELY(h->check != check)) { /* another thread's free or malloc got there first */
-			free_again_path(tl, t, p, w, m, ra);
-			return;
-		}
-		if (memlens__sm_readers()) {
-			free_readers_path(tl, t, p, ra);
-			return;
-		}
-		if (ML_UNLIKELY(memlens__site_is_node(s))) {
-			free_profiled_threads_path(tl, t, p, w, m, ra);
-			return;
-		}
-		free_cleared_path(tl, t, p, w, m, ra);
+		free_shared(tl, t, p, w, m, ra, check);
 		return;
 	}
 	free_hdr_gone(tl, t, p, n, s, tid_seq, ra);
@@ -846,7 +873,7 @@ ML_EXPORT void free(void *p)
 			return free_single_path(tl, t, p, w, m, RA);
 	} else {
 		if (ML_UNLIKELY(!memlens__cache_put_owned_top(t, w, (uintptr_t)p, n, s)))
-			return free_hooked_path(tl, t, p, w, m, RA); /* (which asks the cache again: no side effects) */
+			return free_shared_path(tl, t, p, w, m, RA);
 		if (ML_UNLIKELY((intptr_t)s < 0) && memlens__site_is_node(s))
 			return free_profiled_kept_path(tl, t, p, n, s, tid_seq, RA);
 	}
