@@ -12,9 +12,13 @@
  * counted the room down past zero: from then on the bin took any number.)
  * Then a malloc that takes a chunk from the full bin is single-stepped the
  * same way, a handler's malloc of the same size at each instruction: the
- * two get different chunks, each a chunk to queries. */
+ * two get different chunks, each a chunk to queries.  Then the frees
+ * again once the process has had a second thread (the cache's put in a
+ * block the thread owns). */
+// CFLAGS: -pthread
 #include "ut.h"
 #include <signal.h>
+#include <pthread.h>
 #include <ucontext.h>
 
 #define SZ 100
@@ -47,26 +51,13 @@ static uint64_t cached(void)
 	return st.bytes_cached;
 }
 
-int main(void)
+static void *a[7];
+
+/* The bin holds seven; six of them back, one room made, then the free of
+ * the seventh single-stepped with a handler's free of another chunk at its
+ * k-th instruction, for every k: the instructions it took. */
+static long step_frees(uint64_t base)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_trap;
-	sa.sa_flags = SA_SIGINFO;
-	CHECK(sigaction(SIGTRAP, &sa, NULL) == 0);
-
-	void *a[7];
-	for (int i = 0; i < 7; i++) /* the bin empty from here on (it holds at most 7) */
-		a[i] = malloc(SZ);
-	for (int i = 0; i < 7; i++)
-		free(a[i]);
-	for (int i = 0; i < 7; i++)
-		a[i] = malloc(SZ);
-	uint64_t base = cached();
-	for (int i = 0; i < 7; i++)
-		free(a[i]);
-	CHECKF(cached() - base == 7 * CHUNK, "the bin holds %llu bytes", (unsigned long long)(cached() - base));
-
 	long k;
 	for (k = 1;; k++) {
 		other = malloc(SZ);
@@ -90,12 +81,37 @@ int main(void)
 			break;
 	}
 	CHECKF(k > 50, "the free ran only %ld instructions", k);
-	long frees = k - 1;
+	return k - 1;
+}
+
+static void *idle(void *arg) { return arg; }
+
+int main(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_trap;
+	sa.sa_flags = SA_SIGINFO;
+	CHECK(sigaction(SIGTRAP, &sa, NULL) == 0);
+
+	for (int i = 0; i < 7; i++) /* the bin empty from here on (it holds at most 7) */
+		a[i] = malloc(SZ);
+	for (int i = 0; i < 7; i++)
+		free(a[i]);
+	for (int i = 0; i < 7; i++)
+		a[i] = malloc(SZ);
+	uint64_t base = cached();
+	for (int i = 0; i < 7; i++)
+		free(a[i]);
+	CHECKF(cached() - base == 7 * CHUNK, "the bin holds %llu bytes", (unsigned long long)(cached() - base));
+
+	long frees = step_frees(base);
 
 	/* The same for the program's malloc taking a chunk from the bin (full
 	 * again here), a handler's malloc of the same size at each of its
 	 * instructions: two different chunks, each answering queries as one. */
 	handler_mallocs = 1;
+	long k;
 	for (k = 1;; k++) {
 		CHECK(cached() - base == 7 * CHUNK);
 		other = NULL;
@@ -119,7 +135,17 @@ int main(void)
 		free(r);
 	}
 	CHECKF(k > 30, "the malloc ran only %ld instructions", k);
-	printf("cache_room_signal: a handler's free at each of %ld instructions of a free, a handler's malloc at each "
-	       "of %ld of a malloc: ok\n", frees, k - 1);
+	long mallocs = k - 1;
+
+	/* Once the process has had a second thread, the frees again: the
+	 * cache keeps chunks of blocks the thread owns with a plain rewrite
+	 * (memlens__cache_put_owned), the others after a locked clear. */
+	handler_mallocs = 0;
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, idle, NULL) == 0 && pthread_join(th, NULL) == 0);
+	long tfrees = step_frees(base);
+
+	printf("cache_room_signal: a handler's free at each of %ld instructions of a free (%ld with threads), a "
+	       "handler's malloc at each of %ld of a malloc: ok\n", frees, tfrees, mallocs);
 	return 0;
 }
