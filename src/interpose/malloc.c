@@ -108,14 +108,14 @@ static inline ML_NO_SANITIZE void *real_alloc_hdr(enum kind k, size_t n)
 
 
 /* The thread's cache's chunk for a header call (heap/chunkcache.h), or
- * NULL.  calloc's n bytes are zeroed here (glibc's calloc zeroes the
- * chunks of its bins the same way, and its small calls skip its own
- * per-thread cache: a kept chunk serves them for less). */
+ * NULL.  calloc's is zeroed here, all its usable bytes, as glibc's calloc
+ * zeroes the chunks of its bins (its small calls skip its own per-thread
+ * cache: a kept chunk serves them for less). */
 static inline ML_NO_SANITIZE void *cache_take_for(struct mlthread *t, enum kind k, size_t n)
 {
 	void *real = memlens__cache_take(t, n);
 	if (k == K_CALLOC && real)
-		memset((char *)real + ML_HDR, 0, n);
+		memset((char *)real + ML_HDR, 0, memlens__hdr_usable_of((const struct ml_hdr *)real));
 	return real;
 }
 
@@ -1029,21 +1029,27 @@ ML_BODY void *realloc_body(void *p, size_t n, const void *ra, uintptr_t cfa)
 	struct mltls *tl = &memlens__tls;
 	struct mlthread *t;
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
-	uint64_t *w, m, s;
+	uint64_t *w, m, s, check;
 	memlens__hook_enter(tl);
 	if (ML_UNLIKELY(n - 1 >= ML_HDR_MAX - 1 || memlens__profiling || !tl->self ||
-	                memlens__wrap_page_marked((uintptr_t)ra) || !memlens__hdr_owns(p, &w, &m)) ||
-	    ML_UNLIKELY(!memlens__hdr_valid(h, (uintptr_t)p) || !h->tid_seq))
+	                memlens__wrap_page_marked((uintptr_t)ra) || !memlens__hdr_owns(p, &w, &m)))
+		return realloc_general(tl, p, n, ra, cfa);
+	/* The header's words read once (another thread may be rewriting
+	 * them): the check after a threaded clear compares against the very
+	 * word validated here. */
+	uint64_t hsize = __atomic_load_n(&h->size, __ATOMIC_RELAXED), hts = __atomic_load_n(&h->tid_seq, __ATOMIC_RELAXED);
+	const void *hsite = __atomic_load_n(&h->site, __ATOMIC_RELAXED);
+	check = __atomic_load_n(&h->check, __ATOMIC_RELAXED);
+	if (ML_UNLIKELY(!memlens__hdr_words_valid(hsize, hsite, hts, check, (uintptr_t)p) || !hts))
 		return realloc_general(tl, p, n, ra, cfa);
 	size_t old_usable = memlens__hdr_usable_of(h);
 	/* the bit cleared before the real call (tracking.c, Order) */
 	if (ML_LIKELY(*memlens__single_threaded))
 		memlens__sm_clear_single(w, m);
 	else {
-		uint64_t check = h->check; /* (the words just validated) */
 		if (ML_UNLIKELY(!memlens__sm_clear(tl->self, w, m, (uintptr_t)p)))
 			return realloc_lost_path(tl, p, ra);
-		if (ML_UNLIKELY(h->check != check))
+		if (ML_UNLIKELY(__atomic_load_n(&h->check, __ATOMIC_RELAXED) != check))
 			return realloc_again_path(tl, p, n, ra, cfa);
 	}
 	char *rq = memlens__real.realloc((void *)h, memlens__hdr_request(n));

@@ -106,15 +106,16 @@ static void reuse(void)
 	CHECK_EQ(s1.n_allocs - s0.n_allocs, 22);
 	CHECK_EQ(s1.n_frees - s0.n_frees, 22);
 
-	/* calloc: the kept chunk, zeroed */
+	/* calloc: the kept chunk, zeroed, all its usable bytes (as glibc's
+	 * calloc leaves them) */
 	p = malloc(300);
-	memset(p, 0xff, 300);
+	memset(p, 0xff, malloc_usable_size(p));
 	free(p);
 	s0 = ut_stats();
 	unsigned char *z = calloc(1, 300);
 	CHECK_PTR(z, p);
-	for (int i = 0; i < 300; i++)
-		CHECKF(z[i] == 0, "calloc(1, 300)[%d] = %#x", i, z[i]);
+	for (size_t i = 0; i < malloc_usable_size(z); i++)
+		CHECKF(z[i] == 0, "calloc(1, 300)[%zu] = %#x", i, z[i]);
 	check_live(z, 300, &seq);
 	s1 = ut_stats();
 	CHECK_EQ(s1.n_allocs - s0.n_allocs, 1);
