@@ -747,6 +747,7 @@ static inline __attribute__((always_inline)) void free_shared(struct mltls *tl, 
 	}
 	free_cleared_path(tl, t, p, w, m, ra);
 }
+#ifndef ML_SAN_BUILD
 static void free_hooked_path(struct mltls *tl, struct mlthread *t, void *p, uint64_t *w, uint64_t m, const void *ra);
 /* free's fast path's way there: the words validated again (a register
  * less in the fast path); changed meanwhile, the free is judged again. */
@@ -754,13 +755,14 @@ static void __attribute__((noinline)) free_shared_path(struct mltls *tl, struct 
                                                        uint64_t m, const void *ra)
 {
 	const struct ml_hdr *h = (const struct ml_hdr *)((char *)p - ML_HDR);
-	uint64_t check = h->check;
+	uint64_t check = __atomic_load_n(&h->check, __ATOMIC_RELAXED);
 	if (ML_UNLIKELY(!memlens__hdr_words_valid(h->size, h->site, h->tid_seq, check, (uintptr_t)p))) {
 		free_hooked_path(tl, t, p, w, m, ra);
 		return;
 	}
 	free_shared(tl, t, p, w, m, ra, check);
 }
+#endif
 
 /* free_general's rest once the hook is entered and the chunk p found a
  * header chunk (its bit m in *w). */
@@ -769,8 +771,9 @@ static void __attribute__((noinline)) free_hooked_path(struct mltls *tl, struct 
 {
 	struct ml_hdr *h = (struct ml_hdr *)((char *)p - ML_HDR);
 	/* The header's words read once: the check after a threaded clear
-	 * compares against the very words validated here. */
-	uint64_t n = h->size, tid_seq = h->tid_seq, check = h->check;
+	 * compares against the very word validated here (an atomic load, so
+	 * that the compiler cannot read it again). */
+	uint64_t n = h->size, tid_seq = h->tid_seq, check = __atomic_load_n(&h->check, __ATOMIC_RELAXED);
 	const void *s = h->site;
 	if (ML_UNLIKELY(!memlens__hdr_words_valid(n, s, tid_seq, check, (uintptr_t)p))) {
 		free_bad_path(tl, p, ra);

@@ -53,6 +53,26 @@ static void wait_child(pid_t pid)
 	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
 }
 
+/* A fork (by a handler that interrupted a type query, in_query), after
+ * which the module's lock works on both sides: the child's exit and the
+ * parent's own taking of it tell. */
+static void fork_and_lock(int in_query)
+{
+	if (in_query)
+		memlens__types_lock();
+	pid_t pid = fork_as_handler();
+	if (in_query)
+		memlens__types_unlock(); /* the interrupted query goes on */
+	if (pid == 0) {
+		memlens__types_lock();
+		memlens__types_unlock();
+		_exit(0);
+	}
+	wait_child(pid);
+	memlens__types_lock();
+	memlens__types_unlock();
+}
+
 /* A thread inside the module (holding its lock) that then waits for the
  * thread registry's lock, which main holds. */
 static volatile int in_module, done_module;
@@ -94,29 +114,11 @@ int main(void)
 	CHECK(memlens__self() != NULL);
 
 	/* An ordinary fork: both sides' module lock works after it. */
-	pid_t pid = fork_as_handler();
-	if (pid == 0) {
-		memlens__types_lock();
-		memlens__types_unlock();
-		_exit(0);
-	}
-	wait_child(pid);
-	memlens__types_lock();
-	memlens__types_unlock();
+	fork_and_lock(0);
 
 	/* A handler that interrupted a type query forks: the lock is the
 	 * query's, which goes on and lets it go, in both processes. */
-	memlens__types_lock();
-	pid = fork_as_handler();
-	memlens__types_unlock();
-	if (pid == 0) {
-		memlens__types_lock();
-		memlens__types_unlock();
-		_exit(0);
-	}
-	wait_child(pid);
-	memlens__types_lock();
-	memlens__types_unlock();
+	fork_and_lock(1);
 
 	/* A thread in the module waits for a lock the forking thread holds. */
 	pthread_t th;

@@ -72,9 +72,7 @@ static void *side(void *arg)
 			}
 		}
 		pthread_barrier_wait(&bar);
-		for (size_t k = 0; k < n; k++)
-			CHECKF(mine[me][k] == me + 1, "round %d: thread %d's chunk %p changed at %zu", i, me,
-			       (void *)mine[me], k);
+		ut_check_filled(mine[me], n, me + 1, i);
 		free(mine[me]);
 		pthread_barrier_wait(&bar);
 	}
@@ -86,27 +84,13 @@ static void *side(void *arg)
 
 int main(void)
 {
-	if (!getenv("MEMLENS_ON_ERROR")) {
-		setenv("MEMLENS_ON_ERROR", "ignore", 1);
-		execv("/proc/self/exe", (char *[]){ "realloc_free_race", NULL });
-		CHECKF(0, "execv: %s", strerror(errno));
-	}
-	pthread_t th;
+	ut_rerun_ignoring_errors("realloc_free_race");
 	pthread_barrier_init(&bar, NULL, 2);
-	CHECK_EQ(pthread_create(&th, NULL, side, (void *)(intptr_t)1), 0);
-	side((void *)(intptr_t)0);
-	CHECK_EQ(pthread_join(th, NULL), 0);
+	ut_two_sides(side);
 	CHECK_EQ(s1.n_bad_frees - s0.n_bad_frees, ways[0] + ways[1]);
 	CHECK_EQ(s1.bytes_requested_live, s0.bytes_requested_live);
 	CHECK_EQ(s1.bytes_usable_live, s0.bytes_usable_live);
-	malloc_trim(0);
-	static char *p[1000];
-	for (int i = 0; i < 1000; i++) {
-		p[i] = malloc((size_t)(i * 37) % 3000 + 1);
-		UT_CHECK_CHUNK(p[i], (size_t)(i * 37) % 3000 + 1);
-	}
-	for (int i = 0; i < 1000; i++)
-		free(p[i]);
+	ut_heap_sound();
 	printf("realloc_free_race: realloc first %lu, free first %lu, realloc over before the free %lu\n", ways[0],
 	       ways[1], ways[2]);
 	return 0;

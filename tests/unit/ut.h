@@ -4,6 +4,7 @@
 #include "harness.h"
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <memlens.h>
 #include <stdint.h>
 
@@ -87,6 +88,47 @@ static inline int ut_is_malloc(const void *p)
 		       "%p: allocator %s gives base %p size %zu, not containing it", q_, a_->name, \
 		       (void *)b_, alloc_get_size(q_)); \
 	} } while (0)
+
+/* Runs this test again with MEMLENS_ON_ERROR=ignore (the reports of the
+ * bad calls it makes on purpose counted, not printed), unless it is set. */
+static inline void ut_rerun_ignoring_errors(const char *name)
+{
+	if (getenv("MEMLENS_ON_ERROR"))
+		return;
+	setenv("MEMLENS_ON_ERROR", "ignore", 1);
+	execv("/proc/self/exe", (char *[]){ (char *)name, NULL });
+	CHECKF(0, "execv: %s", strerror(errno));
+}
+
+/* Race tests: side(0) on this thread while side(1) runs on a second. */
+static inline void ut_two_sides(void *(*side)(void *))
+{
+	pthread_t th;
+	CHECK_EQ(pthread_create(&th, NULL, side, (void *)(intptr_t)1), 0);
+	side((void *)(intptr_t)0);
+	CHECK_EQ(pthread_join(th, NULL), 0);
+}
+/* ... and a thread's own chunk c of n bytes, filled with v, unchanged
+ * (no other chunk was handed out over it in round i). */
+static inline void ut_check_filled(const char *c, size_t n, int v, int i)
+{
+	for (size_t k = 0; k < n; k++)
+		CHECKF(c[k] == v, "round %d: the chunk %p filled with %d changed at %zu", i, (const void *)c, v, k);
+}
+
+/* After a race test: glibc's heap is sound (malloc_trim walks it, then
+ * 1000 chunks of assorted sizes are made and answer queries right). */
+static inline void ut_heap_sound(void)
+{
+	static char *p[1000];
+	malloc_trim(0);
+	for (int i = 0; i < 1000; i++) {
+		p[i] = malloc((size_t)(i * 37) % 3000 + 1);
+		UT_CHECK_CHUNK(p[i], (size_t)(i * 37) % 3000 + 1);
+	}
+	for (int i = 0; i < 1000; i++)
+		free(p[i]);
+}
 
 /* xorshift64: a cheap deterministic PRNG (seed must be non-zero). */
 static inline uint64_t ut_rand(uint64_t *s)
