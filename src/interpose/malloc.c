@@ -9,7 +9,10 @@
  * (a header chunk of one thread, or of a block the thread owns) with no
  * call but the real one, and leave for every other case by a tail call to
  * a path that ends the hook itself: so they keep few registers, and save
- * few. */
+ * few.  malloc's and free's common cases (the thread's cache serves or
+ * keeps the chunk; malloc's glibc call when it cannot) call nothing at
+ * all but by tail calls, even for the site of a call through a wrapper
+ * (site.h, the memo). */
 #include "allocators/allocator.h"
 #include "base/compiler.h"
 #include "base/runtime.h"
