@@ -161,8 +161,12 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE int memlens__cache_p
 void memlens__cache_drop(struct mlthread *t, size_t b);
 
 /* The newest chunk of thread t's bin b, not empty: glibc's real start of
- * it (its header is still the cached one, its start bit set), or NULL. */
-static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache_take_bin(struct mlthread *t, size_t b)
+ * it (its header is still the cached one, its start bit set), or NULL.
+ * drop (a constant): a bin whose newest header fails its check is emptied
+ * here; 0 leaves that to a later take (a caller with few registers to
+ * spare, which then calls memlens__cache_take_bin itself). */
+static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache_pop(struct mlthread *t, size_t b,
+                                                                                     int drop)
 {
 	uintptr_t p;
 	t->cache.busy = 1;
@@ -173,7 +177,8 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache
 		h = NULL;
 	else if (ML_UNLIKELY(!memlens__hdr_cached(h, p)) ||
 	         ML_UNLIKELY((memlens__glibc_word(h) & ~(size_t)5) != b << 4)) {
-		memlens__cache_drop(t, b); /* (the test above: the size, and not IS_MMAPPED) */
+		if (drop)
+			memlens__cache_drop(t, b); /* (the test above: the size, and not IS_MMAPPED) */
 		h = NULL;
 	} else {
 		t->cache.head[b] = h->tid_seq;
@@ -183,6 +188,10 @@ static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->cache.busy = 0;
 	return h;
+}
+static inline __attribute__((always_inline)) ML_NO_SANITIZE void *memlens__cache_take_bin(struct mlthread *t, size_t b)
+{
+	return memlens__cache_pop(t, b, 1);
 }
 
 /* A chunk for malloc(n) (n < ML_HDR_MAX) from thread t's cache, as

@@ -323,17 +323,21 @@ static inline __attribute__((always_inline)) void *alloc_hdr_end(struct mltls *t
 /* A header call's work when the thread's cache gave real (heap/
  * chunkcache.h): the chunk is glibc's and not mapped, its bit is set
  * already; only its header and the counters are new. */
-static inline __attribute__((always_inline)) void *alloc_hdr_reuse(struct mltls *tl, void *real, size_t n,
-                                                                   const void *site)
+static inline __attribute__((always_inline)) void *alloc_hdr_reuse_in(struct mltls *tl, struct mlthread *t, void *real,
+                                                                      size_t n, const void *site, size_t usable)
 {
-	struct mlthread *t = tl->self;
 	uintptr_t p = (uintptr_t)real + ML_HDR;
 	uint64_t s;
 	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end)) /* (which sets the bit again: no matter) */
 		return alloc_hdr_refill(tl, t, real, n, memlens__sm_word(p, 0), site);
 	memlens__hdr_fill(p, n, site, memlens__thread_tid_seq(t, s));
-	return alloc_done(tl, t, (void *)p,
-	                  memlens__count_new(t, n, memlens__glibc_usable_of(memlens__glibc_word(real)) - ML_HDR));
+	return alloc_done(tl, t, (void *)p, memlens__count_new(t, n, usable));
+}
+static inline __attribute__((always_inline)) void *alloc_hdr_reuse(struct mltls *tl, void *real, size_t n,
+                                                                   const void *site)
+{
+	return alloc_hdr_reuse_in(tl, tl->self, real, n, site,
+	                          memlens__glibc_usable_of(memlens__glibc_word(real)) - ML_HDR);
 }
 
 
@@ -443,8 +447,7 @@ ML_EXPORT void *malloc(size_t n)
 	struct mltls *tl = &memlens__tls;
 	struct mlthread *t;
 	size_t b = memlens__cache_bin_of_request(n);
-	uintptr_t p;
-	uint64_t s;
+	void *real;
 	if (ML_UNLIKELY(unusual(tl)) || ML_UNLIKELY(!(t = tl->self)))
 		return alloc_unusual(K_MALLOC, n, 0, RA, CFA);
 	if (ML_UNLIKELY(n > ML_CACHE_MAX_REQUEST) || ML_UNLIKELY(!memlens__hdr_on))
@@ -458,27 +461,11 @@ ML_EXPORT void *malloc(size_t n)
 		return malloc_wrapped_path(tl, n, RA, CFA);
 	if (!t->cache.head[b])
 		return malloc_real_path(tl, n, site);
-	/* memlens__cache_take_bin, with its failures left to malloc_hdr_path */
-	t->cache.busy = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	p = t->cache.head[b]; /* again: a signal handler may have taken the last one */
-	struct ml_hdr *h = (struct ml_hdr *)(p - ML_HDR);
-	if (ML_UNLIKELY(!p) || ML_UNLIKELY(!memlens__hdr_cached(h, p)) ||
-	    ML_UNLIKELY((memlens__glibc_word(h) & ~(size_t)5) != b << 4)) {
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		t->cache.busy = 0;
+	/* a failed take (the chunk taken meanwhile, or its header not a
+	 * cached one) is asked again, dropping the bin, by malloc_hdr_path */
+	if (ML_UNLIKELY(!(real = memlens__cache_pop(t, b, 0))))
 		return malloc_hdr_path(tl, n, site);
-	}
-	t->cache.head[b] = h->tid_seq;
-	t->cache.room[b]++;
-	t->cache.bytes -= b << 4;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->cache.busy = 0;
-	/* alloc_hdr_reuse */
-	if (ML_UNLIKELY((s = memlens__take_seq(t)) >= t->seq_end))
-		return alloc_hdr_refill(tl, t, h, n, memlens__sm_word(p, 0), site);
-	memlens__hdr_fill(p, n, site, memlens__thread_tid_seq(t, s));
-	return alloc_done(tl, t, (void *)p, memlens__count_new(t, n, ((b << 4) - 8) - ML_HDR));
+	return alloc_hdr_reuse_in(tl, t, real, n, site, (b << 4) - 8 - ML_HDR); /* (the bin's size, checked) */
 }
 #else
 ML_EXPORT void *malloc(size_t n) { ALLOC_HOOK(K_MALLOC, n, 0); }

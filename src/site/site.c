@@ -144,24 +144,19 @@ static const void *site_unwind(const void *ra)
  * on any thread sees an entry or none; the memo is emptied when what it
  * was learnt from changes (memlens__frames_epoch), and an entry written
  * from what was true before a change is taken back by its writer. */
-#define MEMO ML_SITE_MEMO
-#define memo memlens__site_memo
-#define memo_epoch memlens__site_memo_epoch
-uint64_t memo[MEMO];
-unsigned memo_epoch;
-
-static inline uint64_t *memo_slot(uintptr_t pc) { return memlens__site_memo_slot(pc); }
+uint64_t memlens__site_memo[ML_SITE_MEMO];
+unsigned memlens__site_memo_epoch;
 
 static __attribute__((noinline)) void memo_empty(unsigned epoch)
 {
-	for (unsigned i = 0; i < MEMO; i++)
-		__atomic_store_n(&memo[i], 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&memo_epoch, epoch, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < ML_SITE_MEMO; i++)
+		__atomic_store_n(&memlens__site_memo[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&memlens__site_memo_epoch, epoch, __ATOMIC_RELEASE);
 }
 
 static void memo_put(uintptr_t pc, uint64_t off, unsigned epoch)
 {
-	uint64_t *m = memo_slot(pc);
+	uint64_t *m = memlens__site_memo_slot(pc);
 	__atomic_store_n(m, (uint64_t)pc << 16 | off, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&memlens__frames_epoch, __ATOMIC_SEQ_CST) != epoch)
 		__atomic_store_n(m, 0, __ATOMIC_RELAXED);
@@ -174,11 +169,11 @@ static __attribute__((noinline)) const void *site_walk(const void *ra, uintptr_t
 	unsigned epoch = __atomic_load_n(&memlens__frames_epoch, __ATOMIC_ACQUIRE);
 	if (!cfa)
 		return site_unwind(ra);
-	if (ML_UNLIKELY(epoch != __atomic_load_n(&memo_epoch, __ATOMIC_ACQUIRE)))
+	if (ML_UNLIKELY(epoch != __atomic_load_n(&memlens__site_memo_epoch, __ATOMIC_ACQUIRE)))
 		memo_empty(epoch);
 	for (int depth = 0; depth < 32; depth++) {
 		struct ml_frame *e;
-		uint64_t m = __atomic_load_n(memo_slot(pc), __ATOMIC_RELAXED);
+		uint64_t m = __atomic_load_n(memlens__site_memo_slot(pc), __ATOMIC_RELAXED);
 		int32_t off;
 		if (m >> 16 == pc && pc) {
 			if (!(off = (int32_t)(m & 0xffff)))
