@@ -40,6 +40,13 @@ static void tl_lock(struct types_lock *l)
 	pthread_mutex_lock(&l->m);
 	__atomic_store_n(&l->owner, memlens__olock_me(), __ATOMIC_RELAXED);
 }
+static int tl_trylock(struct types_lock *l)
+{
+	if (pthread_mutex_trylock(&l->m) != 0)
+		return 0;
+	__atomic_store_n(&l->owner, memlens__olock_me(), __ATOMIC_RELAXED);
+	return 1;
+}
 static void tl_unlock(struct types_lock *l)
 {
 	__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
@@ -69,13 +76,9 @@ static int prefork_take(struct types_lock *l, int careful)
 {
 	if (mine(l))
 		return TL_MINE;
-	if (!careful) {
-		tl_lock(l);
-		return TL_TOOK;
-	}
-	if (pthread_mutex_trylock(&l->m) != 0)
-		return TL_LOST;
-	__atomic_store_n(&l->owner, memlens__olock_me(), __ATOMIC_RELAXED);
+	if (careful)
+		return tl_trylock(l) ? TL_TOOK : TL_LOST;
+	tl_lock(l);
 	return TL_TOOK;
 }
 
